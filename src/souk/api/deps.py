@@ -1,0 +1,38 @@
+"""Typed FastAPI dependencies shared by every router."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from souk.db.engine import Database
+from souk.db.uow import UnitOfWork
+from souk.settings import Settings
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+DatabaseDep = Annotated[Database, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_uow(request: Request, db: DatabaseDep) -> UnitOfWork:
+    """A fresh unit of work for one command; the service opens and commits it."""
+    return UnitOfWork(db, on_events_committed=request.app.state.dispatcher_wake)
+
+
+def get_read_uow(db: DatabaseDep) -> UnitOfWork:
+    return UnitOfWork(db, write=False)
+
+
+UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow)]

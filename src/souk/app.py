@@ -1,0 +1,132 @@
+"""The FastAPI application factory: routers, error mapping, middleware — nothing else."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from souk import __version__
+from souk.access import api as access_api
+from souk.access import service as access_service
+from souk.api import health
+from souk.api.auth import KeyCache
+from souk.api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from souk.api.middleware import BodyLimitMiddleware, RequestIdFilter, RequestIdMiddleware
+from souk.api.problems import install as install_problems
+from souk.api.problems import problems_as_problem_json
+from souk.carts import api as carts_api
+from souk.catalog import api as catalog_api
+from souk.channels import api as channels_api
+from souk.customers import api as customers_api
+from souk.db.engine import Database
+from souk.db.migrate import migrate
+from souk.db.outbox import Dispatcher, EventBus
+from souk.db.uow import UnitOfWork
+from souk.fulfilment import api as fulfilment_api
+from souk.inventory import api as inventory_api
+from souk.orders import api as orders_api
+from souk.pos import api as pos_api
+from souk.pricing import api as pricing_api
+from souk.returns import api as returns_api
+from souk.settings import Settings, get_settings
+from souk.shipping import api as shipping_api
+from souk.wiring import wire
+
+ROUTERS = [
+    health.router,
+    access_api.router,
+    channels_api.router,
+    catalog_api.router,
+    pricing_api.router,
+    inventory_api.router,
+    customers_api.router,
+    carts_api.router,
+    shipping_api.router,
+    orders_api.router,
+    fulfilment_api.router,
+    returns_api.router,
+    pos_api.router,
+]
+
+
+def configure_logging(level: str) -> None:
+    root = logging.getLogger()
+    if not any(isinstance(f, RequestIdFilter) for h in root.handlers for f in h.filters):
+        handler = logging.StreamHandler()
+        handler.addFilter(RequestIdFilter())
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
+        )
+        root.addHandler(handler)
+    root.setLevel(level.upper())
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    db = Database(settings)
+    bus = EventBus()
+    wire(bus)
+    dispatcher = Dispatcher(db, bus)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            migrate(db)
+        if settings.bootstrap_admin_key:
+            access_service.ensure_bootstrap_admin(
+                uow=UnitOfWork(db), secret=settings.bootstrap_admin_key
+            )
+        if settings.dispatcher_enabled:
+            dispatcher.start()
+        try:
+            yield
+        finally:
+            dispatcher.stop()
+            db.dispose()
+
+    app = FastAPIOffline(
+        title="Souk",
+        version=__version__,
+        summary="Unified commerce: one catalog, inventory, cart, order system and customer "
+        "behind every channel.",
+        lifespan=lifespan,
+        favicon_url="data:,",
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.bus = bus
+    app.state.dispatcher = dispatcher
+    app.state.dispatcher_wake = dispatcher.wake
+    app.state.key_cache = KeyCache()
+    app.state.idempotency = IdempotencyStore(db, settings.idempotency_ttl_s)
+
+    install_problems(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    # Outermost last: request id → size limit → idempotency → the app.
+    app.add_middleware(IdempotencyMiddleware, store_getter=lambda: app.state.idempotency)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems_as_problem_json(default_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Entry point for uvicorn's `--factory` (used by `souk serve`)."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

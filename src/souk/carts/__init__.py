@@ -1,0 +1,1 @@
+"""carts domain."""

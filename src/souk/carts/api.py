@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from souk.api.problems import PROBLEM_RESPONSES
+
+router = APIRouter(tags=["carts"], responses=PROBLEM_RESPONSES)

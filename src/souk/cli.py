@@ -1,0 +1,160 @@
+"""The `souk` command: serve, migrate, manage keys and load demo data.
+
+Commands call the same services as the API; no business rule lives here.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from souk.access import service as access_service
+from souk.access.models import Role
+from souk.access.schemas import ApiKeyCreate
+from souk.db.engine import Database
+from souk.db.migrate import migrate as run_migrations
+from souk.db.uow import UnitOfWork
+from souk.demo import loader
+from souk.errors import SoukError
+from souk.settings import get_settings
+
+app = typer.Typer(
+    help="Souk: one commerce platform behind every channel you sell through.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+demo_app = typer.Typer(help="A realistic demo business to explore Souk with.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(demo_app, name="demo")
+console = Console()
+errors = Console(stderr=True)
+
+
+def _database() -> Database:
+    return Database(get_settings())
+
+
+def _fail(exc: SoukError) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {exc.detail}")
+    for item in exc.errors:
+        errors.print(f"  - {item.get('field')}: {item.get('message')}")
+    return typer.Exit(code=2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
+) -> None:
+    """Start the HTTP API (migrating the database first unless SOUK_AUTO_MIGRATE=0)."""
+    settings = get_settings()
+    if settings.auto_migrate:
+        db = Database(settings)
+        run_migrations(db)
+        db.dispose()
+    # Migrations ran once, here, before any worker starts; the workers skip them.
+    os.environ["SOUK_AUTO_MIGRATE"] = "0"
+    get_settings.cache_clear()
+    uvicorn.run(
+        "souk.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations (safe to run from several places at once)."""
+    db = _database()
+    run_migrations(db)
+    db.dispose()
+    console.print("[green]database is up to date[/]")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="admin, storefront, pos or ingest.")],
+    name: Annotated[str, typer.Option(help="Who or what the key is for.")],
+    channel: Annotated[
+        str | None, typer.Option(help="Channel code (storefront, pos, ingest).")
+    ] = None,
+    location: Annotated[str | None, typer.Option(help="Store location code (pos).")] = None,
+) -> None:
+    """Create an API key and print its secret once."""
+    db = _database()
+    run_migrations(db)
+    try:
+        created = access_service.create_key(
+            uow=UnitOfWork(db),
+            data=ApiKeyCreate(name=name, role=role, channel=channel, location=location),
+        )
+    except SoukError as exc:
+        raise _fail(exc) from exc
+    finally:
+        db.dispose()
+    console.print(f"[bold]{created.id}[/] ({created.role})")
+    console.print(created.key, soft_wrap=True, highlight=False)
+    errors.print("[yellow]Store the key now: only its hash is kept.[/]")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys (never their secrets)."""
+    db = _database()
+    keys = access_service.list_keys(uow=UnitOfWork(db, write=False))
+    db.dispose()
+    table = Table("id", "name", "role", "channel", "location", "ends with", "revoked")
+    for key in keys:
+        table.add_row(
+            key.id,
+            key.name,
+            key.role.value,
+            key.channel or "",
+            key.location or "",
+            key.hint,
+            str(key.revoked_at or ""),
+        )
+    console.print(table)
+
+
+@demo_app.command("load")
+def demo_load(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing if the database already has a catalog.")
+    ] = False,
+    products: Annotated[int, typer.Option(help="How many products.", min=1)] = 600,
+    seed: Annotated[int, typer.Option(help="Random seed, for a reproducible business.")] = 7,
+) -> None:
+    """Fill the database with a believable demo business."""
+    db = _database()
+    run_migrations(db)
+    try:
+        if if_empty and not loader.is_empty(db):
+            console.print("demo data already loaded")
+            return
+        with Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            summary = loader.load(db, products=products, seed=seed, progress=progress)
+    except SoukError as exc:
+        raise _fail(exc) from exc
+    finally:
+        db.dispose()
+    for line in summary:
+        console.print(line)

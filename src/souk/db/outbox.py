@@ -1,0 +1,130 @@
+"""The transactional outbox and its in-process dispatcher.
+
+A domain event is a row written in the same transaction as the change it announces, so an
+event exists if and only if the change committed. After commit the dispatcher hands each
+event to every subscribed handler, at least once: a handler that fails is retried with
+back-off and its error is kept on the row, never swallowed. Handlers must be idempotent
+(they may see an event twice after a crash). With several worker processes on PostgreSQL
+the rows are claimed with SKIP LOCKED so that two dispatchers never work on the same event.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Index, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from souk.db.base import Base, utcnow
+from souk.db.engine import Database
+from souk.db.types import BigIntPK, Json
+
+log = logging.getLogger(__name__)
+
+
+class OutboxEvent(Base):
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    created_at: Mapped[datetime]
+    available_at: Mapped[datetime]
+    dispatched_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_outbox_pending", "dispatched_at", "available_at", "id"),)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    name: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+Handler = Callable[[Event], None]
+
+
+class EventBus:
+    """Who wants which event. `"*"` subscribes to every event."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[Handler]] = defaultdict(list)
+
+    def subscribe(self, name: str, handler: Handler) -> None:
+        self._handlers[name].append(handler)
+
+    def handlers_for(self, name: str) -> list[Handler]:
+        return [*self._handlers.get(name, ()), *self._handlers.get("*", ())]
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2**attempts, 3600))
+
+
+class Dispatcher:
+    def __init__(self, db: Database, bus: EventBus, *, batch_size: int = 100) -> None:
+        self.db = db
+        self.bus = bus
+        self.batch_size = batch_size
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="souk-outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+            try:
+                while self.dispatch_pending() == self.batch_size:
+                    pass
+            except Exception:
+                log.exception("outbox dispatch failed; retrying")
+
+    def dispatch_pending(self) -> int:
+        """Dispatch one batch of due events; returns how many rows it looked at."""
+        with self.db.transaction() as session:
+            stmt = (
+                select(OutboxEvent)
+                .where(OutboxEvent.dispatched_at.is_(None), OutboxEvent.available_at <= utcnow())
+                .order_by(OutboxEvent.id)
+                .limit(self.batch_size)
+            )
+            if not self.db.is_sqlite:
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = list(session.scalars(stmt))
+            for row in rows:
+                event = Event(row.id, row.name, dict(row.payload), row.created_at)
+                try:
+                    for handler in self.bus.handlers_for(row.name):
+                        handler(event)
+                except Exception as exc:
+                    log.exception("handler failed for event %s (%s)", row.id, row.name)
+                    row.attempts += 1
+                    row.last_error = repr(exc)[:2000]
+                    row.available_at = utcnow() + backoff(row.attempts)
+                else:
+                    row.dispatched_at = utcnow()
+            return len(rows)

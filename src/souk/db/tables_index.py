@@ -1,0 +1,24 @@
+"""Every domain's tables, for Alembic's autogenerate and for tests that compare schemas.
+
+Only migrations tooling imports this; the application imports each domain on its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from sqlalchemy import MetaData
+
+from souk.db.base import Base
+
+TABLE_MODULES = [
+    "souk.db.outbox",
+    "souk.access.tables",
+    "souk.api.idempotency",
+]
+
+
+def metadata() -> MetaData:
+    for name in TABLE_MODULES:
+        importlib.import_module(name)
+    return Base.metadata

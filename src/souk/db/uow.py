@@ -1,0 +1,71 @@
+"""The unit of work: one database transaction per command, committed once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy.orm import Session
+
+from souk.db.base import utcnow
+from souk.db.engine import Database
+from souk.db.outbox import OutboxEvent
+
+
+class UnitOfWork:
+    """`with uow: ...; uow.commit()` — whatever is not committed is rolled back on exit.
+
+    Events emitted inside go to the outbox in the same transaction; the dispatcher is woken
+    only after the commit succeeded.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        write: bool = True,
+        on_events_committed: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.write = write
+        self._on_events_committed = on_events_committed
+        self._session: Session | None = None
+        self._emitted = 0
+        self._committed = False
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open: use `with uow:`")
+        return self._session
+
+    def __enter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("a unit of work is used once")
+        self._session = self.db.session(write=self.write)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            if not self._committed:
+                session.rollback()
+        finally:
+            session.close()
+
+    def emit(self, name: str, payload: dict[str, Any]) -> None:
+        now = utcnow()
+        self.session.add(OutboxEvent(name=name, payload=payload, created_at=now, available_at=now))
+        self._emitted += 1
+
+    def commit(self) -> None:
+        self.session.commit()
+        self._committed = True
+        if self._emitted and self._on_events_committed is not None:
+            self._on_events_committed()

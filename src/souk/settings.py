@@ -1,0 +1,55 @@
+"""Configuration, read once from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_URL = "sqlite:///" + str(Path("var") / "souk.sqlite3")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOUK_", env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_SQLITE_URL
+    bootstrap_admin_key: str | None = None
+    nats_url: str | None = None
+    auto_migrate: bool = True
+    # Signs customer tokens. Unset, a random secret is generated and kept beside the
+    # embedded database so that tokens survive a restart; production must set it.
+    secret_key: str | None = None
+    customer_token_ttl_s: int = Field(default=7 * 24 * 3600, gt=0)
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    db_pool_size: int = Field(default=10, gt=0)
+    db_max_overflow: int = Field(default=20, ge=0)
+    log_level: str = "INFO"
+    # How long an Idempotency-Key is remembered.
+    idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
+    # Starts the in-process outbox dispatcher; tests that drive it by hand switch it off.
+    dispatcher_enabled: bool = True
+
+    @field_validator("bootstrap_admin_key")
+    @classmethod
+    def _strong_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 16:
+            raise ValueError("SOUK_BOOTSTRAP_ADMIN_KEY must be at least 16 characters")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_strong_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 32:
+            raise ValueError("SOUK_SECRET_KEY must be at least 32 characters")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
