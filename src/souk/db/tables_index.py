@@ -15,6 +15,18 @@ TABLE_MODULES = [
     "souk.db.outbox",
     "souk.access.tables",
     "souk.api.idempotency",
+    "souk.channels.tables",
+    "souk.catalog.tables",
+    "souk.pricing.tables",
+    "souk.inventory.tables",
+    "souk.customers.tables",
+    "souk.carts.tables",
+    "souk.shipping.tables",
+    "souk.payments.tables",
+    "souk.orders.tables",
+    "souk.fulfilment.tables",
+    "souk.returns.tables",
+    "souk.pos.tables",
 ]
 
 

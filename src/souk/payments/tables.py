@@ -1,0 +1,7 @@
+"""Tables of the payments domain."""
+
+from __future__ import annotations
+
+from souk.db.base import Base
+
+__all__ = ["Base"]
