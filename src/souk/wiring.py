@@ -3,8 +3,11 @@ event subscriptions. Called once by the app factory and by the CLI."""
 
 from __future__ import annotations
 
+from souk.access import service as access_service
+from souk.channels.queries import channel_exists
 from souk.db.outbox import EventBus
 
 
 def wire(bus: EventBus) -> None:
     """Register cross-domain checks and the in-process event handlers."""
+    access_service.register_binding_checks(channel=channel_exists)
