@@ -22,11 +22,12 @@ run: install
 	$(BIN)/souk serve
 
 test: install
+	@tools/ensure-chromium.sh
 	$(BIN)/pytest -p no:cacheprovider -n 2 --dist loadgroup
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/mypy
 
 fmt: install

@@ -103,6 +103,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI answers a body it cannot decode (bad UTF-8, broken form data) with a
+            # bare 400; for clients it is one more invalid request, so it is a 422 like all.
+            return problem_response(
+                422,
+                "validation-error",
+                "Invalid request",
+                "The request body cannot be decoded",
+                errors=[{"field": "body", "message": str(exc.detail), "type": "body_decode"}],
+            )
         problem, title = _HTTP_NAMES.get(exc.status_code, ("http-error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem_response(exc.status_code, problem, title, detail, headers=exc.headers)
