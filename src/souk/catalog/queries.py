@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from souk.catalog.tables import CategoryRow, ProductRow, VariantRow
+from souk.catalog.models import HoldStock, ListingState
+from souk.catalog.tables import (
+    CategoryRow,
+    ListingRow,
+    ProductRow,
+    ProductTranslationRow,
+    VariantRow,
+)
+from souk.channels.locales import fallback_chain, normalize_locale, pick_translation
+from souk.channels.tables import ChannelRow
+
+__all__ = ["ListingState", "VariantInfo", "listing_states", "localized_titles", "variants_by_sku"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +56,54 @@ def variants_by_sku(*, session: Session, skus: Collection[str]) -> dict[str, Var
         sku: VariantInfo(sku, vid, pid, handle, category, weight, bool(backorder))
         for sku, vid, pid, handle, category, weight, backorder in rows
     }
+
+
+def listing_states(
+    *, session: Session, channel: str, product_ids: Collection[int]
+) -> dict[int, ListingState]:
+    """Each product's listing in `channel`; a product not listed there is absent."""
+    if not product_ids:
+        return {}
+    rows = session.execute(
+        select(
+            ListingRow.product_id,
+            ListingRow.published,
+            ListingRow.available_from,
+            ListingRow.available_until,
+            ListingRow.hold_stock,
+            ListingRow.hold_minutes,
+        )
+        .join(ChannelRow, ChannelRow.id == ListingRow.channel_id)
+        .where(ChannelRow.code == channel, ListingRow.product_id.in_(list(set(product_ids))))
+    )
+    return {
+        pid: ListingState(bool(published), start, end, HoldStock(hold), minutes)
+        for pid, published, start, end, hold, minutes in rows
+    }
+
+
+def localized_titles(
+    *, session: Session, product_ids: Collection[int], locale: str, fallback_locale: str
+) -> dict[int, str]:
+    """Each product's title in `locale`, falling back `fr-CA` → `fr` → `fallback_locale`
+    (and its language) → any title it has."""
+    if not product_ids:
+        return {}
+    texts: dict[int, dict[str, str]] = defaultdict(dict)
+    for pid, tag, title in session.execute(
+        select(
+            ProductTranslationRow.product_id,
+            ProductTranslationRow.locale,
+            ProductTranslationRow.title,
+        ).where(ProductTranslationRow.product_id.in_(list(set(product_ids))))
+    ):
+        texts[pid][tag] = title
+    chain = fallback_chain(
+        normalize_locale(locale) or locale, normalize_locale(fallback_locale) or fallback_locale
+    )
+    result = {}
+    for pid, by_locale in texts.items():
+        picked = pick_translation(by_locale, chain)
+        if picked is not None:
+            result[pid] = picked
+    return result

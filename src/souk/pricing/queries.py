@@ -1,0 +1,68 @@
+"""How other domains read prices and tax rates, inside their own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from souk.catalog.tables import VariantRow
+from souk.channels.tables import ChannelRow
+from souk.pricing.tables import PriceRow, TaxRateRow
+
+RATE_QUANTUM = Decimal("0.00001")
+
+
+def unit_prices(
+    *, session: Session, skus: Collection[str], currency: str, channel: str
+) -> dict[str, int]:
+    """Each SKU's price in `currency` in `channel`: the channel's override, else the base
+    price. An unpriced SKU is absent."""
+    if not skus:
+        return {}
+    channel_id = session.scalar(select(ChannelRow.id).where(ChannelRow.code == channel))
+    rows = session.execute(
+        select(VariantRow.sku, PriceRow.channel_id, PriceRow.amount)
+        .join(PriceRow, PriceRow.variant_id == VariantRow.id)
+        .where(
+            VariantRow.sku.in_(list(set(skus))),
+            PriceRow.currency == currency,
+            or_(PriceRow.channel_id.is_(None), PriceRow.channel_id == channel_id),
+        )
+    )
+    base: dict[str, int] = {}
+    override: dict[str, int] = {}
+    for sku, price_channel, amount in rows:
+        (base if price_channel is None else override)[sku] = amount
+    return {**base, **override}
+
+
+def specificity(rate_region: str | None, rate_category: str | None) -> tuple[int, int]:
+    """How specific a rate is: more qualifiers first; a category rate (books, food) beats a
+    regional one when each has one qualifier, because reduced rates are set per category."""
+    matched = (rate_region is not None) + (rate_category is not None)
+    return matched, int(rate_category is not None)
+
+
+def tax_rate(
+    *,
+    session: Session,
+    country: str,
+    region: str | None = None,
+    category: str | None = None,
+) -> Decimal:
+    """The most specific rate for the country (and region, and product category) that
+    applies; Decimal(0) when none does."""
+    rows = session.execute(
+        select(TaxRateRow.region, TaxRateRow.category, TaxRateRow.rate).where(
+            TaxRateRow.country == country,
+            or_(TaxRateRow.region.is_(None), TaxRateRow.region == region),
+            or_(TaxRateRow.category.is_(None), TaxRateRow.category == category),
+        )
+    ).all()
+    if not rows:
+        return Decimal(0)
+    best = max(rows, key=lambda r: specificity(r[0], r[1]))
+    return Decimal(best[2]).quantize(RATE_QUANTUM).normalize() if best[2] else Decimal(0)
