@@ -78,6 +78,8 @@ def require(*roles: Role) -> object:
             raise Forbidden(f"This needs a key with role {allowed}; this key is {principal.role}")
         return principal
 
+    # Read by the role-boundary tests, which walk every route's dependencies.
+    check.allowed_roles = roles  # type: ignore[attr-defined]
     return Depends(check)
 
 
