@@ -66,9 +66,19 @@ def role_keys(admin: TestClient, db: Database) -> dict[Role, str]:
     with db.transaction() as session:
         now = utcnow()
         session.add(
-            ChannelRow(code="web", name="Web", type="web", default_currency="EUR",
-                       currencies=["EUR"], default_locale="en", locales=["en"], country="FR",
-                       prices_include_tax=True, created_at=now, updated_at=now)
+            ChannelRow(
+                code="web",
+                name="Web",
+                type="web",
+                default_currency="EUR",
+                currencies=["EUR"],
+                default_locale="en",
+                locales=["en"],
+                country="FR",
+                prices_include_tax=True,
+                created_at=now,
+                updated_at=now,
+            )
         )
     keys = {}
     for role in (Role.STOREFRONT, Role.INGEST):
