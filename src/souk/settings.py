@@ -30,6 +30,18 @@ class Settings(BaseSettings):
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
     # Starts the in-process outbox dispatcher; tests that drive it by hand switch it off.
     dispatcher_enabled: bool = True
+    # Routing (docs/fulfilment.md): cost weights in cost units (think minor units), the
+    # solver's time limit, handling cost per location type, categories stores do not ship.
+    routing_package_cost: float = Field(default=450.0, ge=0)
+    routing_cost_per_km: float = Field(default=0.6, ge=0)
+    routing_unit_cost_per_km: float = Field(default=0.05, ge=0)
+    routing_split_penalty: float = Field(default=300.0, ge=0)
+    routing_cross_border_cost: float = Field(default=900.0, ge=0)
+    routing_handling_cost_warehouse: float = Field(default=150.0, ge=0)
+    routing_handling_cost_store: float = Field(default=350.0, ge=0)
+    routing_handling_cost_dropship: float = Field(default=250.0, ge=0)
+    routing_store_excluded_categories: list[str] = []
+    routing_time_limit_s: float = Field(default=1.0, gt=0)
 
     @field_validator("bootstrap_admin_key")
     @classmethod
