@@ -29,6 +29,8 @@ from souk.db.outbox import Dispatcher, EventBus
 from souk.db.uow import UnitOfWork
 from souk.fulfilment import api as fulfilment_api
 from souk.inventory import api as inventory_api
+from souk.inventory import api_availability as availability_api
+from souk.inventory import api_locations as locations_api
 from souk.orders import api as orders_api
 from souk.pos import api as pos_api
 from souk.pricing import api as pricing_api
@@ -44,6 +46,8 @@ ROUTERS = [
     catalog_api.router,
     pricing_api.router,
     inventory_api.router,
+    locations_api.router,
+    availability_api.router,
     customers_api.router,
     carts_api.router,
     shipping_api.router,

@@ -6,8 +6,10 @@ from __future__ import annotations
 from souk.access import service as access_service
 from souk.channels.queries import channel_exists
 from souk.db.outbox import EventBus
+from souk.inventory.queries import location_exists
 
 
 def wire(bus: EventBus) -> None:
     """Register cross-domain checks and the in-process event handlers."""
     access_service.register_binding_checks(channel=channel_exists)
+    access_service.register_binding_checks(location=location_exists)

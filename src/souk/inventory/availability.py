@@ -1,0 +1,212 @@
+"""Availability: ATP per channel, per location, and "in a store near me".
+
+Every reader counts expired reservations as free (`stock.expired_held`) and shows
+available never below zero, per location, before summing: a store that sold more than it
+had (POS offline) does not hide another location's stock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from souk.catalog.tables import VariantRow
+from souk.channels.models import Channel
+from souk.channels.tables import ChannelLocationRow, ChannelRow
+from souk.db.base import utcnow
+from souk.db.uow import UnitOfWork
+from souk.errors import NotFound
+from souk.inventory.buffers import buffers_for
+from souk.inventory.models import StockFigures, bounding_box, haversine_km, withheld
+from souk.inventory.queries import in_box
+from souk.inventory.stock import expired_held, stock_t
+from souk.inventory.tables import LocationRow
+
+
+def _figures(
+    on_hand: int | None, reserved: int, allocated: int, safety: int, inbound: int, expired: int
+) -> StockFigures:
+    """Figures of an outer-joined stock row (None: no row yet, all zero)."""
+    if on_hand is None:
+        return StockFigures()
+    return StockFigures(on_hand, reserved - int(expired or 0), allocated, safety, inbound)
+
+
+def atp(
+    *, session: Session, channel: Channel, skus: Collection[str], now: datetime | None = None
+) -> dict[str, int]:
+    """Available to promise in `channel`: the sum over its ship-from locations, less its
+    buffer. Two queries for any number of SKUs; an unknown SKU is absent."""
+    if not skus:
+        return {}
+    now = now or utcnow()
+    ship_from = select(LocationRow.id).where(LocationRow.code.in_(list(channel.ship_from)))
+    rows = session.execute(
+        select(
+            VariantRow.sku,
+            VariantRow.product_id,
+            stock_t.c.on_hand,
+            stock_t.c.reserved,
+            stock_t.c.allocated,
+            stock_t.c.safety_stock,
+            stock_t.c.inbound,
+            expired_held(now),
+        )
+        .select_from(VariantRow)
+        .outerjoin(
+            stock_t,
+            and_(stock_t.c.variant_id == VariantRow.id, stock_t.c.location_id.in_(ship_from)),
+        )
+        .where(VariantRow.sku.in_(list(set(skus))))
+    ).all()
+    totals: dict[str, int] = {}
+    products: dict[str, int] = {}
+    for sku, product_id, *figures in rows:
+        products[sku] = product_id
+        totals[sku] = totals.get(sku, 0) + _figures(*figures).available
+    default, per_product = buffers_for(
+        session=session, channel=channel.code, product_ids=set(products.values())
+    )
+    result = {}
+    for sku, total in totals.items():
+        units, percent = per_product.get(products[sku], default)
+        result[sku] = total - withheld(total, units=units, percent=percent)
+    return result
+
+
+def available_at(
+    *,
+    session: Session,
+    skus: Collection[str],
+    locations: Collection[str],
+    now: datetime | None = None,
+) -> dict[tuple[str, str], int]:
+    """Available per (sku, location code), never below zero; unknown SKUs or locations are
+    absent, a known pair without stock is 0."""
+    if not skus or not locations:
+        return {}
+    now = now or utcnow()
+    rows = session.execute(
+        select(
+            VariantRow.sku,
+            LocationRow.code,
+            stock_t.c.on_hand,
+            stock_t.c.reserved,
+            stock_t.c.allocated,
+            stock_t.c.safety_stock,
+            stock_t.c.inbound,
+            expired_held(now),
+        )
+        .select_from(VariantRow)
+        .join(LocationRow, LocationRow.code.in_(list(set(locations))))
+        .outerjoin(
+            stock_t,
+            and_(stock_t.c.variant_id == VariantRow.id, stock_t.c.location_id == LocationRow.id),
+        )
+        .where(VariantRow.sku.in_(list(set(skus))))
+    ).all()
+    return {(sku, code): _figures(*figures).available for sku, code, *figures in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class LocationStock:
+    location: str
+    figures: StockFigures
+
+
+def stock_of(*, uow: UnitOfWork, sku: str, location: str | None = None) -> list[LocationStock]:
+    """Every location's figures for one SKU (GET /v1/inventory/{sku})."""
+    with uow:
+        variant_id = uow.session.scalar(select(VariantRow.id).where(VariantRow.sku == sku))
+        if variant_id is None:
+            raise NotFound(f"No SKU {sku!r}")
+        stmt = (
+            select(
+                LocationRow.code,
+                stock_t.c.on_hand,
+                stock_t.c.reserved,
+                stock_t.c.allocated,
+                stock_t.c.safety_stock,
+                stock_t.c.inbound,
+                expired_held(utcnow()),
+            )
+            .join(LocationRow, LocationRow.id == stock_t.c.location_id)
+            .where(stock_t.c.variant_id == variant_id)
+            .order_by(LocationRow.code)
+        )
+        if location is not None:
+            stmt = stmt.where(LocationRow.code == location)
+        return [LocationStock(code, _figures(*rest)) for code, *rest in uow.session.execute(stmt)]
+
+
+@dataclass(frozen=True, slots=True)
+class NearbyStore:
+    location: str
+    name: str
+    distance_km: float
+    available: int
+
+
+def nearby(
+    *,
+    uow: UnitOfWork,
+    channel: str,
+    sku: str,
+    lat: float,
+    lon: float,
+    radius_km: float,
+    limit: int = 50,
+) -> list[NearbyStore]:
+    """The channel's pickup stores within `radius_km`, nearest first, with availability.
+
+    One query: a bounding box on the (lat, lon) index narrows thousands of stores to a few,
+    then the exact great-circle distance filters and sorts them. The channel's pickup list
+    is joined in SQL (a channel may name thousands of stores) rather than loaded whole.
+    """
+    now = utcnow()
+    box = bounding_box(lat, lon, radius_km)
+    with uow:
+        variant_id = uow.session.scalar(select(VariantRow.id).where(VariantRow.sku == sku))
+        if variant_id is None:
+            raise NotFound(f"No SKU {sku!r}")
+        channel_id = select(ChannelRow.id).where(ChannelRow.code == channel).scalar_subquery()
+        stmt = (
+            select(
+                LocationRow.code,
+                LocationRow.name,
+                LocationRow.lat,
+                LocationRow.lon,
+                stock_t.c.on_hand,
+                stock_t.c.reserved,
+                stock_t.c.allocated,
+                stock_t.c.safety_stock,
+                stock_t.c.inbound,
+                expired_held(now),
+            )
+            .join(
+                ChannelLocationRow,
+                and_(
+                    ChannelLocationRow.location_code == LocationRow.code,
+                    ChannelLocationRow.channel_id == channel_id,
+                    ChannelLocationRow.role == "pickup",
+                ),
+            )
+            .outerjoin(
+                stock_t,
+                and_(stock_t.c.location_id == LocationRow.id, stock_t.c.variant_id == variant_id),
+            )
+            .where(LocationRow.can_pickup.is_(True), *in_box(box))
+        )
+        stores = []
+        for code, name, s_lat, s_lon, *figures in uow.session.execute(stmt):
+            distance = haversine_km(lat, lon, s_lat, s_lon)
+            if distance <= radius_km:
+                available = _figures(*figures).available
+                stores.append(NearbyStore(code, name, round(distance, 3), available))
+    stores.sort(key=lambda s: (s.distance_km, s.location))
+    return stores[:limit]
+

@@ -1,0 +1,74 @@
+"""How other domains read locations, inside their own transaction (never committing)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from souk.db.uow import UnitOfWork
+from souk.errors import NotFound
+from souk.inventory.models import Address, BoundingBox, Location, LocationType
+from souk.inventory.tables import LocationRow
+
+
+def to_location(row: LocationRow) -> Location:
+    return Location(
+        code=row.code,
+        name=row.name,
+        type=LocationType(row.type),
+        country=row.country,
+        lat=row.lat,
+        lon=row.lon,
+        timezone=row.timezone,
+        can_ship=row.can_ship,
+        can_pickup=row.can_pickup,
+        accepts_returns=row.accepts_returns,
+        daily_capacity=row.daily_capacity,
+        address=Address(
+            line1=row.line1, city=row.city, postal_code=row.postal_code, country=row.country
+        ),
+    )
+
+
+def get_location(*, session: Session, code: str) -> Location:
+    row = session.scalar(select(LocationRow).where(LocationRow.code == code))
+    if row is None:
+        raise NotFound(f"No location {code!r}")
+    return to_location(row)
+
+
+def locations_by_code(*, session: Session, codes: Collection[str]) -> dict[str, Location]:
+    """The locations among `codes` that exist; a missing code is simply absent."""
+    if not codes:
+        return {}
+    rows = session.scalars(select(LocationRow).where(LocationRow.code.in_(list(set(codes)))))
+    return {row.code: to_location(row) for row in rows}
+
+
+def location_ids(*, session: Session, codes: Collection[str]) -> dict[str, int]:
+    if not codes:
+        return {}
+    rows = session.execute(
+        select(LocationRow.code, LocationRow.id).where(LocationRow.code.in_(list(set(codes))))
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def location_exists(uow: UnitOfWork, code: str) -> bool:
+    """For API-key binding checks (registered in `souk.wiring`)."""
+    return uow.session.scalar(select(LocationRow.id).where(LocationRow.code == code)) is not None
+
+
+def in_box(box: BoundingBox) -> list[ColumnElement[bool]]:
+    """Conditions that keep the locations inside `box`: a range scan on (lat, lon)."""
+    conditions: list[ColumnElement[bool]] = [LocationRow.lat.between(box.min_lat, box.max_lat)]
+    ranges = [LocationRow.lon.between(lo, hi) for lo, hi in box.lon_ranges]
+    if len(ranges) == 1:
+        conditions.append(ranges[0])
+    elif ranges:
+        conditions.append(or_(*ranges))
+    else:
+        conditions.append(LocationRow.lon.is_not(None))
+    return [and_(*conditions)]

@@ -1,0 +1,331 @@
+"""Reservations: units held for a checkout (or an external system) until they expire.
+
+A reservation is all its lines or nothing: every line's units are taken by a conditional
+UPDATE (see `stock.py`) inside the caller's transaction, and one refused line raises
+OutOfStock, so the caller's rollback undoes the others. Expired reservations never count,
+and need no background job; `sweep_expired` only tidies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from souk.catalog.queries import VariantInfo, variants_by_sku
+from souk.channels.models import Channel
+from souk.db.base import new_id, utcnow
+from souk.errors import InvalidState, NotFound, OutOfStock, ValidationFailed, field_error
+from souk.inventory import events
+from souk.inventory.allocations import (
+    allocate,
+    allocate_direct,
+    consume_allocation,
+    deallocate,
+)
+from souk.inventory.events import Emit
+from souk.inventory.models import ReservationInfo, ReservationStatus, ReservedLine, ReserveLine
+from souk.inventory.movements import record_movement
+from souk.inventory.planning import Demand, plan_draws
+from souk.inventory.queries import location_ids
+from souk.inventory.stock import (
+    Changed,
+    adjust,
+    commit_units,
+    ensure_stock,
+    read_stock,
+    stock_labels,
+)
+from souk.inventory.tables import ReservationRow, reservation_lines, reservations
+
+__all__ = [
+    "ReservationInfo",
+    "ReserveLine",
+    "allocate",
+    "allocate_direct",
+    "consume_allocation",
+    "deallocate",
+    "get_reservation",
+    "record_movement",
+    "release",
+    "reserve",
+]
+
+reservations_t = reservations
+lines_t = reservation_lines
+MAX_REPLANS = 3
+
+
+def reserve(
+    *,
+    session: Session,
+    channel: Channel,
+    lines: Sequence[ReserveLine],
+    expires_at: datetime,
+    reference: str | None = None,
+    now: datetime | None = None,
+    emit: Emit | None = None,
+) -> ReservationInfo:
+    """Hold every line's units until `expires_at`, or raise OutOfStock listing the short lines.
+
+    A line without a location draws from the channel's ship-from locations, in order.
+    """
+    now = now or utcnow()
+    variants, codes = _validate(session, channel, lines, expires_at, now)
+    ids = location_ids(session=session, codes=codes)
+    candidates = [code for code in channel.ship_from if code in ids]
+    backorder = {sku for sku, v in variants.items() if v.allow_backorder}
+    snapshot = read_stock(
+        session,
+        now=now,
+        variant_ids={v.variant_id for v in variants.values()},
+        location_ids=set(ids.values()),
+    )
+    code_of = {id_: code for code, id_ in ids.items()}
+    sku_of = {v.variant_id: sku for sku, v in variants.items()}
+    available = {(sku_of[v], code_of[loc]): s.figures.available for (v, loc), s in snapshot.items()}
+    demands = [Demand(line.sku, line.quantity, line.location) for line in lines]
+    plan = plan_draws(demands, available=available, candidates=candidates, backorder=backorder)
+    if not plan.ok:
+        raise OutOfStock(plan.short)
+
+    keys = {(sku, code): (variants[sku].variant_id, ids[code]) for sku, code in plan.draws}
+    stock_ids = ensure_stock(session, pairs=keys.values(), now=now)
+    draws = {stock_ids[keys[key]]: (key, units) for key, units in plan.draws.items()}
+    reservation_id = new_id("res")
+    # Everything without contention first; the hot row's lock is taken last, right before
+    # the caller commits, so that it is held for as short a time as possible.
+    session.execute(
+        insert(reservations_t).values(
+            id=reservation_id,
+            channel=channel.code,
+            reference=reference,
+            status=ReservationStatus.ACTIVE.value,
+            expires_at=expires_at,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    planned = {sid: units for sid, (_, units) in draws.items()}
+    _insert_lines(session, reservation_id, planned, expires_at)
+    taken: dict[tuple[str, str], int] = {}
+    failed: list[tuple[int, str, str, int]] = []
+    for stock_id in sorted(draws):
+        (sku, code), units = draws[stock_id]
+        changed = commit_units(
+            session,
+            stock_id=stock_id,
+            column="reserved",
+            quantity=units,
+            now=now,
+            conditional=sku not in backorder,
+        )
+        if changed is None:
+            failed.append((stock_id, sku, code, units))
+            continue
+        taken[(sku, code)] = taken.get((sku, code), 0) + units
+        _low_stock(emit or events.session_emitter(session), sku, code, units, changed)
+    if failed:
+        fixed = {(line.sku, line.location) for line in lines if line.location is not None}
+        draft = _Draft(reservation_id, variants, ids, candidates, expires_at, now, taken)
+        _replan(session, draft, failed, fixed)
+    reserved_lines = [ReservedLine(sku, code, units) for (sku, code), units in taken.items()]
+    return ReservationInfo(
+        id=reservation_id,
+        expires_at=expires_at,
+        lines=reserved_lines,
+        channel=channel.code,
+        reference=reference,
+        status=ReservationStatus.ACTIVE,
+        created_at=now,
+    )
+
+
+def _validate(
+    session: Session,
+    channel: Channel,
+    lines: Sequence[ReserveLine],
+    expires_at: datetime,
+    now: datetime,
+) -> tuple[dict[str, VariantInfo], set[str]]:
+    errors = []
+    if not lines:
+        errors.append(field_error("body.lines", "a reservation needs at least one line"))
+    if expires_at <= now:
+        errors.append(field_error("body.expires_in_s", "the reservation would already be expired"))
+    for i, line in enumerate(lines):
+        if line.quantity <= 0:
+            errors.append(field_error(f"body.lines.{i}.quantity", "must be at least 1"))
+    variants = variants_by_sku(session=session, skus=[line.sku for line in lines])
+    named = {line.location for line in lines if line.location is not None}
+    known = location_ids(session=session, codes=named) if named else {}
+    for i, line in enumerate(lines):
+        if line.sku not in variants:
+            errors.append(field_error(f"body.lines.{i}.sku", f"unknown SKU {line.sku!r}"))
+        if line.location is not None and line.location not in known:
+            errors.append(
+                field_error(f"body.lines.{i}.location", f"unknown location {line.location!r}")
+            )
+    if errors:
+        raise ValidationFailed("The reservation is not valid", errors=errors)
+    return variants, named | set(channel.ship_from)
+
+
+def _insert_lines(
+    session: Session, reservation_id: str, units_by_stock: dict[int, int], expires_at: datetime
+) -> None:
+    if not units_by_stock:
+        return
+    session.execute(
+        insert(lines_t),
+        [
+            {
+                "reservation_id": reservation_id,
+                "stock_id": stock_id,
+                "quantity": units,
+                "status": "held",
+                "expires_at": expires_at,
+            }
+            for stock_id, units in units_by_stock.items()
+        ],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    reservation_id: str
+    variants: dict[str, VariantInfo]
+    ids: dict[str, int]
+    candidates: list[str]
+    expires_at: datetime
+    now: datetime
+    taken: dict[tuple[str, str], int]
+
+
+def _replan(
+    session: Session,
+    draft: _Draft,
+    failed: list[tuple[int, str, str, int]],
+    fixed: set[tuple[str, str]],
+) -> None:
+    """Someone took the planned units between our read and our update (PostgreSQL only:
+    SQLite writers are serialised). Draw the missing units elsewhere, or fail whole."""
+    reservation_id, variants, ids = draft.reservation_id, draft.variants, draft.ids
+    candidates, expires_at, now, taken = draft.candidates, draft.expires_at, draft.now, draft.taken
+    short = []
+    for stock_id, sku, code, units in failed:
+        session.execute(
+            delete(lines_t).where(
+                lines_t.c.reservation_id == reservation_id, lines_t.c.stock_id == stock_id
+            )
+        )
+        need = units
+        for _ in range(MAX_REPLANS):
+            if (sku, code) in fixed or need == 0:
+                break
+            fresh = read_stock(
+                session,
+                now=now,
+                variant_ids=[variants[sku].variant_id],
+                location_ids=[ids[c] for c in candidates],
+            )
+            code_of = {id_: c for c, id_ in ids.items()}
+            available = {(sku, code_of[loc]): s.figures.available for (_, loc), s in fresh.items()}
+            plan = plan_draws([Demand(sku, need)], available=available, candidates=candidates)
+            if not plan.ok:
+                break
+            for (_, where), part in plan.draws.items():
+                sid = fresh[(variants[sku].variant_id, ids[where])].id
+                if commit_units(session, stock_id=sid, column="reserved", quantity=part, now=now):
+                    _insert_lines(session, reservation_id, {sid: part}, expires_at)
+                    taken[(sku, where)] = taken.get((sku, where), 0) + part
+                    need -= part
+        if need:
+            have = read_stock(session, now=now, stock_ids=[stock_id])
+            left = sum(s.figures.available for s in have.values())
+            short.append({"sku": sku, "location": code, "requested": units, "available": left})
+    if short:
+        raise OutOfStock(short)
+
+
+def _low_stock(emit: Emit, sku: str, location: str, units: int, changed: Changed) -> None:
+    after = changed.figures.available
+    if events.crossed_low(before=after + units, after=after, threshold=changed.low_stock_threshold):
+        emit(
+            events.LOW_STOCK,
+            events.low_stock_payload(
+                sku=sku, location=location, available=after, threshold=changed.low_stock_threshold
+            ),
+        )
+
+
+def release(*, session: Session, reservation_id: str, now: datetime | None = None) -> None:
+    """Give a reservation's units back at once. Idempotent; an expired reservation counts as
+    released already. InvalidState if it became allocations (deallocate those instead)."""
+    now = now or utcnow()
+    header = session.execute(
+        select(reservations_t.c.status).where(reservations_t.c.id == reservation_id)
+    ).first()
+    if header is None:
+        raise NotFound(f"No reservation {reservation_id!r}")
+    if header.status == ReservationStatus.ALLOCATED.value:
+        raise InvalidState(f"Reservation {reservation_id} was allocated: deallocate instead")
+    released = session.execute(
+        update(reservations_t)
+        .where(
+            reservations_t.c.id == reservation_id,
+            reservations_t.c.status == ReservationStatus.ACTIVE.value,
+        )
+        .values(status=ReservationStatus.RELEASED.value, updated_at=now)
+    )
+    if not getattr(released, "rowcount", 0):
+        return
+    free_lines(session, reservation_id=reservation_id, status="released", now=now)
+
+
+def free_lines(session: Session, *, reservation_id: str, status: str, now: datetime) -> int:
+    freed: dict[int, int] = {}
+    rows = session.execute(
+        update(lines_t)
+        .where(lines_t.c.reservation_id == reservation_id, lines_t.c.status == "held")
+        .values(status=status)
+        .returning(lines_t.c.stock_id, lines_t.c.quantity)
+    )
+    for stock_id, units in rows:
+        freed[stock_id] = freed.get(stock_id, 0) + units
+    for stock_id in sorted(freed):
+        adjust(session, stock_id=stock_id, now=now, reserved=-freed[stock_id])
+    return sum(freed.values())
+
+
+def get_reservation(
+    *, session: Session, reservation_id: str, now: datetime | None = None
+) -> ReservationInfo:
+    now = now or utcnow()
+    header = session.get(ReservationRow, reservation_id)
+    if header is None:
+        raise NotFound(f"No reservation {reservation_id!r}")
+    rows = session.execute(
+        select(lines_t.c.stock_id, lines_t.c.quantity).where(
+            lines_t.c.reservation_id == reservation_id
+        )
+    ).all()
+    labels = stock_labels(session, stock_ids={r.stock_id for r in rows})
+    status = ReservationStatus(header.status)
+    if status is ReservationStatus.ACTIVE and header.expires_at <= now:
+        status = ReservationStatus.EXPIRED
+    return ReservationInfo(
+        id=header.id,
+        expires_at=header.expires_at,
+        lines=[
+            ReservedLine(labels[r.stock_id].sku, labels[r.stock_id].location, r.quantity)
+            for r in rows
+        ],
+        channel=header.channel,
+        reference=header.reference,
+        status=status,
+        created_at=header.created_at,
+    )
