@@ -63,7 +63,10 @@ def test_a_line_no_location_can_cover_is_split_in_channel_order(
     db: Database, web: Channel
 ) -> None:
     info = reserve(db, web, ReserveLine("TEE-M", 7))
-    assert sorted(info.lines) == [ReservedLine("TEE-M", "wh-1", 3), ReservedLine("TEE-M", "wh-2", 4)]
+    assert sorted(info.lines) == [
+        ReservedLine("TEE-M", "wh-1", 3),
+        ReservedLine("TEE-M", "wh-2", 4),
+    ]
     assert atp(db, web, "TEE-M") == {"TEE-M": 1}
 
 
