@@ -170,8 +170,14 @@ def get_allocation(*, session: Session, allocation_id: str) -> Allocation:
         raise NotFound(f"No allocation {allocation_id!r}")
     label = stock_labels(session, stock_ids=[row.stock_id])[row.stock_id]
     return Allocation(
-        row.id, label.sku, label.location, row.quantity, row.reference, row.reservation_id,
-        row.consumed, row.released,
+        row.id,
+        label.sku,
+        label.location,
+        row.quantity,
+        row.reference,
+        row.reservation_id,
+        row.consumed,
+        row.released,
     )
 
 

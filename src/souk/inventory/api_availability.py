@@ -37,9 +37,7 @@ def _bulk(uow: UnitOfWork, channel: str, skus: list[str]) -> BulkAvailabilityRea
     return BulkAvailabilityRead(
         channel=channel,
         data=[
-            AvailabilityRead(sku=s, channel=channel, available=atp[s])
-            for s in ordered
-            if s in atp
+            AvailabilityRead(sku=s, channel=channel, available=atp[s]) for s in ordered if s in atp
         ],
         unknown=[s for s in ordered if s not in atp],
     )

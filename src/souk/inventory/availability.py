@@ -209,4 +209,3 @@ def nearby(
                 stores.append(NearbyStore(code, name, round(distance, 3), available))
     stores.sort(key=lambda s: (s.distance_km, s.location))
     return stores[:limit]
-

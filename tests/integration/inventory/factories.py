@@ -76,9 +76,7 @@ def variant(
             uow.session.flush()
             product_id = product.id
         uow.session.add(
-            VariantRow(
-                product_id=product_id, sku=sku, options={}, allow_backorder=allow_backorder
-            )
+            VariantRow(product_id=product_id, sku=sku, options={}, allow_backorder=allow_backorder)
         )
         uow.commit()
     return product_id

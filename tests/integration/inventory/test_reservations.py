@@ -59,9 +59,7 @@ def test_a_line_draws_from_the_first_location_that_covers_it_whole(
     assert atp(db, web, "TEE-M") == {"TEE-M": 4}
 
 
-def test_a_line_no_location_can_cover_is_split_in_channel_order(
-    db: Database, web: Channel
-) -> None:
+def test_a_line_no_location_can_cover_is_split_in_channel_order(db: Database, web: Channel) -> None:
     info = reserve(db, web, ReserveLine("TEE-M", 7))
     assert sorted(info.lines) == [
         ReservedLine("TEE-M", "wh-1", 3),
