@@ -224,7 +224,7 @@ def upgrade() -> None:
         sa.Column("sku", sa.String(length=64), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("unit_amount", sa.Integer(), nullable=False),
+        sa.Column("amount", sa.Integer(), nullable=False),
         sa.Column("exchange_sku", sa.String(length=64), nullable=True),
         sa.Column("resellable", sa.Integer(), nullable=False),
         sa.Column("damaged", sa.Integer(), nullable=False),
