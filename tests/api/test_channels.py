@@ -10,6 +10,22 @@ from fastapi.testclient import TestClient
 from tests.catalog_factories import channel_body, make_channel
 
 
+@pytest.fixture
+def locations(admin: TestClient) -> None:
+    """The locations the channels below ship from and offer pickup at (channels check them)."""
+    for code, kind in (("wh-1", "warehouse"), ("wh-2", "warehouse"), ("st-1", "store")):
+        body = {
+            "code": code,
+            "name": code,
+            "type": kind,
+            "address": {"country": "FR"},
+            "lat": 48.85,
+            "lon": 2.35,
+            "can_pickup": kind == "store",
+        }
+        assert admin.post("/v1/locations", json=body).status_code == 201
+
+
 def _create_storefront_key(admin: TestClient, channel: str) -> str:
     response = admin.post(
         "/v1/api-keys", json={"name": "shop", "role": "storefront", "channel": channel}
@@ -20,6 +36,7 @@ def _create_storefront_key(admin: TestClient, channel: str) -> str:
 
 
 @pytest.mark.parametrize("kind", ["web", "app", "pos", "marketplace", "social", "messaging"])
+@pytest.mark.usefixtures("locations")
 def test_admin_creates_a_channel_of_every_type(admin: TestClient, kind: str) -> None:
     # given a channel body of that type
     body = channel_body(f"ch-{kind}", type=kind, ship_from=["wh-1", "wh-2"], pickup_at=["st-1"])
@@ -106,6 +123,7 @@ def test_wrong_types_and_unknown_fields_are_422(admin: TestClient) -> None:
     }
 
 
+@pytest.mark.usefixtures("locations")
 def test_patch_changes_only_what_is_sent_and_is_validated_whole(admin: TestClient) -> None:
     make_channel(admin, "web", ship_from=["wh-1"])
     changed = admin.patch(

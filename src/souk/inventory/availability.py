@@ -187,6 +187,7 @@ def nearby(
                 stock_t.c.inbound,
                 expired_held(now),
             )
+            .select_from(LocationRow)
             .join(
                 ChannelLocationRow,
                 and_(

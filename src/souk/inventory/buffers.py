@@ -16,6 +16,7 @@ from souk.channels.queries import get_channel
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import ValidationFailed, field_error
+from souk.inventory.queries import as_dict
 from souk.inventory.tables import ChannelBufferRow
 
 Rule = tuple[int | None, Decimal | None]  # (units, percent); (None, None) withholds nothing
@@ -69,7 +70,7 @@ def set_buffers(
     with uow:
         get_channel(session=uow.session, code=channel)  # NotFound for an unknown channel
         handles = [handle for handle, _ in products]
-        ids = dict(
+        ids = as_dict(
             uow.session.execute(
                 select(ProductRow.handle, ProductRow.id).where(ProductRow.handle.in_(handles))
             )

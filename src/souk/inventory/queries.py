@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
@@ -53,6 +54,12 @@ def location_ids(*, session: Session, codes: Collection[str]) -> dict[str, int]:
     rows = session.execute(
         select(LocationRow.code, LocationRow.id).where(LocationRow.code.in_(list(set(codes))))
     )
+    return as_dict(rows)
+
+
+def as_dict(rows: Any) -> dict[Any, Any]:
+    """Two-column rows as a dict. (A Result has `.keys()`, its column names, so `dict(result)`
+    would read it as a mapping.)"""
     return {row[0]: row[1] for row in rows}
 
 

@@ -21,7 +21,7 @@ from souk.db.uow import UnitOfWork
 from souk.errors import InvalidState, NotFound, OutOfStock, ValidationFailed, field_error
 from souk.inventory.models import MovementType, TransferStatus, transfer_step
 from souk.inventory.movements import apply_movement
-from souk.inventory.queries import location_ids, locations_by_code
+from souk.inventory.queries import as_dict, location_ids, locations_by_code
 from souk.inventory.stock import (
     StockLabel,
     adjust,
@@ -189,7 +189,7 @@ def _read(session: Session, transfer_id: str) -> Transfer:
     row = session.get(TransferRow, transfer_id, populate_existing=True)
     if row is None:
         raise NotFound(f"No transfer {transfer_id!r}")
-    codes = dict(
+    codes = as_dict(
         session.execute(
             select(LocationRow.id, LocationRow.code).where(
                 LocationRow.id.in_([row.from_location_id, row.to_location_id])

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime
+from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from souk.catalog.tables import ProductRow, VariantRow
@@ -17,6 +19,7 @@ from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
 from souk.inventory import locations, movements
+from tests.catalog_factories import make_channel
 
 _serial = itertools.count(1)
 
@@ -132,3 +135,75 @@ def receive(
             now=now,
         )
         uow.commit()
+
+
+def location_body(code: str, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "code": code,
+        "name": code.replace("-", " ").title(),
+        "type": "warehouse",
+        "address": {
+            "line1": "1 rue de Rivoli",
+            "city": "Paris",
+            "postal_code": "75001",
+            "country": "FR",
+        },
+        "lat": 48.8566,
+        "lon": 2.3522,
+        "timezone": "Europe/Paris",
+        "can_ship": True,
+        "can_pickup": False,
+        "accepts_returns": False,
+    }
+    body.update(changes)
+    return body
+
+
+def api_location(admin: TestClient, code: str, **changes: Any) -> dict[str, Any]:
+    response = admin.post("/v1/locations", json=location_body(code, **changes))
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def api_store(
+    admin: TestClient, code: str, lat: float, lon: float, **changes: Any
+) -> dict[str, Any]:
+    return api_location(
+        admin,
+        code,
+        type="store",
+        lat=lat,
+        lon=lon,
+        can_pickup=True,
+        accepts_returns=True,
+        **changes,
+    )
+
+
+def api_move(
+    admin: TestClient, sku: str, location: str, type: str, quantity: int, **extra: Any
+) -> Any:
+    body = {"sku": sku, "location": location, "type": type, "quantity": quantity, **extra}
+    return admin.post("/v1/inventory/movements", json=body)
+
+
+def storefront_key(admin: TestClient, channel: str) -> str:
+    response = admin.post(
+        "/v1/api-keys", json={"name": f"{channel} shop", "role": "storefront", "channel": channel}
+    )
+    assert response.status_code == 201, response.text
+    key: str = response.json()["key"]
+    return key
+
+
+def shop(
+    admin: TestClient,
+    *,
+    ship_from: list[str],
+    pickup_at: list[str] | None = None,
+    code: str = "web",
+) -> dict[str, str]:
+    """A channel through the API and the headers of its storefront."""
+    make_channel(admin, code, ship_from=ship_from, pickup_at=pickup_at or [])
+    return {"X-Publishable-Key": storefront_key(admin, code), "Authorization": ""}
