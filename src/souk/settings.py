@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     routing_handling_cost_dropship: float = Field(default=250.0, ge=0)
     routing_store_excluded_categories: list[str] = []
     routing_time_limit_s: float = Field(default=1.0, gt=0)
+    # Endless aisle: a transfer's estimated lead time (base + per 100 km between locations).
+    routing_transfer_base_hours: float = Field(default=24.0, ge=0)
+    routing_transfer_hours_per_100km: float = Field(default=4.0, ge=0)
+    # Returns (docs/returns.md): the window from the order's placement, items never taken back.
+    returns_window_days: int = Field(default=30, ge=0)
+    returns_non_returnable_categories: list[str] = []
+    returns_non_returnable_skus: list[str] = []
+    # Carrier tracking webhooks: {"carrier": "secret"} for HMAC-signed deliveries.
+    carrier_webhook_secrets: dict[str, str] = {}
 
     @field_validator("bootstrap_admin_key")
     @classmethod

@@ -59,62 +59,82 @@ def request_transfer(
     reference: str | None = None,
 ) -> Transfer:
     with uow:
-        session = uow.session
-        now = utcnow()
-        errors = []
-        if quantity <= 0:
-            errors.append(field_error("body.quantity", "must be at least 1"))
-        variant = variants_by_sku(session=session, skus=[sku]).get(sku)
-        if variant is None:
-            errors.append(field_error("body.sku", f"unknown SKU {sku!r}"))
-        known = locations_by_code(session=session, codes=[from_location, to_location])
-        for field, code in (("body.from", from_location), ("body.to", to_location)):
-            if code not in known:
-                errors.append(field_error(field, f"unknown location {code!r}"))
-            elif known[code].is_dropship:
-                errors.append(
-                    field_error(field, f"{code!r} is a drop-ship vendor: its stock is not moved")
-                )
-        if from_location == to_location:
-            errors.append(field_error("body.to", "a transfer goes to another location"))
-        if errors:
-            raise ValidationFailed("The transfer is not valid", errors=errors)
-        assert variant is not None
-        ids = location_ids(session=session, codes=[from_location, to_location])
-        source = (variant.variant_id, ids[from_location])
-        target = (variant.variant_id, ids[to_location])
-        stock_ids = ensure_stock(session, pairs=[source, target], now=now)
-        held = commit_units(
-            session, stock_id=stock_ids[source], column="allocated", quantity=quantity, now=now
+        transfer = request_transfer_in(
+            session=uow.session,
+            sku=sku,
+            from_location=from_location,
+            to_location=to_location,
+            quantity=quantity,
+            reference=reference,
         )
-        if held is None:
-            live = read_stock(session, now=now, stock_ids=[stock_ids[source]])[source]
-            raise OutOfStock(
-                [
-                    {
-                        "sku": sku,
-                        "location": from_location,
-                        "requested": quantity,
-                        "available": live.figures.available,
-                    }
-                ]
-            )
-        transfer_id = new_id("trf")
-        session.execute(
-            insert(transfers_t).values(
-                id=transfer_id,
-                variant_id=variant.variant_id,
-                from_location_id=ids[from_location],
-                to_location_id=ids[to_location],
-                quantity=quantity,
-                status=TransferStatus.REQUESTED.value,
-                reference=reference,
-                created_at=now,
-            )
-        )
-        transfer = _read(session, transfer_id)
         uow.commit()
         return transfer
+
+
+def request_transfer_in(
+    *,
+    session: Session,
+    sku: str,
+    from_location: str,
+    to_location: str,
+    quantity: int,
+    reference: str | None = None,
+) -> Transfer:
+    """Request a transfer inside the caller's transaction (fulfilment's endless aisle asks
+    for one while it routes a click & collect order); never commits."""
+    now = utcnow()
+    errors = []
+    if quantity <= 0:
+        errors.append(field_error("body.quantity", "must be at least 1"))
+    variant = variants_by_sku(session=session, skus=[sku]).get(sku)
+    if variant is None:
+        errors.append(field_error("body.sku", f"unknown SKU {sku!r}"))
+    known = locations_by_code(session=session, codes=[from_location, to_location])
+    for field, code in (("body.from", from_location), ("body.to", to_location)):
+        if code not in known:
+            errors.append(field_error(field, f"unknown location {code!r}"))
+        elif known[code].is_dropship:
+            errors.append(
+                field_error(field, f"{code!r} is a drop-ship vendor: its stock is not moved")
+            )
+    if from_location == to_location:
+        errors.append(field_error("body.to", "a transfer goes to another location"))
+    if errors:
+        raise ValidationFailed("The transfer is not valid", errors=errors)
+    assert variant is not None
+    ids = location_ids(session=session, codes=[from_location, to_location])
+    source = (variant.variant_id, ids[from_location])
+    target = (variant.variant_id, ids[to_location])
+    stock_ids = ensure_stock(session, pairs=[source, target], now=now)
+    held = commit_units(
+        session, stock_id=stock_ids[source], column="allocated", quantity=quantity, now=now
+    )
+    if held is None:
+        live = read_stock(session, now=now, stock_ids=[stock_ids[source]])[source]
+        raise OutOfStock(
+            [
+                {
+                    "sku": sku,
+                    "location": from_location,
+                    "requested": quantity,
+                    "available": live.figures.available,
+                }
+            ]
+        )
+    transfer_id = new_id("trf")
+    session.execute(
+        insert(transfers_t).values(
+            id=transfer_id,
+            variant_id=variant.variant_id,
+            from_location_id=ids[from_location],
+            to_location_id=ids[to_location],
+            quantity=quantity,
+            status=TransferStatus.REQUESTED.value,
+            reference=reference,
+            created_at=now,
+        )
+    )
+    return _read(session, transfer_id)
 
 
 def advance_transfer(*, uow: UnitOfWork, transfer_id: str, action: str) -> Transfer:
@@ -183,6 +203,11 @@ def _move(
 def read_transfer(*, uow: UnitOfWork, transfer_id: str) -> Transfer:
     with uow:
         return _read(uow.session, transfer_id)
+
+
+def get_transfer(*, session: Session, transfer_id: str) -> Transfer:
+    """A transfer, read in the caller's transaction (NotFound if unknown)."""
+    return _read(session, transfer_id)
 
 
 def _read(session: Session, transfer_id: str) -> Transfer:
