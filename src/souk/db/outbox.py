@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, String, Text, select
+from sqlalchemy import Index, Select, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from souk.db.base import Base, utcnow
@@ -105,26 +105,58 @@ class Dispatcher:
 
     def dispatch_pending(self) -> int:
         """Dispatch one batch of due events; returns how many rows it looked at."""
+        if self.db.is_sqlite:
+            return self._dispatch_without_holding_the_lock()
         with self.db.transaction() as session:
-            stmt = (
-                select(OutboxEvent)
-                .where(OutboxEvent.dispatched_at.is_(None), OutboxEvent.available_at <= utcnow())
-                .order_by(OutboxEvent.id)
-                .limit(self.batch_size)
-            )
-            if not self.db.is_sqlite:
-                stmt = stmt.with_for_update(skip_locked=True)
+            stmt = self._due()
+            stmt = stmt.with_for_update(skip_locked=True)
             rows = list(session.scalars(stmt))
             for row in rows:
                 event = Event(row.id, row.name, dict(row.payload), row.created_at)
-                try:
-                    for handler in self.bus.handlers_for(row.name):
-                        handler(event)
-                except Exception as exc:
-                    log.exception("handler failed for event %s (%s)", row.id, row.name)
-                    row.attempts += 1
-                    row.last_error = repr(exc)[:2000]
-                    row.available_at = utcnow() + backoff(row.attempts)
-                else:
-                    row.dispatched_at = utcnow()
+                self._record(row, self._handle(event))
             return len(rows)
+
+    def _due(self) -> Select[OutboxEvent]:
+        return (
+            select(OutboxEvent)
+            .where(OutboxEvent.dispatched_at.is_(None), OutboxEvent.available_at <= utcnow())
+            .order_by(OutboxEvent.id)
+            .limit(self.batch_size)
+        )
+
+    def _handle(self, event: Event) -> Exception | None:
+        try:
+            for handler in self.bus.handlers_for(event.name):
+                handler(event)
+        except Exception as exc:
+            log.exception("handler failed for event %s (%s)", event.id, event.name)
+            return exc
+        return None
+
+    @staticmethod
+    def _record(row: OutboxEvent, error: Exception | None) -> None:
+        if error is None:
+            row.dispatched_at = utcnow()
+        else:
+            row.attempts += 1
+            row.last_error = repr(error)[:2000]
+            row.available_at = utcnow() + backoff(row.attempts)
+
+    def _dispatch_without_holding_the_lock(self) -> int:
+        # SQLite has one writer at a time: a dispatcher holding the write lock while the
+        # handlers run would make every handler that writes in its own unit of work (routing
+        # an order on `order.placed`, say) wait for the dispatcher until its busy timeout.
+        # So the batch is read, handled, and only then marked, in a short write of its own.
+        with self.db.transaction(write=False) as session:
+            events = [
+                Event(row.id, row.name, dict(row.payload), row.created_at)
+                for row in session.scalars(self._due())
+            ]
+        outcomes = [(event.id, self._handle(event)) for event in events]
+        if outcomes:
+            with self.db.transaction() as session:
+                for event_id, error in outcomes:
+                    row = session.get(OutboxEvent, event_id)
+                    if row is not None and row.dispatched_at is None:
+                        self._record(row, error)
+        return len(events)

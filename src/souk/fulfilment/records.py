@@ -168,9 +168,7 @@ def local_day_start(now: datetime, timezone: str) -> datetime:
     return midnight.astimezone(now.tzinfo) if now.tzinfo else midnight
 
 
-def units_routed_since(
-    session: Session, *, starts: dict[str, datetime]
-) -> dict[str, int]:
+def units_routed_since(session: Session, *, starts: dict[str, datetime]) -> dict[str, int]:
     """Units routed to each location since its own `starts[location]` (today, locally),
     rejected and cancelled work excluded: what its daily capacity has already spent."""
     if not starts:

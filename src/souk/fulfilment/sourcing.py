@@ -85,9 +85,7 @@ def candidates_for(
     found = locations_by_code(session=session, codes=codes)
     ordered = [found[c] for c in codes if c in found]
     stock = available_at(session=session, skus=skus, locations=[loc.code for loc in ordered])
-    starts = {
-        loc.code: local_day_start(now, loc.timezone) for loc in ordered if loc.daily_capacity
-    }
+    starts = {loc.code: local_day_start(now, loc.timezone) for loc in ordered if loc.daily_capacity}
     used = units_routed_since(session, starts=starts)
     result = []
     for loc in ordered:
@@ -106,8 +104,7 @@ def candidates_for(
                 lat=lat,
                 lon=lon,
                 stock={
-                    sku: stock.get((sku, loc.code), 0) + own.get((sku, loc.code), 0)
-                    for sku in skus
+                    sku: stock.get((sku, loc.code), 0) + own.get((sku, loc.code), 0) for sku in skus
                 },
                 capacity=capacity,
                 handling_cost=config.handling.get(loc.type.value, 0.0),

@@ -44,7 +44,10 @@ def _route(db: Database, order: OrderToRoute) -> Outcome | None:
     events: list[tuple[str, dict[str, Any]]] = []
     with UnitOfWork(db) as uow:
         outcome = route_placed_order(
-            uow.session, order=order, config=RoutingConfig(), emit=lambda n, p: events.append((n, p))
+            uow.session,
+            order=order,
+            config=RoutingConfig(),
+            emit=lambda n, p: events.append((n, p)),
         )
         uow.commit()
     return outcome
