@@ -23,6 +23,7 @@ from souk.carts import api as carts_api
 from souk.catalog import api as catalog_api
 from souk.channels import api as channels_api
 from souk.customers import api as customers_api
+from souk.customers.tokens import TokenSigner, resolve_secret
 from souk.db.engine import Database
 from souk.db.migrate import migrate
 from souk.db.outbox import Dispatcher, EventBus
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.dispatcher = dispatcher
     app.state.dispatcher_wake = dispatcher.wake
     app.state.key_cache = KeyCache()
+    app.state.token_signer = TokenSigner(resolve_secret(settings), settings.customer_token_ttl_s)
     app.state.idempotency = IdempotencyStore(db, settings.idempotency_ttl_s)
 
     install_problems(app)

@@ -1,7 +1,142 @@
+"""Carts and checkout over HTTP (storefront: `X-Publishable-Key`, customer token optional)."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-from souk.api.problems import PROBLEM_RESPONSES
+from souk.access.models import Principal
+from souk.api.auth import StorefrontDep
+from souk.api.deps import ReadUowDep, UowDep
+from souk.api.problems import PROBLEM_RESPONSES, Problem
+from souk.carts import checkout as checkout_service
+from souk.carts import preferences, service
+from souk.carts.schemas import (
+    CartCreate,
+    CartRead,
+    CartUpdate,
+    CheckoutRequest,
+    LineAdd,
+    LineUpdate,
+)
+from souk.customers.deps import CustomerDep, OptionalCustomerDep
+from souk.customers.schemas import IdPath
+from souk.orders.schemas import OrderRead
 
 router = APIRouter(tags=["carts"], responses=PROBLEM_RESPONSES)
+CHECKOUT_RESPONSES: dict[int | str, dict[str, object]] = {
+    402: {"model": Problem, "description": "Payment declined; nothing is held or charged"},
+}
+
+
+def _channel(store: Principal) -> str:
+    assert store.channel is not None  # storefront keys are always bound to a channel
+    return store.channel
+
+
+@router.post(
+    "/v1/carts",
+    status_code=201,
+    response_model=CartRead,
+    responses={200: {"model": CartRead, "description": "The customer's existing active cart"}},
+)
+def create_cart(
+    data: CartCreate,
+    uow: UowDep,
+    store: StorefrontDep,
+    customer: OptionalCustomerDep,
+    response: Response,
+) -> CartRead:
+    cart, created = service.create_cart(
+        uow=uow, channel=_channel(store), customer_id=customer, data=data
+    )
+    if not created:
+        response.status_code = 200
+    return cart
+
+
+@router.get("/v1/customers/me/cart", response_model=CartRead)
+def my_cart(uow: ReadUowDep, store: StorefrontDep, customer: CustomerDep) -> CartRead:
+    return service.my_cart(uow=uow, channel=_channel(store), customer_id=customer)
+
+
+@router.get("/v1/carts/{cart_id}", response_model=CartRead)
+def get_cart(
+    cart_id: IdPath, uow: ReadUowDep, store: StorefrontDep, customer: OptionalCustomerDep
+) -> CartRead:
+    return service.get_cart(uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer)
+
+
+@router.patch("/v1/carts/{cart_id}", response_model=CartRead)
+def update_cart(
+    cart_id: IdPath,
+    data: CartUpdate,
+    uow: UowDep,
+    store: StorefrontDep,
+    customer: OptionalCustomerDep,
+) -> CartRead:
+    return preferences.update_cart(
+        uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer, data=data
+    )
+
+
+@router.post("/v1/carts/{cart_id}/lines", status_code=201, response_model=CartRead)
+def add_line(
+    cart_id: IdPath,
+    data: LineAdd,
+    uow: UowDep,
+    store: StorefrontDep,
+    customer: OptionalCustomerDep,
+) -> CartRead:
+    return service.add_line(
+        uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer, data=data
+    )
+
+
+@router.patch("/v1/carts/{cart_id}/lines/{line_id}", response_model=CartRead)
+def update_line(
+    cart_id: IdPath,
+    line_id: IdPath,
+    data: LineUpdate,
+    uow: UowDep,
+    store: StorefrontDep,
+    customer: OptionalCustomerDep,
+) -> CartRead:
+    return service.update_line(
+        uow=uow,
+        cart_id=cart_id,
+        line_id=line_id,
+        channel=_channel(store),
+        customer_id=customer,
+        data=data,
+    )
+
+
+@router.delete("/v1/carts/{cart_id}/lines/{line_id}", response_model=CartRead)
+def remove_line(
+    cart_id: IdPath,
+    line_id: IdPath,
+    uow: UowDep,
+    store: StorefrontDep,
+    customer: OptionalCustomerDep,
+) -> CartRead:
+    return service.remove_line(
+        uow=uow, cart_id=cart_id, line_id=line_id, channel=_channel(store), customer_id=customer
+    )
+
+
+@router.post(
+    "/v1/carts/{cart_id}/checkout",
+    status_code=201,
+    response_model=OrderRead,
+    responses=CHECKOUT_RESPONSES,
+)
+def checkout(
+    cart_id: IdPath,
+    data: CheckoutRequest,
+    uow: UowDep,
+    store: StorefrontDep,
+    customer: OptionalCustomerDep,
+) -> OrderRead:
+    return checkout_service.checkout(
+        uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer, data=data
+    )

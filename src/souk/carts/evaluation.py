@@ -1,0 +1,250 @@
+"""Looking at a cart as it is now: every read re-prices and re-validates its lines against
+the catalog (listing and drop window in this channel, price in the cart's currency, stock),
+computes the totals exactly, and says what changed since the shopper last looked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from souk.carts.models import BLOCKING, MESSAGES, Issue, listing_issue
+from souk.carts.tables import CartRow
+from souk.catalog.queries import listing_states, localized_titles, variants_by_sku
+from souk.channels.models import Channel
+from souk.inventory.availability import atp, available_at
+from souk.inventory.queries import locations_by_code
+from souk.orders.models import OrderLineInput, Totals, compute_totals, tax_for
+from souk.pricing.queries import tax_rate, unit_prices
+from souk.shipping.models import ShippingQuote
+from souk.shipping.queries import quote
+
+
+@dataclass
+class LineView:
+    id: str
+    sku: str
+    quantity: int
+    product_handle: str | None = None
+    title: str | None = None
+    category: str | None = None
+    weight_g: int = 0
+    unit_price: int | None = None
+    discount: int = 0
+    tax: int = 0
+    tax_rate: Decimal = Decimal(0)
+    available: int = 0
+    pickup_available: bool | None = None
+    hold_expires_at: datetime | None = None
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def purchasable(self) -> bool:
+        return self.unit_price is not None and not BLOCKING.intersection(self.issues)
+
+    @property
+    def amount(self) -> int:
+        return (self.unit_price or 0) * self.quantity - self.discount
+
+
+@dataclass(frozen=True)
+class Change:
+    line_id: str
+    sku: str
+    reason: str
+    message: str
+    previous: int | None = None
+    current: int | None = None
+
+
+@dataclass(frozen=True)
+class CartProblem:
+    code: str
+    message: str
+
+
+@dataclass
+class CartView:
+    cart: CartRow
+    channel: Channel
+    lines: list[LineView]
+    totals: Totals
+    shipping: ShippingQuote | None
+    shipping_tax: int
+    problems: list[CartProblem]
+    changes: list[Change]
+    # What the cart should remember after this read: (line id → price, issue) shown.
+    seen: dict[str, tuple[int | None, str | None]]
+
+    @property
+    def ready(self) -> bool:
+        return not self.problems and bool(self.lines) and all(x.purchasable for x in self.lines)
+
+
+def destination(session: Session, cart: CartRow, channel: Channel) -> tuple[str, str | None]:
+    """Where the goods go, which decides the tax: the pickup store, the delivery address,
+    or (not known yet) the channel's own country."""
+    if cart.fulfillment_type == "pickup" and cart.pickup_location:
+        found = locations_by_code(session=session, codes=[cart.pickup_location])
+        if cart.pickup_location in found:
+            return found[cart.pickup_location].country, None
+    if cart.shipping_address:
+        return str(cart.shipping_address["country"]), cart.shipping_address.get("region")
+    return channel.country, None
+
+
+def _line_views(session: Session, cart: CartRow, channel: Channel, now: datetime) -> list[LineView]:
+    skus = [line.sku for line in cart.lines]
+    variants = variants_by_sku(session=session, skus=skus)
+    product_ids = {v.product_id for v in variants.values()}
+    listings = listing_states(session=session, channel=channel.code, product_ids=product_ids)
+    titles = localized_titles(
+        session=session,
+        product_ids=product_ids,
+        locale=cart.locale,
+        fallback_locale=channel.default_locale,
+    )
+    prices = unit_prices(session=session, skus=skus, currency=cart.currency, channel=channel.code)
+    stock = atp(session=session, channel=channel, skus=skus)
+    views = []
+    for line in cart.lines:
+        variant = variants.get(line.sku)
+        view = LineView(id=line.id, sku=line.sku, quantity=line.quantity)
+        views.append(view)
+        if variant is None:
+            view.issues.append(Issue.NOT_LISTED)
+            continue
+        view.product_handle = variant.product_handle
+        view.title = titles.get(variant.product_id)
+        view.category = variant.category
+        view.weight_g = variant.weight_g or 0
+        issue = listing_issue(listings.get(variant.product_id), now)
+        if issue is not None:
+            view.issues.append(issue)
+        view.unit_price = prices.get(line.sku)
+        if view.unit_price is None:
+            view.issues.append(Issue.NOT_PRICED)
+        held = line.reservation_id is not None and (line.hold_expires_at or now) > now
+        view.hold_expires_at = line.hold_expires_at if held else None
+        if line.reservation_id is not None and not held:
+            view.issues.append(Issue.HOLD_EXPIRED)
+        # Units this cart holds are not "available" to others but are to it.
+        view.available = stock.get(line.sku, 0) + (line.quantity if held else 0)
+        if view.available < line.quantity and not variant.allow_backorder:
+            view.issues.append(Issue.INSUFFICIENT_STOCK)
+    return views
+
+
+def _pickup(session: Session, cart: CartRow, views: list[LineView]) -> None:
+    if cart.fulfillment_type != "pickup" or not cart.pickup_location:
+        return
+    where = cart.pickup_location
+    there = available_at(session=session, skus=[v.sku for v in views], locations=[where])
+    for view in views:
+        view.pickup_available = there.get((view.sku, where), 0) >= view.quantity
+
+
+def _shipping(
+    session: Session,
+    cart: CartRow,
+    channel: Channel,
+    views: list[LineView],
+    problems: list[CartProblem],
+) -> ShippingQuote | None:
+    if cart.fulfillment_type == "pickup":
+        if cart.pickup_location is None:
+            problems.append(CartProblem("pickup-location-required", "choose a pickup store"))
+        elif cart.pickup_location not in channel.pickup_at:
+            problems.append(
+                CartProblem("pickup-not-offered", f"{channel.code} offers no pickup there")
+            )
+        return ShippingQuote("pickup", "Pickup in store", 0, cart.currency)
+    if not cart.shipping_address:
+        problems.append(CartProblem("address-required", "add a shipping address"))
+        return None
+    country = str(cart.shipping_address["country"])
+    weight = sum(v.weight_g * v.quantity for v in views if v.purchasable)
+    found = quote(
+        session=session,
+        country=country,
+        weight_g=weight,
+        currency=cart.currency,
+        channel=channel.code,
+    )
+    if found is None:
+        problems.append(CartProblem("no-shipping-rate", f"no delivery to {country} for this cart"))
+    return found
+
+
+def evaluate(session: Session, cart: CartRow, channel: Channel, now: datetime) -> CartView:
+    problems: list[CartProblem] = []
+    if not channel.sells_in(cart.currency):
+        problems.append(
+            CartProblem("currency-not-sold", f"{channel.code} does not sell in {cart.currency}")
+        )
+    if cart.customer_id is None and not cart.email:
+        problems.append(CartProblem("email-required", "add an email address"))
+    views = _line_views(session, cart, channel, now)
+    _pickup(session, cart, views)
+    shipping = _shipping(session, cart, channel, views, problems)
+    country, region = destination(session, cart, channel)
+    rates: dict[str | None, Decimal] = {}
+
+    def rate_for(category: str | None) -> Decimal:
+        if category not in rates:
+            rates[category] = tax_rate(
+                session=session, country=country, region=region, category=category
+            )
+        return rates[category]
+
+    inclusive = channel.prices_include_tax
+    for view in views:
+        if view.purchasable:
+            view.tax_rate = rate_for(view.category)
+            view.tax = tax_for(view.amount, view.tax_rate, inclusive=inclusive)
+    shipping_amount = shipping.amount if shipping else 0
+    shipping_tax = tax_for(shipping_amount, rate_for(None), inclusive=inclusive)
+    totals = compute_totals(
+        [
+            OrderLineInput(v.sku, v.quantity, v.unit_price or 0, v.discount, v.tax, v.tax_rate)
+            for v in views
+            if v.purchasable
+        ],
+        shipping=shipping_amount,
+        shipping_tax=shipping_tax,
+        prices_include_tax=inclusive,
+    )
+    changes, seen = _changes(cart, views)
+    return CartView(cart, channel, views, totals, shipping, shipping_tax, problems, changes, seen)
+
+
+def _changes(
+    cart: CartRow, views: list[LineView]
+) -> tuple[list[Change], dict[str, tuple[int | None, str | None]]]:
+    changes: list[Change] = []
+    seen: dict[str, tuple[int | None, str | None]] = {}
+    for line, view in zip(cart.lines, views, strict=True):
+        issue = view.issues[0] if view.issues else None
+        seen[line.id] = (view.unit_price, issue.value if issue else None)
+        if (
+            line.unit_price is not None
+            and view.unit_price is not None
+            and line.unit_price != view.unit_price
+        ):
+            changes.append(
+                Change(
+                    line.id,
+                    line.sku,
+                    "price-changed",
+                    "the price changed",
+                    line.unit_price,
+                    view.unit_price,
+                )
+            )
+        if issue is not None and line.last_issue != issue.value:
+            changes.append(Change(line.id, line.sku, issue.value, MESSAGES[issue]))
+        if issue is None and line.last_issue is not None:
+            changes.append(Change(line.id, line.sku, "available-again", "can be bought again"))
+    return changes, seen

@@ -1,0 +1,84 @@
+"""Changing a cart's settings: currency, locale, email, address, delivery or pickup."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from souk.carts import holds
+from souk.carts.access import open_cart_for, touch
+from souk.carts.models import check_currency, check_pickup
+from souk.carts.schemas import CartRead, CartUpdate
+from souk.carts.tables import CartRow
+from souk.carts.views import present
+from souk.catalog.queries import listing_states, variants_by_sku
+from souk.channels.models import Channel
+from souk.channels.queries import get_channel
+from souk.db.base import utcnow
+from souk.db.uow import UnitOfWork
+from souk.errors import ValidationFailed, field_error
+
+NOT_YET = "promotions and loyalty are not available yet"
+
+
+def update_cart(
+    *, uow: UnitOfWork, cart_id: str, channel: str, customer_id: str | None, data: CartUpdate
+) -> CartRead:
+    """Only the fields sent change. A new currency re-prices every line (422 if this
+    channel does not sell in it); a new locale changes only how the cart is shown; a new
+    pickup store moves the cart's holds there."""
+    now = utcnow()
+    sent = data.model_fields_set
+    promo = [
+        field_error(f"body.{name}", NOT_YET)
+        for name in ("coupon_codes", "gift_cards", "loyalty_points")
+        if getattr(data, name)
+    ]
+    if promo:
+        raise ValidationFailed("Promotions cannot be applied yet", errors=promo)
+    with uow:
+        s = uow.session
+        sales = get_channel(session=s, code=channel)
+        cart = open_cart_for(session=s, cart_id=cart_id, customer_id=customer_id, now=now)
+        if data.currency is not None and data.currency != cart.currency:
+            check_currency(sales, data.currency)
+            cart.currency = data.currency
+            for line in cart.lines:
+                # The shopper asked for new prices: no "price changed" notices for them.
+                line.unit_price = None
+        if data.locale is not None:
+            cart.locale = data.locale
+        if "email" in sent:
+            cart.email = data.email
+        if "shipping_address" in sent:
+            address = data.shipping_address
+            cart.shipping_address = address.model_dump() if address else None
+        if data.fulfillment is not None:
+            before = (cart.fulfillment_type, cart.pickup_location)
+            if data.fulfillment.type == "pickup":
+                check_pickup(sales, data.fulfillment.location)
+                cart.fulfillment_type, cart.pickup_location = "pickup", data.fulfillment.location
+            else:
+                cart.fulfillment_type, cart.pickup_location = "delivery", None
+            if before != (cart.fulfillment_type, cart.pickup_location):
+                _move_holds(uow, cart, sales, now)
+        touch(cart, sales.code, now)
+        uow.commit()
+    return present(uow.db, cart_id=cart_id, channel=channel, customer_id=customer_id)
+
+
+def _move_holds(uow: UnitOfWork, cart: CartRow, sales: Channel, now: datetime) -> None:
+    held = [line for line in cart.lines if line.reservation_id is not None]
+    if not held:
+        return
+    s = uow.session
+    variants = variants_by_sku(session=s, skus=[line.sku for line in held])
+    listings = listing_states(
+        session=s, channel=sales.code, product_ids={v.product_id for v in variants.values()}
+    )
+    for line in held:
+        variant = variants.get(line.sku)
+        listing = listings.get(variant.product_id) if variant else None
+        if listing is not None and holds.holds_at_cart(listing) and listing.is_open(now):
+            holds.try_hold(s, cart, line, sales, minutes=holds.hold_minutes(listing), now=now)
+        else:
+            holds.release_hold(s, line)

@@ -1,0 +1,133 @@
+"""Request and response bodies of the carts API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from souk.carts.models import MAX_LINE_QUANTITY
+from souk.customers.schemas import ID_PATTERN, Email, LocaleTag, PostalAddress
+from souk.orders.schemas import FulfillmentChoice, MoneyRead, TotalsRead
+
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
+Currency = Field(default=None, min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")
+
+
+class CartCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    currency: str | None = Currency
+    locale: LocaleTag = None
+    email: Email | None = None
+    shipping_address: PostalAddress | None = None
+    fulfillment: FulfillmentChoice | None = None
+
+
+class CartUpdate(BaseModel):
+    """Only the fields sent change. `coupon_codes`, `gift_cards` and `loyalty_points` are
+    part of the contract for the promotions and loyalty issues; until then a non-empty
+    value is refused rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    currency: str | None = Currency
+    locale: LocaleTag = None
+    email: Email | None = None
+    shipping_address: PostalAddress | None = None
+    fulfillment: FulfillmentChoice | None = None
+    coupon_codes: list[Code] | None = Field(default=None, max_length=20)
+    gift_cards: list[Code] | None = Field(default=None, max_length=20)
+    loyalty_points: int | None = Field(default=None, ge=0)
+
+
+class LineAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
+    quantity: int = Field(default=1, ge=1, le=MAX_LINE_QUANTITY)
+
+
+class LineUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
+
+
+class PaymentInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str = Field(min_length=1, max_length=32, pattern=ID_PATTERN)
+    token: str = Field(min_length=1, max_length=200, pattern=ID_PATTERN)
+
+
+class CheckoutRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    payment: PaymentInput
+
+
+class HoldRead(BaseModel):
+    expires_at: datetime
+
+
+class CartLineRead(BaseModel):
+    id: str
+    sku: str
+    product: str | None = Field(description="The product's handle.")
+    title: str | None = Field(description="In the cart's locale (with fallbacks).")
+    quantity: int
+    unit_price: MoneyRead | None = Field(description="None when not priced in this currency.")
+    discount: MoneyRead
+    tax: MoneyRead
+    tax_rate: str
+    total: MoneyRead = Field(description="unit_price × quantity − discount.")
+    available: int = Field(description="Units this channel can still promise to this cart.")
+    pickup_available: bool | None = Field(
+        description="With pickup chosen: whether the store has it; else None."
+    )
+    hold: HoldRead | None = Field(description="Held for this cart until then (drops).")
+    issues: list[str]
+
+
+class ChangeRead(BaseModel):
+    line_id: str
+    sku: str
+    reason: str
+    message: str
+    previous: MoneyRead | None = None
+    current: MoneyRead | None = None
+
+
+class ProblemRead(BaseModel):
+    code: str
+    message: str
+
+
+class ShippingRead(BaseModel):
+    rate: str
+    name: str
+    amount: MoneyRead
+
+
+class CartRead(BaseModel):
+    id: str
+    status: str
+    customer: str | None
+    channel: str = Field(description="The last channel that touched the cart.")
+    currency: str
+    locale: str
+    email: str | None
+    shipping_address: dict[str, Any] | None
+    fulfillment: FulfillmentChoice
+    lines: list[CartLineRead]
+    totals: TotalsRead
+    shipping: ShippingRead | None
+    changes: list[ChangeRead] = Field(description="What changed since the cart was last shown.")
+    problems: list[ProblemRead] = Field(description="What must be fixed before checkout.")
+    ready_for_checkout: bool
+    order_id: str | None
+    merged_into: str | None
+    created_at: datetime
+    updated_at: datetime

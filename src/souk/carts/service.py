@@ -1,0 +1,211 @@
+"""Cart commands: create, add, change and remove lines, change the cart's settings.
+
+Each command is one short write transaction; the cart returned is then evaluated in a read
+transaction (`views.present`), so the write lock is held only for the change itself.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from souk.carts import holds
+from souk.carts.access import active_cart_of, open_cart_for, touch
+from souk.carts.models import (
+    MAX_LINE_QUANTITY,
+    MAX_LINES,
+    MESSAGES,
+    CartStatus,
+    check_currency,
+    check_pickup,
+    listing_issue,
+)
+from souk.carts.schemas import CartCreate, CartRead, LineAdd, LineUpdate
+from souk.carts.tables import CartLineRow, CartRow
+from souk.carts.views import present
+from souk.catalog.queries import listing_states, variants_by_sku
+from souk.channels.queries import get_channel
+from souk.customers.queries import find_customer
+from souk.db.base import new_id, utcnow
+from souk.db.uow import UnitOfWork
+from souk.errors import NotFound, ValidationFailed, field_error
+from souk.pricing.queries import unit_prices
+
+
+def create_cart(
+    *, uow: UnitOfWork, channel: str, customer_id: str | None, data: CartCreate
+) -> tuple[CartRead, bool]:
+    """A new cart, or — for a signed-in customer who has one — their active cart (False)."""
+    now = utcnow()
+    with uow:
+        s = uow.session
+        sales = get_channel(session=s, code=channel)
+        currency = data.currency or sales.default_currency
+        check_currency(sales, currency)
+        pickup = data.fulfillment is not None and data.fulfillment.type == "pickup"
+        if data.fulfillment is not None and pickup:
+            check_pickup(sales, data.fulfillment.location)
+        locale = data.locale
+        existing = None
+        if customer_id is not None:
+            customer = find_customer(session=s, customer_id=customer_id)
+            if customer is None:
+                raise NotFound("The signed-in customer no longer exists")
+            existing = active_cart_of(session=s, customer_id=customer_id)
+            locale = locale or customer.locale
+        if existing is None:
+            cart = CartRow(
+                id=new_id("cart"),
+                customer_id=customer_id,
+                status=CartStatus.ACTIVE,
+                currency=currency,
+                locale=locale or sales.default_locale,
+                channel=sales.code,
+                created_channel=sales.code,
+                email=data.email,
+                shipping_address=(
+                    data.shipping_address.model_dump() if data.shipping_address else None
+                ),
+                fulfillment_type="pickup" if pickup else "delivery",
+                pickup_location=data.fulfillment.location if data.fulfillment and pickup else None,
+                version=1,
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(cart)
+            try:
+                s.flush()
+            except IntegrityError:
+                # The same customer created a cart on another device at the same moment.
+                s.rollback()
+                existing = active_cart_of(session=s, customer_id=customer_id or "")
+                if existing is None:
+                    raise
+            else:
+                uow.commit()
+        cart_id, created = (existing.id, False) if existing is not None else (cart.id, True)
+    return present(uow.db, cart_id=cart_id, channel=channel, customer_id=customer_id), created
+
+
+def get_cart(*, uow: UnitOfWork, cart_id: str, channel: str, customer_id: str | None) -> CartRead:
+    return present(uow.db, cart_id=cart_id, channel=channel, customer_id=customer_id)
+
+
+def my_cart(*, uow: UnitOfWork, channel: str, customer_id: str) -> CartRead:
+    with uow:
+        cart = active_cart_of(session=uow.session, customer_id=customer_id)
+        if cart is None:
+            raise NotFound("This customer has no active cart")
+        cart_id = cart.id
+    return present(uow.db, cart_id=cart_id, channel=channel, customer_id=customer_id)
+
+
+def add_line(
+    *, uow: UnitOfWork, cart_id: str, channel: str, customer_id: str | None, data: LineAdd
+) -> CartRead:
+    """Add `quantity` of a SKU (to its line, if the cart has one). Refused with 422 — and
+    nothing written — for an unknown SKU, a product not on sale in this channel right now
+    (a drop before it opens), no price in the cart's currency, or too many units."""
+    now = utcnow()
+    with uow:
+        s = uow.session
+        sales = get_channel(session=s, code=channel)
+        cart = open_cart_for(session=s, cart_id=cart_id, customer_id=customer_id, now=now)
+        check_currency(sales, cart.currency)
+        variant = variants_by_sku(session=s, skus=[data.sku]).get(data.sku)
+        if variant is None:
+            raise ValidationFailed(
+                f"Unknown SKU {data.sku!r}", errors=[field_error("body.sku", "unknown SKU")]
+            )
+        listing = listing_states(
+            session=s, channel=sales.code, product_ids=[variant.product_id]
+        ).get(variant.product_id)
+        issue = listing_issue(listing, now)
+        price = unit_prices(session=s, skus=[data.sku], currency=cart.currency, channel=sales.code)
+        errors = []
+        if issue is not None:
+            errors.append(field_error("body.sku", f"{data.sku} is {MESSAGES[issue]}"))
+        if data.sku not in price:
+            errors.append(field_error("body.sku", f"{data.sku} has no price in {cart.currency}"))
+        line = next((x for x in cart.lines if x.sku == data.sku), None)
+        quantity = data.quantity + (line.quantity if line else 0)
+        if quantity > MAX_LINE_QUANTITY:
+            errors.append(
+                field_error("body.quantity", f"at most {MAX_LINE_QUANTITY} per line in all")
+            )
+        if line is None and len(cart.lines) >= MAX_LINES:
+            errors.append(field_error("body.sku", f"a cart holds at most {MAX_LINES} lines"))
+        if errors:
+            raise ValidationFailed("This item cannot be added", errors=errors)
+        if line is None:
+            line = CartLineRow(
+                id=new_id("line"),
+                sku=data.sku,
+                quantity=0,
+                position=max((x.position for x in cart.lines), default=-1) + 1,
+                added_at=now,
+                updated_at=now,
+            )
+            cart.lines.append(line)
+        line.quantity = quantity
+        line.unit_price = price[data.sku]
+        line.last_issue = None
+        line.updated_at = now
+        if listing is not None and holds.holds_at_cart(listing):
+            holds.hold(s, cart, line, sales, minutes=holds.hold_minutes(listing), now=now)
+        touch(cart, sales.code, now)
+        uow.commit()
+    return present(uow.db, cart_id=cart_id, channel=channel, customer_id=customer_id)
+
+
+def _line(cart: CartRow, line_id: str) -> CartLineRow:
+    for line in cart.lines:
+        if line.id == line_id:
+            return line
+    raise NotFound(f"No line {line_id!r} in this cart")
+
+
+def update_line(
+    *,
+    uow: UnitOfWork,
+    cart_id: str,
+    line_id: str,
+    channel: str,
+    customer_id: str | None,
+    data: LineUpdate,
+) -> CartRead:
+    now = utcnow()
+    with uow:
+        s = uow.session
+        sales = get_channel(session=s, code=channel)
+        cart = open_cart_for(session=s, cart_id=cart_id, customer_id=customer_id, now=now)
+        line = _line(cart, line_id)
+        line.quantity = data.quantity
+        line.updated_at = now
+        variant = variants_by_sku(session=s, skus=[line.sku]).get(line.sku)
+        listing = (
+            listing_states(session=s, channel=sales.code, product_ids=[variant.product_id]).get(
+                variant.product_id
+            )
+            if variant
+            else None
+        )
+        if listing is not None and holds.holds_at_cart(listing) and listing.is_open(now):
+            holds.hold(s, cart, line, sales, minutes=holds.hold_minutes(listing), now=now)
+        touch(cart, sales.code, now)
+        uow.commit()
+    return present(uow.db, cart_id=cart_id, channel=channel, customer_id=customer_id)
+
+
+def remove_line(
+    *, uow: UnitOfWork, cart_id: str, line_id: str, channel: str, customer_id: str | None
+) -> CartRead:
+    now = utcnow()
+    with uow:
+        s = uow.session
+        cart = open_cart_for(session=s, cart_id=cart_id, customer_id=customer_id, now=now)
+        line = _line(cart, line_id)
+        holds.release_hold(s, line)
+        cart.lines.remove(line)
+        touch(cart, get_channel(session=s, code=channel).code, now)
+        uow.commit()
+    return present(uow.db, cart_id=cart_id, channel=channel, customer_id=customer_id)

@@ -1,0 +1,140 @@
+"""Showing a cart: evaluate it in a read transaction, remember what was shown."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from souk.carts.access import check_access, load_cart
+from souk.carts.evaluation import CartView, evaluate
+from souk.carts.schemas import (
+    CartLineRead,
+    CartRead,
+    ChangeRead,
+    HoldRead,
+    ProblemRead,
+    ShippingRead,
+)
+from souk.carts.tables import CartLineRow, CartRow
+from souk.channels.queries import get_channel
+from souk.db.base import utcnow
+from souk.db.engine import Database
+from souk.db.uow import UnitOfWork
+from souk.orders.schemas import FulfillmentChoice, MoneyRead, TotalsRead
+
+
+def cart_read(view: CartView) -> CartRead:
+    cart, c = view.cart, view.cart.currency
+
+    def money(amount: int) -> MoneyRead:
+        return MoneyRead(amount=amount, currency=c)
+
+    t = view.totals
+    return CartRead(
+        id=cart.id,
+        status=cart.status,
+        customer=cart.customer_id,
+        channel=view.channel.code,
+        currency=c,
+        locale=cart.locale,
+        email=cart.email,
+        shipping_address=cart.shipping_address,
+        fulfillment=FulfillmentChoice(type=cart.fulfillment_type, location=cart.pickup_location),
+        lines=[
+            CartLineRead(
+                id=v.id,
+                sku=v.sku,
+                product=v.product_handle,
+                title=v.title,
+                quantity=v.quantity,
+                unit_price=money(v.unit_price) if v.unit_price is not None else None,
+                discount=money(v.discount),
+                tax=money(v.tax),
+                tax_rate=format(v.tax_rate.normalize(), "f"),
+                total=money(v.amount),
+                available=v.available,
+                pickup_available=v.pickup_available,
+                hold=HoldRead(expires_at=v.hold_expires_at) if v.hold_expires_at else None,
+                issues=[i.value for i in v.issues],
+            )
+            for v in view.lines
+        ],
+        totals=TotalsRead(
+            subtotal=money(t.subtotal),
+            discount=money(t.discount),
+            shipping=money(t.shipping),
+            tax=money(t.tax),
+            tax_included=money(t.tax_included),
+            total=money(t.total),
+        ),
+        shipping=(
+            ShippingRead(
+                rate=view.shipping.rate_code,
+                name=view.shipping.name,
+                amount=money(view.shipping.amount),
+            )
+            if view.shipping
+            else None
+        ),
+        changes=[
+            ChangeRead(
+                line_id=ch.line_id,
+                sku=ch.sku,
+                reason=ch.reason,
+                message=ch.message,
+                previous=money(ch.previous) if ch.previous is not None else None,
+                current=money(ch.current) if ch.current is not None else None,
+            )
+            for ch in view.changes
+        ],
+        problems=[ProblemRead(code=p.code, message=p.message) for p in view.problems],
+        ready_for_checkout=view.ready and cart.status == "active",
+        order_id=cart.order_id,
+        merged_into=cart.merged_into,
+        created_at=cart.created_at,
+        updated_at=cart.updated_at,
+    )
+
+
+def present(
+    db: Database, *, cart_id: str, channel: str, customer_id: str | None, check: bool = True
+) -> CartRead:
+    """The cart as `channel` sees it now. If prices or problems changed since it was last
+    shown, or another channel touched it, that is remembered (a short write) so that the
+    next read reports only what changes after this one."""
+    with UnitOfWork(db, write=False) as uow:
+        cart = load_cart(session=uow.session, cart_id=cart_id)
+        if check:
+            check_access(cart, customer_id)
+        view = evaluate(uow.session, cart, get_channel(session=uow.session, code=channel), utcnow())
+        stale = {
+            line.id: view.seen[line.id]
+            for line in cart.lines
+            if (line.unit_price, line.last_issue) != view.seen[line.id]
+        }
+        moved = cart.channel != channel and cart.status == "active"
+        result = cart_read(view)
+    if stale or moved:
+        _remember(db, cart_id=cart_id, channel=channel if moved else None, seen=stale)
+    return result
+
+
+def _remember(
+    db: Database,
+    *,
+    cart_id: str,
+    channel: str | None,
+    seen: dict[str, tuple[int | None, str | None]],
+) -> None:
+    # Not a change of the cart's content: the version a checkout compares stays the same.
+    with UnitOfWork(db) as uow:
+        for line_id, (price, issue) in seen.items():
+            uow.session.execute(
+                update(CartLineRow)
+                .where(CartLineRow.id == line_id)
+                .values(unit_price=price, last_issue=issue)
+            )
+        if channel is not None:
+            uow.session.execute(
+                update(CartRow).where(CartRow.id == cart_id).values(channel=channel)
+            )
+        uow.commit()

@@ -1,0 +1,179 @@
+"""Customer accounts: registration, sign-in, profile, and the operator's view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from souk.api.pagination import decode_cursor, encode_cursor
+from souk.carts.ownership import claim_cart
+from souk.customers.models import normalize_email
+from souk.customers.passwords import hash_password, needs_rehash, verify_password
+from souk.customers.queries import customer_read, load_customer
+from souk.customers.schemas import (
+    CustomerAdminUpdate,
+    CustomerCreate,
+    CustomerLogin,
+    CustomerRead,
+    CustomerRegister,
+    CustomerSession,
+    CustomerUpdate,
+)
+from souk.customers.tables import CustomerRow
+from souk.customers.tokens import TokenSigner
+from souk.db.base import new_id, utcnow
+from souk.db.uow import UnitOfWork
+from souk.errors import AlreadyExists, NotFound, Unauthorized, field_error
+
+
+def _unique_violation(exc: IntegrityError, email: str, loyalty_card: str | None) -> AlreadyExists:
+    text = str(exc.orig).lower()
+    if loyalty_card is not None and "loyalty_card" in text:
+        return AlreadyExists(
+            f"Loyalty card {loyalty_card!r} belongs to another customer",
+            errors=[field_error("body.loyalty_card", "already in use")],
+        )
+    return AlreadyExists(
+        f"A customer with email {email!r} already exists",
+        errors=[field_error("body.email", "already registered")],
+    )
+
+
+def register(
+    *, uow: UnitOfWork, signer: TokenSigner, data: CustomerRegister, channel: str
+) -> CustomerSession:
+    # Hash before the transaction: Argon2 is deliberately slow and must not hold a write lock.
+    password_hash = hash_password(data.password)
+    with uow:
+        now = utcnow()
+        row = CustomerRow(
+            id=new_id("cus"),
+            email=data.email,
+            password_hash=password_hash,
+            name=data.name,
+            locale=data.locale,
+            signup_channel=channel,
+            created_at=now,
+            updated_at=now,
+        )
+        row.addresses = []
+        uow.session.add(row)
+        try:
+            uow.session.flush()
+        except IntegrityError as exc:
+            raise _unique_violation(exc, data.email, None) from exc
+        cart_id = claim_cart(session=uow.session, customer_id=row.id, cart_id=data.cart_id)
+        result = _session_for(signer, row, cart_id)
+        uow.commit()
+        return result
+
+
+def sign_in(
+    *, uow: UnitOfWork, signer: TokenSigner, data: CustomerLogin, channel: str
+) -> CustomerSession:
+    with uow:
+        row = uow.session.scalar(
+            select(CustomerRow)
+            .where(CustomerRow.email == data.email)
+            .options(selectinload(CustomerRow.addresses))
+        )
+        if not verify_password(row.password_hash if row else None, data.password) or row is None:
+            raise Unauthorized("Wrong email or password")
+        if row.password_hash and needs_rehash(row.password_hash):
+            row.password_hash = hash_password(data.password)
+        cart_id = claim_cart(session=uow.session, customer_id=row.id, cart_id=data.cart_id)
+        result = _session_for(signer, row, cart_id)
+        uow.commit()
+        return result
+
+
+def _session_for(signer: TokenSigner, row: CustomerRow, cart_id: str | None) -> CustomerSession:
+    issued = signer.issue(row.id)
+    return CustomerSession(
+        customer=customer_read(row),
+        token=issued.token,
+        expires_at=issued.expires_at,
+        cart_id=cart_id,
+    )
+
+
+def get_customer(*, uow: UnitOfWork, customer_id: str) -> CustomerRead:
+    with uow:
+        return customer_read(load_customer(session=uow.session, customer_id=customer_id))
+
+
+def update_customer(
+    *, uow: UnitOfWork, customer_id: str, data: CustomerUpdate | CustomerAdminUpdate
+) -> CustomerRead:
+    """Only the fields sent are changed; a field sent as null is cleared."""
+    with uow:
+        row = load_customer(session=uow.session, customer_id=customer_id, for_update=True)
+        changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+        for field, value in changes.items():
+            setattr(row, field, value)
+        row.updated_at = utcnow()
+        try:
+            uow.session.flush()
+        except IntegrityError as exc:
+            raise _unique_violation(exc, row.email, changes.get("loyalty_card")) from exc
+        result = customer_read(row)
+        uow.commit()
+        return result
+
+
+def create_customer(*, uow: UnitOfWork, data: CustomerCreate) -> CustomerRead:
+    with uow:
+        now = utcnow()
+        row = CustomerRow(
+            id=new_id("cus"),
+            email=data.email,
+            name=data.name,
+            phone=data.phone,
+            locale=data.locale,
+            loyalty_card=data.loyalty_card,
+            created_at=now,
+            updated_at=now,
+        )
+        row.addresses = []
+        uow.session.add(row)
+        try:
+            uow.session.flush()
+        except IntegrityError as exc:
+            raise _unique_violation(exc, data.email, data.loyalty_card) from exc
+        result = customer_read(row)
+        uow.commit()
+        return result
+
+
+def list_customers(
+    *,
+    uow: UnitOfWork,
+    email: str | None = None,
+    loyalty_card: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[CustomerRead], str | None]:
+    after = decode_cursor(cursor)
+    with uow:
+        stmt = select(CustomerRow).options(selectinload(CustomerRow.addresses))
+        if email is not None:
+            stmt = stmt.where(CustomerRow.email == normalize_email(email))
+        if loyalty_card is not None:
+            stmt = stmt.where(CustomerRow.loyalty_card == loyalty_card)
+        if after:
+            stmt = stmt.where(CustomerRow.id > str(after[0]))
+        rows = list(uow.session.scalars(stmt.order_by(CustomerRow.id).limit(limit + 1)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = encode_cursor([rows[-1].id]) if more else None
+        return [customer_read(r) for r in rows], next_cursor
+
+
+def require_customer(*, uow: UnitOfWork, customer_id: str) -> None:
+    """NotFound unless the customer exists (a token may outlive an erased account)."""
+    with uow:
+        if uow.session.get(CustomerRow, customer_id) is None:
+            raise NotFound(f"No customer {customer_id!r}")
