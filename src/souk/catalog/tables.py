@@ -75,10 +75,10 @@ class ListingRow(Base):
     __tablename__ = "listings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
-    channel_id: Mapped[int] = mapped_column(
-        ForeignKey("channels.id", ondelete="CASCADE"), index=True
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
     )
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     published: Mapped[bool]
     available_from: Mapped[datetime | None]
     available_until: Mapped[datetime | None]
@@ -86,4 +86,5 @@ class ListingRow(Base):
     hold_minutes: Mapped[int | None]
     updated_at: Mapped[datetime]
 
-    __table_args__ = (UniqueConstraint("product_id", "channel_id"),)
+    # Channel first: the storefront walks one channel's listings in product order.
+    __table_args__ = (UniqueConstraint("channel_id", "product_id"),)

@@ -47,9 +47,15 @@ class PriceRow(Base):
 
 
 class TaxRateRow(Base):
+    """A tax rate for a country, optionally narrowed to a region and/or a product category.
+
+    `scope` ("FR//books") is unique: a NULL region or category would not be, on SQLite.
+    """
+
     __tablename__ = "tax_rates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(80), unique=True)
     country: Mapped[str] = mapped_column(String(2))
     region: Mapped[str | None] = mapped_column(String(10))
     category: Mapped[str | None] = mapped_column(String(64))

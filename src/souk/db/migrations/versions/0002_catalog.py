@@ -65,6 +65,7 @@ def upgrade() -> None:
     op.create_table(
         "tax_rates",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("scope", sa.String(length=80), nullable=False),
         sa.Column("country", sa.String(length=2), nullable=False),
         sa.Column("region", sa.String(length=10), nullable=True),
         sa.Column("category", sa.String(length=64), nullable=True),
@@ -72,6 +73,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=True),
         sa.Column("updated_at", souk.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tax_rates")),
+        sa.UniqueConstraint("scope", name=op.f("uq_tax_rates_scope")),
     )
     with op.batch_alter_table("tax_rates", schema=None) as batch_op:
         batch_op.create_index("ix_tax_rates_country", ["country"], unique=False)
@@ -151,11 +153,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_listings")),
         sa.UniqueConstraint(
-            "product_id", "channel_id", name=op.f("uq_listings_product_id_channel_id")
+            "channel_id", "product_id", name=op.f("uq_listings_channel_id_product_id")
         ),
     )
     with op.batch_alter_table("listings", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_listings_channel_id"), ["channel_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_listings_product_id"), ["product_id"], unique=False)
 
     op.create_table(
         "product_translations",
@@ -261,7 +263,7 @@ def downgrade() -> None:
     op.drop_table("variants")
     op.drop_table("product_translations")
     with op.batch_alter_table("listings", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_listings_channel_id"))
+        batch_op.drop_index(batch_op.f("ix_listings_product_id"))
 
     op.drop_table("listings")
     with op.batch_alter_table("products", schema=None) as batch_op:

@@ -1,0 +1,18 @@
+"""Availability of variants for the storefront catalog: the one place the catalog asks the
+inventory domain how many units a channel can promise (ATP)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy.orm import Session
+
+from souk.channels.models import Channel
+
+
+def available_for(*, session: Session, channel: Channel, skus: Collection[str]) -> dict[str, int]:
+    """Units of each SKU the channel can promise, in one bulk call for a whole page.
+
+    Stand-in until `souk.inventory.availability.atp` lands: nothing is promised yet.
+    """
+    return dict.fromkeys(skus, 0)

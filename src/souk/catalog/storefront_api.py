@@ -1,0 +1,56 @@
+"""The storefront catalog (X-Publishable-Key): what the caller's channel sells."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from souk.api.auth import StorefrontDep
+from souk.api.deps import ReadUowDep
+from souk.api.pagination import Cursor, Limit
+from souk.api.problems import PROBLEM_RESPONSES
+from souk.catalog import storefront
+from souk.catalog.storefront_schemas import CatalogPage, CatalogProduct
+
+router = APIRouter(prefix="/v1/catalog", tags=["storefront"], responses=PROBLEM_RESPONSES)
+
+LOCALE = Query(
+    default=None, max_length=35, description="BCP 47, e.g. `fr-CA`; default: the channel's"
+)
+CURRENCY = Query(default=None, max_length=3, description="ISO 4217; default: the channel's")
+
+
+@router.get("/products", response_model=CatalogPage)
+def browse_products(
+    uow: ReadUowDep,
+    shopper: StorefrontDep,
+    locale: str | None = LOCALE,
+    currency: str | None = CURRENCY,
+    q: str | None = Query(default=None, max_length=100, description="Words in the title"),
+    category: str | None = Query(default=None, max_length=64, description="With subcategories"),
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> CatalogPage:
+    """Products open in this channel and priced in the currency, out-of-stock ones included."""
+    return storefront.browse(
+        uow=uow,
+        channel=shopper.channel,
+        locale=locale,
+        currency=currency,
+        q=q,
+        category=category,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+@router.get("/products/{handle}", response_model=CatalogProduct)
+def show_product(
+    handle: str,
+    uow: ReadUowDep,
+    shopper: StorefrontDep,
+    locale: str | None = LOCALE,
+    currency: str | None = CURRENCY,
+) -> CatalogProduct:
+    return storefront.product(
+        uow=uow, channel=shopper.channel, handle=handle, locale=locale, currency=currency
+    )

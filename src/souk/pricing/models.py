@@ -1,0 +1,44 @@
+"""Pricing rules that need no database: how a price is shown with or without tax."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from souk.money import tax_included_in, tax_on
+
+TWO_PLACES = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class TaxedPrice:
+    """A unit price split into net, tax and gross, in minor units: net + tax == gross."""
+
+    net: int
+    tax: int
+    gross: int
+    rate: Decimal
+    included: bool
+
+    @property
+    def shown(self) -> int:
+        """What the channel displays: gross where prices include tax, else net."""
+        return self.gross if self.included else self.net
+
+
+def taxed_price(amount: int, rate: Decimal, *, prices_include_tax: bool) -> TaxedPrice:
+    """A stored price read in the channel's mode: tax-inclusive channels (EU shops) store
+    gross prices and take the tax out of them; tax-exclusive ones (US) add it on top."""
+    if prices_include_tax:
+        tax = tax_included_in(amount, rate)
+        return TaxedPrice(amount - tax, tax, amount, rate, True)
+    tax = tax_on(amount, rate)
+    return TaxedPrice(amount, tax, amount + tax, rate, False)
+
+
+def format_rate(rate: Decimal) -> str:
+    """A rate as a decimal string with at least two places: 0.2 → "0.20", 0.055 → "0.055"."""
+    normalized = rate.normalize()
+    if normalized == normalized.quantize(TWO_PLACES):
+        return str(normalized.quantize(TWO_PLACES))
+    return format(normalized, "f")
