@@ -10,14 +10,17 @@ from souk.api.pagination import Cursor, Limit, Page
 from souk.api.problems import PROBLEM_RESPONSES
 from souk.catalog import categories, listings, reads, service, storefront_api
 from souk.catalog.schemas import (
+    CATEGORY_PATTERN,
     CategoryCreate,
     CategoryRead,
+    HandlePath,
     ListingPut,
     ListingRead,
     ProductCreate,
     ProductRead,
     ProductUpdate,
 )
+from souk.channels.schemas import CodePath
 
 router = APIRouter(tags=["catalog"], responses=PROBLEM_RESPONSES)
 
@@ -33,37 +36,39 @@ def list_products(
     _: AdminDep,
     limit: Limit = 50,
     cursor: Cursor = None,
-    category: str | None = Query(default=None, max_length=64),
+    category: str | None = Query(default=None, max_length=64, pattern=CATEGORY_PATTERN),
 ) -> Page[ProductRead]:
     data, next_cursor = reads.list_products(uow=uow, limit=limit, cursor=cursor, category=category)
     return Page(data=data, next_cursor=next_cursor)
 
 
 @router.get("/v1/products/{handle}", response_model=ProductRead)
-def get_product(handle: str, uow: ReadUowDep, _: AdminDep) -> ProductRead:
+def get_product(handle: HandlePath, uow: ReadUowDep, _: AdminDep) -> ProductRead:
     return reads.get_product(uow=uow, handle=handle)
 
 
 @router.patch("/v1/products/{handle}", response_model=ProductRead)
-def update_product(handle: str, data: ProductUpdate, uow: UowDep, _: AdminDep) -> ProductRead:
+def update_product(
+    handle: HandlePath, data: ProductUpdate, uow: UowDep, _: AdminDep
+) -> ProductRead:
     return service.update_product(uow=uow, handle=handle, data=data)
 
 
 @router.delete("/v1/products/{handle}", status_code=204, response_class=Response)
-def delete_product(handle: str, uow: UowDep, _: AdminDep) -> Response:
+def delete_product(handle: HandlePath, uow: UowDep, _: AdminDep) -> Response:
     service.delete_product(uow=uow, handle=handle)
     return Response(status_code=204)
 
 
 @router.put("/v1/products/{handle}/listings/{channel}", response_model=ListingRead)
 def put_listing(
-    handle: str, channel: str, data: ListingPut, uow: UowDep, _: AdminDep
+    handle: HandlePath, channel: CodePath, data: ListingPut, uow: UowDep, _: AdminDep
 ) -> ListingRead:
     return listings.put_listing(uow=uow, handle=handle, channel=channel, data=data)
 
 
 @router.delete("/v1/products/{handle}/listings/{channel}", status_code=204, response_class=Response)
-def delete_listing(handle: str, channel: str, uow: UowDep, _: AdminDep) -> Response:
+def delete_listing(handle: HandlePath, channel: CodePath, uow: UowDep, _: AdminDep) -> Response:
     listings.delete_listing(uow=uow, handle=handle, channel=channel)
     return Response(status_code=204)
 

@@ -16,6 +16,7 @@ from souk.channels.tables import ChannelRow
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound
+from souk.text import cursor_key
 
 
 def find_product(session: Session, handle: str) -> ProductRow:
@@ -105,7 +106,7 @@ def list_products(
     category: str | None = None,
 ) -> tuple[list[ProductRead], str | None]:
     """Products by handle, a keyset page at a time."""
-    after = decode_cursor(cursor)
+    after = cursor_key(decode_cursor(cursor), str)
     with uow:
         query = select(ProductRow).options(
             selectinload(ProductRow.variants), selectinload(ProductRow.translations)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -16,15 +17,20 @@ from pydantic import (
 )
 
 from souk.catalog.models import HoldStock
+from souk.text import JsonObject, Text
 
-Handle = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
-Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]
-CategoryCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
-LocaleKey = Annotated[str, Field(min_length=1, max_length=35)]
-Title = Annotated[str, Field(min_length=1, max_length=300)]
-Description = Annotated[str, Field(max_length=20_000)]
-OptionName = Annotated[str, Field(min_length=1, max_length=50)]
-OptionValue = Annotated[str, Field(min_length=1, max_length=100)]
+HANDLE_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+CATEGORY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+Handle = Annotated[str, Field(min_length=1, max_length=100, pattern=HANDLE_PATTERN)]
+HandlePath = Annotated[str, Path(max_length=100, pattern=HANDLE_PATTERN)]
+Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=SKU_PATTERN)]
+CategoryCode = Annotated[str, Field(min_length=1, max_length=64, pattern=CATEGORY_PATTERN)]
+LocaleKey = Annotated[str, Field(min_length=1, max_length=35, pattern=r"^[A-Za-z0-9_-]+$")]
+Title = Annotated[Text, Field(min_length=1, max_length=300)]
+Description = Annotated[Text, Field(max_length=20_000)]
+OptionName = Annotated[Text, Field(min_length=1, max_length=50)]
+OptionValue = Annotated[Text, Field(min_length=1, max_length=100)]
 
 
 class VariantIn(BaseModel):
@@ -34,7 +40,7 @@ class VariantIn(BaseModel):
 
     sku: Sku
     options: dict[OptionName, OptionValue] = Field(default_factory=dict, max_length=20)
-    barcode: str | None = Field(default=None, min_length=1, max_length=64)
+    barcode: Text | None = Field(default=None, min_length=1, max_length=64)
     weight_g: StrictInt | None = Field(default=None, ge=0, le=10_000_000)
     allow_backorder: StrictBool = False
 
@@ -46,7 +52,7 @@ class ProductCreate(BaseModel):
     title: dict[LocaleKey, Title] = Field(min_length=1, max_length=100)
     description: dict[LocaleKey, Description] | None = Field(default=None, max_length=100)
     category: CategoryCode | None = None
-    attributes: dict[str, Any] | None = Field(default=None, max_length=100)
+    attributes: JsonObject | None = Field(default=None, max_length=100)
     variants: list[VariantIn] = Field(min_length=1, max_length=250)
 
 
@@ -59,7 +65,7 @@ class ProductUpdate(BaseModel):
     title: dict[LocaleKey, Title | None] | None = Field(default=None, max_length=100)
     description: dict[LocaleKey, Description | None] | None = Field(default=None, max_length=100)
     category: CategoryCode | None = None
-    attributes: dict[str, Any] | None = Field(default=None, max_length=100)
+    attributes: JsonObject | None = Field(default=None, max_length=100)
     variants: list[VariantIn] | None = Field(default=None, max_length=250)
     remove_skus: list[Sku] | None = Field(default=None, max_length=250)
 

@@ -36,6 +36,7 @@ from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
 from souk.money import Money, is_currency
 from souk.pricing.models import format_rate, taxed_price
+from souk.text import cursor_key
 
 
 def _resolve(channel: Channel, locale: str | None, currency: str | None) -> tuple[str, str]:
@@ -149,7 +150,7 @@ def browse(
     limit: int = 50,
     cursor: str | None = None,
 ) -> CatalogPage:
-    after = decode_cursor(cursor)
+    after = cursor_key(decode_cursor(cursor), int)
     with uow:
         session = uow.session
         channel_id, shop = _channel(session, channel)
@@ -158,7 +159,7 @@ def browse(
             channel_id=channel_id,
             currency=chosen_currency,
             now=utcnow(),
-            after_id=int(after[0]) if after and isinstance(after[0], int) else None,
+            after_id=after[0] if after else None,
             q=q,
             category_ids=category_tree_ids(session, category) if category else None,
         )

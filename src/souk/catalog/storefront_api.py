@@ -9,14 +9,21 @@ from souk.api.deps import ReadUowDep
 from souk.api.pagination import Cursor, Limit
 from souk.api.problems import PROBLEM_RESPONSES
 from souk.catalog import storefront
+from souk.catalog.schemas import CATEGORY_PATTERN, HandlePath
 from souk.catalog.storefront_schemas import CatalogPage, CatalogProduct
+from souk.text import NO_NUL
 
 router = APIRouter(prefix="/v1/catalog", tags=["storefront"], responses=PROBLEM_RESPONSES)
 
 LOCALE = Query(
     default=None, max_length=35, description="BCP 47, e.g. `fr-CA`; default: the channel's"
 )
-CURRENCY = Query(default=None, max_length=3, description="ISO 4217; default: the channel's")
+CURRENCY = Query(
+    default=None,
+    max_length=3,
+    pattern=r"^[A-Za-z]{3}$",
+    description="ISO 4217; default: the channel's",
+)
 
 
 @router.get("/products", response_model=CatalogPage)
@@ -25,8 +32,12 @@ def browse_products(
     shopper: StorefrontDep,
     locale: str | None = LOCALE,
     currency: str | None = CURRENCY,
-    q: str | None = Query(default=None, max_length=100, description="Words in the title"),
-    category: str | None = Query(default=None, max_length=64, description="With subcategories"),
+    q: str | None = Query(
+        default=None, max_length=100, pattern=NO_NUL, description="Words in the title"
+    ),
+    category: str | None = Query(
+        default=None, max_length=64, pattern=CATEGORY_PATTERN, description="With subcategories"
+    ),
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> CatalogPage:
@@ -45,7 +56,7 @@ def browse_products(
 
 @router.get("/products/{handle}", response_model=CatalogProduct)
 def show_product(
-    handle: str,
+    handle: HandlePath,
     uow: ReadUowDep,
     shopper: StorefrontDep,
     locale: str | None = LOCALE,

@@ -9,7 +9,7 @@ from souk.api.deps import ReadUowDep, UowDep
 from souk.api.pagination import Cursor, Limit, Page
 from souk.api.problems import PROBLEM_RESPONSES
 from souk.channels import service
-from souk.channels.schemas import ChannelCreate, ChannelRead, ChannelUpdate
+from souk.channels.schemas import ChannelCreate, ChannelRead, ChannelUpdate, CodePath
 
 router = APIRouter(prefix="/v1/channels", tags=["channels"], responses=PROBLEM_RESPONSES)
 
@@ -28,10 +28,10 @@ def list_channels(
 
 
 @router.get("/{code}", response_model=ChannelRead)
-def get_channel(code: str, uow: ReadUowDep, _: AdminDep) -> ChannelRead:
+def get_channel(code: CodePath, uow: ReadUowDep, _: AdminDep) -> ChannelRead:
     return service.get_channel(uow=uow, code=code)
 
 
 @router.patch("/{code}", response_model=ChannelRead)
-def update_channel(code: str, data: ChannelUpdate, uow: UowDep, _: AdminDep) -> ChannelRead:
+def update_channel(code: CodePath, data: ChannelUpdate, uow: UowDep, _: AdminDep) -> ChannelRead:
     return service.update_channel(uow=uow, code=code, data=data)

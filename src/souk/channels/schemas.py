@@ -5,14 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from souk.channels.models import ChannelType
+from souk.text import Text
 
-Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
-CurrencyCode = Annotated[str, Field(min_length=3, max_length=3, examples=["EUR"])]
-LocaleTag = Annotated[str, Field(min_length=1, max_length=35, examples=["fr-FR"])]
-CountryCode = Annotated[str, Field(min_length=2, max_length=2, examples=["FR"])]
+CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=CODE_PATTERN)]
+CodePath = Annotated[str, Path(max_length=64, pattern=CODE_PATTERN)]
+CurrencyCode = Annotated[
+    str, Field(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$", examples=["EUR"])
+]
+LocaleTag = Annotated[
+    str, Field(min_length=1, max_length=35, pattern=r"^[A-Za-z0-9_-]+$", examples=["fr-FR"])
+]
+CountryCode = Annotated[
+    str, Field(min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$", examples=["FR"])
+]
 LocationCodes = Annotated[list[Code], Field(max_length=500)]
 
 
@@ -20,7 +30,7 @@ class ChannelCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: Code
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     type: ChannelType
     default_currency: CurrencyCode
     currencies: list[CurrencyCode] = Field(min_length=1, max_length=50)
@@ -41,7 +51,7 @@ class ChannelUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: Text | None = Field(default=None, min_length=1, max_length=200)
     type: ChannelType | None = None
     default_currency: CurrencyCode | None = None
     currencies: list[CurrencyCode] | None = Field(default=None, min_length=1, max_length=50)

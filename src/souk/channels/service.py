@@ -17,6 +17,7 @@ from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import AlreadyExists, NotFound, ValidationFailed, field_error
 from souk.money import is_currency
+from souk.text import cursor_key
 
 
 class LocationFacts(Protocol):
@@ -199,7 +200,7 @@ def get_channel(*, uow: UnitOfWork, code: str) -> ChannelRead:
 def list_channels(
     *, uow: UnitOfWork, limit: int = 50, cursor: str | None = None
 ) -> tuple[list[ChannelRead], str | None]:
-    after = decode_cursor(cursor)
+    after = cursor_key(decode_cursor(cursor), str)
     with uow:
         query = select(ChannelRow).options(selectinload(ChannelRow.locations))
         if after:

@@ -10,6 +10,8 @@ from souk.api.auth import AdminDep
 from souk.api.deps import ReadUowDep, UowDep
 from souk.api.pagination import Cursor, Limit, Page
 from souk.api.problems import PROBLEM_RESPONSES
+from souk.catalog.schemas import SKU_PATTERN
+from souk.channels.schemas import CODE_PATTERN
 from souk.pricing import prices, taxes
 from souk.pricing.schemas import Inconsistency, PriceIn, PriceRead, TaxRateCreate, TaxRateRead
 
@@ -35,7 +37,7 @@ def price_inconsistencies(
 
 @router.get("/v1/prices", response_model=list[PriceRead])
 def prices_of(
-    uow: ReadUowDep, _: AdminDep, sku: str = Query(min_length=1, max_length=64)
+    uow: ReadUowDep, _: AdminDep, sku: str = Query(min_length=1, max_length=64, pattern=SKU_PATTERN)
 ) -> list[PriceRead]:
     return prices.prices_of(uow=uow, sku=sku)
 
@@ -44,9 +46,9 @@ def prices_of(
 def remove_price(
     uow: UowDep,
     _: AdminDep,
-    sku: str = Query(min_length=1, max_length=64),
-    currency: str = Query(min_length=3, max_length=3),
-    channel: str | None = Query(default=None, min_length=1, max_length=64),
+    sku: str = Query(min_length=1, max_length=64, pattern=SKU_PATTERN),
+    currency: str = Query(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$"),
+    channel: str | None = Query(default=None, max_length=64, pattern=CODE_PATTERN),
 ) -> Response:
     prices.remove_price(uow=uow, sku=sku, currency=currency, channel=channel)
     return Response(status_code=204)
@@ -61,6 +63,6 @@ def create_tax_rate(data: TaxRateCreate, uow: UowDep, _: AdminDep) -> TaxRateRea
 def list_tax_rates(
     uow: ReadUowDep,
     _: AdminDep,
-    country: str | None = Query(default=None, min_length=2, max_length=2),
+    country: str | None = Query(default=None, pattern=r"^[A-Z]{2}$"),
 ) -> list[TaxRateRead]:
     return taxes.list_tax_rates(uow=uow, country=country)

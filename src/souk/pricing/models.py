@@ -42,3 +42,8 @@ def format_rate(rate: Decimal) -> str:
     if normalized == normalized.quantize(TWO_PLACES):
         return str(normalized.quantize(TWO_PLACES))
     return format(normalized, "f")
+
+
+def scope_of(country: str, region: str | None, category: str | None) -> str:
+    """The unique key of a tax rate: "FR//books", "US/NY/"."""
+    return f"{country}/{region or ''}/{category or ''}"

@@ -19,6 +19,7 @@ from souk.errors import NotFound, ValidationFailed, field_error
 from souk.money import is_currency
 from souk.pricing.schemas import ChannelPrice, Inconsistency, PriceIn, PriceRead
 from souk.pricing.tables import PriceRow
+from souk.text import cursor_key
 
 CHUNK = 500
 
@@ -163,7 +164,7 @@ def inconsistencies(
     currency with an override, the price in every channel selling that currency is its
     override, else the base price; two distinct amounts make an inconsistency.
     """
-    after = decode_cursor(cursor)
+    after = cursor_key(decode_cursor(cursor), str, str)
     with uow:
         session = uow.session
         channels = list(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from souk.catalog.schemas import CategoryCode, Sku
 from souk.channels.schemas import Code, CountryCode, CurrencyCode
+from souk.text import Text
 
 Amount = Annotated[
     StrictInt, Field(ge=0, le=10**12, description="Minor units (cents; yen for JPY)")
@@ -63,7 +64,7 @@ class TaxRateCreate(BaseModel):
     )
     category: CategoryCode | None = None
     rate: Rate
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: Text | None = Field(default=None, min_length=1, max_length=100)
 
 
 class TaxRateRead(BaseModel):

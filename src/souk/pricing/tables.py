@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from souk.db.base import Base
+from souk.pricing.models import scope_of
 
 
 class PriceRow(Base):
@@ -46,6 +48,11 @@ class PriceRow(Base):
     )
 
 
+def _scope_default(context: Any) -> str:
+    params = context.get_current_parameters()
+    return scope_of(params["country"], params.get("region"), params.get("category"))
+
+
 class TaxRateRow(Base):
     """A tax rate for a country, optionally narrowed to a region and/or a product category.
 
@@ -55,7 +62,7 @@ class TaxRateRow(Base):
     __tablename__ = "tax_rates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    scope: Mapped[str] = mapped_column(String(80), unique=True)
+    scope: Mapped[str] = mapped_column(String(80), unique=True, default=_scope_default)
     country: Mapped[str] = mapped_column(String(2))
     region: Mapped[str | None] = mapped_column(String(10))
     category: Mapped[str | None] = mapped_column(String(64))

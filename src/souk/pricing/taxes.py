@@ -11,13 +11,9 @@ from souk.channels.locales import is_country
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import AlreadyExists, ValidationFailed, field_error
-from souk.pricing.models import format_rate
+from souk.pricing.models import format_rate, scope_of
 from souk.pricing.schemas import TaxRateCreate, TaxRateRead
 from souk.pricing.tables import TaxRateRow
-
-
-def scope_of(country: str, region: str | None, category: str | None) -> str:
-    return f"{country}/{region or ''}/{category or ''}"
 
 
 def _read(row: TaxRateRow) -> TaxRateRead:
