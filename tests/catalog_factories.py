@@ -78,3 +78,29 @@ def set_prices(admin: TestClient, prices: list[dict[str, Any]]) -> Any:
     response = admin.put("/v1/prices", json=prices)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def make_location(
+    admin: TestClient, code: str, kind: str = "warehouse", **changes: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "code": code,
+        "name": f"Location {code}",
+        "type": kind,
+        "address": {
+            "line1": "1 rue de Rivoli",
+            "city": "Paris",
+            "postal_code": "75001",
+            "country": "FR",
+        },
+        "lat": 48.8566,
+        "lon": 2.3522,
+        "timezone": "Europe/Paris",
+        "can_ship": kind != "store",
+        "can_pickup": kind == "store",
+    }
+    body.update(changes)
+    response = admin.post("/v1/locations", json=body)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result

@@ -7,13 +7,12 @@ from souk.access import service as access_service
 from souk.channels import service as channels_service
 from souk.channels.queries import channel_exists
 from souk.db.outbox import EventBus
-from souk.inventory.queries import location_exists, locations_by_code
+from souk.inventory.locations import validate_channel_locations
+from souk.inventory.queries import location_exists
 
 
 def wire(bus: EventBus) -> None:
     """Register cross-domain checks and the in-process event handlers."""
     access_service.register_binding_checks(channel=channel_exists)
     access_service.register_binding_checks(location=location_exists)
-    channels_service.register_location_lookup(
-        lambda session, codes: locations_by_code(session=session, codes=codes)
-    )
+    channels_service.register_location_check(validate_channel_locations)

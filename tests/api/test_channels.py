@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.catalog_factories import channel_body, make_channel
+from tests.catalog_factories import channel_body, make_channel, make_location
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def _create_storefront_key(admin: TestClient, channel: str) -> str:
 @pytest.mark.parametrize("kind", ["web", "app", "pos", "marketplace", "social", "messaging"])
 @pytest.mark.usefixtures("locations")
 def test_admin_creates_a_channel_of_every_type(admin: TestClient, kind: str) -> None:
-    # given a channel body of that type
+    # given two warehouses, a store (the fixture), and a channel body of that type
     body = channel_body(f"ch-{kind}", type=kind, ship_from=["wh-1", "wh-2"], pickup_at=["st-1"])
     # when it is created
     response = admin.post("/v1/channels", json=body)
@@ -165,3 +165,24 @@ def test_channels_need_an_admin_key(client: TestClient, admin: TestClient) -> No
     assert client.patch("/v1/channels/web", json={"name": "x"}, headers=as_shop).status_code == 403
     # a publishable key in its own header is not an admin credential either
     assert client.get("/v1/channels", headers={"X-Publishable-Key": storefront}).status_code == 401
+
+
+def test_ship_from_and_pickup_locations_must_exist_and_fit_their_role(admin: TestClient) -> None:
+    make_location(admin, "wh-1")
+    make_location(admin, "store-paris", "store")
+    body = channel_body(
+        "web", ship_from=["wh-1", "nope", "wh-1"], pickup_at=["wh-1", "store-paris"]
+    )
+    response = admin.post("/v1/channels", json=body)
+    assert response.status_code == 422
+    assert _errors(response) == {
+        "body.ship_from": "lists a location twice",
+        "body.ship_from.1": "unknown location 'nope'",
+        "body.pickup_at.0": "'wh-1' is not a pickup point",
+    }
+    assert admin.get("/v1/channels/web").status_code == 404
+    patched = admin.post("/v1/channels", json=channel_body("web", ship_from=["wh-1"]))
+    assert patched.status_code == 201
+    refused = admin.patch("/v1/channels/web", json={"ship_from": ["store-paris"]})
+    assert _errors(refused) == {"body.ship_from.0": "'store-paris' does not ship to customers"}
+    assert admin.get("/v1/channels/web").json()["ship_from"] == ["wh-1"]

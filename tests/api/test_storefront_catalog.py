@@ -9,7 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from souk.db.base import utcnow
-from tests.catalog_factories import list_product, make_channel, make_product, set_prices
+from tests.catalog_factories import (
+    list_product,
+    make_channel,
+    make_location,
+    make_product,
+    set_prices,
+)
 from tests.conftest import ADMIN_KEY
 
 
@@ -25,7 +31,11 @@ def _key(admin: TestClient, channel: str) -> dict[str, str]:
 def shop(admin: TestClient) -> dict[str, str]:
     """A French web shop (EUR/JPY, tax included, 20% VAT, 5.5% on books) with three
     products, and the shop's publishable key; the admin key is kept off the client."""
-    make_channel(admin, "web", currencies=["EUR", "JPY"], locales=["en", "fr", "ja"])
+    make_location(admin, "wh-1")
+    make_location(admin, "wh-2")
+    make_channel(
+        admin, "web", currencies=["EUR", "JPY"], locales=["en", "fr", "ja"], ship_from=["wh-1"]
+    )
     make_channel(
         admin,
         "us",
@@ -65,6 +75,9 @@ def shop(admin: TestClient) -> dict[str, str]:
         list_product(admin, handle, "web")
     list_product(admin, "linen-shirt", "us")
     admin.put("/v1/products/hidden/listings/web", json={"published": False})
+    for sku, location, quantity in (("LS-S", "wh-1", 5), ("LS-M", "wh-2", 7)):
+        movement = {"sku": sku, "location": location, "type": "receipt", "quantity": quantity}
+        assert admin.post("/v1/inventory/movements", json=movement).status_code == 201
     key = _key(admin, "web")
     admin.headers.pop("Authorization")
     return key
@@ -108,14 +121,16 @@ def test_page_shows_open_priced_products_localized_with_tax(
         "price_including_tax": {"amount": 1999, "currency": "EUR"},
         "tax": {"rate": "0.20", "amount": 333, "included": True},
         "formatted_price": "19,99\xa0€",
-        "available": 0,
+        "available": 5,
         "allow_backorder": False,
     }
     # the channel override wins over the base price
     assert medium["price"] == {"amount": 2199, "currency": "EUR"}
     # books carry the reduced rate
     assert book["variants"][0]["tax"] == {"rate": "0.055", "amount": 130, "included": True}
-    assert (shirt["available"], book["available"]) == (0, 0)
+    # stock counts only at the channel's ship-from warehouse; out of stock is still shown
+    assert medium["available"] == 0
+    assert (shirt["available"], book["available"]) == (5, 0)
 
 
 def test_other_currency_shows_only_what_is_priced_in_it(

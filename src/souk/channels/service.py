@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,25 +19,15 @@ from souk.errors import AlreadyExists, NotFound, ValidationFailed, field_error
 from souk.money import is_currency
 from souk.text import cursor_key
 
-
-class LocationFacts(Protocol):
-    """What a channel needs to know of a location (souk.inventory's `Location` fits)."""
-
-    @property
-    def can_ship(self) -> bool: ...
-
-    @property
-    def can_pickup(self) -> bool: ...
-
-
 # Locations belong to the inventory domain, which depends on channels; it registers its
-# lookup here (in wiring.py) so that channels can check codes without importing it.
-LocationLookup = Callable[[Session, Collection[str]], Mapping[str, LocationFacts]]
-_location_lookup: list[LocationLookup] = []
+# check here (in wiring.py) so that channels can validate codes without importing it. The
+# check returns field errors for codes that are unknown or cannot play their role.
+LocationCheck = Callable[[Session, Sequence[str], Sequence[str]], list[dict[str, Any]]]
+_location_check: list[LocationCheck] = []
 
 
-def register_location_lookup(lookup: LocationLookup) -> None:
-    _location_lookup[:] = [lookup]
+def register_location_check(check: LocationCheck) -> None:
+    _location_check[:] = [check]
 
 
 def _check_locations(session: Session, values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -46,16 +36,8 @@ def _check_locations(session: Session, values: dict[str, Any]) -> list[dict[str,
         codes = values[role]
         if len(set(codes)) != len(codes):
             errors.append(field_error(f"body.{role}", "lists a location twice"))
-    if not _location_lookup:
-        return errors
-    known = _location_lookup[0](session, {*values["ship_from"], *values["pickup_at"]})
-    for role, flag in (("ship_from", "can_ship"), ("pickup_at", "can_pickup")):
-        for i, code in enumerate(values[role]):
-            if code not in known:
-                errors.append(field_error(f"body.{role}.{i}", f"unknown location {code!r}"))
-            elif not getattr(known[code], flag):
-                what = "ship" if role == "ship_from" else "offer pickup"
-                errors.append(field_error(f"body.{role}.{i}", f"location {code!r} cannot {what}"))
+    if _location_check:
+        errors.extend(_location_check[0](session, values["ship_from"], values["pickup_at"]))
     return errors
 
 
