@@ -68,7 +68,7 @@ def _locations(db: Database) -> None:
                 "lat": place.lat,
                 "lon": place.lon,
                 "timezone": place.timezone,
-                "can_ship": place.type == "warehouse",
+                "can_ship": True,  # ship-from-store: stores send parcels too
                 "can_pickup": place.type == "store",
                 "accepts_returns": place.type == "store",
                 "daily_capacity": 5000 if place.type == "warehouse" else 80,

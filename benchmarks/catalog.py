@@ -1,0 +1,229 @@
+"""Storefront catalog benchmark: a page of 50 products — localized, priced, with tax display
+and availability — over real HTTP, on a catalog of 10,000 products.
+
+    .venv/bin/python benchmarks/catalog.py [--backend sqlite,postgresql] [--products 10000]
+        [--clients 8] [--requests 800] [--repeats 3] [--workers 1]
+
+For each back end: a database of its own (a scratch SQLite file; a scratch PostgreSQL
+database, dropped at the end), filled by `souk demo load` with `--products` products
+(locations, channels, prices, stock), then `souk serve` in a subprocess on a free port.
+`--clients` threads, each with its own HTTP connection, request pages of the `web`
+channel's catalog (`?locale=fr&limit=50`, pages picked at random among the first ones)
+back to back. Prints one JSON line per repeat and a summary line per back end (median and
+spread over the repeats); target p99 < 50 ms at 8 clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.stats import emit, percentile, summarise
+from souk.access import service as access_service
+from souk.access.models import Role
+from souk.access.schemas import ApiKeyCreate
+from souk.db.engine import Database
+from souk.db.migrate import migrate
+from souk.db.uow import UnitOfWork
+from souk.demo import loader
+from souk.settings import Settings
+
+PG_ADMIN_URL = os.environ.get(
+    "SOUK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+SOUK = Path(sys.executable).with_name("souk")
+PAGES = 40
+
+
+@contextmanager
+def scratch_database(backend: str) -> Iterator[str]:
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{folder}/bench.sqlite3"
+        return
+    name = f"souk_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def prepare(url: str, products: int) -> tuple[str, float]:
+    """Fill the database with the demo business; returns the web storefront key and the
+    seconds the load took."""
+    db = Database(Settings(database_url=url))
+    migrate(db)
+    started = time.perf_counter()
+    with Progress(console=Console(stderr=True)) as progress:
+        loader.load(db, products=products, seed=7, progress=progress)
+    seconds = time.perf_counter() - started
+    key = access_service.create_key(
+        uow=UnitOfWork(db),
+        data=ApiKeyCreate(name="bench", role=Role.STOREFRONT, channel="web"),
+    ).key
+    db.dispose()
+    return key, seconds
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server(url: str, workers: int) -> Iterator[str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SOUK_DATABASE_URL": url,
+        "SOUK_LOG_LEVEL": "WARNING",
+        "SOUK_SECRET_KEY": secrets.token_hex(32),
+    }
+    command = [str(SOUK), "serve", "--port", str(port), "--workers", str(workers)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"souk serve exited with {process.returncode}")
+            try:
+                if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("souk serve did not become ready")
+            time.sleep(0.1)  # polling for readiness
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def cursors(base: str, key: str) -> list[str | None]:
+    """The cursors of the first pages, so that clients ask for different pages."""
+    found: list[str | None] = [None]
+    with httpx.Client(base_url=base, headers={"X-Publishable-Key": key}) as client:
+        while len(found) < PAGES:
+            page = client.get("/v1/catalog/products", params=_params(found[-1])).json()
+            if page["next_cursor"] is None:
+                break
+            found.append(page["next_cursor"])
+    return found
+
+
+def _params(cursor: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"locale": "fr", "limit": 50}
+    if cursor:
+        params["cursor"] = cursor
+    return params
+
+
+def run(
+    base: str, key: str, pages: list[str | None], clients: int, requests: int
+) -> dict[str, Any]:
+    per_client = requests // clients
+
+    def client_loop(seed: int) -> list[float]:
+        rng = random.Random(seed)
+        latencies = []
+        with httpx.Client(base_url=base, headers={"X-Publishable-Key": key}) as client:
+            for _ in range(per_client):
+                started = time.perf_counter()
+                response = client.get("/v1/catalog/products", params=_params(rng.choice(pages)))
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200 or len(response.json()["data"]) != 50:
+                    raise RuntimeError(f"unexpected answer {response.status_code}")
+        return latencies
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(client_loop, range(clients)))
+    elapsed = time.perf_counter() - started
+    latencies = [ms for result in results for ms in result]
+    return {
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "requests": len(latencies),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", default="sqlite,postgresql")
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=800)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    for backend in args.backend.split(","):
+        with scratch_database(backend) as url:
+            key, load_s = prepare(url, args.products)
+            with server(url, args.workers) as base:
+                pages = cursors(base, key)
+                run(base, key, pages, args.clients, args.clients * 10)  # warm-up
+                runs = []
+                for repeat in range(1, args.repeats + 1):
+                    result = run(base, key, pages, args.clients, args.requests)
+                    runs.append(result)
+                    emit(
+                        {
+                            "benchmark": "catalog",
+                            "backend": backend,
+                            "repeat": repeat,
+                            "clients": args.clients,
+                            "workers": args.workers,
+                            "products": args.products,
+                            **result,
+                        }
+                    )
+            emit(
+                {
+                    "benchmark": "catalog",
+                    "backend": backend,
+                    "summary": True,
+                    "clients": args.clients,
+                    "workers": args.workers,
+                    "products": args.products,
+                    "demo_load_s": round(load_s, 1),
+                    "pages": len(pages),
+                    **{
+                        name: summarise([r[name] for r in runs])
+                        for name in ("p50_ms", "p99_ms", "requests_per_s")
+                    },
+                    "target_p99_ms": 50,
+                }
+            )
+
+
+if __name__ == "__main__":
+    main()
