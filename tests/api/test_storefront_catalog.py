@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from souk.catalog.storefront_schemas import CatalogPage, CatalogProduct
 from souk.db.base import utcnow
 from tests.catalog_factories import (
     list_product,
@@ -254,3 +255,18 @@ def test_storefront_needs_a_storefront_key(client: TestClient, shop: dict[str, s
     assert client.get("/v1/products", headers=shop).status_code == 401
     as_bearer = {"Authorization": f"Bearer {shop['X-Publishable-Key']}"}
     assert client.get("/v1/products", headers=as_bearer).status_code == 403
+
+
+def test_responses_match_the_documented_schema(
+    client: TestClient, admin: TestClient, shop: dict[str, str]
+) -> None:
+    # the storefront serialises plain data for speed: it must still be what OpenAPI says
+    window = {"available_from": "2020-01-01T00:00:00Z", "available_until": "2100-01-01T00:00:00Z"}
+    headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    listing = {"published": True, "hold_stock": "cart", "hold_minutes": 5, **window}
+    admin.put("/v1/products/cookbook/listings/web", json=listing, headers=headers)
+    page = _browse(client, shop)
+    assert CatalogPage.model_validate(page).model_dump(mode="json") == page
+    one = client.get("/v1/catalog/products/cookbook", headers=shop).json()
+    assert CatalogProduct.model_validate(one).model_dump(mode="json") == one
+    assert one["listing"] == {**window, "hold_stock": "cart", "hold_minutes": 5}

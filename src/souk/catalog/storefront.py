@@ -4,13 +4,14 @@ in their currency, with the channel's tax display and availability."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from souk.api.pagination import decode_cursor, encode_cursor
-from souk.catalog.models import HoldStock
 from souk.catalog.stock import available_for
 from souk.catalog.storefront_query import (
     Filters,
@@ -19,14 +20,6 @@ from souk.catalog.storefront_query import (
     listed_products,
     priced_variants,
     texts,
-)
-from souk.catalog.storefront_schemas import (
-    CatalogPage,
-    CatalogProduct,
-    CatalogVariant,
-    ListingWindow,
-    MoneyRead,
-    TaxRead,
 )
 from souk.channels.locales import fallback_chain, language_of, normalize_locale
 from souk.channels.models import Channel
@@ -74,9 +67,50 @@ def _channel(session: Session, code: str | None) -> tuple[int, Channel]:
     return row.id, to_channel(row)
 
 
+@lru_cache(maxsize=65536)
+def _formatted(amount: int, currency: str, locale: str) -> str:
+    # CLDR formatting is the costliest step of a page; a catalog has few distinct prices.
+    return Money(amount, currency).format(locale)
+
+
+_rate_text = lru_cache(maxsize=1024)(format_rate)
+_taxed = lru_cache(maxsize=65536)(taxed_price)
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat().replace("+00:00", "Z")
+
+
+def _money(amount: int, currency: str) -> dict[str, Any]:
+    return {"amount": amount, "currency": currency}
+
+
+def _variant(
+    row: Any, rate: Decimal, channel: Channel, currency: str, locale: str, available: int
+) -> dict[str, Any]:
+    _, sku, options, barcode, weight, backorder, amount = row
+    price = _taxed(amount, rate, prices_include_tax=channel.prices_include_tax)
+    return {
+        "sku": sku,
+        "options": options or {},
+        "barcode": barcode,
+        "weight_g": weight,
+        "price": _money(price.shown, currency),
+        "price_excluding_tax": _money(price.net, currency),
+        "price_including_tax": _money(price.gross, currency),
+        "tax": {"rate": _rate_text(rate), "amount": price.tax, "included": price.included},
+        "formatted_price": _formatted(price.shown, currency, locale),
+        "available": available,
+        "allow_backorder": bool(backorder),
+    }
+
+
 def _assemble(
     session: Session, channel: Channel, filters: Filters, locale: str, rows: list[Any]
-) -> list[CatalogProduct]:
+) -> list[dict[str, Any]]:
+    """The products of a page in the shape of `CatalogProduct`, as plain data: a page holds
+    hundreds of nested objects, and building models for them would cost more than the
+    queries (the route serialises this directly; tests check it against the schema)."""
     ids = [r[0] for r in rows]
     if not ids:
         return []
@@ -101,40 +135,26 @@ def _assemble(
                 None,
             )
         rate = rates.get(category, rates.get(None, Decimal(0)))
-        shown = []
-        for _, sku, options, barcode, weight, backorder, amount in variants[pid]:
-            price = taxed_price(amount, rate, prices_include_tax=channel.prices_include_tax)
-            shown.append(
-                CatalogVariant(
-                    sku=sku,
-                    options=options or {},
-                    barcode=barcode,
-                    weight_g=weight,
-                    price=MoneyRead(amount=price.shown, currency=currency),
-                    price_excluding_tax=MoneyRead(amount=price.net, currency=currency),
-                    price_including_tax=MoneyRead(amount=price.gross, currency=currency),
-                    tax=TaxRead(rate=format_rate(rate), amount=price.tax, included=price.included),
-                    formatted_price=Money(price.shown, currency).format(locale),
-                    available=available.get(sku, 0),
-                    allow_backorder=bool(backorder),
-                )
-            )
+        shown = [
+            _variant(row, rate, channel, currency, locale, available.get(row[1], 0))
+            for row in variants[pid]
+        ]
         products.append(
-            CatalogProduct(
-                handle=handle,
-                title=title,
-                description=description,
-                category=category,
-                attributes=attributes or {},
-                listing=ListingWindow(
-                    available_from=start,
-                    available_until=end,
-                    hold_stock=HoldStock(hold),
-                    hold_minutes=minutes,
-                ),
-                variants=shown,
-                available=sum(v.available for v in shown),
-            )
+            {
+                "handle": handle,
+                "title": title,
+                "description": description,
+                "category": category,
+                "attributes": attributes or {},
+                "listing": {
+                    "available_from": _iso(start),
+                    "available_until": _iso(end),
+                    "hold_stock": hold,
+                    "hold_minutes": minutes,
+                },
+                "variants": shown,
+                "available": sum(v["available"] for v in shown),
+            }
         )
     return products
 
@@ -149,7 +169,8 @@ def browse(
     category: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
-) -> CatalogPage:
+) -> dict[str, Any]:
+    """A page in the shape of `CatalogPage`."""
     after = cursor_key(decode_cursor(cursor), int)
     with uow:
         session = uow.session
@@ -167,14 +188,14 @@ def browse(
         more = len(rows) > limit
         rows = rows[:limit]
         products = _assemble(session, shop, filters, chosen_locale, rows)
-        return CatalogPage(
-            data=products,
-            next_cursor=encode_cursor([rows[-1][0]]) if more else None,
-            channel=shop.code,
-            locale=chosen_locale,
-            currency=chosen_currency,
-            prices_include_tax=shop.prices_include_tax,
-        )
+        return {
+            "data": products,
+            "next_cursor": encode_cursor([rows[-1][0]]) if more else None,
+            "channel": shop.code,
+            "locale": chosen_locale,
+            "currency": chosen_currency,
+            "prices_include_tax": shop.prices_include_tax,
+        }
 
 
 def product(
@@ -184,7 +205,8 @@ def product(
     handle: str,
     locale: str | None = None,
     currency: str | None = None,
-) -> CatalogProduct:
+) -> dict[str, Any]:
+    """One product in the shape of `CatalogProduct`."""
     with uow:
         session = uow.session
         channel_id, shop = _channel(session, channel)

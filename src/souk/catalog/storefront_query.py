@@ -1,5 +1,8 @@
 """The SQL behind the storefront catalog: a page of open, priced listings in one channel and
-everything needed to show them, in a fixed handful of queries whatever the page size."""
+everything needed to show them, in a fixed handful of queries whatever the page size.
+
+The statements are built once per shape with bound parameters: building and hashing a
+SELECT costs more than running it on a warm database, and a catalog page runs several."""
 
 from __future__ import annotations
 
@@ -8,9 +11,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import BindParameter, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from souk.catalog.tables import (
@@ -58,16 +62,17 @@ def _like(q: str) -> str:
     return f"%{escaped}%"
 
 
-def listed_products(session: Session, filters: Filters, limit: int) -> list[Any]:
-    """Rows (id, handle, category, attributes, window…) of products open in the channel and
-    priced in the currency, in product order, after the cursor."""
+@cache
+def _listed_statement(by_handle: bool, after: bool, by_category: bool, search: bool) -> Any:
+    channel_id: BindParameter[int] = bindparam("channel_id")
+    now: BindParameter[datetime] = bindparam("now")
     priced = (
         exists()
         .where(
             VariantRow.product_id == ListingRow.product_id,
             PriceRow.variant_id == VariantRow.id,
-            PriceRow.currency == filters.currency,
-            or_(PriceRow.channel_id.is_(None), PriceRow.channel_id == filters.channel_id),
+            PriceRow.currency == bindparam("currency"),
+            or_(PriceRow.channel_id.is_(None), PriceRow.channel_id == channel_id),
         )
         .correlate(ListingRow)
     )
@@ -86,27 +91,68 @@ def listed_products(session: Session, filters: Filters, limit: int) -> list[Any]
         .join(ProductRow, ProductRow.id == ListingRow.product_id)
         .outerjoin(CategoryRow, CategoryRow.id == ProductRow.category_id)
         .where(
-            ListingRow.channel_id == filters.channel_id,
+            ListingRow.channel_id == channel_id,
             ListingRow.published.is_(True),
-            or_(ListingRow.available_from.is_(None), ListingRow.available_from <= filters.now),
-            or_(ListingRow.available_until.is_(None), ListingRow.available_until > filters.now),
+            or_(ListingRow.available_from.is_(None), ListingRow.available_from <= now),
+            or_(ListingRow.available_until.is_(None), ListingRow.available_until > now),
             priced,
         )
     )
-    if filters.handle is not None:
-        query = query.where(ProductRow.handle == filters.handle)
-    if filters.after_id is not None:
-        query = query.where(ListingRow.product_id > filters.after_id)
-    if filters.category_ids is not None:
-        query = query.where(ProductRow.category_id.in_(list(filters.category_ids)))
-    if filters.q:
-        pattern = _like(filters.q)
+    if by_handle:
+        query = query.where(ProductRow.handle == bindparam("handle"))
+    if after:
+        query = query.where(ListingRow.product_id > bindparam("after_id"))
+    if by_category:
+        query = query.where(ProductRow.category_id.in_(bindparam("category_ids", expanding=True)))
+    if search:
+        pattern: BindParameter[str] = bindparam("pattern")
         titled = exists().where(
             ProductTranslationRow.product_id == ListingRow.product_id,
             func.lower(ProductTranslationRow.title).like(pattern, escape="\\"),
         )
         query = query.where(or_(ProductRow.handle.like(pattern, escape="\\"), titled))
-    return list(session.execute(query.order_by(ListingRow.product_id).limit(limit)))
+    return query.order_by(ListingRow.product_id).limit(bindparam("limit"))
+
+
+def listed_products(session: Session, filters: Filters, limit: int) -> list[Any]:
+    """Rows (id, handle, category, attributes, window…) of products open in the channel and
+    priced in the currency, in product order, after the cursor."""
+    statement = _listed_statement(
+        filters.handle is not None,
+        filters.after_id is not None,
+        filters.category_ids is not None,
+        bool(filters.q),
+    )
+    params: dict[str, Any] = {
+        "channel_id": filters.channel_id,
+        "now": filters.now,
+        "currency": filters.currency,
+        "limit": limit,
+    }
+    if filters.handle is not None:
+        params["handle"] = filters.handle
+    if filters.after_id is not None:
+        params["after_id"] = filters.after_id
+    if filters.category_ids is not None:
+        params["category_ids"] = list(filters.category_ids)
+    if filters.q:
+        params["pattern"] = _like(filters.q)
+    return list(session.execute(statement, params))
+
+
+_TEXT_COLUMNS = (
+    ProductTranslationRow.product_id,
+    ProductTranslationRow.locale,
+    ProductTranslationRow.title,
+    ProductTranslationRow.description,
+)
+_TEXTS_IN_LOCALES = select(*_TEXT_COLUMNS).where(
+    ProductTranslationRow.product_id.in_(bindparam("ids", expanding=True)),
+    ProductTranslationRow.locale.in_(bindparam("locales", expanding=True)),
+)
+_ALL_TEXTS = select(*_TEXT_COLUMNS).where(
+    ProductTranslationRow.product_id.in_(bindparam("ids", expanding=True))
+)
 
 
 def texts(
@@ -115,32 +161,22 @@ def texts(
     """(title, description) per product and locale, for the locales of the fallback chain;
     a product with none of them gets all its translations, so that it still has a title."""
     found: dict[int, dict[str, tuple[str, str | None]]] = defaultdict(dict)
-    columns = (
-        ProductTranslationRow.product_id,
-        ProductTranslationRow.locale,
-        ProductTranslationRow.title,
-        ProductTranslationRow.description,
-    )
-    query = select(*columns).where(
-        ProductTranslationRow.product_id.in_(product_ids),
-        ProductTranslationRow.locale.in_(locales),
-    )
-    for pid, locale, title, description in session.execute(query):
+    for pid, locale, title, description in session.execute(
+        _TEXTS_IN_LOCALES, {"ids": product_ids, "locales": locales}
+    ):
         found[pid][locale] = (title, description)
     missing = [pid for pid in product_ids if pid not in found]
     if missing:
-        query = select(*columns).where(ProductTranslationRow.product_id.in_(missing))
-        for pid, locale, title, description in session.execute(query):
+        for pid, locale, title, description in session.execute(_ALL_TEXTS, {"ids": missing}):
             found[pid][locale] = (title, description)
     return found
 
 
-def priced_variants(session: Session, filters: Filters, product_ids: list[int]) -> list[Any]:
-    """Variants of the products with their price in the currency for the channel (override,
-    else base); unpriced variants are left out."""
+def _priced_variants_statement() -> Any:
     base = aliased(PriceRow)
     override = aliased(PriceRow)
-    query = (
+    currency: BindParameter[str] = bindparam("currency")
+    return (
         select(
             VariantRow.product_id,
             VariantRow.sku,
@@ -154,7 +190,7 @@ def priced_variants(session: Session, filters: Filters, product_ids: list[int]) 
             base,
             and_(
                 base.variant_id == VariantRow.id,
-                base.currency == filters.currency,
+                base.currency == currency,
                 base.channel_id.is_(None),
             ),
         )
@@ -162,24 +198,34 @@ def priced_variants(session: Session, filters: Filters, product_ids: list[int]) 
             override,
             and_(
                 override.variant_id == VariantRow.id,
-                override.currency == filters.currency,
-                override.channel_id == filters.channel_id,
+                override.currency == currency,
+                override.channel_id == bindparam("channel_id"),
             ),
         )
         .where(
-            VariantRow.product_id.in_(product_ids),
+            VariantRow.product_id.in_(bindparam("ids", expanding=True)),
             or_(base.id.is_not(None), override.id.is_not(None)),
         )
         .order_by(VariantRow.id)
     )
-    return list(session.execute(query))
+
+
+_PRICED_VARIANTS = _priced_variants_statement()
+
+
+def priced_variants(session: Session, filters: Filters, product_ids: list[int]) -> list[Any]:
+    """Variants of the products with their price in the currency for the channel (override,
+    else base); unpriced variants are left out."""
+    params = {"currency": filters.currency, "channel_id": filters.channel_id, "ids": product_ids}
+    return list(session.execute(_PRICED_VARIANTS, params))
+
+
+_COUNTRY_RATES = select(TaxRateRow.category, TaxRateRow.rate).where(
+    TaxRateRow.country == bindparam("country"), TaxRateRow.region.is_(None)
+)
 
 
 def country_rates(session: Session, country: str) -> dict[str | None, Decimal]:
     """The country-wide rates of a channel's country: by category, None for the default."""
-    rows = session.execute(
-        select(TaxRateRow.category, TaxRateRow.rate).where(
-            TaxRateRow.country == country, TaxRateRow.region.is_(None)
-        )
-    )
+    rows = session.execute(_COUNTRY_RATES, {"country": country})
     return {category: Decimal(rate) for category, rate in rows}
