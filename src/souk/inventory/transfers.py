@@ -57,6 +57,7 @@ def request_transfer(
     to_location: str,
     quantity: int,
     reference: str | None = None,
+    now: datetime | None = None,
 ) -> Transfer:
     with uow:
         transfer = request_transfer_in(
@@ -66,6 +67,7 @@ def request_transfer(
             to_location=to_location,
             quantity=quantity,
             reference=reference,
+            now=now,
         )
         uow.commit()
         return transfer
@@ -79,10 +81,11 @@ def request_transfer_in(
     to_location: str,
     quantity: int,
     reference: str | None = None,
+    now: datetime | None = None,
 ) -> Transfer:
     """Request a transfer inside the caller's transaction (fulfilment's endless aisle asks
     for one while it routes a click & collect order); never commits."""
-    now = utcnow()
+    now = now or utcnow()
     errors = []
     if quantity <= 0:
         errors.append(field_error("body.quantity", "must be at least 1"))
@@ -137,11 +140,13 @@ def request_transfer_in(
     return _read(session, transfer_id)
 
 
-def advance_transfer(*, uow: UnitOfWork, transfer_id: str, action: str) -> Transfer:
+def advance_transfer(
+    *, uow: UnitOfWork, transfer_id: str, action: str, now: datetime | None = None
+) -> Transfer:
     """`ship`, `receive` or `cancel`; InvalidState from the wrong status."""
     with uow:
         session = uow.session
-        now = utcnow()
+        now = now or utcnow()
         current = _read(session, transfer_id)
         after = transfer_step(action, current.status)
         if after is None:
