@@ -162,3 +162,10 @@ def test_a_pos_key_binds_to_an_existing_location_only(admin: TestClient) -> None
 
 def test_locations_need_an_admin_key(client: TestClient) -> None:
     assert client.post("/v1/locations", json=location_body("wh-1")).status_code == 401
+
+
+def test_patch_refuses_null_for_required_fields(admin: TestClient) -> None:
+    api_location(admin, "st-1", type="store")
+    response = admin.patch("/v1/locations/st-1", json={"name": None, "can_ship": None})
+    assert response.status_code == 422
+    assert _fields(response) == {"body.name", "body.can_ship"}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from souk.access.models import Principal
 from souk.api.auth import AdminDep, AdminOrPosDep
@@ -15,13 +13,17 @@ from souk.errors import Forbidden
 from souk.inventory import availability, movements, reservation_service, stock_settings, transfers
 from souk.inventory.models import Movement, ReservationInfo, ReserveLine, StockFigures
 from souk.inventory.schemas import (
+    CodePath,
     Figures,
+    IdPath,
     LocationFigures,
+    LocationQuery,
     MovementCreate,
     MovementRead,
     ReservationCreate,
     ReservationRead,
     ReservedLineRead,
+    SkuPath,
     StockRead,
     StockSettings,
     TransferCreate,
@@ -112,26 +114,26 @@ def request_transfer(data: TransferCreate, uow: UowDep, _: AdminDep) -> Transfer
 
 
 @router.get("/transfers/{transfer_id}", response_model=TransferRead)
-def get_transfer(transfer_id: str, uow: ReadUowDep, _: AdminDep) -> TransferRead:
+def get_transfer(transfer_id: IdPath, uow: ReadUowDep, _: AdminDep) -> TransferRead:
     return _transfer_read(transfers.read_transfer(uow=uow, transfer_id=transfer_id))
 
 
 @router.post("/transfers/{transfer_id}/ship", response_model=TransferRead)
-def ship_transfer(transfer_id: str, uow: UowDep, _: AdminDep) -> TransferRead:
+def ship_transfer(transfer_id: IdPath, uow: UowDep, _: AdminDep) -> TransferRead:
     return _transfer_read(
         transfers.advance_transfer(uow=uow, transfer_id=transfer_id, action="ship")
     )
 
 
 @router.post("/transfers/{transfer_id}/receive", response_model=TransferRead)
-def receive_transfer(transfer_id: str, uow: UowDep, _: AdminDep) -> TransferRead:
+def receive_transfer(transfer_id: IdPath, uow: UowDep, _: AdminDep) -> TransferRead:
     return _transfer_read(
         transfers.advance_transfer(uow=uow, transfer_id=transfer_id, action="receive")
     )
 
 
 @router.post("/transfers/{transfer_id}/cancel", response_model=TransferRead)
-def cancel_transfer(transfer_id: str, uow: UowDep, _: AdminDep) -> TransferRead:
+def cancel_transfer(transfer_id: IdPath, uow: UowDep, _: AdminDep) -> TransferRead:
     return _transfer_read(
         transfers.advance_transfer(uow=uow, transfer_id=transfer_id, action="cancel")
     )
@@ -150,13 +152,13 @@ def create_reservation(data: ReservationCreate, uow: UowDep, _: AdminDep) -> Res
 
 
 @router.get("/reservations/{reservation_id}", response_model=ReservationRead)
-def get_reservation(reservation_id: str, uow: ReadUowDep, _: AdminDep) -> ReservationRead:
+def get_reservation(reservation_id: IdPath, uow: ReadUowDep, _: AdminDep) -> ReservationRead:
     info = reservation_service.read_reservation(uow=uow, reservation_id=reservation_id)
     return _reservation_read(info)
 
 
 @router.delete("/reservations/{reservation_id}", response_model=ReservationRead)
-def release_reservation(reservation_id: str, uow: UowDep, _: AdminDep) -> ReservationRead:
+def release_reservation(reservation_id: IdPath, uow: UowDep, _: AdminDep) -> ReservationRead:
     info = reservation_service.cancel_reservation(uow=uow, reservation_id=reservation_id)
     return _reservation_read(info)
 
@@ -174,10 +176,10 @@ def _figures(f: StockFigures) -> dict[str, int]:
 
 @router.get("/{sku}", response_model=StockRead)
 def get_stock(
-    sku: str,
+    sku: SkuPath,
     uow: ReadUowDep,
     principal: AdminOrPosDep,
-    location: Annotated[str | None, Query(max_length=64)] = None,
+    location: LocationQuery = None,
 ) -> StockRead:
     rows = availability.stock_of(uow=uow, sku=sku, location=_own_location(principal, location))
     per_location = [LocationFigures(location=r.location, **_figures(r.figures)) for r in rows]
@@ -190,7 +192,7 @@ def get_stock(
 
 @router.patch("/{sku}/locations/{location}", response_model=LocationFigures)
 def update_stock_settings(
-    sku: str, location: str, data: StockSettings, uow: UowDep, _: AdminDep
+    sku: SkuPath, location: CodePath, data: StockSettings, uow: UowDep, _: AdminDep
 ) -> LocationFigures:
     found = stock_settings.update(
         uow=uow, sku=sku, location=location, **data.model_dump(exclude_none=True)
@@ -200,12 +202,12 @@ def update_stock_settings(
 
 @router.get("/{sku}/movements", response_model=Page[MovementRead])
 def list_movements(
-    sku: str,
+    sku: SkuPath,
     uow: ReadUowDep,
     principal: AdminOrPosDep,
     limit: Limit = 50,
     cursor: Cursor = None,
-    location: Annotated[str | None, Query(max_length=64)] = None,
+    location: LocationQuery = None,
 ) -> Page[MovementRead]:
     key = decode_cursor(cursor)
     after = int(key[0]) if key and isinstance(key[0], int) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -14,25 +15,29 @@ from souk.db.uow import UnitOfWork
 from souk.errors import NotFound
 from souk.inventory import availability, buffers
 from souk.inventory.schemas import (
+    SKU_PATTERN,
     AvailabilityQuery,
     AvailabilityRead,
     BufferRuleIn,
     BuffersIn,
     BuffersRead,
     BulkAvailabilityRead,
+    CodePath,
     NearbyRead,
     ProductBufferRead,
+    SkuQuery,
 )
 
 router = APIRouter(tags=["availability"], responses=PROBLEM_RESPONSES)
-
-SkuQuery = Annotated[str, Query(min_length=1, max_length=64)]
+_SKU = re.compile(SKU_PATTERN)
 
 
 def _bulk(uow: UnitOfWork, channel: str, skus: list[str]) -> BulkAvailabilityRead:
+    # A string that cannot be a SKU is simply unknown (and never reaches the database).
+    wellformed = [sku for sku in skus if _SKU.match(sku)]
     with uow:
         found = get_channel(session=uow.session, code=channel)
-        atp = availability.atp(session=uow.session, channel=found, skus=skus)
+        atp = availability.atp(session=uow.session, channel=found, skus=wellformed)
     ordered = list(dict.fromkeys(skus))
     return BulkAvailabilityRead(
         channel=channel,
@@ -122,7 +127,7 @@ def _rule(data: BufferRuleIn) -> buffers.BufferRule | None:
 
 
 @router.put("/v1/channels/{code}/buffers", response_model=BuffersRead, tags=["channels"])
-def put_buffers(code: str, data: BuffersIn, uow: UowDep, _: AdminDep) -> BuffersRead:
+def put_buffers(code: CodePath, data: BuffersIn, uow: UowDep, _: AdminDep) -> BuffersRead:
     """Replace the channel's buffers: `units` or `percent` withheld from every product's ATP,
     and per-product overrides."""
     found = buffers.set_buffers(
@@ -135,5 +140,5 @@ def put_buffers(code: str, data: BuffersIn, uow: UowDep, _: AdminDep) -> Buffers
 
 
 @router.get("/v1/channels/{code}/buffers", response_model=BuffersRead, tags=["channels"])
-def get_buffers(code: str, uow: ReadUowDep, _: AdminDep) -> BuffersRead:
+def get_buffers(code: CodePath, uow: ReadUowDep, _: AdminDep) -> BuffersRead:
     return _buffers_read(buffers.get_buffers(uow=uow, channel=code))

@@ -15,6 +15,7 @@ from souk.inventory import locations as service
 from souk.inventory.models import Location, LocationType
 from souk.inventory.schemas import (
     AddressRead,
+    CodePath,
     LocationCreate,
     LocationRead,
     LocationUpdate,
@@ -80,7 +81,9 @@ def list_locations(
     _: AdminOrPosDep,
     limit: Limit = 50,
     cursor: Cursor = None,
-    near: Annotated[str | None, Query(description="LAT,LON: sort by distance from here")] = None,
+    near: Annotated[
+        str | None, Query(max_length=60, description="LAT,LON: sort by distance from here")
+    ] = None,
     radius_km: Annotated[float, Query(gt=0, le=20_000)] = 50,
     type: LocationType | None = None,
     can_pickup: bool | None = None,
@@ -113,10 +116,10 @@ def list_locations(
 
 
 @router.get("/{code}", response_model=LocationRead)
-def get_location(code: str, uow: ReadUowDep, _: AdminOrPosDep) -> LocationRead:
+def get_location(code: CodePath, uow: ReadUowDep, _: AdminOrPosDep) -> LocationRead:
     return location_read(service.read_location(uow=uow, code=code))
 
 
 @router.patch("/{code}", response_model=LocationRead)
-def update_location(code: str, data: LocationUpdate, uow: UowDep, _: AdminDep) -> LocationRead:
+def update_location(code: CodePath, data: LocationUpdate, uow: UowDep, _: AdminDep) -> LocationRead:
     return location_read(service.update_location(uow=uow, code=code, changes=_columns(data)))

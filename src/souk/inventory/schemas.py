@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from souk.inventory.models import (
@@ -18,9 +19,21 @@ from souk.inventory.models import (
 )
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
-SKU = Field(min_length=1, max_length=64)
-LOCATION = Field(min_length=1, max_length=64)
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"  # as the catalog's
+TEXT_PATTERN = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+SKU = Field(min_length=1, max_length=64, pattern=SKU_PATTERN)
+LOCATION = Field(min_length=1, max_length=64, pattern=CODE_PATTERN)
 MAX_HOLD_S = 7 * 24 * 3600
+ID_PATTERN = r"^[a-z]+_[0-9a-z]+$"
+
+# Path and query parameters, checked like the bodies (garbage is a 422, never a 500).
+SkuPath = Annotated[str, Path(min_length=1, max_length=64, pattern=SKU_PATTERN)]
+CodePath = Annotated[str, Path(min_length=1, max_length=64, pattern=CODE_PATTERN)]
+IdPath = Annotated[str, Path(min_length=1, max_length=40, pattern=ID_PATTERN)]
+SkuQuery = Annotated[str, Query(min_length=1, max_length=64, pattern=SKU_PATTERN)]
+LocationQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=CODE_PATTERN)]
+# Bounds that keep every figure inside a 32-bit integer column on PostgreSQL.
+MAX_UNITS = 10_000_000
 
 
 class Strict(BaseModel):
@@ -28,9 +41,9 @@ class Strict(BaseModel):
 
 
 class AddressIn(Strict):
-    line1: str | None = Field(default=None, max_length=200)
-    city: str | None = Field(default=None, max_length=100)
-    postal_code: str | None = Field(default=None, max_length=20)
+    line1: str | None = Field(default=None, max_length=200, pattern=TEXT_PATTERN)
+    city: str | None = Field(default=None, max_length=100, pattern=TEXT_PATTERN)
+    postal_code: str | None = Field(default=None, max_length=20, pattern=TEXT_PATTERN)
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
 
 
@@ -47,32 +60,42 @@ def _check_timezone(value: str | None) -> str | None:
 
 class LocationCreate(Strict):
     code: str = Field(min_length=1, max_length=64, pattern=CODE_PATTERN)
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)
     type: LocationType
     address: AddressIn
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-    timezone: str = Field(default="UTC", max_length=64)
+    timezone: str = Field(default="UTC", max_length=64, pattern=TEXT_PATTERN)
     can_ship: bool = True
     can_pickup: bool = False
     accepts_returns: bool = False
-    daily_capacity: int | None = Field(default=None, ge=0, description="Orders per day")
+    daily_capacity: int | None = Field(
+        default=None, ge=0, le=MAX_UNITS, description="Orders per day"
+    )
 
     _tz = field_validator("timezone")(_check_timezone)
 
 
 class LocationUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=TEXT_PATTERN)
     address: AddressIn | None = None
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-    timezone: str | None = Field(default=None, max_length=64)
+    timezone: str | None = Field(default=None, max_length=64, pattern=TEXT_PATTERN)
     can_ship: bool | None = None
     can_pickup: bool | None = None
     accepts_returns: bool | None = None
-    daily_capacity: int | None = Field(default=None, ge=0)
+    daily_capacity: int | None = Field(default=None, ge=0, le=MAX_UNITS)
 
     _tz = field_validator("timezone")(_check_timezone)
+
+    @field_validator("name", "address", "timezone", "can_ship", "can_pickup", "accepts_returns")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Omit a field to keep it; only lat, lon and daily_capacity may be cleared with null.
+        if value is None:
+            raise ValueError("may be left out but not null")
+        return value
 
 
 class AddressRead(BaseModel):
@@ -104,11 +127,13 @@ class MovementCreate(Strict):
     location: str = LOCATION
     type: Literal["receipt", "adjustment", "damage", "count"]
     quantity: int = Field(
+        ge=-MAX_UNITS,
+        le=MAX_UNITS,
         description="Units received or damaged (positive), a signed adjustment, or the counted "
-        "quantity (zero or more)"
+        "quantity (zero or more)",
     )
-    reason: str | None = Field(default=None, max_length=500)
-    reference: str | None = Field(default=None, max_length=200)
+    reason: str | None = Field(default=None, max_length=500, pattern=TEXT_PATTERN)
+    reference: str | None = Field(default=None, max_length=200, pattern=TEXT_PATTERN)
 
 
 class MovementRead(BaseModel):
@@ -143,18 +168,18 @@ class StockRead(BaseModel):
 
 
 class StockSettings(Strict):
-    safety_stock: int | None = Field(default=None, ge=0)
-    low_stock_threshold: int | None = Field(default=None, ge=0)
+    safety_stock: int | None = Field(default=None, ge=0, le=MAX_UNITS)
+    low_stock_threshold: int | None = Field(default=None, ge=0, le=MAX_UNITS)
 
 
 class TransferCreate(Strict):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     sku: str = SKU
-    from_: str = Field(alias="from", min_length=1, max_length=64)
+    from_: str = Field(alias="from", min_length=1, max_length=64, pattern=CODE_PATTERN)
     to: str = LOCATION
-    quantity: int = Field(gt=0)
-    reference: str | None = Field(default=None, max_length=200)
+    quantity: int = Field(gt=0, le=MAX_UNITS)
+    reference: str | None = Field(default=None, max_length=200, pattern=TEXT_PATTERN)
 
 
 class TransferRead(BaseModel):
@@ -175,15 +200,15 @@ class TransferRead(BaseModel):
 
 class ReservationLineIn(Strict):
     sku: str = SKU
-    quantity: int = Field(gt=0, le=100_000)
-    location: str | None = Field(default=None, min_length=1, max_length=64)
+    quantity: int = Field(gt=0, le=MAX_UNITS)
+    location: str | None = Field(default=None, min_length=1, max_length=64, pattern=CODE_PATTERN)
 
 
 class ReservationCreate(Strict):
-    channel: str = Field(min_length=1, max_length=64)
+    channel: str = Field(min_length=1, max_length=64, pattern=CODE_PATTERN)
     lines: list[ReservationLineIn] = Field(min_length=1, max_length=200)
     expires_in_s: int = Field(gt=0, le=MAX_HOLD_S)
-    reference: str | None = Field(default=None, max_length=200)
+    reference: str | None = Field(default=None, max_length=200, pattern=TEXT_PATTERN)
 
 
 class ReservedLineRead(BaseModel):
@@ -215,7 +240,7 @@ class BulkAvailabilityRead(BaseModel):
 
 
 class AvailabilityQuery(Strict):
-    skus: list[str] = Field(min_length=1, max_length=500)
+    skus: list[Annotated[str, SKU]] = Field(min_length=1, max_length=500)
 
 
 class NearbyRead(BaseModel):
@@ -226,7 +251,7 @@ class NearbyRead(BaseModel):
 
 
 class BufferRuleIn(Strict):
-    units: int | None = Field(default=None, ge=0)
+    units: int | None = Field(default=None, ge=0, le=MAX_UNITS)
     percent: Decimal | None = Field(default=None, ge=0, le=100, max_digits=5, decimal_places=2)
 
     @model_validator(mode="after")
@@ -237,7 +262,7 @@ class BufferRuleIn(Strict):
 
 
 class ProductBufferIn(BufferRuleIn):
-    handle: str = Field(min_length=1, max_length=100)
+    handle: str = Field(min_length=1, max_length=100, pattern=CODE_PATTERN)
 
     @model_validator(mode="after")
     def _some_rule(self) -> ProductBufferIn:
