@@ -99,3 +99,20 @@ def test_revoked_key_stops_working(admin: TestClient) -> None:
     response = admin.get("/v1/api-keys", headers={"Authorization": f"Bearer {created['key']}"})
     assert response.status_code == 401
     assert ADMIN_KEY
+
+
+def test_values_the_database_cannot_store_are_422_and_write_nothing(
+    admin: TestClient, backend: str
+) -> None:
+    nul = admin.post("/v1/api-keys", json={"name": "ops\u0000", "role": "admin"})
+    lookup = admin.delete("/v1/api-keys/key%00x")
+    names = [k["name"] for k in admin.get("/v1/api-keys").json()]
+    if backend == "postgresql":  # PostgreSQL cannot keep NUL in text
+        assert nul.status_code == 422
+        assert nul.json()["type"] == "https://souk.dev/problems/validation-error"
+        assert names == ["bootstrap admin"]
+        assert lookup.status_code == 422
+    else:  # SQLite keeps it as given
+        assert nul.status_code == 201
+        assert sorted(names) == ["bootstrap admin", "ops\u0000"]
+        assert lookup.status_code == 404

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from souk.errors import SoukError
@@ -116,6 +117,22 @@ def install(app: FastAPI) -> None:
         problem, title = _HTTP_NAMES.get(exc.status_code, ("http-error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem_response(exc.status_code, problem, title, detail, headers=exc.headers)
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+        # The database refused a value that passed the schema: a number beyond its integer
+        # range, a NUL character PostgreSQL cannot keep in text. The transaction was rolled
+        # back, so nothing was written; for the client it is one more invalid request.
+        log.info(
+            "value refused by the database on %s %s: %s", request.method, request.url.path, exc
+        )
+        return problem_response(
+            422,
+            "validation-error",
+            "Invalid request",
+            "A value is out of range or contains characters that cannot be stored (such as NUL)",
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
