@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from souk.catalog.tables import VariantRow
 from souk.channels.tables import ChannelRow
@@ -111,6 +111,15 @@ class Shop:
                     amount=amount,
                     updated_at=utcnow(),
                 )
+            )
+
+    def price_update(self, sku: str, currency: str, amount: int) -> None:
+        with self.db.transaction() as session:
+            variant_id = session.scalar(select(VariantRow.id).where(VariantRow.sku == sku))
+            session.execute(
+                update(PriceRow)
+                .where(PriceRow.variant_id == variant_id, PriceRow.currency == currency)
+                .values(amount=amount)
             )
 
     def tax(
