@@ -1,5 +1,4 @@
-"""A small shop for customers, carts, checkout and orders tests, built through the admin API
-(prices and tax rates are written as rows until the pricing API lands).
+"""A small shop for customers, carts, checkout and orders tests, built through the admin API.
 
 `Shop.store` is a second client on the same app without the admin key, for storefront calls
 (`X-Publishable-Key` per channel, a customer token when signed in).
@@ -8,18 +7,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
 
-from souk.catalog.tables import VariantRow
-from souk.channels.tables import ChannelRow
-from souk.db.base import utcnow
 from souk.db.engine import Database
-from souk.pricing.tables import PriceRow, TaxRateRow
 from tests.catalog_factories import channel_body, list_product, make_product
 
 ADDRESS_JP = {"name": "Aiko", "line1": "1-1 Chiyoda", "city": "Tokyo", "country": "JP"}
@@ -96,45 +89,19 @@ class Shop:
         list_product(self.admin, handle, channel, **listing)
 
     def price(self, sku: str, currency: str, amount: int, channel: str | None = None) -> None:
-        with self.db.transaction() as session:
-            variant_id = session.scalar(select(VariantRow.id).where(VariantRow.sku == sku))
-            channel_id = (
-                session.scalar(select(ChannelRow.id).where(ChannelRow.code == channel))
-                if channel
-                else None
-            )
-            session.add(
-                PriceRow(
-                    variant_id=variant_id,
-                    currency=currency,
-                    channel_id=channel_id,
-                    amount=amount,
-                    updated_at=utcnow(),
-                )
-            )
+        body = {"sku": sku, "currency": currency, "amount": amount, "channel": channel}
+        response = self.admin.put("/v1/prices", json=[body])
+        assert response.status_code == 200, response.text
 
     def price_update(self, sku: str, currency: str, amount: int) -> None:
-        with self.db.transaction() as session:
-            variant_id = session.scalar(select(VariantRow.id).where(VariantRow.sku == sku))
-            session.execute(
-                update(PriceRow)
-                .where(PriceRow.variant_id == variant_id, PriceRow.currency == currency)
-                .values(amount=amount)
-            )
+        self.price(sku, currency, amount)
 
     def tax(
         self, country: str, rate: str, *, category: str | None = None, region: str | None = None
     ) -> None:
-        with self.db.transaction() as session:
-            session.add(
-                TaxRateRow(
-                    country=country,
-                    region=region,
-                    category=category,
-                    rate=Decimal(rate),
-                    updated_at=utcnow(),
-                )
-            )
+        body = {"country": country, "rate": rate, "category": category, "region": region}
+        response = self.admin.post("/v1/tax-rates", json=body)
+        assert response.status_code == 201, response.text
 
     def receive(self, sku: str, location: str, quantity: int) -> None:
         response = self.admin.post(

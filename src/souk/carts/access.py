@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from souk.carts.models import CartStatus
 from souk.carts.tables import CartRow
@@ -18,11 +18,11 @@ from souk.errors import Forbidden, InvalidState, NotFound, Unauthorized
 
 
 def load_cart(*, session: Session, cart_id: str, for_update: bool = False) -> CartRow:
-    stmt = select(CartRow).where(CartRow.id == cart_id).options(selectinload(CartRow.lines))
+    stmt = select(CartRow).where(CartRow.id == cart_id).options(joinedload(CartRow.lines))
     if for_update:
         # Serialises changes to one cart on PostgreSQL; SQLite writers are serial already.
         stmt = stmt.with_for_update(of=CartRow)
-    cart = session.scalar(stmt)
+    cart = session.scalars(stmt).unique().one_or_none()
     if cart is None:
         raise NotFound(f"No cart {cart_id!r}")
     return cart

@@ -32,13 +32,22 @@ from souk.carts.evaluation import evaluate
 from souk.carts.models import BLOCKING, CHECKOUT_HOLD_S, MESSAGES, CartStatus
 from souk.carts.schemas import CheckoutRequest
 from souk.carts.tables import CartLineRow, CartRow
+from souk.catalog.queries import variants_by_sku
 from souk.channels.models import Channel
 from souk.channels.queries import get_channel
 from souk.customers.queries import find_customer
 from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
-from souk.errors import Conflict, InvalidState, PaymentDeclined, ValidationFailed, field_error
+from souk.errors import (
+    Conflict,
+    InvalidState,
+    OutOfStock,
+    PaymentDeclined,
+    ValidationFailed,
+    field_error,
+)
+from souk.inventory.availability import atp
 from souk.inventory.models import ReserveLine
 from souk.inventory.reservations import allocate, release, reserve
 from souk.orders.models import OrderLineInput
@@ -113,7 +122,8 @@ def _plan(db: Database, *, cart_id: str, channel: str, customer_id: str | None) 
         check_access(cart, customer_id)
         check_writable(cart, now)
         sales = get_channel(session=s, code=channel)
-        view = evaluate(s, cart, sales, now)
+        stock = _refuse_when_short(s, cart, sales, now)
+        view = evaluate(s, cart, sales, now, stock=stock)
         errors = [field_error(f"cart.{p.code}", p.message) for p in view.problems]
         if not cart.lines:
             errors.append(field_error("cart.lines", "the cart is empty"))
@@ -154,6 +164,34 @@ def _plan(db: Database, *, cart_id: str, channel: str, customer_id: str | None) 
             kept_holds=kept,
             stale_holds=stale,
         )
+
+
+def _refuse_when_short(
+    s: Session, cart: CartRow, sales: Channel, now: datetime
+) -> dict[str, int] | None:
+    """Out of stock before anything is written: once a drop is sold out, nearly every
+    checkout ends here, after a read, without taking a write lock or touching the hot stock
+    row. The reservation in the claim step still decides every case this lets through."""
+    if cart.fulfillment_type != "delivery" or not cart.lines:
+        return None
+    stock = atp(session=s, channel=sales, skus=[line.sku for line in cart.lines])
+    short = [
+        line
+        for line in cart.lines
+        if stock.get(line.sku, 0) < line.quantity
+        and not (line.reservation_id and line.hold_expires_at and line.hold_expires_at > now)
+    ]
+    if not short:
+        return stock
+    backorder = variants_by_sku(session=s, skus=[line.sku for line in short])
+    lines = [
+        {"sku": line.sku, "requested": line.quantity, "available": stock.get(line.sku, 0)}
+        for line in short
+        if line.sku in backorder and not backorder[line.sku].allow_backorder
+    ]
+    if lines:
+        raise OutOfStock(lines)
+    return stock
 
 
 def _split_holds(

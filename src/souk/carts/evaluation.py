@@ -95,7 +95,13 @@ def destination(session: Session, cart: CartRow, channel: Channel) -> tuple[str,
     return channel.country, None
 
 
-def _line_views(session: Session, cart: CartRow, channel: Channel, now: datetime) -> list[LineView]:
+def _line_views(
+    session: Session,
+    cart: CartRow,
+    channel: Channel,
+    now: datetime,
+    stock: dict[str, int] | None,
+) -> list[LineView]:
     skus = [line.sku for line in cart.lines]
     variants = variants_by_sku(session=session, skus=skus)
     product_ids = {v.product_id for v in variants.values()}
@@ -107,7 +113,8 @@ def _line_views(session: Session, cart: CartRow, channel: Channel, now: datetime
         fallback_locale=channel.default_locale,
     )
     prices = unit_prices(session=session, skus=skus, currency=cart.currency, channel=channel.code)
-    stock = atp(session=session, channel=channel, skus=skus)
+    if stock is None:
+        stock = atp(session=session, channel=channel, skus=skus)
     views = []
     for line in cart.lines:
         variant = variants.get(line.sku)
@@ -178,7 +185,15 @@ def _shipping(
     return found
 
 
-def evaluate(session: Session, cart: CartRow, channel: Channel, now: datetime) -> CartView:
+def evaluate(
+    session: Session,
+    cart: CartRow,
+    channel: Channel,
+    now: datetime,
+    *,
+    stock: dict[str, int] | None = None,
+) -> CartView:
+    """`stock` is the channel's ATP of the cart's SKUs when the caller has just read it."""
     problems: list[CartProblem] = []
     if not channel.sells_in(cart.currency):
         problems.append(
@@ -186,7 +201,7 @@ def evaluate(session: Session, cart: CartRow, channel: Channel, now: datetime) -
         )
     if cart.customer_id is None and not cart.email:
         problems.append(CartProblem("email-required", "add an email address"))
-    views = _line_views(session, cart, channel, now)
+    views = _line_views(session, cart, channel, now, stock)
     _pickup(session, cart, views)
     shipping = _shipping(session, cart, channel, views, problems)
     country, region = destination(session, cart, channel)

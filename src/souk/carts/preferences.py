@@ -9,7 +9,7 @@ from souk.carts.access import open_cart_for, touch
 from souk.carts.models import check_currency, check_pickup
 from souk.carts.schemas import CartRead, CartUpdate
 from souk.carts.tables import CartRow
-from souk.carts.views import present
+from souk.carts.views import show
 from souk.catalog.queries import listing_states, variants_by_sku
 from souk.channels.models import Channel
 from souk.channels.queries import get_channel
@@ -62,8 +62,9 @@ def update_cart(
             if before != (cart.fulfillment_type, cart.pickup_location):
                 _move_holds(uow, cart, sales, now)
         touch(cart, sales.code, now)
+        result = show(s, cart, sales)
         uow.commit()
-    return present(uow.db, cart_id=cart_id, channel=channel, customer_id=customer_id)
+        return result
 
 
 def _move_holds(uow: UnitOfWork, cart: CartRow, sales: Channel, now: datetime) -> None:

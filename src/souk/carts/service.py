@@ -1,7 +1,7 @@
-"""Cart commands: create, add, change and remove lines, change the cart's settings.
+"""Cart commands: create, add, change and remove lines.
 
-Each command is one short write transaction; the cart returned is then evaluated in a read
-transaction (`views.present`), so the write lock is held only for the change itself.
+Each command is one write transaction that makes the change and evaluates the cart it
+answers with (`views.show`), then commits once.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from souk.carts.models import (
 )
 from souk.carts.schemas import CartCreate, CartRead, LineAdd, LineUpdate
 from souk.carts.tables import CartLineRow, CartRow
-from souk.carts.views import present
+from souk.carts.views import present, show
 from souk.catalog.queries import listing_states, variants_by_sku
 from souk.channels.queries import get_channel
 from souk.customers.queries import find_customer
@@ -81,9 +81,11 @@ def create_cart(
                 if existing is None:
                     raise
             else:
+                result = show(s, cart, sales)
                 uow.commit()
-        cart_id, created = (existing.id, False) if existing is not None else (cart.id, True)
-    return present(uow.db, cart_id=cart_id, channel=channel, customer_id=customer_id), created
+                return result, True
+        cart_id = existing.id
+    return present(uow.db, cart_id=cart_id, channel=channel, customer_id=customer_id), False
 
 
 def get_cart(*, uow: UnitOfWork, cart_id: str, channel: str, customer_id: str | None) -> CartRead:
@@ -153,8 +155,9 @@ def add_line(
         if listing is not None and holds.holds_at_cart(listing):
             holds.hold(s, cart, line, sales, minutes=holds.hold_minutes(listing), now=now)
         touch(cart, sales.code, now)
+        result = show(s, cart, sales)
         uow.commit()
-    return present(uow.db, cart_id=cart_id, channel=channel, customer_id=customer_id)
+        return result
 
 
 def _line(cart: CartRow, line_id: str) -> CartLineRow:
@@ -192,8 +195,9 @@ def update_line(
         if listing is not None and holds.holds_at_cart(listing) and listing.is_open(now):
             holds.hold(s, cart, line, sales, minutes=holds.hold_minutes(listing), now=now)
         touch(cart, sales.code, now)
+        result = show(s, cart, sales)
         uow.commit()
-    return present(uow.db, cart_id=cart_id, channel=channel, customer_id=customer_id)
+        return result
 
 
 def remove_line(
@@ -206,6 +210,8 @@ def remove_line(
         line = _line(cart, line_id)
         holds.release_hold(s, line)
         cart.lines.remove(line)
-        touch(cart, get_channel(session=s, code=channel).code, now)
+        sales = get_channel(session=s, code=channel)
+        touch(cart, sales.code, now)
+        result = show(s, cart, sales)
         uow.commit()
-    return present(uow.db, cart_id=cart_id, channel=channel, customer_id=customer_id)
+        return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from souk.carts.access import check_access, load_cart
 from souk.carts.evaluation import CartView, evaluate
@@ -15,6 +16,7 @@ from souk.carts.schemas import (
     ShippingRead,
 )
 from souk.carts.tables import CartLineRow, CartRow
+from souk.channels.models import Channel
 from souk.channels.queries import get_channel
 from souk.db.base import utcnow
 from souk.db.engine import Database
@@ -93,6 +95,16 @@ def cart_read(view: CartView) -> CartRead:
         created_at=cart.created_at,
         updated_at=cart.updated_at,
     )
+
+
+def show(session: Session, cart: CartRow, channel: Channel) -> CartRead:
+    """The cart as a command leaves it, evaluated in the command's own transaction (so one
+    transaction serves the change and its answer); what it shows is remembered on commit."""
+    session.flush()
+    view = evaluate(session, cart, channel, utcnow())
+    for line in cart.lines:
+        line.unit_price, line.last_issue = view.seen[line.id]
+    return cart_read(view)
 
 
 def present(

@@ -1,0 +1,172 @@
+"""flash_drop: a limited drop — 100 units of one SKU — opens on three channels (web, app,
+social) and 5,000 buyers press "buy" at once, over real HTTP against `souk serve`.
+
+    .venv/bin/python benchmarks/flash_drop.py [--backends sqlite,postgresql] [--workers 1,2]
+        [--buyers 5000] [--units 100] [--concurrency 100] [--repeats 3]
+
+For each back end and worker count, each repeat gets a scratch database and a fresh server.
+Set-up goes through the admin API. Then every buyer creates a cart on their channel and adds
+the item (phase "carts"); then all of them check out, `--concurrency` requests in flight at
+any moment on keep-alive connections (phase "drop", the one measured): orders placed (must be
+exactly `--units`), oversold (must be 0: allocated + reserved ≤ on hand, and orders in the
+database = units), checkout attempts per second, p50/p99 checkout latency, and the time until
+the last unit was sold. Baselines measured in the same run: pgbench's conditional update on
+one hot row (1 and 8 clients) and a minimal FastAPI endpoint's requests/s on one uvicorn
+worker, driven by the same load generator. Prints one JSON line per repeat and a summary per
+configuration (median, min, max).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.checkout_support import (
+    ADDRESS,
+    CHANNELS,
+    Admin,
+    minimal_endpoint_rps,
+    pgbench_hot_row_tps,
+    scratch_database,
+    souk_server,
+)
+from benchmarks.loadgen import Connection, run, run_pool
+from benchmarks.stats import emit, percentile, summarise
+
+SKU = "DROP-1"
+
+
+def orders_in_database(url: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        count = int(conn.execute(text("SELECT count(*) FROM orders")).scalar_one())
+    engine.dispose()
+    return count
+
+
+def one_drop(backend: str, workers: int, args: argparse.Namespace) -> dict[str, Any]:
+    with scratch_database(backend) as url, souk_server(url, workers) as base:
+        keys = Admin(base).shop({SKU: args.units})
+        buyers = [(i, CHANNELS[i % len(CHANNELS)]) for i in range(args.buyers)]
+
+        async def make_cart(connection: Connection, buyer: tuple[int, str]) -> tuple[str, str]:
+            i, channel = buyer
+            key = {"X-Publishable-Key": keys[channel]}
+            body = {"email": f"buyer{i}@example.jp", "shipping_address": ADDRESS}
+            cart = await connection.request("POST", "/v1/carts", body, key)
+            cart_id = cart.json()["id"]
+            added = await connection.request(
+                "POST", f"/v1/carts/{cart_id}/lines", {"sku": SKU, "quantity": 1}, key
+            )
+            if added.status != 201:
+                raise RuntimeError(f"add to cart: {added.status} {added.body!r}")
+            return cart_id, channel
+
+        started = time.perf_counter()
+        carts = run(run_pool(buyers, make_cart, base_url=base, concurrency=args.concurrency))
+        carts_seconds = time.perf_counter() - started
+
+        payment = {"payment": {"provider": "test", "token": "tok_ok"}}
+        drop_started = time.perf_counter()
+
+        async def buy(connection: Connection, job: tuple[str, str]) -> tuple[int, float, float]:
+            cart_id, channel = job
+            reply = await connection.request(
+                "POST",
+                f"/v1/carts/{cart_id}/checkout",
+                payment,
+                {"X-Publishable-Key": keys[channel]},
+            )
+            return reply.status, reply.seconds, time.perf_counter() - drop_started
+
+        results = run(run_pool(carts, buy, base_url=base, concurrency=args.concurrency))
+        drop_seconds = time.perf_counter() - drop_started
+        stock = Admin(base).stock(SKU)
+        in_database = orders_in_database(url)
+    statuses = Counter(status for status, _, _ in results)
+    latencies_ms = [seconds * 1000 for _, seconds, _ in results]
+    sold = [done for status, _, done in results if status == 201]
+    return {
+        "benchmark": "flash_drop",
+        "backend": backend,
+        "workers": workers,
+        "buyers": args.buyers,
+        "units": args.units,
+        "concurrency": args.concurrency,
+        "orders_placed": statuses[201],
+        "orders_in_database": in_database,
+        "oversold": max(0, stock["allocated"] + stock["reserved"] - stock["on_hand"])
+        + max(0, in_database - args.units),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "stock_after": stock,
+        "checkout_attempts_per_s": round(len(results) / drop_seconds, 1),
+        "checkout_p50_ms": round(percentile(latencies_ms, 50), 1),
+        "checkout_p99_ms": round(percentile(latencies_ms, 99), 1),
+        "sold_out_after_s": round(max(sold), 3) if sold else None,
+        "drop_seconds": round(drop_seconds, 2),
+        "carts_phase_requests_per_s": round(2 * len(buyers) / carts_seconds, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--buyers", type=int, default=5000)
+    parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-baselines", action="store_true")
+    args = parser.parse_args()
+
+    if not args.skip_baselines:
+        emit(
+            {
+                "benchmark": "flash_drop.baselines",
+                "pgbench_hot_row_update_tps_1_client": pgbench_hot_row_tps(1),
+                "pgbench_hot_row_update_tps_8_clients": pgbench_hot_row_tps(8),
+                "minimal_fastapi_rps_1_worker": round(minimal_endpoint_rps(args.concurrency), 1),
+                "concurrency": args.concurrency,
+            }
+        )
+    for backend in args.backends.split(","):
+        for workers in (int(w) for w in args.workers.split(",")):
+            runs = []
+            for repeat in range(args.repeats):
+                result = one_drop(backend, workers, args)
+                emit({**result, "repeat": repeat + 1})
+                runs.append(result)
+            emit(
+                {
+                    "benchmark": "flash_drop.summary",
+                    "backend": backend,
+                    "workers": workers,
+                    "buyers": args.buyers,
+                    "units": args.units,
+                    "concurrency": args.concurrency,
+                    "orders_placed": [r["orders_placed"] for r in runs],
+                    "oversold": [r["oversold"] for r in runs],
+                    **{
+                        figure: summarise([r[figure] for r in runs])
+                        for figure in (
+                            "checkout_attempts_per_s",
+                            "checkout_p50_ms",
+                            "checkout_p99_ms",
+                            "sold_out_after_s",
+                            "carts_phase_requests_per_s",
+                        )
+                    },
+                }
+            )
+
+
+if __name__ == "__main__":
+    main()
