@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
+from souk.carts.tables import CartRow
 from souk.db.engine import Database
 from souk.db.outbox import OutboxEvent
 from souk.inventory.tables import reservation_lines, reservations
@@ -308,3 +309,28 @@ def test_a_hold_that_lapses_while_paying_voids_the_payment_and_frees_the_cart(
     assert shop.stock_of("SNK-42")["reserved"] == 0
     monkeypatch.setitem(providers._PROVIDERS, "test", providers.TestProvider())
     assert shop.checkout(cart_id, "web").status_code == 201
+
+
+def test_a_checkout_that_dies_after_reserving_gives_the_stock_back_by_itself(
+    shop: Shop, db: Database
+) -> None:
+    # Given a checkout whose process dies right after it reserved (claim step done, the
+    # provider never answered)
+    from souk.carts import checkout as steps
+
+    cart_id = ready_cart(shop)
+    plan = steps._plan(db, cart_id=cart_id, channel="web", customer_id=None)
+    steps._claim(db, plan, "test")
+    assert shop.stock_of("SNK-42")["reserved"] == 2
+    busy = shop.checkout(cart_id, "web")
+    assert busy.status_code == 409
+    assert busy.json()["detail"] == "A checkout of this cart is in progress"
+    # When its hold's time has passed (moved into the past rather than waited for)
+    with db.transaction() as session:
+        session.execute(update(reservations).values(expires_at=func.now()))
+        session.execute(update(reservation_lines).values(expires_at=func.now()))
+        session.execute(update(CartRow).values(checkout_until=func.now()))
+    # Then the units are available again without any clean-up, and the cart can be bought
+    assert shop.stock_of("SNK-42")["available"] == 12
+    assert shop.checkout(cart_id, "web").status_code == 201
+    assert shop.stock_of("SNK-42")["allocated"] == 2
