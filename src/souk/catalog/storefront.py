@@ -19,11 +19,10 @@ from souk.catalog.storefront_query import (
     country_rates,
     listed_products,
     priced_variants,
-    texts,
 )
 from souk.channels.locales import fallback_chain, language_of, normalize_locale
 from souk.channels.models import Channel
-from souk.channels.queries import find_channel_row, to_channel
+from souk.channels.queries import channel_with_id
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
@@ -61,10 +60,10 @@ def _resolve(channel: Channel, locale: str | None, currency: str | None) -> tupl
 
 
 def _channel(session: Session, code: str | None) -> tuple[int, Channel]:
-    row = find_channel_row(session=session, code=code or "")
-    if row is None:
+    found = channel_with_id(session=session, code=code or "")
+    if found is None:
         raise NotFound(f"No channel {code!r}")
-    return row.id, to_channel(row)
+    return found
 
 
 @lru_cache(maxsize=65536)
@@ -114,8 +113,6 @@ def _assemble(
     ids = [r[0] for r in rows]
     if not ids:
         return []
-    chain = fallback_chain(locale, channel.default_locale)
-    by_locale = texts(session, ids, chain)
     variants: dict[int, list[Any]] = defaultdict(list)
     for v in priced_variants(session, filters, ids):
         variants[v[0]].append(v)
@@ -125,15 +122,7 @@ def _assemble(
     rates = country_rates(session, channel.country)
     currency = filters.currency
     products = []
-    for pid, handle, category, attributes, start, end, hold, minutes in rows:
-        translations = by_locale.get(pid, {})
-        tag = next((t for t in chain if t in translations), min(translations, default=None))
-        title, description = translations[tag] if tag else (handle, None)
-        if description is None:
-            description = next(
-                (translations[t][1] for t in chain if t in translations and translations[t][1]),
-                None,
-            )
+    for pid, handle, category, attributes, start, end, hold, minutes, title, text in rows:
         rate = rates.get(category, rates.get(None, Decimal(0)))
         shown = [
             _variant(row, rate, channel, currency, locale, available.get(row[1], 0))
@@ -142,8 +131,8 @@ def _assemble(
         products.append(
             {
                 "handle": handle,
-                "title": title,
-                "description": description,
+                "title": title or handle,
+                "description": text,
                 "category": category,
                 "attributes": attributes or {},
                 "listing": {
@@ -183,6 +172,7 @@ def browse(
             after_id=after[0] if after else None,
             q=q,
             category_ids=category_tree_ids(session, category) if category else None,
+            chain=tuple(fallback_chain(chosen_locale, shop.default_locale)),
         )
         rows = listed_products(session, filters, limit + 1)
         more = len(rows) > limit
@@ -212,7 +202,11 @@ def product(
         channel_id, shop = _channel(session, channel)
         chosen_locale, chosen_currency = _resolve(shop, locale, currency)
         filters = Filters(
-            channel_id=channel_id, currency=chosen_currency, now=utcnow(), handle=handle
+            channel_id=channel_id,
+            currency=chosen_currency,
+            now=utcnow(),
+            handle=handle,
+            chain=tuple(fallback_chain(chosen_locale, shop.default_locale)),
         )
         rows = listed_products(session, filters, 1)
         found = _assemble(session, shop, filters, chosen_locale, rows)
