@@ -37,6 +37,7 @@ from souk.inventory.stock import (
     commit_units,
     ensure_stock,
     read_stock,
+    read_stock_at,
     stock_labels,
 )
 from souk.inventory.tables import ReservationRow, reservation_lines, reservations
@@ -75,25 +76,29 @@ def reserve(
     """
     now = now or utcnow()
     variants, codes = _validate(session, channel, lines, expires_at, now)
-    ids = location_ids(session=session, codes=codes)
-    candidates = [code for code in channel.ship_from if code in ids]
     backorder = {sku for sku, v in variants.items() if v.allow_backorder}
-    snapshot = read_stock(
-        session,
-        now=now,
-        variant_ids={v.variant_id for v in variants.values()},
-        location_ids=set(ids.values()),
+    snapshot = read_stock_at(
+        session, now=now, variant_ids={v.variant_id for v in variants.values()}, codes=codes
     )
-    code_of = {id_: code for code, id_ in ids.items()}
     sku_of = {v.variant_id: sku for sku, v in variants.items()}
-    available = {(sku_of[v], code_of[loc]): s.figures.available for (v, loc), s in snapshot.items()}
+    available = {(sku_of[v], code): s.figures.available for (v, code), s in snapshot.items()}
+    candidates = list(channel.ship_from)
+    if backorder:
+        # Backordered units may land where no stock row exists yet: only real locations.
+        known = location_ids(session=session, codes=candidates)
+        candidates = [code for code in candidates if code in known]
     demands = [Demand(line.sku, line.quantity, line.location) for line in lines]
     plan = plan_draws(demands, available=available, candidates=candidates, backorder=backorder)
     if not plan.ok:
         raise OutOfStock(plan.short)
 
-    keys = {(sku, code): (variants[sku].variant_id, ids[code]) for sku, code in plan.draws}
-    stock_ids = ensure_stock(session, pairs=keys.values(), now=now)
+    stock_ids = {key: live.id for key, live in snapshot.items()}
+    keys = {(sku, code): (variants[sku].variant_id, code) for sku, code in plan.draws}
+    missing = [key for key in keys.values() if key not in stock_ids]
+    if missing:
+        ids = location_ids(session=session, codes={code for _, code in missing})
+        made = ensure_stock(session, pairs=[(v, ids[code]) for v, code in missing], now=now)
+        stock_ids |= {(v, code): made[(v, ids[code])] for v, code in missing}
     draws = {stock_ids[keys[key]]: (key, units) for key, units in plan.draws.items()}
     reservation_id = new_id("res")
     # Everything without contention first; the hot row's lock is taken last, right before
@@ -130,7 +135,7 @@ def reserve(
         _low_stock(emit or events.session_emitter(session), sku, code, units, changed)
     if failed:
         fixed = {(line.sku, line.location) for line in lines if line.location is not None}
-        draft = _Draft(reservation_id, variants, ids, candidates, expires_at, now, taken)
+        draft = _Draft(reservation_id, variants, candidates, expires_at, now, taken)
         _replan(session, draft, failed, fixed)
     reserved_lines = [ReservedLine(sku, code, units) for (sku, code), units in taken.items()]
     return ReservationInfo(
@@ -198,7 +203,6 @@ def _insert_lines(
 class _Draft:
     reservation_id: str
     variants: dict[str, VariantInfo]
-    ids: dict[str, int]
     candidates: list[str]
     expires_at: datetime
     now: datetime
@@ -213,7 +217,7 @@ def _replan(
 ) -> None:
     """Someone took the planned units between our read and our update (PostgreSQL only:
     SQLite writers are serialised). Draw the missing units elsewhere, or fail whole."""
-    reservation_id, variants, ids = draft.reservation_id, draft.variants, draft.ids
+    reservation_id, variants = draft.reservation_id, draft.variants
     candidates, expires_at, now, taken = draft.candidates, draft.expires_at, draft.now, draft.taken
     short = []
     for stock_id, sku, code, units in failed:
@@ -226,19 +230,15 @@ def _replan(
         for _ in range(MAX_REPLANS):
             if (sku, code) in fixed or need == 0:
                 break
-            fresh = read_stock(
-                session,
-                now=now,
-                variant_ids=[variants[sku].variant_id],
-                location_ids=[ids[c] for c in candidates],
+            fresh = read_stock_at(
+                session, now=now, variant_ids=[variants[sku].variant_id], codes=candidates
             )
-            code_of = {id_: c for c, id_ in ids.items()}
-            available = {(sku, code_of[loc]): s.figures.available for (_, loc), s in fresh.items()}
+            available = {(sku, where): s.figures.available for (_, where), s in fresh.items()}
             plan = plan_draws([Demand(sku, need)], available=available, candidates=candidates)
             if not plan.ok:
                 break
             for (_, where), part in plan.draws.items():
-                sid = fresh[(variants[sku].variant_id, ids[where])].id
+                sid = fresh[(variants[sku].variant_id, where)].id
                 if commit_units(session, stock_id=sid, column="reserved", quantity=part, now=now):
                     _insert_lines(session, reservation_id, {sid: part}, expires_at)
                     taken[(sku, where)] = taken.get((sku, where), 0) + part
