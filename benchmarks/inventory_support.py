@@ -61,7 +61,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(url: str, workers: int, *, app: str | None = None) -> Iterator[int]:
+def serve(
+    url: str, workers: int, *, app: str | None = None, env: dict[str, str] | None = None
+) -> Iterator[int]:
     """`souk serve` (or uvicorn on another app factory) on a free port; yields the port."""
     port = free_port()
     env = {
@@ -72,6 +74,11 @@ def serve(url: str, workers: int, *, app: str | None = None) -> Iterator[int]:
         "SOUK_SECRET_KEY": secrets.token_hex(32),
         "SOUK_AUTO_MIGRATE": "0",
         "PYTHONPATH": str(ROOT),
+        # A bounded pool per worker: the PostgreSQL server is shared, and more connections
+        # than cores only queue on the hot row's lock anyway.
+        "SOUK_DB_POOL_SIZE": "12",
+        "SOUK_DB_MAX_OVERFLOW": "0",
+        **(env or {}),
     }
     if app is None:
         command = [str(SOUK), "serve", "--port", str(port), "--workers", str(workers)]
@@ -114,7 +121,7 @@ class Sample:
 
 
 async def _client(
-    port: int, request: bytes, stop_on: int | None, count: int | None, start: asyncio.Event
+    port: int, requests: list[bytes], stop_on: int | None, count: int | None, start: asyncio.Event
 ) -> list[Sample]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     samples: list[Sample] = []
@@ -123,7 +130,7 @@ async def _client(
     try:
         while count is None or len(samples) < count:
             began = time.perf_counter()
-            writer.write(request)
+            writer.write(requests[len(samples) % len(requests)])
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head[9:12])
             length = _CONTENT_LENGTH.search(head)
@@ -149,13 +156,13 @@ def hammer(
     stop_on: int | None = None,
     count: int | None = None,
 ) -> tuple[list[Sample], float]:
-    """`clients` connections, each sending its request back to back until it gets `stop_on`
-    (or `count` answers). Returns every sample and the wall time of the run."""
+    """`clients` connections, each sending the requests (in turn) back to back until it gets
+    `stop_on` (or `count` answers). Returns every sample and the wall time of the run."""
 
     async def run() -> list[list[Sample]]:
         start = asyncio.Event()
         tasks = [
-            asyncio.ensure_future(_client(port, requests[i % len(requests)], stop_on, count, start))
+            asyncio.ensure_future(_client(port, requests[i:] + requests[:i], stop_on, count, start))
             for i in range(clients)
         ]
         await asyncio.sleep(0.2)  # let every connection open before the start signal

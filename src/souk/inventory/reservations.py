@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from souk.catalog.queries import VariantInfo, variants_by_sku
 from souk.channels.models import Channel
 from souk.db.base import new_id, utcnow
-from souk.errors import InvalidState, NotFound, OutOfStock, ValidationFailed, field_error
+from souk.errors import OutOfStock, ValidationFailed, field_error
 from souk.inventory import events
 from souk.inventory.allocations import (
     allocate,
@@ -31,16 +31,15 @@ from souk.inventory.models import ReservationInfo, ReservationStatus, ReservedLi
 from souk.inventory.movements import record_movement
 from souk.inventory.planning import Demand, plan_draws
 from souk.inventory.queries import location_ids
+from souk.inventory.releases import free_lines, get_reservation, release
 from souk.inventory.stock import (
     Changed,
-    adjust,
     commit_units,
     ensure_stock,
     read_stock,
     read_stock_at,
-    stock_labels,
 )
-from souk.inventory.tables import ReservationRow, reservation_lines, reservations
+from souk.inventory.tables import reservation_lines, reservations
 
 __all__ = [
     "ReservationInfo",
@@ -49,6 +48,7 @@ __all__ = [
     "allocate_direct",
     "consume_allocation",
     "deallocate",
+    "free_lines",
     "get_reservation",
     "record_movement",
     "release",
@@ -260,72 +260,3 @@ def _low_stock(emit: Emit, sku: str, location: str, units: int, changed: Changed
                 sku=sku, location=location, available=after, threshold=changed.low_stock_threshold
             ),
         )
-
-
-def release(*, session: Session, reservation_id: str, now: datetime | None = None) -> None:
-    """Give a reservation's units back at once. Idempotent; an expired reservation counts as
-    released already. InvalidState if it became allocations (deallocate those instead)."""
-    now = now or utcnow()
-    header = session.execute(
-        select(reservations_t.c.status).where(reservations_t.c.id == reservation_id)
-    ).first()
-    if header is None:
-        raise NotFound(f"No reservation {reservation_id!r}")
-    if header.status == ReservationStatus.ALLOCATED.value:
-        raise InvalidState(f"Reservation {reservation_id} was allocated: deallocate instead")
-    released = session.execute(
-        update(reservations_t)
-        .where(
-            reservations_t.c.id == reservation_id,
-            reservations_t.c.status == ReservationStatus.ACTIVE.value,
-        )
-        .values(status=ReservationStatus.RELEASED.value, updated_at=now)
-    )
-    if not getattr(released, "rowcount", 0):
-        return
-    free_lines(session, reservation_id=reservation_id, status="released", now=now)
-
-
-def free_lines(session: Session, *, reservation_id: str, status: str, now: datetime) -> int:
-    freed: dict[int, int] = {}
-    rows = session.execute(
-        update(lines_t)
-        .where(lines_t.c.reservation_id == reservation_id, lines_t.c.status == "held")
-        .values(status=status)
-        .returning(lines_t.c.stock_id, lines_t.c.quantity)
-    )
-    for stock_id, units in rows:
-        freed[stock_id] = freed.get(stock_id, 0) + units
-    for stock_id in sorted(freed):
-        adjust(session, stock_id=stock_id, now=now, reserved=-freed[stock_id])
-    return sum(freed.values())
-
-
-def get_reservation(
-    *, session: Session, reservation_id: str, now: datetime | None = None
-) -> ReservationInfo:
-    now = now or utcnow()
-    header = session.get(ReservationRow, reservation_id)
-    if header is None:
-        raise NotFound(f"No reservation {reservation_id!r}")
-    rows = session.execute(
-        select(lines_t.c.stock_id, lines_t.c.quantity).where(
-            lines_t.c.reservation_id == reservation_id
-        )
-    ).all()
-    labels = stock_labels(session, stock_ids={r.stock_id for r in rows})
-    status = ReservationStatus(header.status)
-    if status is ReservationStatus.ACTIVE and header.expires_at <= now:
-        status = ReservationStatus.EXPIRED
-    return ReservationInfo(
-        id=header.id,
-        expires_at=header.expires_at,
-        lines=[
-            ReservedLine(labels[r.stock_id].sku, labels[r.stock_id].location, r.quantity)
-            for r in rows
-        ],
-        channel=header.channel,
-        reference=header.reference,
-        status=status,
-        created_at=header.created_at,
-    )
