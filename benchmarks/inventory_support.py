@@ -87,7 +87,7 @@ def serve(
         command += ["--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"server exited with {process.returncode}")

@@ -27,13 +27,13 @@ from souk.inventory.allocations import (
     deallocate,
 )
 from souk.inventory.events import Emit
+from souk.inventory.fast_reserve import try_fast_path
 from souk.inventory.models import ReservationInfo, ReservationStatus, ReservedLine, ReserveLine
 from souk.inventory.movements import record_movement
 from souk.inventory.planning import Demand, plan_draws
 from souk.inventory.queries import location_ids
 from souk.inventory.releases import free_lines, get_reservation, release
 from souk.inventory.stock import (
-    Changed,
     commit_units,
     ensure_stock,
     read_stock,
@@ -75,6 +75,17 @@ def reserve(
     A line without a location draws from the channel's ship-from locations, in order.
     """
     now = now or utcnow()
+    fast = try_fast_path(
+        session,
+        channel=channel,
+        lines=lines,
+        expires_at=expires_at,
+        reference=reference,
+        now=now,
+        emit=emit or events.session_emitter(session),
+    )
+    if fast is not None:
+        return fast
     variants, codes = _validate(session, channel, lines, expires_at, now)
     backorder = {sku for sku, v in variants.items() if v.allow_backorder}
     snapshot = read_stock_at(
@@ -132,7 +143,9 @@ def reserve(
             failed.append((stock_id, sku, code, units))
             continue
         taken[(sku, code)] = taken.get((sku, code), 0) + units
-        _low_stock(emit or events.session_emitter(session), sku, code, units, changed)
+        events.low_stock_after_commit(
+            emit or events.session_emitter(session), sku, code, units, changed
+        )
     if failed:
         fixed = {(line.sku, line.location) for line in lines if line.location is not None}
         draft = _Draft(reservation_id, variants, candidates, expires_at, now, taken)
@@ -249,14 +262,3 @@ def _replan(
             short.append({"sku": sku, "location": code, "requested": units, "available": left})
     if short:
         raise OutOfStock(short)
-
-
-def _low_stock(emit: Emit, sku: str, location: str, units: int, changed: Changed) -> None:
-    after = changed.figures.available
-    if events.crossed_low(before=after + units, after=after, threshold=changed.low_stock_threshold):
-        emit(
-            events.LOW_STOCK,
-            events.low_stock_payload(
-                sku=sku, location=location, available=after, threshold=changed.low_stock_threshold
-            ),
-        )
