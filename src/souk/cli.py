@@ -22,6 +22,7 @@ from souk.db.migrate import migrate as run_migrations
 from souk.db.uow import UnitOfWork
 from souk.demo import loader
 from souk.errors import SoukError
+from souk.inventory import cli as inventory_cli
 from souk.settings import get_settings
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 demo_app = typer.Typer(help="A realistic demo business to explore Souk with.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(demo_app, name="demo")
+app.add_typer(inventory_cli.app, name="inventory")
 console = Console()
 errors = Console(stderr=True)
 

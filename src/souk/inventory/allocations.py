@@ -151,15 +151,8 @@ def allocate_direct(
         live = read_stock(session, now=now, stock_ids=[stock_id])[key]
         short = {"sku": sku, "location": location, "requested": quantity}
         raise OutOfStock([{**short, "available": live.figures.available}])
-    after = changed.figures.available
-    threshold = changed.low_stock_threshold
-    if events.crossed_low(before=after + quantity, after=after, threshold=threshold):
-        (emit or events.session_emitter(session))(
-            events.LOW_STOCK,
-            events.low_stock_payload(
-                sku=sku, location=location, available=after, threshold=threshold
-            ),
-        )
+    emit = emit or events.session_emitter(session)
+    events.low_stock_after_commit(emit, sku, location, quantity, changed)
     allocation_id = _insert(session, stock_id, quantity, reference, None, now)
     return Allocation(allocation_id, sku, location, quantity, reference)
 

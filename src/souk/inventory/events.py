@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from souk.db.base import utcnow
 from souk.db.outbox import OutboxEvent
+from souk.inventory.stock import Changed
 
 CHANGED = "inventory.changed"
 LOW_STOCK = "inventory.low_stock"
@@ -38,3 +39,16 @@ def crossed_low(*, before: int, after: int, threshold: int) -> bool:
 
 def low_stock_payload(*, sku: str, location: str, available: int, threshold: int) -> dict[str, Any]:
     return {"sku": sku, "location": location, "available": available, "threshold": threshold}
+
+
+def low_stock_after_commit(
+    emit: Emit, sku: str, location: str, units: int, changed: Changed
+) -> None:
+    """`inventory.low_stock` if committing `units` made available cross the threshold."""
+    after = changed.figures.available
+    threshold = changed.low_stock_threshold
+    if crossed_low(before=after + units, after=after, threshold=threshold):
+        emit(
+            LOW_STOCK,
+            low_stock_payload(sku=sku, location=location, available=after, threshold=threshold),
+        )

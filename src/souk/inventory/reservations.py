@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from souk.catalog.queries import VariantInfo, variants_by_sku
 from souk.channels.models import Channel
 from souk.db.base import new_id, utcnow
-from souk.errors import InvalidState, NotFound, OutOfStock, ValidationFailed, field_error
+from souk.errors import OutOfStock, ValidationFailed, field_error
 from souk.inventory import events
 from souk.inventory.allocations import (
     allocate,
@@ -27,19 +27,19 @@ from souk.inventory.allocations import (
     deallocate,
 )
 from souk.inventory.events import Emit
+from souk.inventory.fast_reserve import try_fast_path
 from souk.inventory.models import ReservationInfo, ReservationStatus, ReservedLine, ReserveLine
 from souk.inventory.movements import record_movement
 from souk.inventory.planning import Demand, plan_draws
 from souk.inventory.queries import location_ids
+from souk.inventory.releases import free_lines, get_reservation, release
 from souk.inventory.stock import (
-    Changed,
-    adjust,
     commit_units,
     ensure_stock,
     read_stock,
-    stock_labels,
+    read_stock_at,
 )
-from souk.inventory.tables import ReservationRow, reservation_lines, reservations
+from souk.inventory.tables import reservation_lines, reservations
 
 __all__ = [
     "ReservationInfo",
@@ -48,6 +48,7 @@ __all__ = [
     "allocate_direct",
     "consume_allocation",
     "deallocate",
+    "free_lines",
     "get_reservation",
     "record_movement",
     "release",
@@ -74,26 +75,41 @@ def reserve(
     A line without a location draws from the channel's ship-from locations, in order.
     """
     now = now or utcnow()
-    variants, codes = _validate(session, channel, lines, expires_at, now)
-    ids = location_ids(session=session, codes=codes)
-    candidates = [code for code in channel.ship_from if code in ids]
-    backorder = {sku for sku, v in variants.items() if v.allow_backorder}
-    snapshot = read_stock(
+    fast = try_fast_path(
         session,
+        channel=channel,
+        lines=lines,
+        expires_at=expires_at,
+        reference=reference,
         now=now,
-        variant_ids={v.variant_id for v in variants.values()},
-        location_ids=set(ids.values()),
+        emit=emit or events.session_emitter(session),
     )
-    code_of = {id_: code for code, id_ in ids.items()}
+    if fast is not None:
+        return fast
+    variants, codes = _validate(session, channel, lines, expires_at, now)
+    backorder = {sku for sku, v in variants.items() if v.allow_backorder}
+    snapshot = read_stock_at(
+        session, now=now, variant_ids={v.variant_id for v in variants.values()}, codes=codes
+    )
     sku_of = {v.variant_id: sku for sku, v in variants.items()}
-    available = {(sku_of[v], code_of[loc]): s.figures.available for (v, loc), s in snapshot.items()}
+    available = {(sku_of[v], code): s.figures.available for (v, code), s in snapshot.items()}
+    candidates = list(channel.ship_from)
+    if backorder:
+        # Backordered units may land where no stock row exists yet: only real locations.
+        known = location_ids(session=session, codes=candidates)
+        candidates = [code for code in candidates if code in known]
     demands = [Demand(line.sku, line.quantity, line.location) for line in lines]
     plan = plan_draws(demands, available=available, candidates=candidates, backorder=backorder)
     if not plan.ok:
         raise OutOfStock(plan.short)
 
-    keys = {(sku, code): (variants[sku].variant_id, ids[code]) for sku, code in plan.draws}
-    stock_ids = ensure_stock(session, pairs=keys.values(), now=now)
+    stock_ids = {key: live.id for key, live in snapshot.items()}
+    keys = {(sku, code): (variants[sku].variant_id, code) for sku, code in plan.draws}
+    missing = [key for key in keys.values() if key not in stock_ids]
+    if missing:
+        ids = location_ids(session=session, codes={code for _, code in missing})
+        made = ensure_stock(session, pairs=[(v, ids[code]) for v, code in missing], now=now)
+        stock_ids |= {(v, code): made[(v, ids[code])] for v, code in missing}
     draws = {stock_ids[keys[key]]: (key, units) for key, units in plan.draws.items()}
     reservation_id = new_id("res")
     # Everything without contention first; the hot row's lock is taken last, right before
@@ -127,10 +143,12 @@ def reserve(
             failed.append((stock_id, sku, code, units))
             continue
         taken[(sku, code)] = taken.get((sku, code), 0) + units
-        _low_stock(emit or events.session_emitter(session), sku, code, units, changed)
+        events.low_stock_after_commit(
+            emit or events.session_emitter(session), sku, code, units, changed
+        )
     if failed:
         fixed = {(line.sku, line.location) for line in lines if line.location is not None}
-        draft = _Draft(reservation_id, variants, ids, candidates, expires_at, now, taken)
+        draft = _Draft(reservation_id, variants, candidates, expires_at, now, taken)
         _replan(session, draft, failed, fixed)
     reserved_lines = [ReservedLine(sku, code, units) for (sku, code), units in taken.items()]
     return ReservationInfo(
@@ -198,7 +216,6 @@ def _insert_lines(
 class _Draft:
     reservation_id: str
     variants: dict[str, VariantInfo]
-    ids: dict[str, int]
     candidates: list[str]
     expires_at: datetime
     now: datetime
@@ -213,7 +230,7 @@ def _replan(
 ) -> None:
     """Someone took the planned units between our read and our update (PostgreSQL only:
     SQLite writers are serialised). Draw the missing units elsewhere, or fail whole."""
-    reservation_id, variants, ids = draft.reservation_id, draft.variants, draft.ids
+    reservation_id, variants = draft.reservation_id, draft.variants
     candidates, expires_at, now, taken = draft.candidates, draft.expires_at, draft.now, draft.taken
     short = []
     for stock_id, sku, code, units in failed:
@@ -226,19 +243,15 @@ def _replan(
         for _ in range(MAX_REPLANS):
             if (sku, code) in fixed or need == 0:
                 break
-            fresh = read_stock(
-                session,
-                now=now,
-                variant_ids=[variants[sku].variant_id],
-                location_ids=[ids[c] for c in candidates],
+            fresh = read_stock_at(
+                session, now=now, variant_ids=[variants[sku].variant_id], codes=candidates
             )
-            code_of = {id_: c for c, id_ in ids.items()}
-            available = {(sku, code_of[loc]): s.figures.available for (_, loc), s in fresh.items()}
+            available = {(sku, where): s.figures.available for (_, where), s in fresh.items()}
             plan = plan_draws([Demand(sku, need)], available=available, candidates=candidates)
             if not plan.ok:
                 break
             for (_, where), part in plan.draws.items():
-                sid = fresh[(variants[sku].variant_id, ids[where])].id
+                sid = fresh[(variants[sku].variant_id, where)].id
                 if commit_units(session, stock_id=sid, column="reserved", quantity=part, now=now):
                     _insert_lines(session, reservation_id, {sid: part}, expires_at)
                     taken[(sku, where)] = taken.get((sku, where), 0) + part
@@ -249,83 +262,3 @@ def _replan(
             short.append({"sku": sku, "location": code, "requested": units, "available": left})
     if short:
         raise OutOfStock(short)
-
-
-def _low_stock(emit: Emit, sku: str, location: str, units: int, changed: Changed) -> None:
-    after = changed.figures.available
-    if events.crossed_low(before=after + units, after=after, threshold=changed.low_stock_threshold):
-        emit(
-            events.LOW_STOCK,
-            events.low_stock_payload(
-                sku=sku, location=location, available=after, threshold=changed.low_stock_threshold
-            ),
-        )
-
-
-def release(*, session: Session, reservation_id: str, now: datetime | None = None) -> None:
-    """Give a reservation's units back at once. Idempotent; an expired reservation counts as
-    released already. InvalidState if it became allocations (deallocate those instead)."""
-    now = now or utcnow()
-    header = session.execute(
-        select(reservations_t.c.status).where(reservations_t.c.id == reservation_id)
-    ).first()
-    if header is None:
-        raise NotFound(f"No reservation {reservation_id!r}")
-    if header.status == ReservationStatus.ALLOCATED.value:
-        raise InvalidState(f"Reservation {reservation_id} was allocated: deallocate instead")
-    released = session.execute(
-        update(reservations_t)
-        .where(
-            reservations_t.c.id == reservation_id,
-            reservations_t.c.status == ReservationStatus.ACTIVE.value,
-        )
-        .values(status=ReservationStatus.RELEASED.value, updated_at=now)
-    )
-    if not getattr(released, "rowcount", 0):
-        return
-    free_lines(session, reservation_id=reservation_id, status="released", now=now)
-
-
-def free_lines(session: Session, *, reservation_id: str, status: str, now: datetime) -> int:
-    freed: dict[int, int] = {}
-    rows = session.execute(
-        update(lines_t)
-        .where(lines_t.c.reservation_id == reservation_id, lines_t.c.status == "held")
-        .values(status=status)
-        .returning(lines_t.c.stock_id, lines_t.c.quantity)
-    )
-    for stock_id, units in rows:
-        freed[stock_id] = freed.get(stock_id, 0) + units
-    for stock_id in sorted(freed):
-        adjust(session, stock_id=stock_id, now=now, reserved=-freed[stock_id])
-    return sum(freed.values())
-
-
-def get_reservation(
-    *, session: Session, reservation_id: str, now: datetime | None = None
-) -> ReservationInfo:
-    now = now or utcnow()
-    header = session.get(ReservationRow, reservation_id)
-    if header is None:
-        raise NotFound(f"No reservation {reservation_id!r}")
-    rows = session.execute(
-        select(lines_t.c.stock_id, lines_t.c.quantity).where(
-            lines_t.c.reservation_id == reservation_id
-        )
-    ).all()
-    labels = stock_labels(session, stock_ids={r.stock_id for r in rows})
-    status = ReservationStatus(header.status)
-    if status is ReservationStatus.ACTIVE and header.expires_at <= now:
-        status = ReservationStatus.EXPIRED
-    return ReservationInfo(
-        id=header.id,
-        expires_at=header.expires_at,
-        lines=[
-            ReservedLine(labels[r.stock_id].sku, labels[r.stock_id].location, r.quantity)
-            for r in rows
-        ],
-        channel=header.channel,
-        reference=header.reference,
-        status=status,
-        created_at=header.created_at,
-    )

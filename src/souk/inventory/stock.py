@@ -100,6 +100,26 @@ def read_stock(
     return {(r[1], r[2]): _live(r) for r in rows}
 
 
+def read_stock_at(
+    session: Session, *, now: datetime, variant_ids: Collection[int], codes: Collection[str]
+) -> dict[tuple[int, str], LiveStock]:
+    """Live figures at the locations named by `codes`, keyed by (variant_id, code): one query
+    where the ids of the locations are not known yet."""
+    rows = session.execute(
+        select(
+            stock_t.c.id,
+            stock_t.c.variant_id,
+            stock_t.c.location_id,
+            *FIGURES,
+            expired_held(now),
+            LocationRow.code,
+        )
+        .join(LocationRow, LocationRow.id == stock_t.c.location_id)
+        .where(stock_t.c.variant_id.in_(list(variant_ids)), LocationRow.code.in_(list(codes)))
+    ).all()
+    return {(r[1], r[-1]): _live(r[:-1]) for r in rows}
+
+
 def _live(row: Any) -> LiveStock:
     sid, vid, lid, on_hand, reserved, allocated, safety, inbound, threshold, expired = row
     figures = StockFigures(on_hand, reserved - int(expired), allocated, safety, inbound)

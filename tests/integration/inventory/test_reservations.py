@@ -11,8 +11,9 @@ from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
 from souk.errors import InvalidState, NotFound, OutOfStock, ValidationFailed
-from souk.inventory import availability, reservations
+from souk.inventory import availability, reservation_service, reservations
 from souk.inventory.models import ReservationInfo, ReservedLine, ReserveLine
+from souk.inventory.stock import read_stock
 from tests.integration.inventory import factories as f
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=utcnow().tzinfo)
@@ -161,3 +162,24 @@ def test_bad_lines_are_refused_listing_each_field(db: Database, web: Channel) ->
         "body.lines.1.quantity",
         "body.lines.1.location",
     }
+
+
+def test_the_sweeper_only_tidies_what_already_does_not_count(db: Database, web: Channel) -> None:
+    # given one expired and one live reservation
+    expired = reserve(db, web, ReserveLine("TEE-M", 2), minutes=5)
+    live = reserve(db, web, ReserveLine("CAP", 1), minutes=60)
+    later = T0 + timedelta(minutes=10)
+    assert atp(db, web, "TEE-M", "CAP", now=later) == {"TEE-M": 8, "CAP": 0}
+    # when the sweeper runs
+    assert reservation_service.sweep_expired(uow=UnitOfWork(db), now=later) == 1
+    # then the expired one is marked, the live one untouched, and availability unchanged
+    with UnitOfWork(db, write=False) as uow:
+        swept = reservations.get_reservation(
+            session=uow.session, reservation_id=expired.id, now=later
+        )
+        kept = reservations.get_reservation(session=uow.session, reservation_id=live.id, now=later)
+        figures = read_stock(uow.session, now=later, variant_ids=None)
+    assert (swept.status, kept.status) == ("expired", "active")
+    assert atp(db, web, "TEE-M", "CAP", now=later) == {"TEE-M": 8, "CAP": 0}
+    assert sum(s.figures.reserved for s in figures.values()) == 1
+    assert reservation_service.sweep_expired(uow=UnitOfWork(db), now=later) == 0
