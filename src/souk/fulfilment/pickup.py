@@ -11,7 +11,7 @@ transfer is received (the units are then allocated at the store).
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -97,11 +97,13 @@ def route_pickup(
     exclude_sources: Collection[str] = (),
     rerouted_from: str | None = None,
     use_store_stock: bool = True,
+    carry: Sequence[FoLineDraft] = (),
 ) -> Outcome:
-    """Everything to `store`: its own units, or a transfer from elsewhere."""
+    """Everything to `store`: its own units, or a transfer from elsewhere. `carry` are lines
+    of a rejected fulfilment order that keep their incoming transfer."""
     lines = list(order.lines) if lines is None else lines
     now = utcnow()
-    drafts: list[FoLineDraft] = []
+    drafts: list[FoLineDraft] = list(carry)
     sources_used: list[Source] = []
     outcome = Outcome()
     for line in lines:
