@@ -13,8 +13,8 @@ from souk.api.deps import ReadUowDep, SettingsDep, UowDep
 from souk.api.pagination import Cursor, Limit, Page
 from souk.api.problems import PROBLEM_RESPONSES
 from souk.db.uow import UnitOfWork
-from souk.errors import Forbidden, Unauthorized
-from souk.fulfilment import reads, rerouting, tracking, transitions
+from souk.errors import Forbidden, Unauthorized, ValidationFailed, field_error
+from souk.fulfilment import pickup, reads, rerouting, tracking, transitions
 from souk.fulfilment.config import RoutingConfig
 from souk.fulfilment.models import Action, FoStatus
 from souk.fulfilment.schemas import (
@@ -22,6 +22,7 @@ from souk.fulfilment.schemas import (
     DiscrepancyRead,
     FulfillmentOrderRead,
     HoldRead,
+    PickupProposalRead,
     RejectBody,
     ShipBody,
     ShipmentRead,
@@ -151,6 +152,29 @@ def tracking_event(
     if not new:
         response.status_code = 200
     return shipment
+
+
+@router.get("/v1/pickup-proposals", response_model=PickupProposalRead)
+def pickup_proposal(
+    uow: ReadUowDep,
+    principal: AdminOrPosDep,
+    settings: SettingsDep,
+    location: Annotated[str, Query(min_length=1, max_length=64)],
+    sku: Annotated[str, Query(min_length=1, max_length=64)],
+    quantity: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    channel: Code = None,
+) -> PickupProposalRead:
+    reads.check_location(principal, location)
+    network = channel or principal.channel
+    if network is None:
+        raise ValidationFailed(
+            "Say which channel's locations may send a transfer",
+            errors=[field_error("query.channel", "required with an admin key")],
+        )
+    return pickup.propose(
+        uow=uow, channel=network, store=location, sku=sku, quantity=quantity,
+        config=RoutingConfig.from_settings(settings),
+    )  # fmt: skip
 
 
 @router.get("/v1/fulfillment-holds", response_model=list[HoldRead])

@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from souk.channels.queries import get_channel
 from souk.fulfilment.models import FoStatus, order_status_after
 from souk.fulfilment.routing_model import Destination
 from souk.fulfilment.sourcing import HeldAllocation, LineToRoute, OrderToRoute
 from souk.fulfilment.tables import FulfillmentHoldRow, FulfillmentOrderLineRow, FulfillmentOrderRow
+from souk.inventory.queries import locations_by_code
 from souk.money import allocate
 from souk.orders.queries import load_order
 from souk.orders.service import set_status
@@ -21,14 +23,36 @@ from souk.orders.tables import OrderRow
 from souk.payments.service import capture, payments_for
 
 
-def _destination(address: dict[str, Any] | None) -> Destination | None:
-    """Coordinates come with the address when the storefront has them (an address
-    autocomplete gives them); without them routing cannot weigh distance."""
+def _destination(
+    session: Session, channel: str, address: dict[str, Any] | None
+) -> Destination | None:
+    """Where the parcel goes, as well as Souk can tell without a geocoder.
+
+    Coordinates in the address win. Otherwise the channel's own locations stand in: one in
+    the same city, else the middle of those in the same country; none of them, and routing
+    is distance-neutral (only package, handling and border costs count).
+    """
     if not address:
         return None
     lat, lon, country = address.get("lat"), address.get("lon"), address.get("country")
+    country = country if isinstance(country, str) else None
     if isinstance(lat, int | float) and isinstance(lon, int | float):
-        return Destination(float(lat), float(lon), country if isinstance(country, str) else None)
+        return Destination(float(lat), float(lon), country)
+    ch = get_channel(session=session, code=channel)
+    known = locations_by_code(session=session, codes={*ch.ship_from, *ch.pickup_at})
+    placed = [loc for loc in known.values() if loc.lat is not None and loc.lon is not None]
+    city = str(address.get("city") or "").strip().casefold()
+    for loc in placed:
+        same_city = (loc.address.city or "").strip().casefold() == city
+        if city and same_city and loc.country == country:
+            return Destination(float(loc.lat or 0), float(loc.lon or 0), country)
+    national = [loc for loc in placed if loc.country == country]
+    if national:
+        return Destination(
+            sum(float(loc.lat or 0) for loc in national) / len(national),
+            sum(float(loc.lon or 0) for loc in national) / len(national),
+            country,
+        )
     return None
 
 
@@ -52,7 +76,7 @@ def order_to_route(session: Session, order_id: str) -> OrderToRoute:
             for line in order.lines
         ),
         pickup_at=pickup if isinstance(pickup, str) else None,
-        destination=_destination(order.shipping_address),
+        destination=_destination(session, order.channel, order.shipping_address),
     )
 
 
