@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from souk.access.models import Principal, Role
 from souk.api.auth import AdminDep, AdminOrPosDep, optional_api_key
@@ -18,6 +18,7 @@ from souk.fulfilment import pickup, reads, rerouting, tracking, transitions
 from souk.fulfilment.config import RoutingConfig
 from souk.fulfilment.models import Action, FoStatus
 from souk.fulfilment.schemas import (
+    CODE,
     CollectBody,
     DiscrepancyRead,
     FulfillmentOrderRead,
@@ -31,7 +32,8 @@ from souk.fulfilment.schemas import (
 
 router = APIRouter(tags=["fulfilment"], responses=PROBLEM_RESPONSES)
 FO = "/v1/fulfillment-orders/{fo_id}"
-Code = Annotated[str | None, Query(max_length=64)]
+Code = Annotated[str | None, Query(max_length=64, pattern=CODE)]
+Id = Annotated[str, Path(max_length=40, pattern=CODE)]
 
 
 @router.get("/v1/fulfillment-orders", response_model=Page[FulfillmentOrderRead])
@@ -40,7 +42,7 @@ def work_queue(
     principal: AdminOrPosDep,
     location: Code = None,
     status: FoStatus | None = None,
-    order: Annotated[str | None, Query(max_length=40)] = None,
+    order: Annotated[str | None, Query(max_length=40, pattern=CODE)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[FulfillmentOrderRead]:
@@ -53,27 +55,27 @@ def work_queue(
 
 @router.get(FO, response_model=FulfillmentOrderRead)
 def get_fulfillment_order(
-    fo_id: str, uow: ReadUowDep, principal: AdminOrPosDep
+    fo_id: Id, uow: ReadUowDep, principal: AdminOrPosDep
 ) -> FulfillmentOrderRead:
     return reads.get_fulfillment_order(uow=uow, principal=principal, fo_id=fo_id)
 
 
 @router.post(FO + "/accept", response_model=FulfillmentOrderRead)
-def accept(fo_id: str, uow: UowDep, principal: AdminOrPosDep) -> FulfillmentOrderRead:
+def accept(fo_id: Id, uow: UowDep, principal: AdminOrPosDep) -> FulfillmentOrderRead:
     return transitions.simple_transition(
         uow=uow, principal=principal, fo_id=fo_id, action=Action.ACCEPT
     )
 
 
 @router.post(FO + "/pack", response_model=FulfillmentOrderRead)
-def pack(fo_id: str, uow: UowDep, principal: AdminOrPosDep) -> FulfillmentOrderRead:
+def pack(fo_id: Id, uow: UowDep, principal: AdminOrPosDep) -> FulfillmentOrderRead:
     return transitions.simple_transition(
         uow=uow, principal=principal, fo_id=fo_id, action=Action.PACK
     )
 
 
 @router.post(FO + "/deliver", response_model=FulfillmentOrderRead)
-def deliver(fo_id: str, uow: UowDep, principal: AdminOrPosDep) -> FulfillmentOrderRead:
+def deliver(fo_id: Id, uow: UowDep, principal: AdminOrPosDep) -> FulfillmentOrderRead:
     return transitions.simple_transition(
         uow=uow, principal=principal, fo_id=fo_id, action=Action.DELIVER
     )
@@ -81,7 +83,7 @@ def deliver(fo_id: str, uow: UowDep, principal: AdminOrPosDep) -> FulfillmentOrd
 
 @router.post(FO + "/reject", response_model=FulfillmentOrderRead)
 def reject(
-    fo_id: str, data: RejectBody, uow: UowDep, principal: AdminOrPosDep, settings: SettingsDep
+    fo_id: Id, data: RejectBody, uow: UowDep, principal: AdminOrPosDep, settings: SettingsDep
 ) -> FulfillmentOrderRead:
     return rerouting.reject(
         uow=uow, principal=principal, fo_id=fo_id, reason=data.reason,
@@ -90,7 +92,7 @@ def reject(
 
 
 @router.post(FO + "/ship", response_model=FulfillmentOrderRead)
-def ship(fo_id: str, data: ShipBody, uow: UowDep, principal: AdminOrPosDep) -> FulfillmentOrderRead:
+def ship(fo_id: Id, data: ShipBody, uow: UowDep, principal: AdminOrPosDep) -> FulfillmentOrderRead:
     return transitions.ship(
         uow=uow, principal=principal, fo_id=fo_id, carrier=data.carrier,
         tracking_number=data.tracking_number,
@@ -98,13 +100,13 @@ def ship(fo_id: str, data: ShipBody, uow: UowDep, principal: AdminOrPosDep) -> F
 
 
 @router.post(FO + "/ready", response_model=FulfillmentOrderRead)
-def ready(fo_id: str, uow: UowDep, principal: AdminOrPosDep) -> FulfillmentOrderRead:
+def ready(fo_id: Id, uow: UowDep, principal: AdminOrPosDep) -> FulfillmentOrderRead:
     return transitions.ready(uow=uow, principal=principal, fo_id=fo_id)
 
 
 @router.post(FO + "/collect", response_model=FulfillmentOrderRead)
 def collect(
-    fo_id: str, data: CollectBody, uow: UowDep, principal: AdminOrPosDep
+    fo_id: Id, data: CollectBody, uow: UowDep, principal: AdminOrPosDep
 ) -> FulfillmentOrderRead:
     return transitions.collect(
         uow=uow, principal=principal, fo_id=fo_id, pickup_code=data.pickup_code
@@ -112,13 +114,13 @@ def collect(
 
 
 @router.get("/v1/shipments/{shipment_id}", response_model=ShipmentRead)
-def get_shipment(shipment_id: str, uow: ReadUowDep, _: AdminOrPosDep) -> ShipmentRead:
+def get_shipment(shipment_id: Id, uow: ReadUowDep, _: AdminOrPosDep) -> ShipmentRead:
     return tracking.get_shipment(uow=uow, shipment_id=shipment_id)
 
 
 async def carrier_or_admin(
     request: Request,
-    shipment_id: str,
+    shipment_id: Id,
     settings: SettingsDep,
     principal: Annotated[Principal | None, Depends(optional_api_key)],
     signature: Annotated[str | None, Header(alias="X-Carrier-Signature")] = None,
@@ -146,7 +148,7 @@ async def carrier_or_admin(
     responses={200: {"model": ShipmentRead, "description": "A redelivered event: no change"}},
 )
 def tracking_event(
-    shipment_id: str, data: TrackingEventCreate, uow: UowDep, response: Response
+    shipment_id: Id, data: TrackingEventCreate, uow: UowDep, response: Response
 ) -> ShipmentRead:
     shipment, new = tracking.record_tracking_event(uow=uow, shipment_id=shipment_id, data=data)
     if not new:
@@ -159,8 +161,8 @@ def pickup_proposal(
     uow: ReadUowDep,
     principal: AdminOrPosDep,
     settings: SettingsDep,
-    location: Annotated[str, Query(min_length=1, max_length=64)],
-    sku: Annotated[str, Query(min_length=1, max_length=64)],
+    location: Annotated[str, Query(min_length=1, max_length=64, pattern=CODE)],
+    sku: Annotated[str, Query(min_length=1, max_length=64, pattern=CODE)],
     quantity: Annotated[int, Query(ge=1, le=10_000)] = 1,
     channel: Code = None,
 ) -> PickupProposalRead:
@@ -182,7 +184,7 @@ def holds(
     uow: ReadUowDep,
     _: AdminDep,
     status: Annotated[str | None, Query(pattern="^(open|resolved)$")] = None,
-    order: Annotated[str | None, Query(max_length=40)] = None,
+    order: Annotated[str | None, Query(max_length=40, pattern=CODE)] = None,
 ) -> list[HoldRead]:
     return reads.list_holds(uow=uow, status=status, order_id=order)
 

@@ -8,7 +8,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from souk.fulfilment.models import FoStatus, FoType
 
-Text = Field(min_length=1, max_length=500)
+# No control characters (PostgreSQL refuses NUL in text; nobody means a tab in a code).
+PLAIN = r"^[^\x00-\x1f\x7f]*$"
+CODE = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+Text = Field(min_length=1, max_length=500, pattern=PLAIN)
 
 
 class IncomingTransferRead(BaseModel):
@@ -77,26 +80,28 @@ class RejectBody(BaseModel):
 class ShipBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    carrier: str = Field(min_length=1, max_length=64)
-    tracking_number: str = Field(min_length=1, max_length=128)
+    carrier: str = Field(min_length=1, max_length=64, pattern=CODE)
+    tracking_number: str = Field(min_length=1, max_length=128, pattern=PLAIN)
 
 
 class CollectBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    pickup_code: str = Field(min_length=1, max_length=20)
+    pickup_code: str = Field(min_length=1, max_length=20, pattern=PLAIN)
 
 
 class TrackingEventCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    event_id: str = Field(min_length=1, max_length=128, description="The carrier's own id.")
+    event_id: str = Field(
+        min_length=1, max_length=128, pattern=PLAIN, description="The carrier's own id."
+    )
     status: str = Field(
         pattern="^(in_transit|out_for_delivery|delivered|exception|returned_to_sender)$"
     )
     occurred_at: AwareDatetime
-    description: str | None = Field(default=None, max_length=1000)
-    location: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=1000, pattern=PLAIN)
+    location: str | None = Field(default=None, max_length=200, pattern=PLAIN)
 
 
 class HoldRead(BaseModel):
