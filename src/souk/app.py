@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     db = Database(settings)
     bus = EventBus()
-    wire(bus)
+    wire(bus, db)
     dispatcher = Dispatcher(db, bus)
 
     @asynccontextmanager

@@ -6,13 +6,21 @@ from __future__ import annotations
 from souk.access import service as access_service
 from souk.channels import service as channels_service
 from souk.channels.queries import channel_exists
+from souk.db.engine import Database
 from souk.db.outbox import EventBus
+from souk.fulfilment import handlers as fulfilment_handlers
+from souk.fulfilment.reads import fulfillment_orders_of
 from souk.inventory.locations import validate_channel_locations
 from souk.inventory.queries import location_exists
+from souk.orders import queries as orders_queries
 
 
-def wire(bus: EventBus) -> None:
+def wire(bus: EventBus, db: Database | None = None) -> None:
     """Register cross-domain checks and the in-process event handlers."""
     access_service.register_binding_checks(channel=channel_exists)
     access_service.register_binding_checks(location=location_exists)
     channels_service.register_location_check(validate_channel_locations)
+    orders_queries.register_fulfillment_reader(fulfillment_orders_of)
+    if db is not None:
+        # Handlers that open their own unit of work need the database they run against.
+        fulfilment_handlers.subscribe(bus, db)

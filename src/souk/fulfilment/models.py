@@ -1,7 +1,7 @@
 """The fulfilment order's state machine and pickup codes — pure rules.
 
     ship:   open → accepted → (packed →) shipped → delivered
-    pickup: open → accepted → (packed →) ready → collected
+    pickup: open → accepted → (packed →) ready → collected   (ready again: a new code)
     either: open | accepted → rejected (its lines are re-routed elsewhere)
             open | accepted | packed | ready → cancelled
 
@@ -55,7 +55,9 @@ TRANSITIONS: dict[Action, tuple[frozenset[FoType], frozenset[FoStatus], FoStatus
     Action.PACK: (frozenset(FoType), frozenset({S.ACCEPTED}), S.PACKED),
     Action.SHIP: (frozenset({FoType.SHIP}), frozenset({S.ACCEPTED, S.PACKED}), S.SHIPPED),
     Action.DELIVER: (frozenset({FoType.SHIP}), frozenset({S.SHIPPED}), S.DELIVERED),
-    Action.READY: (frozenset({FoType.PICKUP}), frozenset({S.ACCEPTED, S.PACKED}), S.READY),
+    # Ready again from ready: a new pickup code (the customer lost it, or too many wrong
+    # codes were tried).
+    Action.READY: (frozenset({FoType.PICKUP}), frozenset({S.ACCEPTED, S.PACKED, S.READY}), S.READY),
     Action.COLLECT: (frozenset({FoType.PICKUP}), frozenset({S.READY}), S.COLLECTED),
     Action.CANCEL: (
         frozenset(FoType),

@@ -11,7 +11,7 @@ transfer is received (the units are then allocated at the store).
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from souk.channels.queries import get_channel
 from souk.db.base import utcnow
-from souk.errors import OutOfStock
+from souk.db.uow import UnitOfWork
+from souk.errors import NotFound, OutOfStock
 from souk.fulfilment.config import RoutingConfig
 from souk.fulfilment.models import FoType
 from souk.fulfilment.records import Emit, FoLineDraft, create_fulfillment_order, hold_units
 from souk.fulfilment.routing_model import haversine_km
+from souk.fulfilment.schemas import PickupProposalRead
 from souk.fulfilment.sourcing import LineToRoute, OrderToRoute, Outcome
 from souk.inventory.availability import available_at
 from souk.inventory.models import Location
@@ -97,11 +99,13 @@ def route_pickup(
     exclude_sources: Collection[str] = (),
     rerouted_from: str | None = None,
     use_store_stock: bool = True,
+    carry: Sequence[FoLineDraft] = (),
 ) -> Outcome:
-    """Everything to `store`: its own units, or a transfer from elsewhere."""
+    """Everything to `store`: its own units, or a transfer from elsewhere. `carry` are lines
+    of a rejected fulfilment order that keep their incoming transfer."""
     lines = list(order.lines) if lines is None else lines
     now = utcnow()
-    drafts: list[FoLineDraft] = []
+    drafts: list[FoLineDraft] = list(carry)
     sources_used: list[Source] = []
     outcome = Outcome()
     for line in lines:
@@ -171,3 +175,35 @@ def route_pickup(
             )
         )
     return outcome
+
+
+def propose(
+    *, uow: UnitOfWork, channel: str, store: str, sku: str, quantity: int, config: RoutingConfig
+) -> PickupProposalRead:
+    """What click & collect at `store` would mean for `quantity` × `sku`: ready now, ready
+    after a transfer (from where, by when), or not possible — before the customer orders."""
+    with uow:
+        session = uow.session
+        if store not in locations_by_code(session=session, codes=[store]):
+            raise NotFound(f"No location {store!r}")
+        here = available_at(session=session, skus=[sku], locations=[store]).get((sku, store), 0)
+        if here >= quantity:
+            return PickupProposalRead(
+                location=store, sku=sku, quantity=quantity, available_at_store=here,
+                transfers=[], ready="now", estimated_ready_at=None,
+            )  # fmt: skip
+        sources = transfer_sources(
+            session, channel=channel, store=store, sku=sku, quantity=quantity - here
+        )
+        enough = sum(s.quantity for s in sources) == quantity - here
+        return PickupProposalRead(
+            location=store,
+            sku=sku,
+            quantity=quantity,
+            available_at_store=here,
+            transfers=[{"from": s.location, "quantity": s.quantity} for s in sources]
+            if enough
+            else [],
+            ready="after_transfer" if enough else "unavailable",
+            estimated_ready_at=estimated_ready(sources, config, utcnow()) if enough else None,
+        )

@@ -27,6 +27,8 @@ class FulfillmentOrderRow(Base):
     type: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20))
     pickup_code_hash: Mapped[str | None] = mapped_column(String(64))
+    # Wrong codes tried at the counter since the code was issued.
+    pickup_failures: Mapped[int] = mapped_column(default=0)
     reject_reason: Mapped[str | None] = mapped_column(Text)
     # The rejected fulfilment order whose lines this one took over.
     rerouted_from: Mapped[str | None] = mapped_column(String(40))

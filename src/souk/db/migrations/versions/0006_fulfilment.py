@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=10), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("pickup_code_hash", sa.String(length=64), nullable=True),
+        sa.Column("pickup_failures", sa.Integer(), nullable=False),
         sa.Column("reject_reason", sa.Text(), nullable=True),
         sa.Column("rerouted_from", sa.String(length=40), nullable=True),
         sa.Column("estimated_ready_at", souk.db.base.UTCDateTime(timezone=True), nullable=True),

@@ -1,0 +1,96 @@
+"""Request and response models of the point-of-sale API."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from souk.customers.schemas import PostalAddress
+from souk.fulfilment.schemas import CODE, PLAIN
+from souk.pos.models import PaymentMethod
+
+
+class PosLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=64, pattern=CODE)
+    quantity: int = Field(ge=1, le=10_000)
+    unit_price: int | None = Field(
+        default=None, ge=0, le=10**10,
+        description="What the till charged per unit (offline sales keep the price of the "
+        "moment); default: the channel's price now.",
+    )  # fmt: skip
+
+
+class PosCustomer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str | None = Field(default=None, min_length=3, max_length=254, pattern=PLAIN)
+    loyalty_card: str | None = Field(default=None, min_length=1, max_length=64, pattern=PLAIN)
+    customer_id: str | None = Field(default=None, min_length=1, max_length=40, pattern=CODE)
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> Self:
+        if not (self.email or self.loyalty_card or self.customer_id):
+            raise ValueError("give an email, a loyalty card or a customer id")
+        return self
+
+
+class PosPayment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: PaymentMethod
+    amount: int = Field(ge=0, le=10**12)
+    reference: str | None = Field(default=None, max_length=100, pattern=PLAIN)
+
+
+class PosFulfillment(BaseModel):
+    """Endless aisle: the store sells what it does not hand over now."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(pattern="^(delivery|pickup)$", description="pickup: here, later")
+    shipping_address: PostalAddress | None = None
+
+    @model_validator(mode="after")
+    def _address_for_delivery(self) -> Self:
+        if self.type == "delivery" and self.shipping_address is None:
+            raise ValueError("a delivery needs a shipping_address")
+        return self
+
+
+class PosSale(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_txn_id: str = Field(min_length=1, max_length=100, pattern=CODE)
+    occurred_at: AwareDatetime
+    lines: list[PosLine] = Field(min_length=1, max_length=200)
+    customer: PosCustomer | None = None
+    payments: list[PosPayment] = Field(default=[], max_length=10)
+    fulfillment: PosFulfillment | None = None
+
+
+class PosSync(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    transactions: list[Any] = Field(
+        min_length=1, max_length=500,
+        description="Sales recorded offline, each in the shape of POST /v1/pos/sales; each is "
+        "checked on its own, so that a bad one never blocks the others.",
+    )  # fmt: skip
+
+
+class PosResult(BaseModel):
+    index: int
+    client_txn_id: str | None
+    status: int = Field(description="201 recorded (or recorded before: `replayed`); 4xx refused")
+    replayed: bool
+    order: dict[str, Any] | None = None
+    discrepancies: list[str] = Field(default=[], description="Counts asked for at the store.")
+    warnings: list[str] = []
+    problem: dict[str, Any] | None = None
+
+
+class PosSyncRead(BaseModel):
+    results: list[PosResult]
