@@ -241,3 +241,15 @@ def test_products_need_an_admin_key(admin: TestClient) -> None:
     url = "/v1/products/tee/listings/web"
     assert admin.put(url, json={"published": True}, headers=shop).status_code == 403
     assert admin.get("/v1/products", headers={"X-Publishable-Key": key}).status_code == 401
+
+
+def test_retried_create_with_idempotency_key_creates_once(admin: TestClient) -> None:
+    headers = {"Idempotency-Key": "create-linen-shirt"}
+    first = admin.post("/v1/products", json=product_body("tee", ("T-1",)), headers=headers)
+    again = admin.post("/v1/products", json=product_body("tee", ("T-1",)), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    other = admin.post("/v1/products", json=product_body("tee-2", ("T-2",)), headers=headers)
+    assert other.status_code == 422
+    assert [p["handle"] for p in admin.get("/v1/products").json()["data"]] == ["tee"]

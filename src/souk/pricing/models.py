@@ -47,3 +47,32 @@ def format_rate(rate: Decimal) -> str:
 def scope_of(country: str, region: str | None, category: str | None) -> str:
     """The unique key of a tax rate: "FR//books", "US/NY/"."""
     return f"{country}/{region or ''}/{category or ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class SellingChannel:
+    code: str
+    currencies: tuple[str, ...]
+
+
+def channel_prices(
+    currency: str,
+    channels: list[SellingChannel],
+    overrides: dict[str, int],
+    base: int | None,
+) -> list[tuple[str, int, str]]:
+    """(channel, amount, source) for every channel that sells in `currency` and has a price
+    there: its override, else the base price. One price everywhere means one amount here."""
+    found = []
+    for channel in channels:
+        if currency not in channel.currencies:
+            continue
+        if channel.code in overrides:
+            found.append((channel.code, overrides[channel.code], "override"))
+        elif base is not None:
+            found.append((channel.code, base, "base"))
+    return found
+
+
+def is_inconsistent(prices: list[tuple[str, int, str]]) -> bool:
+    return len({amount for _, amount, _ in prices}) > 1

@@ -17,6 +17,7 @@ from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
 from souk.money import is_currency
+from souk.pricing.models import SellingChannel, channel_prices, is_inconsistent
 from souk.pricing.schemas import ChannelPrice, Inconsistency, PriceIn, PriceRead
 from souk.pricing.tables import PriceRow
 from souk.text import cursor_key
@@ -167,19 +168,17 @@ def inconsistencies(
     after = cursor_key(decode_cursor(cursor), str, str)
     with uow:
         session = uow.session
-        channels = list(
-            session.execute(
-                select(ChannelRow.id, ChannelRow.code, ChannelRow.currencies).order_by(
-                    ChannelRow.code
-                )
+        channels = [
+            SellingChannel(code, tuple(currencies))
+            for code, currencies in session.execute(
+                select(ChannelRow.code, ChannelRow.currencies).order_by(ChannelRow.code)
             )
-        )
+        ]
         base = aliased(PriceRow)
         rows = session.execute(
-            select(
-                VariantRow.sku, PriceRow.currency, PriceRow.channel_id, PriceRow.amount, base.amount
-            )
+            select(VariantRow.sku, PriceRow.currency, ChannelRow.code, PriceRow.amount, base.amount)
             .join(VariantRow, VariantRow.id == PriceRow.variant_id)
+            .join(ChannelRow, ChannelRow.id == PriceRow.channel_id)
             .outerjoin(
                 base,
                 and_(
@@ -188,29 +187,20 @@ def inconsistencies(
                     base.channel_id.is_(None),
                 ),
             )
-            .where(PriceRow.channel_id.is_not(None))
         )
-        overrides: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+        overrides: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
         bases: dict[tuple[str, str], int | None] = {}
-        for sku, currency, channel_id, amount, base_amount in rows:
-            overrides[(sku, currency)][int(channel_id or 0)] = amount
+        for sku, currency, channel, amount, base_amount in rows:
+            overrides[(sku, currency)][channel] = amount
             bases[(sku, currency)] = base_amount
     found = []
     for key in sorted(overrides):
         if after and key <= (str(after[0]), str(after[1])):
             continue
-        prices = []
-        for channel_id, code, currencies in channels:
-            if key[1] not in currencies:
-                continue
-            if channel_id in overrides[key]:
-                prices.append(
-                    ChannelPrice(channel=code, amount=overrides[key][channel_id], source="override")
-                )
-            elif (fallback := bases[key]) is not None:
-                prices.append(ChannelPrice(channel=code, amount=fallback, source="base"))
-        if len({p.amount for p in prices}) > 1:
-            found.append(Inconsistency(sku=key[0], currency=key[1], base=bases[key], prices=prices))
+        prices = channel_prices(key[1], channels, overrides[key], bases[key])
+        if is_inconsistent(prices):
+            listed = [ChannelPrice(channel=c, amount=a, source=s) for c, a, s in prices]
+            found.append(Inconsistency(sku=key[0], currency=key[1], base=bases[key], prices=listed))
             if len(found) > limit:
                 break
     more = len(found) > limit
