@@ -2,7 +2,7 @@
 and availability — over real HTTP, on a catalog of 10,000 products.
 
     .venv/bin/python benchmarks/catalog.py [--backend sqlite,postgresql] [--products 10000]
-        [--clients 8] [--requests 800] [--repeats 3] [--workers 1]
+        [--clients 8] [--requests 800] [--repeats 3] [--workers 1,2]
 
 For each back end: a database of its own (a scratch SQLite file; a scratch PostgreSQL
 database, dropped at the end), filled by `souk demo load` with `--products` products
@@ -159,7 +159,8 @@ def run(
                 started = time.perf_counter()
                 response = client.get("/v1/catalog/products", params=_params(rng.choice(pages)))
                 latencies.append((time.perf_counter() - started) * 1000)
-                if response.status_code != 200 or len(response.json()["data"]) != 50:
+                # A cheap check: parsing 100 kB of JSON here would steal the server's CPU.
+                if response.status_code != 200 or b'"next_cursor"' not in response.content:
                     raise RuntimeError(f"unexpected answer {response.status_code}")
         return latencies
 
@@ -183,46 +184,44 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=800)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", default="1,2", help="server worker counts to try")
     args = parser.parse_args()
     for backend in args.backend.split(","):
         with scratch_database(backend) as url:
             key, load_s = prepare(url, args.products)
-            with server(url, args.workers) as base:
-                pages = cursors(base, key)
-                run(base, key, pages, args.clients, args.clients * 10)  # warm-up
-                runs = []
-                for repeat in range(1, args.repeats + 1):
-                    result = run(base, key, pages, args.clients, args.requests)
-                    runs.append(result)
-                    emit(
-                        {
-                            "benchmark": "catalog",
-                            "backend": backend,
-                            "repeat": repeat,
-                            "clients": args.clients,
-                            "workers": args.workers,
-                            "products": args.products,
-                            **result,
-                        }
-                    )
-            emit(
-                {
-                    "benchmark": "catalog",
-                    "backend": backend,
-                    "summary": True,
-                    "clients": args.clients,
-                    "workers": args.workers,
-                    "products": args.products,
-                    "demo_load_s": round(load_s, 1),
-                    "pages": len(pages),
-                    **{
-                        name: summarise([r[name] for r in runs])
-                        for name in ("p50_ms", "p99_ms", "requests_per_s")
-                    },
-                    "target_p99_ms": 50,
-                }
-            )
+            for workers in [int(w) for w in args.workers.split(",")]:
+                measure(backend, url, key, workers, load_s, args)
+
+
+def measure(
+    backend: str, url: str, key: str, workers: int, load_s: float, args: argparse.Namespace
+) -> None:
+    context = {
+        "benchmark": "catalog",
+        "backend": backend,
+        "clients": args.clients,
+        "workers": workers,
+        "products": args.products,
+    }
+    with server(url, workers) as base:
+        pages = cursors(base, key)
+        run(base, key, pages, args.clients, args.clients * 10)  # warm-up
+        runs = []
+        for repeat in range(1, args.repeats + 1):
+            result = run(base, key, pages, args.clients, args.requests)
+            runs.append(result)
+            emit({**context, "repeat": repeat, **result})
+    figures = ("p50_ms", "p99_ms", "requests_per_s")
+    emit(
+        {
+            **context,
+            "summary": True,
+            "demo_load_s": round(load_s, 1),
+            "pages": len(pages),
+            **{name: summarise([r[name] for r in runs]) for name in figures},
+            "target_p99_ms": 50,
+        }
+    )
 
 
 if __name__ == "__main__":

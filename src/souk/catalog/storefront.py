@@ -23,7 +23,7 @@ from souk.catalog.storefront_query import (
 )
 from souk.channels.locales import fallback_chain, language_of, normalize_locale
 from souk.channels.models import Channel
-from souk.channels.queries import find_channel_row, to_channel
+from souk.channels.queries import channel_with_id
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
@@ -61,10 +61,10 @@ def _resolve(channel: Channel, locale: str | None, currency: str | None) -> tupl
 
 
 def _channel(session: Session, code: str | None) -> tuple[int, Channel]:
-    row = find_channel_row(session=session, code=code or "")
-    if row is None:
+    found = channel_with_id(session=session, code=code or "")
+    if found is None:
         raise NotFound(f"No channel {code!r}")
-    return row.id, to_channel(row)
+    return found
 
 
 @lru_cache(maxsize=65536)
