@@ -97,7 +97,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int) -> Iterator[str]:
+def server(url: str, workers: int) -> Iterator[tuple[str, int]]:
     port = _free_port()
     env = {
         **os.environ,
@@ -121,10 +121,32 @@ def server(url: str, workers: int) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise TimeoutError("souk serve did not become ready")
             time.sleep(0.1)  # polling for readiness
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def server_cpu_s(root: int) -> float:
+    """CPU seconds used so far by the server and its worker processes (Linux /proc): a
+    figure that, unlike latency, does not depend on how busy the shared machine is."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, (ppid, _) in stats.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    total = sum(stats[pid][1] for pid in tree if pid in stats)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def cursors(base: str, key: str) -> list[str | None]:
@@ -203,15 +225,18 @@ def measure(
         "workers": workers,
         "products": args.products,
     }
-    with server(url, workers) as base:
+    with server(url, workers) as (base, pid):
         pages = cursors(base, key)
         run(base, key, pages, args.clients, args.clients * 10)  # warm-up
         runs = []
         for repeat in range(1, args.repeats + 1):
+            cpu_before = server_cpu_s(pid)
             result = run(base, key, pages, args.clients, args.requests)
+            cpu = (server_cpu_s(pid) - cpu_before) * 1000 / result["requests"]
+            result["server_cpu_ms_per_request"] = round(cpu, 2)
             runs.append(result)
             emit({**context, "repeat": repeat, **result})
-    figures = ("p50_ms", "p99_ms", "requests_per_s")
+    figures = ("p50_ms", "p99_ms", "requests_per_s", "server_cpu_ms_per_request")
     emit(
         {
             **context,

@@ -19,7 +19,6 @@ from souk.catalog.storefront_query import (
     country_rates,
     listed_products,
     priced_variants,
-    texts,
 )
 from souk.channels.locales import fallback_chain, language_of, normalize_locale
 from souk.channels.models import Channel
@@ -114,8 +113,6 @@ def _assemble(
     ids = [r[0] for r in rows]
     if not ids:
         return []
-    chain = fallback_chain(locale, channel.default_locale)
-    by_locale = texts(session, ids, chain)
     variants: dict[int, list[Any]] = defaultdict(list)
     for v in priced_variants(session, filters, ids):
         variants[v[0]].append(v)
@@ -125,15 +122,7 @@ def _assemble(
     rates = country_rates(session, channel.country)
     currency = filters.currency
     products = []
-    for pid, handle, category, attributes, start, end, hold, minutes in rows:
-        translations = by_locale.get(pid, {})
-        tag = next((t for t in chain if t in translations), min(translations, default=None))
-        title, description = translations[tag] if tag else (handle, None)
-        if description is None:
-            description = next(
-                (translations[t][1] for t in chain if t in translations and translations[t][1]),
-                None,
-            )
+    for pid, handle, category, attributes, start, end, hold, minutes, title, text in rows:
         rate = rates.get(category, rates.get(None, Decimal(0)))
         shown = [
             _variant(row, rate, channel, currency, locale, available.get(row[1], 0))
@@ -142,8 +131,8 @@ def _assemble(
         products.append(
             {
                 "handle": handle,
-                "title": title,
-                "description": description,
+                "title": title or handle,
+                "description": text,
                 "category": category,
                 "attributes": attributes or {},
                 "listing": {
@@ -183,6 +172,7 @@ def browse(
             after_id=after[0] if after else None,
             q=q,
             category_ids=category_tree_ids(session, category) if category else None,
+            chain=tuple(fallback_chain(chosen_locale, shop.default_locale)),
         )
         rows = listed_products(session, filters, limit + 1)
         more = len(rows) > limit
@@ -212,7 +202,11 @@ def product(
         channel_id, shop = _channel(session, channel)
         chosen_locale, chosen_currency = _resolve(shop, locale, currency)
         filters = Filters(
-            channel_id=channel_id, currency=chosen_currency, now=utcnow(), handle=handle
+            channel_id=channel_id,
+            currency=chosen_currency,
+            now=utcnow(),
+            handle=handle,
+            chain=tuple(fallback_chain(chosen_locale, shop.default_locale)),
         )
         rows = listed_products(session, filters, 1)
         found = _assemble(session, shop, filters, chosen_locale, rows)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BindParameter, and_, bindparam, exists, func, or_, select
+from sqlalchemy import BindParameter, and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from souk.catalog.tables import (
@@ -36,6 +36,7 @@ class Filters:
     handle: str | None = None
     q: str | None = None
     category_ids: Collection[int] | None = None
+    chain: tuple[str, ...] = ("en",)
 
 
 def category_tree_ids(session: Session, code: str) -> list[int]:
@@ -62,6 +63,24 @@ def _like(q: str) -> str:
     return f"%{escaped}%"
 
 
+CHAIN_SLOTS = 4  # fallback_chain gives at most: locale, its language, default, its language
+
+
+def _localized(column: Any, *, need: Any = None) -> Any:
+    """The product's text in the first locale of the fallback chain that has one, else in
+    any locale (the first by tag): one correlated subquery, so that a page's texts come with
+    its rows."""
+    t = aliased(ProductTranslationRow)
+    rank = case(
+        *((t.locale == bindparam(f"locale_{i}"), i) for i in range(CHAIN_SLOTS)),
+        else_=CHAIN_SLOTS,
+    )
+    query = select(getattr(t, column)).where(t.product_id == ListingRow.product_id)
+    if need is not None:
+        query = query.where(getattr(t, need).is_not(None))
+    return query.order_by(rank, t.locale).limit(1).correlate(ListingRow).scalar_subquery()
+
+
 @cache
 def _listed_statement(by_handle: bool, after: bool, by_category: bool, search: bool) -> Any:
     channel_id: BindParameter[int] = bindparam("channel_id")
@@ -86,6 +105,8 @@ def _listed_statement(by_handle: bool, after: bool, by_category: bool, search: b
             ListingRow.available_until,
             ListingRow.hold_stock,
             ListingRow.hold_minutes,
+            _localized("title"),
+            _localized("description", need="description"),
         )
         .select_from(ListingRow)
         .join(ProductRow, ProductRow.id == ListingRow.product_id)
@@ -115,8 +136,9 @@ def _listed_statement(by_handle: bool, after: bool, by_category: bool, search: b
 
 
 def listed_products(session: Session, filters: Filters, limit: int) -> list[Any]:
-    """Rows (id, handle, category, attributes, window…) of products open in the channel and
-    priced in the currency, in product order, after the cursor."""
+    """Rows (id, handle, category, attributes, window…, title, description) of products
+    open in the channel and priced in the currency, in product order, after the cursor, with
+    their texts in the first locale of `filters.chain` that has them."""
     statement = _listed_statement(
         filters.handle is not None,
         filters.after_id is not None,
@@ -129,6 +151,9 @@ def listed_products(session: Session, filters: Filters, limit: int) -> list[Any]
         "currency": filters.currency,
         "limit": limit,
     }
+    chain = list(filters.chain)[:CHAIN_SLOTS]
+    chain += [chain[-1]] * (CHAIN_SLOTS - len(chain))
+    params.update({f"locale_{i}": tag for i, tag in enumerate(chain)})
     if filters.handle is not None:
         params["handle"] = filters.handle
     if filters.after_id is not None:
@@ -138,38 +163,6 @@ def listed_products(session: Session, filters: Filters, limit: int) -> list[Any]
     if filters.q:
         params["pattern"] = _like(filters.q)
     return list(session.execute(statement, params))
-
-
-_TEXT_COLUMNS = (
-    ProductTranslationRow.product_id,
-    ProductTranslationRow.locale,
-    ProductTranslationRow.title,
-    ProductTranslationRow.description,
-)
-_TEXTS_IN_LOCALES = select(*_TEXT_COLUMNS).where(
-    ProductTranslationRow.product_id.in_(bindparam("ids", expanding=True)),
-    ProductTranslationRow.locale.in_(bindparam("locales", expanding=True)),
-)
-_ALL_TEXTS = select(*_TEXT_COLUMNS).where(
-    ProductTranslationRow.product_id.in_(bindparam("ids", expanding=True))
-)
-
-
-def texts(
-    session: Session, product_ids: list[int], locales: list[str]
-) -> dict[int, dict[str, tuple[str, str | None]]]:
-    """(title, description) per product and locale, for the locales of the fallback chain;
-    a product with none of them gets all its translations, so that it still has a title."""
-    found: dict[int, dict[str, tuple[str, str | None]]] = defaultdict(dict)
-    for pid, locale, title, description in session.execute(
-        _TEXTS_IN_LOCALES, {"ids": product_ids, "locales": locales}
-    ):
-        found[pid][locale] = (title, description)
-    missing = [pid for pid in product_ids if pid not in found]
-    if missing:
-        for pid, locale, title, description in session.execute(_ALL_TEXTS, {"ids": missing}):
-            found[pid][locale] = (title, description)
-    return found
 
 
 def _priced_variants_statement() -> Any:
