@@ -14,7 +14,17 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BindParameter, and_, bindparam, case, exists, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from souk.catalog.tables import (
@@ -63,6 +73,30 @@ def _like(q: str) -> str:
     return f"%{escaped}%"
 
 
+def _priced_in(channel_id: BindParameter[int], override: bool) -> Any:
+    """Whether the listing's product has a variant with a base price (or an override for
+    the channel) in the currency — as a scalar subquery, which PostgreSQL evaluates for the
+    rows of the page only, through the prices' partial unique indexes (an EXISTS would be
+    turned into a semi-join or a hash over every price of the catalog)."""
+    price = aliased(PriceRow)
+    variant = aliased(VariantRow)
+    which = price.channel_id == channel_id if override else price.channel_id.is_(None)
+    found = (
+        select(literal(1))
+        .select_from(variant)
+        .join(price, price.variant_id == variant.id)
+        .where(
+            variant.product_id == ListingRow.product_id,
+            price.currency == bindparam("currency"),
+            which,
+        )
+        .limit(1)
+        .correlate(ListingRow)
+        .scalar_subquery()
+    )
+    return found.is_not(None)
+
+
 CHAIN_SLOTS = 4  # fallback_chain gives at most: locale, its language, default, its language
 
 
@@ -85,16 +119,7 @@ def _localized(column: Any, *, need: Any = None) -> Any:
 def _listed_statement(by_handle: bool, after: bool, by_category: bool, search: bool) -> Any:
     channel_id: BindParameter[int] = bindparam("channel_id")
     now: BindParameter[datetime] = bindparam("now")
-    priced = (
-        exists()
-        .where(
-            VariantRow.product_id == ListingRow.product_id,
-            PriceRow.variant_id == VariantRow.id,
-            PriceRow.currency == bindparam("currency"),
-            or_(PriceRow.channel_id.is_(None), PriceRow.channel_id == channel_id),
-        )
-        .correlate(ListingRow)
-    )
+    priced = or_(*(_priced_in(channel_id, override) for override in (False, True)))
     query = (
         select(
             ProductRow.id,

@@ -10,7 +10,7 @@ from itertools import islice
 from typing import Any
 
 from rich.progress import Progress
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from souk.access import service as access_service
 from souk.access.models import Role
@@ -244,6 +244,10 @@ def load(db: Database, *, products: int, seed: int, progress: Progress) -> list[
     progress.advance(setup)
     _catalog(db, specs, seed, progress)
     units = stock.receive(db, specs, seed=seed, progress=progress)
+    # Planner statistics right after a bulk load: without them PostgreSQL plans the
+    # storefront's queries for empty tables until autovacuum comes by.
+    with db.engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
     variants = sum(len(s.variants) for s in specs)
     summary = [
         f"{len(places.warehouses())} warehouses and {len(places.stores())} stores in "
