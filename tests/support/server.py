@@ -38,7 +38,7 @@ def live_server(
     *,
     workers: int = 1,
     env: dict[str, str] | None = None,
-    ready_timeout_s: float = 60.0,
+    ready_timeout_s: float = 180.0,
 ) -> Iterator[LiveServer]:
     """Start `souk serve`, wait until /readyz answers 200, stop it on exit."""
     port = free_port()
