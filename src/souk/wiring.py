@@ -4,6 +4,7 @@ event subscriptions. Called once by the app factory and by the CLI."""
 from __future__ import annotations
 
 from souk.access import service as access_service
+from souk.catalog import service as catalog_service
 from souk.channels import service as channels_service
 from souk.channels.queries import channel_exists
 from souk.db.engine import Database
@@ -11,7 +12,7 @@ from souk.db.outbox import EventBus
 from souk.fulfilment import handlers as fulfilment_handlers
 from souk.fulfilment.reads import fulfillment_orders_of
 from souk.inventory.locations import validate_channel_locations
-from souk.inventory.queries import location_exists
+from souk.inventory.queries import location_exists, variants_with_stock
 from souk.orders import queries as orders_queries
 
 
@@ -20,6 +21,7 @@ def wire(bus: EventBus, db: Database | None = None) -> None:
     access_service.register_binding_checks(channel=channel_exists)
     access_service.register_binding_checks(location=location_exists)
     channels_service.register_location_check(validate_channel_locations)
+    catalog_service.register_in_use_check(variants_with_stock)
     orders_queries.register_fulfillment_reader(fulfillment_orders_of)
     if db is not None:
         # Handlers that open their own unit of work need the database they run against.

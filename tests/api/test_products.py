@@ -6,7 +6,13 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.catalog_factories import list_product, make_channel, make_product, product_body
+from tests.catalog_factories import (
+    list_product,
+    make_channel,
+    make_location,
+    make_product,
+    product_body,
+)
 
 
 def _errors(response: Any) -> set[str]:
@@ -253,3 +259,20 @@ def test_retried_create_with_idempotency_key_creates_once(admin: TestClient) -> 
     other = admin.post("/v1/products", json=product_body("tee-2", ("T-2",)), headers=headers)
     assert other.status_code == 422
     assert [p["handle"] for p in admin.get("/v1/products").json()["data"]] == ["tee"]
+
+
+def test_a_product_with_stock_history_cannot_be_deleted(admin: TestClient) -> None:
+    # given a product whose first variant has been received into a warehouse
+    make_location(admin, "wh-1")
+    make_product(admin, "tee", ("T-1", "T-2"))
+    movement = {"sku": "T-1", "location": "wh-1", "type": "receipt", "quantity": 3}
+    assert admin.post("/v1/inventory/movements", json=movement).status_code == 201
+    # when it is deleted, or that variant removed, then 409 and the ledger stays
+    deleted = admin.delete("/v1/products/tee")
+    assert deleted.status_code == 409
+    assert "T-1 have stock history" in deleted.json()["detail"]
+    removed = admin.patch("/v1/products/tee", json={"remove_skus": ["T-1"]})
+    assert removed.status_code == 409
+    assert len(admin.get("/v1/inventory/T-1/movements").json()["data"]) == 1
+    # the variant without history may go
+    assert admin.patch("/v1/products/tee", json={"remove_skus": ["T-2"]}).status_code == 200

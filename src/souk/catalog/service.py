@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -18,6 +18,26 @@ from souk.db.uow import UnitOfWork
 from souk.errors import AlreadyExists, Conflict, ValidationFailed, field_error
 
 VARIANT_FIELDS = ("options", "barcode", "weight_g", "allow_backorder")
+
+# Other domains keep history about variants (the inventory ledger); they register here which
+# variants are in use, so that deleting them is refused rather than wiping that history.
+InUseCheck = Callable[[Session, Collection[int]], set[int]]
+_in_use_checks: list[InUseCheck] = []
+
+
+def register_in_use_check(check: InUseCheck) -> None:
+    _in_use_checks[:] = [check]
+
+
+def _refuse_if_in_use(session: Session, variants: Collection[VariantRow]) -> None:
+    ids = {v.id for v in variants}
+    used = set().union(*(check(session, ids) for check in _in_use_checks)) if ids else set()
+    if used:
+        skus = sorted(v.sku for v in variants if v.id in used)
+        raise Conflict(
+            f"{', '.join(skus)} have stock history: withdraw the product from its channels "
+            "(DELETE its listings) instead of deleting it"
+        )
 
 
 def canonical_texts(
@@ -173,6 +193,7 @@ def update_product(*, uow: UnitOfWork, handle: str, data: ProductUpdate) -> Prod
             for name in VARIANT_FIELDS:
                 if name in variant.model_fields_set:
                     setattr(target, name, getattr(variant, name))
+        _refuse_if_in_use(session, [existing[sku] for sku in removed])
         for sku in removed:
             row.variants.remove(existing[sku])
         row.updated_at = utcnow()
@@ -190,6 +211,7 @@ def delete_product(*, uow: UnitOfWork, handle: str) -> None:
     with uow:
         session = uow.session
         row = find_product(session, handle)
+        _refuse_if_in_use(session, row.variants)
         try:
             session.execute(delete(ProductRow).where(ProductRow.id == row.id))
             session.flush()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound
 from souk.inventory.models import Address, BoundingBox, Location, LocationType
-from souk.inventory.tables import LocationRow
+from souk.inventory.tables import LocationRow, stock_levels
 
 
 def to_location(row: LocationRow) -> Location:
@@ -61,6 +61,19 @@ def as_dict(rows: Any) -> dict[Any, Any]:
     """Two-column rows as a dict. (A Result has `.keys()`, its column names, so `dict(result)`
     would read it as a mapping.)"""
     return {row[0]: row[1] for row in rows}
+
+
+def variants_with_stock(session: Session, variant_ids: Collection[int]) -> set[int]:
+    """The variants among `variant_ids` that have stock rows (hence a ledger): the catalog
+    must not delete those (registered in `souk.wiring`; added by the catalog engineer)."""
+    if not variant_ids:
+        return set()
+    rows = session.scalars(
+        select(stock_levels.c.variant_id)
+        .where(stock_levels.c.variant_id.in_(list(variant_ids)))
+        .distinct()
+    )
+    return set(rows)
 
 
 def location_exists(uow: UnitOfWork, code: str) -> bool:
