@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
+    # How long a process keeps refusing checkouts of a SKU it just found sold out (0: off).
+    sold_out_cache_ms: int = Field(default=200, ge=0, le=10_000)
     # Starts the in-process outbox dispatcher; tests that drive it by hand switch it off.
     dispatcher_enabled: bool = True
     # Routing (docs/fulfilment.md): cost weights in cost units (think minor units), the

@@ -28,6 +28,7 @@ from souk.db.uow import UnitOfWork
 from souk.errors import OutOfStock, PaymentDeclined, SoukError
 from souk.orders.tables import OrderRow
 from souk.payments.tables import PaymentRow
+from souk.settings import Settings
 from tests.checkout_factories import ADDRESS_JP, Shop, make_shop
 from tests.conftest import ADMIN_KEY
 from tests.support.server import live_server
@@ -35,6 +36,13 @@ from tests.support.server import live_server
 pytestmark = pytest.mark.slow
 
 UNITS = 5
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Units a declined buyer gives back must be buyable at once by the next buyers in this
+    test, so the brief memory of sold-out SKUs (see souk.carts.sold_out) is off."""
+    return settings.model_copy(update={"sold_out_cache_ms": 0})
 
 
 def drop_shop(admin: TestClient, db: Database) -> Shop:

@@ -31,6 +31,7 @@ from souk.carts.access import check_access, check_writable, load_cart
 from souk.carts.evaluation import evaluate
 from souk.carts.models import BLOCKING, CHECKOUT_HOLD_S, MESSAGES, CartStatus
 from souk.carts.schemas import CheckoutRequest
+from souk.carts.sold_out import sold_out
 from souk.carts.tables import CartLineRow, CartRow
 from souk.catalog.queries import variants_by_sku
 from souk.channels.models import Channel
@@ -102,7 +103,7 @@ def checkout(
         _undo(uow.db, plan, result)
         raise PaymentDeclined(f"The payment was declined: {result.reason or 'no reason given'}")
     try:
-        return _complete(uow, plan, result)
+        order_id = _complete(uow, plan, result)
     except (InvalidState, IntegrityError) as exc:
         _undo(uow.db, plan, result, void=True)
         raise Conflict(
@@ -112,6 +113,8 @@ def checkout(
     except BaseException:
         _undo(uow.db, plan, result, void=True)
         raise
+    with UnitOfWork(uow.db, write=False) as read:
+        return get_order(session=read.session, order_id=order_id)
 
 
 def _plan(db: Database, *, cart_id: str, channel: str, customer_id: str | None) -> Plan:
@@ -121,8 +124,11 @@ def _plan(db: Database, *, cart_id: str, channel: str, customer_id: str | None) 
         cart = load_cart(session=s, cart_id=cart_id)
         check_access(cart, customer_id)
         check_writable(cart, now)
+        known = sold_out.refusal(db, channel, [(x.sku, x.quantity) for x in _unheld(cart, now)])
+        if known:
+            raise OutOfStock(known)
         sales = get_channel(session=s, code=channel)
-        stock = _refuse_when_short(s, cart, sales, now)
+        stock = _refuse_when_short(db, s, cart, sales, now)
         view = evaluate(s, cart, sales, now, stock=stock)
         errors = [field_error(f"cart.{p.code}", p.message) for p in view.problems]
         if not cart.lines:
@@ -166,8 +172,16 @@ def _plan(db: Database, *, cart_id: str, channel: str, customer_id: str | None) 
         )
 
 
+def _unheld(cart: CartRow, now: datetime) -> list[CartLineRow]:
+    return [
+        line
+        for line in cart.lines
+        if not (line.reservation_id and line.hold_expires_at and line.hold_expires_at > now)
+    ]
+
+
 def _refuse_when_short(
-    s: Session, cart: CartRow, sales: Channel, now: datetime
+    db: Database, s: Session, cart: CartRow, sales: Channel, now: datetime
 ) -> dict[str, int] | None:
     """Out of stock before anything is written: once a drop is sold out, nearly every
     checkout ends here, after a read, without taking a write lock or touching the hot stock
@@ -175,22 +189,19 @@ def _refuse_when_short(
     if cart.fulfillment_type != "delivery" or not cart.lines:
         return None
     stock = atp(session=s, channel=sales, skus=[line.sku for line in cart.lines])
-    short = [
-        line
-        for line in cart.lines
-        if stock.get(line.sku, 0) < line.quantity
-        and not (line.reservation_id and line.hold_expires_at and line.hold_expires_at > now)
-    ]
+    short = [line for line in _unheld(cart, now) if stock.get(line.sku, 0) < line.quantity]
     if not short:
         return stock
     backorder = variants_by_sku(session=s, skus=[line.sku for line in short])
-    lines = [
-        {"sku": line.sku, "requested": line.quantity, "available": stock.get(line.sku, 0)}
-        for line in short
-        if line.sku in backorder and not backorder[line.sku].allow_backorder
-    ]
-    if lines:
-        raise OutOfStock(lines)
+    refused = [x for x in short if x.sku in backorder and not backorder[x.sku].allow_backorder]
+    if refused:
+        sold_out.remember(db, sales.code, [(x.sku, stock.get(x.sku, 0)) for x in refused])
+        raise OutOfStock(
+            [
+                {"sku": x.sku, "requested": x.quantity, "available": stock.get(x.sku, 0)}
+                for x in refused
+            ]
+        )
     return stock
 
 
@@ -240,15 +251,22 @@ def _claim(db: Database, plan: Plan, provider: str) -> None:
             release(session=s, reservation_id=reservation_id)
         if plan.stale_holds:
             _forget_holds(s, plan.cart_id, plan.stale_holds)
-        # Last, so that the hot stock rows stay locked only until the commit right after.
+        s.flush()
+        # Last, so that the hot stock rows stay locked only until the commit right after:
+        # every other statement of this transaction has been sent already.
         if plan.to_reserve:
-            plan.reservation_id = reserve(
-                session=s,
-                channel=plan.channel,
-                lines=plan.to_reserve,
-                expires_at=now + timedelta(seconds=CHECKOUT_HOLD_S),
-                reference=f"checkout:{plan.cart_id}",
-            ).id
+            try:
+                plan.reservation_id = reserve(
+                    session=s,
+                    channel=plan.channel,
+                    lines=plan.to_reserve,
+                    expires_at=now + timedelta(seconds=CHECKOUT_HOLD_S),
+                    reference=f"checkout:{plan.cart_id}",
+                ).id
+            except OutOfStock as short:
+                found = [(str(x["sku"]), int(x.get("available", 0))) for x in short.lines]
+                sold_out.remember(db, plan.channel.code, found)
+                raise
         uow.commit()
 
 
@@ -266,7 +284,7 @@ def _forget_holds(s: Session, cart_id: str, reservation_ids: list[str]) -> None:
     )
 
 
-def _complete(uow: UnitOfWork, plan: Plan, result: ProviderResult) -> OrderRead:
+def _complete(uow: UnitOfWork, plan: Plan, result: ProviderResult) -> str:
     with uow:
         s = uow.session
         order = record_order(
@@ -288,13 +306,6 @@ def _complete(uow: UnitOfWork, plan: Plan, result: ProviderResult) -> OrderRead:
         payments.record_authorization(
             session=s, payment_id=plan.payment_id, result=result, order_id=order.id
         )
-        reservations = [*plan.kept_holds, *([plan.reservation_id] if plan.reservation_id else [])]
-        allocations = [
-            a
-            for reservation_id in reservations
-            for a in allocate(session=s, reservation_id=reservation_id, reference=order.id)
-        ]
-        attach_allocations(session=s, order=order, allocations=allocations)
         s.execute(
             update(CartRow)
             .where(CartRow.id == plan.cart_id)
@@ -307,9 +318,17 @@ def _complete(uow: UnitOfWork, plan: Plan, result: ProviderResult) -> OrderRead:
             )
         )
         _forget_holds(s, plan.cart_id, plan.kept_holds)
-        placed = get_order(session=s, order_id=order.id)
+        s.flush()
+        # The stock rows last (allocation locks them until the commit), as in the claim.
+        reservations = [*plan.kept_holds, *([plan.reservation_id] if plan.reservation_id else [])]
+        allocations = [
+            a
+            for reservation_id in reservations
+            for a in allocate(session=s, reservation_id=reservation_id, reference=order.id)
+        ]
+        attach_allocations(session=s, order=order, allocations=allocations)
         uow.commit()
-        return placed
+        return order.id
 
 
 def _undo(db: Database, plan: Plan, result: ProviderResult, *, void: bool = False) -> None:
@@ -322,6 +341,7 @@ def _undo(db: Database, plan: Plan, result: ProviderResult, *, void: bool = Fals
             payments.void_payment(session=s, payment_id=plan.payment_id)
         if plan.reservation_id:
             release(session=s, reservation_id=plan.reservation_id)
+            sold_out.forget(db, [line.sku for line in plan.to_reserve])
         if void:
             for reservation_id in plan.kept_holds:
                 release(session=s, reservation_id=reservation_id)
