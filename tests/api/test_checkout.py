@@ -317,9 +317,10 @@ def test_a_checkout_that_dies_after_reserving_gives_the_stock_back_by_itself(
     # Given a checkout whose process dies right after it reserved (claim step done, the
     # provider never answered)
     from souk.carts import checkout as steps
+    from souk.carts.checkout_plan import plan_checkout
 
     cart_id = ready_cart(shop)
-    plan = steps._plan(db, cart_id=cart_id, channel="web", customer_id=None)
+    plan = plan_checkout(db, cart_id=cart_id, channel="web", customer_id=None)
     steps._claim(db, plan, "test")
     assert shop.stock_of("SNK-42")["reserved"] == 2
     busy = shop.checkout(cart_id, "web")

@@ -1,0 +1,157 @@
+"""Checkout's first step: read the cart as it is now and decide what the claim will do —
+or refuse it (422 for what cannot be bought, 409 for what is out of stock) before anything
+is written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from souk.carts.access import check_access, check_writable, load_cart
+from souk.carts.evaluation import evaluate
+from souk.carts.models import BLOCKING, CHECKOUT_HOLD_S, MESSAGES
+from souk.carts.sold_out import sold_out
+from souk.carts.tables import CartLineRow, CartRow
+from souk.catalog.queries import variants_by_sku
+from souk.channels.models import Channel
+from souk.channels.queries import get_channel
+from souk.customers.queries import find_customer
+from souk.db.base import utcnow
+from souk.db.engine import Database
+from souk.db.uow import UnitOfWork
+from souk.errors import OutOfStock, ValidationFailed, field_error
+from souk.inventory.availability import atp
+from souk.inventory.models import ReserveLine
+from souk.orders.models import OrderLineInput
+
+
+@dataclass
+class Plan:
+    cart_id: str
+    version: int
+    channel: Channel
+    customer_id: str | None
+    email: str | None
+    locale: str
+    currency: str
+    shipping_address: dict[str, Any] | None
+    fulfillment: dict[str, Any]
+    lines: list[OrderLineInput]
+    shipping: int
+    shipping_tax: int
+    total: int
+    to_reserve: list[ReserveLine]
+    kept_holds: list[str]
+    stale_holds: list[str]
+    reservation_id: str | None = None
+    payment_id: str = ""
+
+
+def plan_checkout(db: Database, *, cart_id: str, channel: str, customer_id: str | None) -> Plan:
+    now = utcnow()
+    with UnitOfWork(db, write=False) as read:
+        s = read.session
+        cart = load_cart(session=s, cart_id=cart_id)
+        check_access(cart, customer_id)
+        check_writable(cart, now)
+        known = sold_out.refusal(db, channel, [(x.sku, x.quantity) for x in _unheld(cart, now)])
+        if known:
+            raise OutOfStock(known)
+        sales = get_channel(session=s, code=channel)
+        stock = _refuse_when_short(db, s, cart, sales, now)
+        view = evaluate(s, cart, sales, now, stock=stock)
+        errors = [field_error(f"cart.{p.code}", p.message) for p in view.problems]
+        if not cart.lines:
+            errors.append(field_error("cart.lines", "the cart is empty"))
+        errors += [
+            field_error(f"cart.lines.{i}", f"{v.sku} {MESSAGES[issue]}")
+            for i, v in enumerate(view.lines)
+            for issue in v.issues
+            if issue in BLOCKING
+        ]
+        if errors:
+            raise ValidationFailed("This cart cannot be checked out yet", errors=errors)
+        email = cart.email
+        if email is None and cart.customer_id is not None:
+            customer = find_customer(session=s, customer_id=cart.customer_id)
+            email = customer.email if customer else None
+        horizon = now + timedelta(seconds=CHECKOUT_HOLD_S)
+        kept, stale, to_reserve = _split_holds(cart, horizon)
+        return Plan(
+            cart_id=cart.id,
+            version=cart.version,
+            channel=sales,
+            customer_id=cart.customer_id,
+            email=email,
+            locale=cart.locale,
+            currency=cart.currency,
+            shipping_address=cart.shipping_address,
+            fulfillment={"type": cart.fulfillment_type, "location": cart.pickup_location},
+            lines=[
+                OrderLineInput(
+                    v.sku, v.quantity, v.unit_price or 0, v.discount, v.tax, v.tax_rate, v.title
+                )
+                for v in view.lines
+            ],
+            shipping=view.totals.shipping,
+            shipping_tax=view.shipping_tax,
+            total=view.totals.total,
+            to_reserve=to_reserve,
+            kept_holds=kept,
+            stale_holds=stale,
+        )
+
+
+def _unheld(cart: CartRow, now: datetime) -> list[CartLineRow]:
+    return [
+        line
+        for line in cart.lines
+        if not (line.reservation_id and line.hold_expires_at and line.hold_expires_at > now)
+    ]
+
+
+def _refuse_when_short(
+    db: Database, s: Session, cart: CartRow, sales: Channel, now: datetime
+) -> dict[str, int] | None:
+    """Out of stock before anything is written: once a drop is sold out, nearly every
+    checkout ends here, after a read, without taking a write lock or touching the hot stock
+    row. The reservation in the claim step still decides every case this lets through."""
+    if cart.fulfillment_type != "delivery" or not cart.lines:
+        return None
+    stock = atp(session=s, channel=sales, skus=[line.sku for line in cart.lines])
+    short = [line for line in _unheld(cart, now) if stock.get(line.sku, 0) < line.quantity]
+    if not short:
+        return stock
+    backorder = variants_by_sku(session=s, skus=[line.sku for line in short])
+    refused = [x for x in short if x.sku in backorder and not backorder[x.sku].allow_backorder]
+    if refused:
+        sold_out.remember(db, sales.code, [(x.sku, stock.get(x.sku, 0)) for x in refused])
+        raise OutOfStock(
+            [
+                {"sku": x.sku, "requested": x.quantity, "available": stock.get(x.sku, 0)}
+                for x in refused
+            ]
+        )
+    return stock
+
+
+def _split_holds(
+    cart: CartRow, horizon: datetime
+) -> tuple[list[str], list[str], list[ReserveLine]]:
+    """Holds that outlive the checkout are used as they are; the others are given up and
+    their lines reserved afresh with the rest, in the same transaction."""
+    location = cart.pickup_location if cart.fulfillment_type == "pickup" else None
+    kept: list[str] = []
+    stale: list[str] = []
+    to_reserve: list[ReserveLine] = []
+    for line in cart.lines:
+        if line.reservation_id and line.hold_expires_at and line.hold_expires_at > horizon:
+            kept.append(line.reservation_id)
+            continue
+        if line.reservation_id:
+            stale.append(line.reservation_id)
+        to_reserve.append(ReserveLine(line.sku, line.quantity, location))
+    return kept, stale, to_reserve
