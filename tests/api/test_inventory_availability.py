@@ -165,3 +165,28 @@ def test_nearby_refuses_bad_coordinates(admin: TestClient, storefront: dict[str,
     )
     assert response.status_code == 422
     assert {e["field"] for e in response.json()["errors"]} == {"query.lat", "query.radius_km"}
+
+
+def test_a_channel_without_a_pickup_list_offers_every_pickup_store(
+    admin: TestClient, storefront: dict[str, str]
+) -> None:
+    # given a channel that names ship-from locations but no pickup stores, and a store
+    # nearby that is not a pickup point
+    api_location(admin, "st-back-office", type="store", lat=48.857, lon=2.353)
+    app_headers = shop(admin, ship_from=["wh-1"], code="app")
+    # when a shopper of that channel looks near the Hôtel de Ville
+    response = admin.get(
+        "/v1/availability/nearby",
+        params={"sku": "TEE-M", "lat": 48.8566, "lon": 2.3522},
+        headers=app_headers,
+    )
+    # then every pickup point in range is offered, and only those
+    assert [s["location"] for s in response.json()] == ["st-louvre", "st-bastille"]
+    # while the web channel offers only the stores it lists
+    api_store(admin, "st-marais", 48.8590, 2.3600)
+    listed = admin.get(
+        "/v1/availability/nearby",
+        params={"sku": "TEE-M", "lat": 48.8566, "lon": 2.3522},
+        headers=storefront,
+    )
+    assert [s["location"] for s in listed.json()] == ["st-louvre", "st-bastille"]

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from souk.catalog.tables import VariantRow
@@ -163,9 +163,11 @@ def nearby(
 ) -> list[NearbyStore]:
     """The channel's pickup stores within `radius_km`, nearest first, with availability.
 
-    One query: a bounding box on the (lat, lon) index narrows thousands of stores to a few,
-    then the exact great-circle distance filters and sorts them. The channel's pickup list
-    is joined in SQL (a channel may name thousands of stores) rather than loaded whole.
+    The channel's `pickup_at` list if it names any; a channel that names none offers every
+    location that can be a pickup point (a retailer with thousands of stores need not list
+    them). One query: a bounding box on the (lat, lon) index narrows thousands of stores to
+    a few, the pickup list is checked in SQL rather than loaded whole, then the exact
+    great-circle distance filters and sorts them.
     """
     now = utcnow()
     box = bounding_box(lat, lon, radius_km)
@@ -173,7 +175,6 @@ def nearby(
         variant_id = uow.session.scalar(select(VariantRow.id).where(VariantRow.sku == sku))
         if variant_id is None:
             raise NotFound(f"No SKU {sku!r}")
-        channel_id = select(ChannelRow.id).where(ChannelRow.code == channel).scalar_subquery()
         stmt = (
             select(
                 LocationRow.code,
@@ -188,19 +189,11 @@ def nearby(
                 expired_held(now),
             )
             .select_from(LocationRow)
-            .join(
-                ChannelLocationRow,
-                and_(
-                    ChannelLocationRow.location_code == LocationRow.code,
-                    ChannelLocationRow.channel_id == channel_id,
-                    ChannelLocationRow.role == "pickup",
-                ),
-            )
             .outerjoin(
                 stock_t,
                 and_(stock_t.c.location_id == LocationRow.id, stock_t.c.variant_id == variant_id),
             )
-            .where(LocationRow.can_pickup.is_(True), *in_box(box))
+            .where(LocationRow.can_pickup.is_(True), *in_box(box), _offered_by(channel))
         )
         stores = []
         for code, name, s_lat, s_lon, *figures in uow.session.execute(stmt):
@@ -210,3 +203,13 @@ def nearby(
                 stores.append(NearbyStore(code, name, round(distance, 3), available))
     stores.sort(key=lambda s: (s.distance_km, s.location))
     return stores[:limit]
+
+
+def _offered_by(channel: str) -> ColumnElement[bool]:
+    """The location is in the channel's pickup list, or the channel has no list."""
+    channel_id = select(ChannelRow.id).where(ChannelRow.code == channel).scalar_subquery()
+    pickup = select(ChannelLocationRow.id).where(
+        ChannelLocationRow.channel_id == channel_id, ChannelLocationRow.role == "pickup"
+    )
+    listed = pickup.where(ChannelLocationRow.location_code == LocationRow.code)
+    return or_(~pickup.exists(), listed.exists())

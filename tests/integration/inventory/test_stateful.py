@@ -175,7 +175,7 @@ class InventoryMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def allocate(self, data: st.DataObject) -> None:
         """Allocate a reservation not yet released or allocated — live or expired."""
-        active = sorted(i for i, h in self.model.holds.items() if h.state == "active")
+        active = [i for i, h in self.model.holds.items() if h.state == "active"]
         hold_id = data.draw(st.sampled_from(active))
         hold = self.model.holds[hold_id]
         live = hold.state == "active" and hold.expires_at > self.now
@@ -197,7 +197,7 @@ class InventoryMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.model.holds)
     @rule(data=st.data())
     def release(self, data: st.DataObject) -> None:
-        hold_id = data.draw(st.sampled_from(sorted(self.model.holds)))
+        hold_id = data.draw(st.sampled_from(list(self.model.holds)))
         hold = self.model.holds[hold_id]
         with self._uow() as uow:
             try:
@@ -212,7 +212,7 @@ class InventoryMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(left for _, left in self.model.allocations.values()))
     @rule(data=st.data(), ship=st.booleans())
     def ship_or_cancel(self, data: st.DataObject, ship: bool) -> None:
-        open_ = sorted(a for a, (_, left) in self.model.allocations.items() if left)
+        open_ = [a for a, (_, left) in self.model.allocations.items() if left]
         allocation_id = data.draw(st.sampled_from(open_))
         side, left = self.model.allocations[allocation_id]
         units = data.draw(st.integers(1, left))
@@ -253,9 +253,9 @@ class InventoryMachine(RuleBasedStateMachine):
     )
     @rule(data=st.data())
     def advance_transfer(self, data: st.DataObject) -> None:
-        pending = sorted(
-            t for t, m in self.model.moves.items() if m.status in ("requested", "shipped")
-        )
+        # Insertion order, not the ids' order: ids are random, and a replayed example must
+        # draw the same choices.
+        pending = [t for t, m in self.model.moves.items() if m.status in ("requested", "shipped")]
         transfer_id = data.draw(st.sampled_from(pending))
         move = self.model.moves[transfer_id]
         action = "ship" if move.status == "requested" else "receive"
