@@ -178,9 +178,11 @@ def test_two_servers_with_two_workers_each_sell_each_unit_once(db: Database) -> 
     body = {"channel": "web", "lines": [{"sku": "HOT", "quantity": 1}], "expires_in_s": 600}
     statuses: list[int] = []
     lock = threading.Lock()
+    # Small pools and a patient start: the PostgreSQL server and the machine are shared.
+    env = {"SOUK_DB_POOL_SIZE": "4", "SOUK_DB_MAX_OVERFLOW": "4"}
     with (
-        live_server(db.url, ADMIN_KEY, workers=2) as one,
-        live_server(db.url, ADMIN_KEY, workers=2) as two,
+        live_server(db.url, ADMIN_KEY, workers=2, env=env, ready_timeout_s=180) as one,
+        live_server(db.url, ADMIN_KEY, workers=2, env=env, ready_timeout_s=180) as two,
     ):
         servers = [one.url, two.url]
 
