@@ -12,14 +12,14 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from souk.access.models import Principal
 from souk.api.problems import PROBLEM_BASE
 from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
-from souk.errors import Conflict, SoukError
+from souk.errors import Conflict, SoukError, ValidationFailed
 from souk.orders.queries import get_order
 from souk.pos.models import fingerprint
 from souk.pos.sales import record_sale
@@ -112,6 +112,14 @@ def record(
     except SoukError as exc:
         return PosResult(index=index, client_txn_id=sale.client_txn_id, status=exc.status,
                          replayed=False, problem=_problem(exc))  # fmt: skip
+    except (DataError, OverflowError) as exc:
+        # A value the database cannot store (a date at the edge of the calendar): this
+        # transaction is refused, the rest of the batch goes on.
+        refused = ValidationFailed(
+            f"A value of this transaction cannot be stored: {exc.__class__.__name__}"
+        )
+        return PosResult(index=index, client_txn_id=sale.client_txn_id, status=422,
+                         replayed=False, problem=_problem(refused))  # fmt: skip
 
 
 def _invalid(index: int, raw: Any, exc: ValidationError) -> PosResult:
