@@ -269,3 +269,40 @@ def test_a_rejection_nobody_else_can_take_flags_the_order(fr: FrenchShop) -> Non
     assert rejected.json()["rerouted_to"] == []
     holds = fr.admin.get("/v1/fulfillment-holds", params={"order": order["id"]}).json()
     assert [(h["sku"], h["quantity"], h["status"]) for h in holds] == [("MUG", 1, "open")]
+
+
+def test_a_split_order_captures_each_package_as_it_ships(fr: FrenchShop) -> None:
+    # Given a tee (Paris has it) and a mug (only Lyon has it) for a customer in Paris
+    order = fr.web_order(("TEE-M", 1), ("MUG", 1))
+    by_location = {fo["location"]: fo["id"] for fo in order["fulfillment_orders"]}
+    assert sorted(by_location) == ["store-lyon", "store-paris"]
+    # When Paris ships first, it captures the tee and the shipping charge
+    fr.fo(by_location["store-paris"], "accept")
+    fr.fo(by_location["store-paris"], "ship", {"carrier": "dhl", "tracking_number": "P1"})
+    after = fr.admin.get(f"/v1/orders/{order['id']}").json()
+    assert after["status"] == "partially_fulfilled"
+    assert after["payments"][0]["captured"]["amount"] == 2500 + 490
+    # Then Lyon's package captures the rest, exactly the total
+    fr.fo(by_location["store-lyon"], "accept")
+    fr.fo(by_location["store-lyon"], "ship", {"carrier": "dhl", "tracking_number": "L1"})
+    done = fr.admin.get(f"/v1/orders/{order['id']}").json()
+    assert done["status"] == "fulfilled"
+    assert done["payments"][0]["captured"]["amount"] == done["totals"]["total"]["amount"] == 4190
+
+
+def test_cancelling_the_order_stands_its_fulfilment_orders_down(fr: FrenchShop) -> None:
+    # Given three tees routed to Marseille (Paris has only two)
+    order = fr.web_order(("TEE-M", 3))
+    (fo,) = order["fulfillment_orders"]
+    assert fo["location"] == "wh-marseille"
+    # When the order is cancelled
+    cancelled = fr.admin.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "changed mind"})
+    assert cancelled.status_code == 200, cancelled.text
+    fr.dispatch()
+    # Then its fulfilment order is cancelled and every unit is available again
+    assert fr.admin.get(f"/v1/fulfillment-orders/{fo['id']}").json()["status"] == "cancelled"
+    stock = {
+        row["location"]: row["available"]
+        for row in fr.admin.get("/v1/inventory/TEE-M").json()["locations"]
+    }
+    assert (stock["wh-marseille"], stock["store-paris"]) == (10, 2)

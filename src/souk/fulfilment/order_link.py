@@ -95,7 +95,7 @@ def _line_value(order: OrderRow, line_id: str, units: int) -> int:
 
 
 def capture_handed_over(
-    session: Session, *, order_id: str, lines: Iterable[FulfillmentOrderLineRow]
+    session: Session, *, order_id: str, fo_id: str, lines: Iterable[FulfillmentOrderLineRow]
 ) -> int:
     """Capture the payment for units just shipped or collected; returns what was captured.
 
@@ -108,7 +108,7 @@ def capture_handed_over(
     if open_amount <= 0:
         return 0
     amount = sum(_line_value(order, ln.order_line_id or "", ln.quantity) for ln in lines)
-    handed = _handed_over_before(session, order_id)
+    handed = _handed_over_before(session, order_id, this=fo_id)
     if not handed:
         amount += order.shipping + (0 if order.prices_include_tax else order.shipping_tax)
     if _nothing_left_to_hand_over(session, order_id):
@@ -119,14 +119,15 @@ def capture_handed_over(
     return amount
 
 
-def _handed_over_before(session: Session, order_id: str) -> int:
-    """Fulfilment orders of the order already shipped or collected (before this one)."""
+def _handed_over_before(session: Session, order_id: str, *, this: str) -> int:
+    """Fulfilment orders of the order shipped or collected before `this` one."""
     return int(
         session.scalar(
             select(func.count())
             .select_from(FulfillmentOrderRow)
             .where(
                 FulfillmentOrderRow.order_id == order_id,
+                FulfillmentOrderRow.id != this,
                 FulfillmentOrderRow.status.in_(
                     [FoStatus.SHIPPED, FoStatus.DELIVERED, FoStatus.COLLECTED]
                 ),

@@ -86,7 +86,7 @@ def _hand_over(uow: UnitOfWork, fo: FulfillmentOrderRow, note: str) -> None:
             reference=fo.order_id,
             emit=uow.emit,
         )
-    capture_handed_over(session, order_id=fo.order_id, lines=fo.lines)
+    capture_handed_over(session, order_id=fo.order_id, fo_id=fo.id, lines=fo.lines)
     follow_fulfilment(session, order_id=fo.order_id, note=note)
 
 

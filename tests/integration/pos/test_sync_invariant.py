@@ -52,7 +52,7 @@ def test_each_valid_transaction_takes_effect_once(db: Database) -> None:
     f.channel(db, "pos-1", type="pos")
     sold: list[int] = []
 
-    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
     @given(specs=st.lists(entry, min_size=1, max_size=6), sends=st.integers(1, 3))
     def check(specs: list[Any], sends: int) -> None:
         prefix = f"b{next(_batch)}"
@@ -66,16 +66,20 @@ def test_each_valid_transaction_takes_effect_once(db: Database) -> None:
                 first.setdefault(txn["client_txn_id"], txn)
         assert _orders(db) - orders_before == len(first)
         sold.extend(txn["lines"][0]["quantity"] for txn in first.values())
-        for results in answers:
+        for send, results in enumerate(answers):
             assert len(results) == len(batch)
-            for result, txn in zip(results, batch, strict=True):
+            for position, (result, txn) in enumerate(zip(results, batch, strict=True)):
                 winner = first.get(txn.get("client_txn_id", ""))
                 if winner is None:
                     assert result.status == 422
                 elif txn == winner:
                     assert result.status == 201
                     assert result.order == answers[0][batch.index(winner)].order
+                elif send == 0 and position < batch.index(winner):
+                    # Refused on its own merits before the winner was recorded.
+                    assert result.status == 422
                 else:
+                    # The id is taken by other content: refused, never matched.
                     assert result.status == 409
 
     check()
