@@ -18,26 +18,19 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import secrets
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 from rich.console import Console
 from rich.progress import Progress
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.harness import scratch_database, serve
 from benchmarks.stats import emit, percentile, summarise
 from souk.access import service as access_service
 from souk.access.models import Role
@@ -48,29 +41,7 @@ from souk.db.uow import UnitOfWork
 from souk.demo import loader
 from souk.settings import Settings
 
-PG_ADMIN_URL = os.environ.get(
-    "SOUK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-SOUK = Path(sys.executable).with_name("souk")
 PAGES = 40
-
-
-@contextmanager
-def scratch_database(backend: str) -> Iterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{folder}/bench.sqlite3"
-        return
-    name = f"souk_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def prepare(url: str, products: int) -> tuple[str, float]:
@@ -88,43 +59,6 @@ def prepare(url: str, products: int) -> tuple[str, float]:
     ).key
     db.dispose()
     return key, seconds
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def server(url: str, workers: int) -> Iterator[tuple[str, int]]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SOUK_DATABASE_URL": url,
-        "SOUK_LOG_LEVEL": "WARNING",
-        "SOUK_SECRET_KEY": secrets.token_hex(32),
-    }
-    command = [str(SOUK), "serve", "--port", str(port), "--workers", str(workers)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"souk serve exited with {process.returncode}")
-            try:
-                if httpx.get(base + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("souk serve did not become ready")
-            time.sleep(0.1)  # polling for readiness
-        yield base, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def server_cpu_s(root: int) -> float:
@@ -225,7 +159,8 @@ def measure(
         "workers": workers,
         "products": args.products,
     }
-    with server(url, workers) as (base, pid):
+    with serve(url, workers) as server:
+        base, pid = server.base, server.pid
         pages = cursors(base, key)
         run(base, key, pages, args.clients, args.clients * 10)  # warm-up
         runs = []

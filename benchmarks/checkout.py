@@ -20,33 +20,23 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.checkout_support import (
     ADDRESS,
     CHANNELS,
     Admin,
-    scratch_database,
-    souk_server,
 )
+from benchmarks.harness import count_rows, scratch_database, serve
 from benchmarks.loadgen import Connection, run, run_pool
 from benchmarks.stats import emit, percentile, summarise
 
 SKUS = ("TEE-S", "TEE-M", "CAP")
 
 
-def orders_in_database(url: str) -> int:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        count = int(conn.execute(text("SELECT count(*) FROM orders")).scalar_one())
-    engine.dispose()
-    return count
-
-
 def one_run(backend: str, workers: int, args: argparse.Namespace) -> dict[str, Any]:
-    with scratch_database(backend) as url, souk_server(url, workers) as base:
+    with scratch_database(backend) as url, serve(url, workers) as server:
+        base = server.base
         keys = Admin(base).shop(dict.fromkeys(SKUS, 10_000_000), price=3000)
         payment = {"payment": {"provider": "test", "token": "tok_ok"}}
 
@@ -72,7 +62,7 @@ def one_run(backend: str, workers: int, args: argparse.Namespace) -> dict[str, A
             run_pool(range(args.clients), shopper, base_url=base, concurrency=args.clients)
         )
         seconds = time.perf_counter() - started
-        in_database = orders_in_database(url)
+        in_database = count_rows(url, "orders")
     results = [r for client in per_client for r in client]
     statuses = Counter(status for status, _, _ in results)
     checkout_ms = [s * 1000 for _, s, _ in results]

@@ -25,8 +25,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.checkout_support import (
@@ -35,25 +33,17 @@ from benchmarks.checkout_support import (
     Admin,
     minimal_endpoint_rps,
     pgbench_hot_row_tps,
-    scratch_database,
-    souk_server,
 )
+from benchmarks.harness import count_rows, scratch_database, serve
 from benchmarks.loadgen import Connection, run, run_pool
 from benchmarks.stats import emit, percentile, summarise
 
 SKU = "DROP-1"
 
 
-def orders_in_database(url: str) -> int:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        count = int(conn.execute(text("SELECT count(*) FROM orders")).scalar_one())
-    engine.dispose()
-    return count
-
-
 def one_drop(backend: str, workers: int, args: argparse.Namespace) -> dict[str, Any]:
-    with scratch_database(backend) as url, souk_server(url, workers) as base:
+    with scratch_database(backend) as url, serve(url, workers) as server:
+        base = server.base
         keys = Admin(base).shop({SKU: args.units})
         buyers = [(i, CHANNELS[i % len(CHANNELS)]) for i in range(args.buyers)]
 
@@ -90,7 +80,7 @@ def one_drop(backend: str, workers: int, args: argparse.Namespace) -> dict[str, 
         results = run(run_pool(carts, buy, base_url=base, concurrency=args.concurrency))
         drop_seconds = time.perf_counter() - drop_started
         stock = Admin(base).stock(SKU)
-        in_database = orders_in_database(url)
+        in_database = count_rows(url, "orders")
     statuses = Counter(status for status, _, _ in results)
     latencies_ms = [seconds * 1000 for _, seconds, _ in results]
     sold = [done for status, _, done in results if status == 201]

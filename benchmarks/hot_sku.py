@@ -23,76 +23,53 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.inventory_support import (
+from benchmarks.harness import (
     ADMIN_KEY,
-    hammer,
-    http_request,
+    Server,
+    admin_client,
+    eur_web_channel,
+    expect_ok,
+    pgbench_hot_row,
     scratch_database,
     serve,
 )
+from benchmarks.loadgen import hammer, http_request
 from benchmarks.stats import emit, percentile, summarise
 from souk.db.engine import Database
 from souk.db.migrate import migrate
 from souk.settings import Settings
 
 NAIVE_APP = "benchmarks.naive_app:create"
+# Migrated before the servers start; a bounded pool per worker, because the PostgreSQL
+# server is shared and more connections than cores only queue on the hot row's lock.
+HOT_ROW_SERVER = {"SOUK_AUTO_MIGRATE": "0", "SOUK_DB_POOL_SIZE": "12", "SOUK_DB_MAX_OVERFLOW": "0"}
 PATHS = {"guarded": "/v1/inventory/reservations", "naive": "/bench/naive-reservations"}
 
 
-def _admin(port: int) -> httpx.Client:
-    return httpx.Client(
-        base_url=f"http://127.0.0.1:{port}",
-        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
-        timeout=60,
-    )
-
-
-def _ok(response: httpx.Response) -> None:
-    if response.status_code >= 300:
-        raise RuntimeError(f"{response.request.url}: {response.status_code} {response.text}")
-
-
-def seed_shop(port: int) -> None:
-    with _admin(port) as admin:
+def seed_shop(base: str) -> None:
+    with admin_client(base) as admin:
         if admin.get("/v1/locations/wh-1").status_code == 404:
             body = {"code": "wh-1", "name": "Hot warehouse", "type": "warehouse"}
-            _ok(admin.post("/v1/locations", json={**body, "address": {"country": "FR"}}))
-            channel = {
-                "code": "web",
-                "name": "Web",
-                "type": "web",
-                "default_currency": "EUR",
-                "currencies": ["EUR"],
-                "default_locale": "en",
-                "locales": ["en"],
-                "country": "FR",
-                "prices_include_tax": True,
-                "ship_from": ["wh-1"],
-                "pickup_at": [],
-            }
-            _ok(admin.post("/v1/channels", json=channel))
+            expect_ok(admin.post("/v1/locations", json={**body, "address": {"country": "FR"}}))
+            expect_ok(admin.post("/v1/channels", json=eur_web_channel(["wh-1"])))
 
 
-def seed_sku(port: int, units: int) -> str:
+def seed_sku(base: str, units: int) -> str:
     tag = secrets.token_hex(4)
     sku = f"HOT-{tag}"
-    with _admin(port) as admin:
+    with admin_client(base) as admin:
         product = {"handle": f"hot-{tag}", "title": {"en": "Hot"}, "variants": [{"sku": sku}]}
-        _ok(admin.post("/v1/products", json=product))
+        expect_ok(admin.post("/v1/products", json=product))
         receipt = {"sku": sku, "location": "wh-1", "type": "receipt", "quantity": units}
-        _ok(admin.post("/v1/inventory/movements", json=receipt))
+        expect_ok(admin.post("/v1/inventory/movements", json=receipt))
     return sku
 
 
@@ -120,15 +97,15 @@ def outcome(url: str, sku: str) -> dict[str, int]:
     }
 
 
-def one_run(port: int, url: str, mode: str, units: int, clients: int) -> dict[str, Any]:
-    sku = seed_sku(port, units)
+def one_run(server: Server, url: str, mode: str, units: int, clients: int) -> dict[str, Any]:
+    sku = seed_sku(server.base, units)
     body = {"channel": "web", "lines": [{"sku": sku, "quantity": 1}], "expires_in_s": 900}
     headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
     request = http_request("POST", PATHS[mode], json.dumps(body).encode(), headers)
     # The naive endpoint loses updates, so it keeps selling long after the stock is gone:
     # each of its clients stops at 2 × units / clients attempts.
     cap = None if mode == "guarded" else max(1, 2 * units // clients)
-    samples, _ = hammer(port, [request], clients=clients, stop_on=409, count=cap)
+    samples, _ = hammer(server.port, [request], clients=clients, stop_on=409, count=cap)
     won = [s for s in samples if s.status == 201]
     errors = [s.status for s in samples if s.status not in (201, 409)]
     last_win = max((s.done_at for s in won), default=0.0)
@@ -146,44 +123,13 @@ def one_run(port: int, url: str, mode: str, units: int, clients: int) -> dict[st
 
 def pgbench(url: str, clients: int, seconds: int) -> dict[str, Any]:
     """The database's own ceiling: one conditional UPDATE on one hot row per transaction."""
-    parsed = make_url(url)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS bench_hot"))
-        conn.execute(text("CREATE TABLE bench_hot (id int PRIMARY KEY, on_hand int, reserved int)"))
-        conn.execute(text("INSERT INTO bench_hot VALUES (1, 2000000000, 0)"))
-    engine.dispose()
-    with tempfile.TemporaryDirectory() as folder:
-        script = Path(folder) / "hot.sql"
-        script.write_text(
-            "UPDATE bench_hot SET reserved = reserved + 1"
-            " WHERE id = 1 AND on_hand - reserved >= 1;\n"
-        )
-        command = [
-            "pgbench",
-            "-n",
-            "-h",
-            parsed.host or "127.0.0.1",
-            "-U",
-            parsed.username or "postgres",
-        ]
-        command += ["-c", str(clients), "-j", "2", "-T", str(seconds), "-f", str(script)]
-        command += ["-l", "--log-prefix", str(Path(folder) / "log"), parsed.database or ""]
-        result = subprocess.run(command, capture_output=True, text=True, cwd=folder, check=True)
-        latencies = [
-            int(line.split()[2]) / 1000
-            for log in Path(folder).glob("log*")
-            for line in log.read_text().splitlines()
-        ]
-    tps = next(
-        float(line.split("=")[1].split()[0])
-        for line in result.stdout.splitlines()
-        if line.startswith("tps")
-    )
+    ceiling = pgbench_hot_row(url, clients, seconds)
+    if ceiling is None:
+        raise RuntimeError("pgbench is not installed (Debian: postgresql-client); or --no-pgbench")
     return {
-        "reservations_per_s": round(tps, 1),
-        "p50_ms": round(percentile(latencies, 50), 2),
-        "p99_ms": round(percentile(latencies, 99), 2),
+        "reservations_per_s": ceiling["per_s"],
+        "p50_ms": ceiling["p50_ms"],
+        "p99_ms": ceiling["p99_ms"],
     }
 
 
@@ -218,12 +164,12 @@ def main() -> None:
                     app = NAIVE_APP if mode == "naive" else None
                     context = {"backend": backend, "workers": workers, "mode": mode}
                     context |= {"units": args.units, "clients": args.clients}
-                    with serve(url, workers, app=app) as port:
-                        seed_shop(port)
-                        one_run(port, url, mode, 200, args.clients)  # warm-up, not kept
+                    with serve(url, workers, app=app, env=HOT_ROW_SERVER) as server:
+                        seed_shop(server.base)
+                        one_run(server, url, mode, 200, args.clients)  # warm-up, not kept
                         runs = []
                         for repeat in range(1, args.repeats + 1):
-                            run = one_run(port, url, mode, args.units, args.clients)
+                            run = one_run(server, url, mode, args.units, args.clients)
                             runs.append(run)
                             emit({"benchmark": "hot_sku", **context, "repeat": repeat, **run})
                     emit(summary(context, runs))

@@ -1,6 +1,11 @@
 """A lean HTTP/1.1 load generator on asyncio (uvloop when present): keep-alive connections,
 one request in flight per connection, JSON bodies, latencies from `perf_counter`.
 
+Two ways to drive a server: `run_pool` runs a flow of requests per job (a shopper's cart,
+lines and checkout), each worker on its own connection; `hammer` sends pre-encoded requests
+of one shape back to back from many connections released together, for the hot-row and
+read-latency benchmarks, where the client's own CPU per request must stay as low as possible.
+
 Written for the benchmarks because a general-purpose client (httpx) spends more CPU per
 request than the server does on a minimal endpoint, and every core of this machine is shared
 with the server and the database under test. It speaks only what Souk answers with:
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -133,3 +139,79 @@ def run(coroutine: Awaitable[Any]) -> Any:
     if uvloop is not None:
         return uvloop.run(coroutine)  # type: ignore[arg-type]
     return asyncio.run(coroutine)  # type: ignore[arg-type]
+
+
+# The raw side: requests encoded once, answers parsed only as far as status and length.
+
+_CONTENT_LENGTH = re.compile(rb"content-length:\s*(\d+)", re.IGNORECASE)
+
+
+def http_request(method: str, path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    if body:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    status: int
+    latency_s: float
+    done_at: float  # seconds since the start of the run
+
+
+async def _client(
+    port: int, requests: list[bytes], stop_on: int | None, count: int | None, start: asyncio.Event
+) -> list[Sample]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    samples: list[Sample] = []
+    await start.wait()
+    origin = _ORIGIN[0]
+    try:
+        while count is None or len(samples) < count:
+            began = time.perf_counter()
+            writer.write(requests[len(samples) % len(requests)])
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = _CONTENT_LENGTH.search(head)
+            if length:
+                await reader.readexactly(int(length.group(1)))
+            now = time.perf_counter()
+            samples.append(Sample(status, now - began, now - origin))
+            if status >= 500 or status == stop_on:
+                break
+    finally:
+        writer.close()
+    return samples
+
+
+_ORIGIN = [0.0]
+
+
+def hammer(
+    port: int,
+    requests: list[bytes],
+    *,
+    clients: int,
+    stop_on: int | None = None,
+    count: int | None = None,
+) -> tuple[list[Sample], float]:
+    """`clients` connections, each sending the requests (in turn) back to back until it gets
+    `stop_on` (or `count` answers). Returns every sample and the wall time of the run."""
+
+    async def race() -> list[list[Sample]]:
+        start = asyncio.Event()
+        tasks = [
+            asyncio.ensure_future(_client(port, requests[i:] + requests[:i], stop_on, count, start))
+            for i in range(clients)
+        ]
+        await asyncio.sleep(0.2)  # let every connection open before the start signal
+        _ORIGIN[0] = time.perf_counter()
+        start.set()
+        return list(await asyncio.gather(*tasks))
+
+    results: list[list[Sample]] = run(race())
+    samples = [s for per_client in results for s in per_client]
+    wall = max((s.done_at for s in samples), default=0.0)
+    return samples, wall

@@ -28,13 +28,8 @@ from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.inventory_support import (
-    ADMIN_KEY,
-    hammer,
-    http_request,
-    scratch_database,
-    serve,
-)
+from benchmarks.harness import admin_client, eur_web_channel, expect_ok, scratch_database, serve
+from benchmarks.loadgen import hammer, http_request
 from benchmarks.stats import emit, percentile, summarise
 from souk.catalog.tables import VariantRow
 from souk.db.base import utcnow
@@ -90,43 +85,18 @@ def seed_stores(url: str, stores: int, rng: random.Random) -> None:
     db.dispose()
 
 
-def seed_shop(port: int) -> str:
-    """Warehouse, product, channel (pickup at every store) through the API; returns the
-    channel's publishable key."""
-    with httpx.Client(
-        base_url=f"http://127.0.0.1:{port}",
-        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
-        timeout=120,
-    ) as admin:
+def seed_shop(base: str) -> str:
+    """Warehouse, product, channel (pickup at every store: the API takes at most 500 codes
+    in a pickup list) through the API; returns the channel's publishable key."""
+    with admin_client(base) as admin:
         warehouse = {"code": "wh-1", "name": "Warehouse", "type": "warehouse"}
-        _ok(admin.post("/v1/locations", json={**warehouse, "address": {"country": "FR"}}))
+        expect_ok(admin.post("/v1/locations", json={**warehouse, "address": {"country": "FR"}}))
         product = {"handle": "near", "title": {"en": "Near"}, "variants": [{"sku": SKU}]}
-        _ok(admin.post("/v1/products", json=product))
-        channel = {
-            "code": "web",
-            "name": "Web",
-            "type": "web",
-            "default_currency": "EUR",
-            "currencies": ["EUR"],
-            "default_locale": "en",
-            "locales": ["en"],
-            "country": "FR",
-            "prices_include_tax": True,
-            "ship_from": ["wh-1"],
-            "pickup_at": [],  # no list: every pickup point (the API takes at most 500 codes)
-        }
-        _ok(admin.post("/v1/channels", json=channel))
-        key = admin.post(
-            "/v1/api-keys", json={"name": "bench", "role": "storefront", "channel": "web"}
-        )
-        _ok(key)
-        secret: str = key.json()["key"]
+        expect_ok(admin.post("/v1/products", json=product))
+        expect_ok(admin.post("/v1/channels", json=eur_web_channel(["wh-1"])))
+        key = {"name": "bench", "role": "storefront", "channel": "web"}
+        secret: str = expect_ok(admin.post("/v1/api-keys", json=key)).json()["key"]
         return secret
-
-
-def _ok(response: httpx.Response) -> None:
-    if response.status_code >= 300:
-        raise RuntimeError(f"{response.request.url}: {response.status_code} {response.text}")
 
 
 def seed_stock(url: str, rng: random.Random) -> None:
@@ -241,8 +211,9 @@ def main() -> None:
         rng = random.Random(args.seed)
         with scratch_database(backend) as url:
             seed_stores(url, args.stores, rng)
-            with serve(url, 1) as port:
-                key = seed_shop(port)
+            with serve(url, 1, env={"SOUK_DB_POOL_SIZE": "12"}) as server:
+                port = server.port
+                key = seed_shop(server.base)
                 seed_stock(url, rng)
                 spots = points(rng, 500)
                 stores_per_answer = sample_answers(port, key, spots, args.radius_km)

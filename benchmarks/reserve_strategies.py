@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.inventory_support import scratch_database
+from benchmarks.harness import scratch_database
 from benchmarks.stats import emit, percentile, summarise
 
 SETUP = [
