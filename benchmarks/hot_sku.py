@@ -48,9 +48,7 @@ from souk.db.migrate import migrate
 from souk.settings import Settings
 
 NAIVE_APP = "benchmarks.naive_app:create"
-# Migrated before the servers start; a bounded pool per worker, because the PostgreSQL
-# server is shared and more connections than cores only queue on the hot row's lock.
-HOT_ROW_SERVER = {"SOUK_AUTO_MIGRATE": "0", "SOUK_DB_POOL_SIZE": "12", "SOUK_DB_MAX_OVERFLOW": "0"}
+HOT_ROW_SERVER = {"SOUK_AUTO_MIGRATE": "0"}  # migrated once, before the servers start
 PATHS = {"guarded": "/v1/inventory/reservations", "naive": "/bench/naive-reservations"}
 
 

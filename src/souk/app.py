@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Request threads never outnumber pooled connections (see Settings.worker_threads).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         if settings.auto_migrate:
             migrate(db)
         if settings.bootstrap_admin_key:

@@ -23,8 +23,17 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     customer_token_ttl_s: int = Field(default=7 * 24 * 3600, gt=0)
     max_body_bytes: int = Field(default=1_048_576, gt=0)
-    db_pool_size: int = Field(default=10, gt=0)
-    db_max_overflow: int = Field(default=20, ge=0)
+    # Requests one worker process runs at once in its thread pool; each holds at most one
+    # database connection at a time. More threads than this only contend for the GIL.
+    worker_threads: int = Field(default=16, gt=0, le=1000)
+    # Connections kept open per worker process: the request threads, the outbox dispatcher
+    # and the idempotency store's own short transactions. Connections beyond the pool
+    # (overflow) are opened and closed per use, which costs far more than the query.
+    db_pool_size: int = Field(default=20, gt=0)
+    db_max_overflow: int = Field(default=10, ge=0)
+    # Test each pooled connection with a round trip before use (survives a database
+    # restart without a failed request, at one extra round trip per transaction).
+    db_pre_ping: bool = True
     log_level: str = "INFO"
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)

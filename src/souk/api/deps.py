@@ -1,4 +1,7 @@
-"""Typed FastAPI dependencies shared by every router."""
+"""Typed FastAPI dependencies shared by every router.
+
+They are `async def` on purpose: FastAPI runs a plain `def` dependency in its thread pool,
+one hop per dependency per request, and these only read application state."""
 
 from __future__ import annotations
 
@@ -11,12 +14,12 @@ from souk.db.uow import UnitOfWork
 from souk.settings import Settings
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -25,12 +28,12 @@ DatabaseDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_uow(request: Request, db: DatabaseDep) -> UnitOfWork:
+async def get_uow(request: Request, db: DatabaseDep) -> UnitOfWork:
     """A fresh unit of work for one command; the service opens and commits it."""
     return UnitOfWork(db, on_events_committed=request.app.state.dispatcher_wake)
 
 
-def get_read_uow(db: DatabaseDep) -> UnitOfWork:
+async def get_read_uow(db: DatabaseDep) -> UnitOfWork:
     return UnitOfWork(db, write=False)
 
 

@@ -124,6 +124,7 @@ def _refuse_when_short(
     stock = atp(session=s, channel=sales, skus=[line.sku for line in cart.lines])
     short = [line for line in _unheld(cart, now) if stock.get(line.sku, 0) < line.quantity]
     if not short:
+        sold_out.forget(db, [line.sku for line in cart.lines])
         return stock
     backorder = variants_by_sku(session=s, skus=[line.sku for line in short])
     refused = [x for x in short if x.sku in backorder and not backorder[x.sku].allow_backorder]

@@ -1,4 +1,7 @@
-"""Who the signed-in customer is, from `Authorization: Bearer <customer token>`."""
+"""Who the signed-in customer is, from `Authorization: Bearer <customer token>`.
+
+`async def` like `souk.api.auth`: checking a token's signature is a little CPU, no I/O, so
+it does not need a thread-pool hop."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from souk.customers.tokens import TokenSigner, looks_like_token
 from souk.errors import Forbidden, Unauthorized
 
 
-def get_signer(request: Request) -> TokenSigner:
+async def get_signer(request: Request) -> TokenSigner:
     signer: TokenSigner = request.app.state.token_signer
     return signer
 
@@ -23,7 +26,7 @@ SignerDep = Annotated[TokenSigner, Depends(get_signer)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def optional_customer(signer: SignerDep, credentials: Credentials) -> str | None:
+async def optional_customer(signer: SignerDep, credentials: Credentials) -> str | None:
     """The customer id of a valid token; None without one; 401 for a bad or expired one."""
     if credentials is None:
         return None
@@ -32,7 +35,7 @@ def optional_customer(signer: SignerDep, credentials: Credentials) -> str | None
     return signer.verify(credentials.credentials)
 
 
-def current_customer(customer_id: Annotated[str | None, Depends(optional_customer)]) -> str:
+async def current_customer(customer_id: Annotated[str | None, Depends(optional_customer)]) -> str:
     if customer_id is None:
         raise Unauthorized("Sign in first: send `Authorization: Bearer <customer token>`")
     return customer_id
@@ -42,12 +45,14 @@ OptionalCustomerDep = Annotated[str | None, Depends(optional_customer)]
 CustomerDep = Annotated[str, Depends(current_customer)]
 
 
-def admin_not_customer(request: Request, db: DatabaseDep, credentials: Credentials) -> Principal:
+async def admin_not_customer(
+    request: Request, db: DatabaseDep, credentials: Credentials
+) -> Principal:
     """An admin key; a customer token is refused with 403 rather than "unknown key", so that
     a customer poking at the operator's API learns only that it is not theirs."""
     if credentials is not None and looks_like_token(credentials.credentials):
         raise Forbidden("A customer token only reaches the customer's own data (/v1/customers/me)")
-    principal = api_key(optional_api_key(request, db, credentials))
+    principal = await api_key(await optional_api_key(request, db, credentials))
     if principal.role is not Role.ADMIN:
         raise Forbidden(f"This needs a key with role admin; this key is {principal.role}")
     return principal

@@ -19,15 +19,15 @@ from souk.settings import Settings
 WRITE = "souk_write"
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, settings: Settings) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=20,
-        max_overflow=40,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
     )
 
     @event.listens_for(engine, "connect")
@@ -57,13 +57,13 @@ class Database:
         self.url = settings.database_url
         self.is_sqlite = settings.is_sqlite
         if self.is_sqlite:
-            self.engine = _sqlite_engine(self.url)
+            self.engine = _sqlite_engine(self.url, settings)
         else:
             self.engine = create_engine(
                 self.url,
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
-                pool_pre_ping=True,
+                pool_pre_ping=settings.db_pre_ping,
             )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 

@@ -57,3 +57,28 @@ def test_giving_units_back_forgets_at_once_and_zero_switches_it_off(clock: list[
     off = _db(ms=0)
     cache.remember(off, "web", [("DROP", 0)])
     assert cache.refusal(off, "web", [("DROP", 1)]) == []
+
+
+def test_when_the_memory_lapses_one_checkout_looks_again_and_the_others_wait(
+    clock: list[float],
+) -> None:
+    cache, db = SoldOut(), _db()
+    cache.remember(db, "web", [("DROP", 0)])
+    clock[0] += 0.25
+    assert cache.refusal(db, "web", [("DROP", 1)]) == []  # this one asks the database
+    refused = [{"sku": "DROP", "requested": 1, "available": 0}]
+    assert cache.refusal(db, "web", [("DROP", 1)]) == refused  # the herd does not
+    cache.forget(db, ["DROP"])  # the database said: in stock again
+    assert cache.refusal(db, "web", [("DROP", 1)]) == []
+
+
+def test_lapsed_entries_are_dropped_once_many_skus_are_remembered(
+    clock: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(module, "MAX_SKUS", 3)
+    cache, db = SoldOut(), _db()
+    cache.remember(db, "web", [(f"OLD-{i}", 0) for i in range(4)])
+    clock[0] += 0.25
+    cache.remember(db, "web", [("NEW", 0)])
+    assert cache.refusal(db, "web", [("NEW", 1)]) != []
+    assert set(cache._seen[db]) == {"NEW"}
