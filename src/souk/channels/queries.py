@@ -35,13 +35,6 @@ def find_channel_row(*, session: Session, code: str) -> ChannelRow | None:
     )
 
 
-def get_channel(*, session: Session, code: str) -> Channel:
-    row = find_channel_row(session=session, code=code)
-    if row is None:
-        raise NotFound(f"No channel {code!r}")
-    return to_channel(row)
-
-
 def channel_exists(uow: UnitOfWork, code: str) -> bool:
     return uow.session.scalar(select(ChannelRow.id).where(ChannelRow.code == code)) is not None
 
@@ -68,8 +61,8 @@ _CHANNEL_WITH_LOCATIONS = (
 
 
 def channel_with_id(*, session: Session, code: str) -> tuple[int, Channel] | None:
-    """The channel and its row id in one round trip, without ORM objects: for hot paths
-    (the storefront catalog, POST /v1/inventory/reservations) that resolve it per request."""
+    """The channel and its row id in one round trip, without ORM objects: nearly every
+    storefront, cart, checkout and reservation request resolves its channel."""
     rows = session.execute(_CHANNEL_WITH_LOCATIONS, {"code": code}).all()
     if not rows:
         return None
@@ -90,8 +83,8 @@ def channel_with_id(*, session: Session, code: str) -> tuple[int, Channel] | Non
     return first.id, channel
 
 
-def channel_by_code(*, session: Session, code: str) -> Channel:
-    """The same as `get_channel`, in one round trip (NotFound if unknown)."""
+def get_channel(*, session: Session, code: str) -> Channel:
+    """The channel named `code` (NotFound if unknown)."""
     found = channel_with_id(session=session, code=code)
     if found is None:
         raise NotFound(f"No channel {code!r}")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from souk.channels.queries import channel_by_code
+from souk.channels.queries import get_channel
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
@@ -27,7 +27,7 @@ def create_reservation(
     """The use case behind POST /v1/inventory/reservations."""
     with uow:
         try:
-            found = channel_by_code(session=uow.session, code=channel)
+            found = get_channel(session=uow.session, code=channel)
         except NotFound:
             raise ValidationFailed(
                 f"Unknown channel {channel!r}",
