@@ -1,11 +1,13 @@
 """checkout: the whole cart → order path at a steady concurrency, with stock to spare.
 
     .venv/bin/python benchmarks/checkout.py [--backends sqlite,postgresql] [--workers 2]
-        [--clients 16] [--orders 1500] [--repeats 3]
+        [--clients 16] [--orders 1500] [--skus 200] [--repeats 3]
 
 For each back end, each repeat gets a scratch database and a fresh `souk serve`. `--clients`
 shoppers (keep-alive connections, spread over the web, app and social channels) each loop:
-create a cart, add three different SKUs, check out — until `--orders` orders are placed.
+create a cart, add three different SKUs drawn from a catalog of `--skus` (each with stock to
+spare), check out — until `--orders` orders are placed. With `--skus 3` every order takes
+the same three stock rows: the hot-row case.
 Reports orders per second, p50/p99 of the checkout request and of the whole four-request
 flow, and checks that every checkout succeeded and that the database holds exactly that many
 orders. Prints one JSON line per repeat and a summary per configuration (median, min, max).
@@ -14,6 +16,7 @@ orders. Prints one JSON line per repeat and a summary per configuration (median,
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 from collections import Counter
@@ -31,13 +34,14 @@ from benchmarks.harness import count_rows, scratch_database, serve
 from benchmarks.loadgen import Connection, run, run_pool
 from benchmarks.stats import emit, percentile, summarise
 
-SKUS = ("TEE-S", "TEE-M", "CAP")
+LINES = 3
 
 
 def one_run(backend: str, workers: int, args: argparse.Namespace) -> dict[str, Any]:
     with scratch_database(backend) as url, serve(url, workers) as server:
         base = server.base
-        keys = Admin(base).shop(dict.fromkeys(SKUS, 10_000_000), price=3000)
+        skus = [f"SKU-{i:04d}" for i in range(max(args.skus, LINES))]
+        keys = Admin(base).shop(dict.fromkeys(skus, 10_000_000), price=3000)
         payment = {"payment": {"provider": "test", "token": "tok_ok"}}
 
         async def shopper(connection: Connection, i: int) -> list[tuple[int, float, float]]:
@@ -48,7 +52,7 @@ def one_run(backend: str, workers: int, args: argparse.Namespace) -> dict[str, A
                 started = time.perf_counter()
                 body = {"email": f"s{n}@example.jp", "shipping_address": ADDRESS}
                 cart_id = (await connection.request("POST", "/v1/carts", body, key)).json()["id"]
-                for sku in SKUS:
+                for sku in random.Random(n).sample(skus, LINES):
                     line = {"sku": sku, "quantity": 1 + n % 2}
                     await connection.request("POST", f"/v1/carts/{cart_id}/lines", line, key)
                 reply = await connection.request(
@@ -72,7 +76,8 @@ def one_run(backend: str, workers: int, args: argparse.Namespace) -> dict[str, A
         "backend": backend,
         "workers": workers,
         "clients": args.clients,
-        "lines_per_cart": len(SKUS),
+        "lines_per_cart": LINES,
+        "skus": len(skus),
         "orders": statuses[201],
         "orders_in_database": in_database,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
@@ -91,6 +96,7 @@ def main() -> None:
     parser.add_argument("--workers", default="2")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--orders", type=int, default=1500)
+    parser.add_argument("--skus", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     for backend in args.backends.split(","):
@@ -106,6 +112,7 @@ def main() -> None:
                     "backend": backend,
                     "workers": workers,
                     "clients": args.clients,
+                    "skus": runs[0]["skus"],
                     "orders": [r["orders"] for r in runs],
                     **{
                         figure: summarise([r[figure] for r in runs])
