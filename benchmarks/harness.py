@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from tests.support.server import free_port, wait_ready
 
 from benchmarks.stats import percentile
 
@@ -62,12 +61,6 @@ def count_rows(url: str, table: str) -> int:
     return count
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass(frozen=True, slots=True)
 class Server:
     base: str
@@ -106,26 +99,11 @@ def serve(
     process = subprocess.Popen(command, env=environment, cwd=ROOT, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(process, base + ready_path)
+        wait_ready(process, base + ready_path, READY_TIMEOUT_S)
         yield Server(base, port, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-def _wait_ready(process: subprocess.Popen[bytes], url: str) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{url} did not answer within {READY_TIMEOUT_S} s")
-        time.sleep(0.1)  # polling for readiness, not synchronising on a guess
 
 
 def pgbench_hot_row(url: str, clients: int, seconds: int) -> dict[str, Any] | None:

@@ -24,6 +24,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_ready(process: subprocess.Popen[bytes], url: str, timeout_s: float) -> None:
+    """Poll `url` until it answers 200; fail at once if the server exits first."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if process.poll() is not None:
+            stderr = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{stderr}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer within {timeout_s} s")
+        time.sleep(0.1)  # polling for readiness, not synchronising on a guess
+
+
 @dataclass(frozen=True)
 class LiveServer:
     url: str
@@ -57,20 +74,8 @@ def live_server(
         stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + ready_timeout_s
     try:
-        while True:
-            if process.poll() is not None:
-                stderr = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(f"souk serve exited with {process.returncode}:\n{stderr}")
-            try:
-                if httpx.get(url + "/readyz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"souk serve did not become ready within {ready_timeout_s}s")
-            time.sleep(0.1)  # polling for readiness, not synchronising on a guess
+        wait_ready(process, url + "/readyz", ready_timeout_s)
         yield LiveServer(url=url, admin_key=admin_key, process=process)
     finally:
         process.terminate()
