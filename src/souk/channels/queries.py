@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -12,18 +14,24 @@ from souk.errors import NotFound
 
 
 def to_channel(row: ChannelRow) -> Channel:
+    return _channel(row, [(loc.role, loc.location_code) for loc in row.locations])
+
+
+def _channel(head: Any, locations: list[tuple[str, str]]) -> Channel:
+    """A channel from its row's fields (an ORM row or a result row) and its (role, location)
+    pairs in order."""
     return Channel(
-        code=row.code,
-        name=row.name,
-        type=ChannelType(row.type),
-        default_currency=row.default_currency,
-        currencies=tuple(row.currencies),
-        default_locale=row.default_locale,
-        locales=tuple(row.locales),
-        country=row.country,
-        prices_include_tax=row.prices_include_tax,
-        ship_from=tuple(loc.location_code for loc in row.locations if loc.role == "ship_from"),
-        pickup_at=tuple(loc.location_code for loc in row.locations if loc.role == "pickup"),
+        code=head.code,
+        name=head.name,
+        type=ChannelType(head.type),
+        default_currency=head.default_currency,
+        currencies=tuple(head.currencies),
+        default_locale=head.default_locale,
+        locales=tuple(head.locales),
+        country=head.country,
+        prices_include_tax=head.prices_include_tax,
+        ship_from=tuple(code for role, code in locations if role == "ship_from"),
+        pickup_at=tuple(code for role, code in locations if role == "pickup"),
     )
 
 
@@ -67,19 +75,7 @@ def channel_with_id(*, session: Session, code: str) -> tuple[int, Channel] | Non
     if not rows:
         return None
     first = rows[0]
-    channel = Channel(
-        code=first.code,
-        name=first.name,
-        type=ChannelType(first.type),
-        default_currency=first.default_currency,
-        currencies=tuple(first.currencies),
-        default_locale=first.default_locale,
-        locales=tuple(first.locales),
-        country=first.country,
-        prices_include_tax=first.prices_include_tax,
-        ship_from=tuple(r.location_code for r in rows if r.role == "ship_from"),
-        pickup_at=tuple(r.location_code for r in rows if r.role == "pickup"),
-    )
+    channel = _channel(first, [(r.role, r.location_code) for r in rows if r.role is not None])
     return first.id, channel
 
 

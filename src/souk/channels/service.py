@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from souk.api.pagination import decode_cursor, encode_cursor
 from souk.channels.locales import is_country, normalize_locale
+from souk.channels.queries import to_channel
 from souk.channels.schemas import ChannelCreate, ChannelRead, ChannelUpdate
 from souk.channels.tables import ChannelLocationRow, ChannelRow
 from souk.db.base import utcnow
@@ -88,19 +90,7 @@ def _set_locations(row: ChannelRow, ship_from: list[str], pickup_at: list[str]) 
 
 def to_read(row: ChannelRow) -> ChannelRead:
     return ChannelRead(
-        code=row.code,
-        name=row.name,
-        type=row.type,
-        default_currency=row.default_currency,
-        currencies=list(row.currencies),
-        default_locale=row.default_locale,
-        locales=list(row.locales),
-        country=row.country,
-        prices_include_tax=row.prices_include_tax,
-        ship_from=[loc.location_code for loc in row.locations if loc.role == "ship_from"],
-        pickup_at=[loc.location_code for loc in row.locations if loc.role == "pickup"],
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        **asdict(to_channel(row)), created_at=row.created_at, updated_at=row.updated_at
     )
 
 
