@@ -1,0 +1,1 @@
+"""promotions domain: one engine for every channel (see engine.py)."""
