@@ -36,6 +36,7 @@ from souk.inventory import api_locations as locations_api
 from souk.orders import api as orders_api
 from souk.pos import api as pos_api
 from souk.pricing import api as pricing_api
+from souk.promotions import api as promotions_api
 from souk.returns import api as returns_api
 from souk.settings import Settings, get_settings
 from souk.shipping import api as shipping_api
@@ -57,6 +58,7 @@ ROUTERS = [
     fulfilment_api.router,
     returns_api.router,
     pos_api.router,
+    promotions_api.router,
 ]
 
 
