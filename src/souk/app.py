@@ -30,6 +30,7 @@ from souk.db.migrate import migrate
 from souk.db.outbox import Dispatcher, EventBus
 from souk.db.uow import UnitOfWork
 from souk.fulfilment import api as fulfilment_api
+from souk.giftcards import api as giftcards_api
 from souk.inventory import api as inventory_api
 from souk.inventory import api_availability as availability_api
 from souk.inventory import api_locations as locations_api
@@ -59,6 +60,7 @@ ROUTERS = [
     returns_api.router,
     pos_api.router,
     promotions_api.router,
+    giftcards_api.router,
 ]
 
 

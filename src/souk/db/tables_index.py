@@ -28,6 +28,7 @@ TABLE_MODULES = [
     "souk.returns.tables",
     "souk.pos.tables",
     "souk.promotions.tables",
+    "souk.giftcards.tables",
 ]
 
 

@@ -1,0 +1,1 @@
+"""giftcards domain: gift cards and store credit as one balance ledger."""
