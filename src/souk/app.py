@@ -34,6 +34,7 @@ from souk.giftcards import api as giftcards_api
 from souk.inventory import api as inventory_api
 from souk.inventory import api_availability as availability_api
 from souk.inventory import api_locations as locations_api
+from souk.loyalty import api as loyalty_api
 from souk.orders import api as orders_api
 from souk.pos import api as pos_api
 from souk.pricing import api as pricing_api
@@ -61,6 +62,7 @@ ROUTERS = [
     pos_api.router,
     promotions_api.router,
     giftcards_api.router,
+    loyalty_api.router,
 ]
 
 

@@ -13,6 +13,7 @@ from souk.fulfilment import handlers as fulfilment_handlers
 from souk.fulfilment.reads import fulfillment_orders_of
 from souk.inventory.locations import validate_channel_locations
 from souk.inventory.queries import location_exists, variants_with_stock
+from souk.loyalty import handlers as loyalty_handlers
 from souk.orders import queries as orders_queries
 
 
@@ -26,3 +27,4 @@ def wire(bus: EventBus, db: Database | None = None) -> None:
     if db is not None:
         # Handlers that open their own unit of work need the database they run against.
         fulfilment_handlers.subscribe(bus, db)
+        loyalty_handlers.subscribe(bus, db)

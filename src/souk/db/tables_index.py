@@ -29,6 +29,7 @@ TABLE_MODULES = [
     "souk.pos.tables",
     "souk.promotions.tables",
     "souk.giftcards.tables",
+    "souk.loyalty.tables",
 ]
 
 

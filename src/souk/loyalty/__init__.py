@@ -1,0 +1,1 @@
+"""loyalty domain: one program, one points ledger per member, every channel."""
