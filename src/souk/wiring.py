@@ -15,6 +15,7 @@ from souk.inventory.locations import validate_channel_locations
 from souk.inventory.queries import location_exists, variants_with_stock
 from souk.loyalty import handlers as loyalty_handlers
 from souk.orders import queries as orders_queries
+from souk.promotions import handlers as promotions_handlers
 
 
 def wire(bus: EventBus, db: Database | None = None) -> None:
@@ -28,3 +29,4 @@ def wire(bus: EventBus, db: Database | None = None) -> None:
         # Handlers that open their own unit of work need the database they run against.
         fulfilment_handlers.subscribe(bus, db)
         loyalty_handlers.subscribe(bus, db)
+        promotions_handlers.subscribe(bus, db)
