@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from souk.api.shapes import Money
 from souk.carts.models import MAX_LINE_QUANTITY
 from souk.customers.schemas import ID_PATTERN, Email, LocaleTag, PostalAddress
-from souk.orders.schemas import FulfillmentChoice, MoneyRead, TotalsRead
+from souk.orders.schemas import FulfillmentChoice, TotalsRead
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
 Currency = Field(default=None, min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")
@@ -68,7 +69,7 @@ class CheckoutRequest(BaseModel):
     payment: PaymentInput
 
 
-class HoldRead(BaseModel):
+class CartHoldRead(BaseModel):
     expires_at: datetime
 
 
@@ -78,16 +79,16 @@ class CartLineRead(BaseModel):
     product: str | None = Field(description="The product's handle.")
     title: str | None = Field(description="In the cart's locale (with fallbacks).")
     quantity: int
-    unit_price: MoneyRead | None = Field(description="None when not priced in this currency.")
-    discount: MoneyRead
-    tax: MoneyRead
+    unit_price: Money | None = Field(description="None when not priced in this currency.")
+    discount: Money
+    tax: Money
     tax_rate: str
-    total: MoneyRead = Field(description="unit_price × quantity − discount.")
+    total: Money = Field(description="unit_price × quantity − discount.")
     available: int = Field(description="Units this channel can still promise to this cart.")
     pickup_available: bool | None = Field(
         description="With pickup chosen: whether the store has it; else None."
     )
-    hold: HoldRead | None = Field(description="Held for this cart until then (drops).")
+    hold: CartHoldRead | None = Field(description="Held for this cart until then (drops).")
     issues: list[str]
 
 
@@ -96,8 +97,8 @@ class ChangeRead(BaseModel):
     sku: str
     reason: str
     message: str
-    previous: MoneyRead | None = None
-    current: MoneyRead | None = None
+    previous: Money | None = None
+    current: Money | None = None
 
 
 class ProblemRead(BaseModel):
@@ -108,7 +109,7 @@ class ProblemRead(BaseModel):
 class ShippingRead(BaseModel):
     rate: str
     name: str
-    amount: MoneyRead
+    amount: Money
 
 
 class CartRead(BaseModel):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from souk.api.shapes import Money
 from souk.carts.access import check_access, load_cart
 from souk.carts.evaluation import CartView, evaluate
 from souk.carts.schemas import (
+    CartHoldRead,
     CartLineRead,
     CartRead,
     ChangeRead,
-    HoldRead,
     ProblemRead,
     ShippingRead,
 )
@@ -21,14 +22,14 @@ from souk.channels.queries import get_channel
 from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
-from souk.orders.schemas import FulfillmentChoice, MoneyRead, TotalsRead
+from souk.orders.schemas import FulfillmentChoice, TotalsRead
 
 
 def cart_read(view: CartView) -> CartRead:
     cart, c = view.cart, view.cart.currency
 
-    def money(amount: int) -> MoneyRead:
-        return MoneyRead(amount=amount, currency=c)
+    def money(amount: int) -> Money:
+        return Money(amount=amount, currency=c)
 
     t = view.totals
     return CartRead(
@@ -55,7 +56,7 @@ def cart_read(view: CartView) -> CartRead:
                 total=money(v.amount),
                 available=v.available,
                 pickup_available=v.pickup_available,
-                hold=HoldRead(expires_at=v.hold_expires_at) if v.hold_expires_at else None,
+                hold=CartHoldRead(expires_at=v.hold_expires_at) if v.hold_expires_at else None,
                 issues=[i.value for i in v.issues],
             )
             for v in view.lines

@@ -7,12 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from souk.api.shapes import Money
 from souk.catalog.models import HoldStock
-
-
-class MoneyRead(BaseModel):
-    amount: int = Field(description="Minor units")
-    currency: str
 
 
 class TaxRead(BaseModel):
@@ -26,9 +22,9 @@ class CatalogVariant(BaseModel):
     options: dict[str, str]
     barcode: str | None
     weight_g: int | None
-    price: MoneyRead = Field(description="The unit price as this channel shows it")
-    price_excluding_tax: MoneyRead
-    price_including_tax: MoneyRead
+    price: Money = Field(description="The unit price as this channel shows it")
+    price_excluding_tax: Money
+    price_including_tax: Money
     tax: TaxRead
     formatted_price: str = Field(description="`price` formatted for the locale")
     available: int = Field(description="Units this channel can promise now (ATP)")

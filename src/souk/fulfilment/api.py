@@ -21,8 +21,8 @@ from souk.fulfilment.schemas import (
     CODE,
     CollectBody,
     DiscrepancyRead,
+    FulfillmentHoldRead,
     FulfillmentOrderRead,
-    HoldRead,
     PickupProposalRead,
     RejectBody,
     ShipBody,
@@ -179,13 +179,13 @@ def pickup_proposal(
     )  # fmt: skip
 
 
-@router.get("/v1/fulfillment-holds", response_model=list[HoldRead])
+@router.get("/v1/fulfillment-holds", response_model=list[FulfillmentHoldRead])
 def holds(
     uow: ReadUowDep,
     _: AdminDep,
     status: Annotated[str | None, Query(pattern="^(open|resolved)$")] = None,
     order: Annotated[str | None, Query(max_length=40, pattern=CODE)] = None,
-) -> list[HoldRead]:
+) -> list[FulfillmentHoldRead]:
     return reads.list_holds(uow=uow, status=status, order_id=order)
 
 

@@ -14,9 +14,9 @@ from souk.db.uow import UnitOfWork
 from souk.errors import Forbidden, NotFound
 from souk.fulfilment.schemas import (
     DiscrepancyRead,
+    FulfillmentHoldRead,
     FulfillmentLineRead,
     FulfillmentOrderRead,
-    HoldRead,
     IncomingTransferRead,
     ShipmentRead,
     TrackingEventRead,
@@ -177,14 +177,19 @@ def fulfillment_orders_of(session: Session, order_id: str) -> list[dict[str, Any
     ]
 
 
-def list_holds(*, uow: UnitOfWork, status: str | None, order_id: str | None) -> list[HoldRead]:
+def list_holds(
+    *, uow: UnitOfWork, status: str | None, order_id: str | None
+) -> list[FulfillmentHoldRead]:
     with uow:
         stmt = select(FulfillmentHoldRow).order_by(FulfillmentHoldRow.id)
         if status:
             stmt = stmt.where(FulfillmentHoldRow.status == status)
         if order_id:
             stmt = stmt.where(FulfillmentHoldRow.order_id == order_id)
-        return [HoldRead.model_validate(r, from_attributes=True) for r in uow.session.scalars(stmt)]
+        return [
+            FulfillmentHoldRead.model_validate(r, from_attributes=True)
+            for r in uow.session.scalars(stmt)
+        ]
 
 
 def list_discrepancies(

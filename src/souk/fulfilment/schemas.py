@@ -104,7 +104,7 @@ class TrackingEventCreate(BaseModel):
     location: str | None = Field(default=None, max_length=200, pattern=PLAIN)
 
 
-class HoldRead(BaseModel):
+class FulfillmentHoldRead(BaseModel):
     id: str
     order_id: str
     order_line_id: str | None

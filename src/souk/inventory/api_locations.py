@@ -14,8 +14,8 @@ from souk.errors import ValidationFailed, field_error
 from souk.inventory import locations as service
 from souk.inventory.models import Location, LocationType
 from souk.inventory.schemas import (
-    AddressRead,
     CodePath,
+    LocationAddressRead,
     LocationCreate,
     LocationRead,
     LocationUpdate,
@@ -30,7 +30,7 @@ def location_read(location: Location, distance_km: float | None = None) -> Locat
         code=location.code,
         name=location.name,
         type=location.type,
-        address=AddressRead(
+        address=LocationAddressRead(
             line1=address.line1,
             city=address.city,
             postal_code=address.postal_code,

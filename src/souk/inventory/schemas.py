@@ -40,7 +40,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class AddressIn(Strict):
+class LocationAddressIn(Strict):
     line1: str | None = Field(default=None, max_length=200, pattern=TEXT_PATTERN)
     city: str | None = Field(default=None, max_length=100, pattern=TEXT_PATTERN)
     postal_code: str | None = Field(default=None, max_length=20, pattern=TEXT_PATTERN)
@@ -62,7 +62,7 @@ class LocationCreate(Strict):
     code: str = Field(min_length=1, max_length=64, pattern=CODE_PATTERN)
     name: str = Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)
     type: LocationType
-    address: AddressIn
+    address: LocationAddressIn
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     timezone: str = Field(default="UTC", max_length=64, pattern=TEXT_PATTERN)
@@ -78,7 +78,7 @@ class LocationCreate(Strict):
 
 class LocationUpdate(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200, pattern=TEXT_PATTERN)
-    address: AddressIn | None = None
+    address: LocationAddressIn | None = None
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     timezone: str | None = Field(default=None, max_length=64, pattern=TEXT_PATTERN)
@@ -98,7 +98,7 @@ class LocationUpdate(Strict):
         return value
 
 
-class AddressRead(BaseModel):
+class LocationAddressRead(BaseModel):
     line1: str | None
     city: str | None
     postal_code: str | None
@@ -109,7 +109,7 @@ class LocationRead(BaseModel):
     code: str
     name: str
     type: LocationType
-    address: AddressRead
+    address: LocationAddressRead
     lat: float | None
     lon: float | None
     timezone: str

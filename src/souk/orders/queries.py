@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from souk.api.pagination import decode_cursor, encode_cursor
+from souk.api.shapes import Money
 from souk.errors import NotFound
 from souk.orders.schemas import (
     AllocationRead,
-    MoneyRead,
     OrderLineRead,
     OrderRead,
     PaymentRead,
@@ -33,8 +33,8 @@ def register_fulfillment_reader(reader: FulfillmentReader) -> None:
     _fulfillment_readers[:] = [reader]
 
 
-def _money(amount: int, currency: str) -> MoneyRead:
-    return MoneyRead(amount=amount, currency=currency)
+def _money(amount: int, currency: str) -> Money:
+    return Money(amount=amount, currency=currency)
 
 
 def load_order(*, session: Session, order_id: str) -> OrderRow:

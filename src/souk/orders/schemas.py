@@ -8,21 +8,17 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from souk.api.shapes import Money
 from souk.customers.schemas import ID_PATTERN, PLAIN, Email, PostalAddress
 
 
-class MoneyRead(BaseModel):
-    amount: int = Field(description="Minor units (JPY has none: 1999 is ¥1,999).")
-    currency: str
-
-
 class TotalsRead(BaseModel):
-    subtotal: MoneyRead
-    discount: MoneyRead
-    shipping: MoneyRead
-    tax: MoneyRead = Field(description="Tax added on top of the prices (0 when they include it).")
-    tax_included: MoneyRead = Field(description="Tax contained in tax-inclusive prices.")
-    total: MoneyRead = Field(description="subtotal − discount + shipping + tax, exactly.")
+    subtotal: Money
+    discount: Money
+    shipping: Money
+    tax: Money = Field(description="Tax added on top of the prices (0 when they include it).")
+    tax_included: Money = Field(description="Tax contained in tax-inclusive prices.")
+    total: Money = Field(description="subtotal − discount + shipping + tax, exactly.")
 
 
 class AllocationRead(BaseModel):
@@ -36,11 +32,11 @@ class OrderLineRead(BaseModel):
     sku: str
     title: str | None
     quantity: int
-    unit_price: MoneyRead
-    discount: MoneyRead
-    tax: MoneyRead
+    unit_price: Money
+    discount: Money
+    tax: Money
     tax_rate: str = Field(description='Decimal string, e.g. "0.2".')
-    total: MoneyRead = Field(description="unit_price × quantity − discount.")
+    total: Money = Field(description="unit_price × quantity − discount.")
     allocations: list[AllocationRead]
 
 
@@ -49,10 +45,10 @@ class PaymentRead(BaseModel):
     provider: str
     method: str
     status: str
-    amount: MoneyRead
-    captured: MoneyRead
-    refunded: MoneyRead
-    voided: MoneyRead
+    amount: Money
+    captured: Money
+    refunded: Money
+    voided: Money
 
 
 class StatusChangeRead(BaseModel):

@@ -8,12 +8,13 @@ from collections import defaultdict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from souk.api.shapes import Money
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound
 from souk.fulfilment.models import HANDED_OVER
 from souk.fulfilment.tables import FulfillmentOrderLineRow, FulfillmentOrderRow
 from souk.returns.models import RefundTo, ReturnStatus, share
-from souk.returns.schemas import MoneyRead, RefundRead, ReturnLineRead, ReturnRead
+from souk.returns.schemas import RefundRead, ReturnLineRead, ReturnRead
 from souk.returns.tables import ReturnLineRow, ReturnRow
 
 
@@ -88,18 +89,18 @@ def return_read(row: ReturnRow) -> ReturnRead:
                 sku=line.sku,
                 quantity=line.quantity,
                 reason=line.reason,
-                amount=MoneyRead(amount=line.amount, currency=c),
+                amount=Money(amount=line.amount, currency=c),
                 exchange_for=line.exchange_sku,
                 resellable=line.resellable,
                 damaged=line.damaged,
             )
             for line in row.lines
         ],
-        refundable=MoneyRead(amount=refundable(row), currency=c),
+        refundable=Money(amount=refundable(row), currency=c),
         refunds=[
             RefundRead(
                 id=r.id,
-                amount=MoneyRead(amount=r.amount, currency=r.currency),
+                amount=Money(amount=r.amount, currency=r.currency),
                 to=RefundTo(r.destination),
                 store_credit_id=r.store_credit_id,
                 created_at=r.created_at,

@@ -6,15 +6,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from souk.api.shapes import Money
 from souk.fulfilment.schemas import CODE, PLAIN
 from souk.returns.models import Condition, RefundTo, ReturnStatus
 
 Sku = Field(min_length=1, max_length=64, pattern=CODE)
-
-
-class MoneyRead(BaseModel):
-    amount: int
-    currency: str
 
 
 class ReturnLineCreate(BaseModel):
@@ -70,7 +66,7 @@ class ReturnLineRead(BaseModel):
     sku: str
     quantity: int
     reason: str
-    amount: MoneyRead = Field(description="What the customer paid for these units.")
+    amount: Money = Field(description="What the customer paid for these units.")
     exchange_for: str | None
     resellable: int
     damaged: int
@@ -78,7 +74,7 @@ class ReturnLineRead(BaseModel):
 
 class RefundRead(BaseModel):
     id: str
-    amount: MoneyRead
+    amount: Money
     to: RefundTo
     store_credit_id: str | None
     created_at: datetime
@@ -94,7 +90,7 @@ class ReturnRead(BaseModel):
     carrier: str | None
     tracking_number: str | None
     lines: list[ReturnLineRead]
-    refundable: MoneyRead = Field(description="Value of the units received, less refunds.")
+    refundable: Money = Field(description="Value of the units received, less refunds.")
     refunds: list[RefundRead]
     exchange_order_id: str | None
     received_location: str | None
