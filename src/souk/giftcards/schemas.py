@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from souk.api.shapes import Money
 from souk.channels.schemas import CurrencyCode
 from souk.text import Text
 
@@ -24,18 +25,13 @@ class GiftCardCreate(BaseModel):
     customer: Annotated[str, Field(max_length=64, pattern=r"^cus_[0-9A-Za-z_-]+$")] | None = None
 
 
-class GiftCardAmount(BaseModel):
-    amount: int
-    currency: str
-
-
 class GiftCardIssued(BaseModel):
     """The only answer that carries the code: it is stored as a digest."""
 
     id: str
     code: str
     last4: str
-    balance: GiftCardAmount
+    balance: Money
     expires_at: datetime | None
 
 
@@ -52,7 +48,7 @@ class GiftCardRead(BaseModel):
     kind: str
     last4: str
     currency: str
-    balance: GiftCardAmount
+    balance: Money
     status: str
     customer: str | None
     expires_at: datetime | None

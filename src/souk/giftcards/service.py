@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from souk.api.shapes import Money
 from souk.db.base import new_id, utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
@@ -14,7 +15,6 @@ from souk.giftcards.ledger import credit, debit_by_id, find_by_code
 from souk.giftcards.models import EntryType, Status, digest, new_code, normalize
 from souk.giftcards.schemas import (
     GiftCardAdjust,
-    GiftCardAmount,
     GiftCardCreate,
     GiftCardEntry,
     GiftCardIssued,
@@ -89,7 +89,7 @@ def issue_card(*, uow: UnitOfWork, data: GiftCardCreate, customer_exists: bool) 
             id=row.id,
             code=code,
             last4=row.last4,
-            balance=GiftCardAmount(amount=data.amount, currency=data.currency),
+            balance=Money(amount=data.amount, currency=data.currency),
             expires_at=data.expires_at,
         )
 
@@ -108,7 +108,7 @@ def _read(session: Session, row: GiftCardRow) -> GiftCardRead:
         kind=row.kind,
         last4=row.last4,
         currency=row.currency,
-        balance=GiftCardAmount(amount=row.balance, currency=row.currency),
+        balance=Money(amount=row.balance, currency=row.currency),
         status=status,
         customer=row.customer_id,
         expires_at=row.expires_at,

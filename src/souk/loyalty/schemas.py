@@ -74,7 +74,32 @@ class ProgramBody(BaseModel):
         return self
 
 
-class ProgramRead(ProgramBody):
+class EarnRuleRead(BaseModel):
+    factor: str
+    channels: list[str]
+    categories: list[str]
+    skus: list[str]
+    bonus: int
+
+
+class TierRead(BaseModel):
+    code: str
+    name: str
+    threshold_points: int
+    window_days: int
+    multiplier: str
+    benefits: dict[str, Any]
+
+
+class ProgramRead(BaseModel):
+    """The program as stored; rates are decimal strings, as everywhere in the API."""
+
+    currency_rates: dict[str, str]
+    point_values: dict[str, str]
+    earn_rules: list[EarnRuleRead]
+    tiers: list[TierRead]
+    points_expire_after_days: int | None
+    pending_days: int
     updated_at: datetime
 
 
