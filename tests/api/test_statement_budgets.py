@@ -23,18 +23,18 @@ SKUS = ("SNK-42", "SNK-43", "CAP-1")
 
 # Statements per step of a 3-line order flow and per storefront read, and transactions.
 BUDGET = {
-    "create cart": (4, 1),
-    "add line": (18, 1),
-    "patch cart": (14, 1),
+    "create cart": (2, 1),
+    "add line": (9, 1),
+    "patch cart": (9, 1),
     # Owned by the checkout and routing work; measured here, moves when routing happens at
     # placement (the dispatcher's share then moves into the checkout's).
-    "checkout": (56, 4),
+    "checkout": (51, 4),
     "routing": (32, 6),
     "catalog page": (6, 1),
     "product page": (6, 1),
     "availability": (3, 1),
 }
-FLOW_BUDGET = 158  # create + 3 × add + patch + checkout + routing
+FLOW_BUDGET = 121  # create + 3 × add + patch + checkout + routing
 
 
 @pytest.fixture
