@@ -48,9 +48,7 @@ def _variants(page: dict[str, Any]) -> dict[str, tuple[int, int]]:
     return {v["sku"]: (v["price"]["amount"], v["available"]) for v in shown}
 
 
-def test_a_repeated_page_comes_from_memory_and_revalidates_to_304(
-    shop: Shop, clock: Clock
-) -> None:
+def test_a_repeated_page_comes_from_memory_and_revalidates_to_304(shop: Shop, clock: Clock) -> None:
     first = shop.call("GET", PAGE, "web")
     assert first.status_code == 200
     assert _variants(first.json()) == {"SNK-42": (12000, 10), "SNK-43": (12000, 10)}
