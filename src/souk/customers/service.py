@@ -28,7 +28,6 @@ from souk.db.base import new_id, utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import AlreadyExists, NotFound, Unauthorized, field_error
 
-
 # What becomes of a cart at sign-in is the carts' business (adopted, or merged into the
 # customer's cart: carts.ownership.claim_cart, registered in souk.wiring): customers only
 # say who signed in with which cart id, in the sign-in's own transaction, and hand back the
