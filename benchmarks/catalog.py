@@ -16,7 +16,6 @@ spread over the repeats); target p99 < 50 ms at 8 clients.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
@@ -30,6 +29,7 @@ from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.cpu import server_cpu_s
 from benchmarks.harness import scratch_database, serve
 from benchmarks.stats import emit, percentile, summarise
 from souk.access import service as access_service
@@ -59,28 +59,6 @@ def prepare(url: str, products: int) -> tuple[str, float]:
     ).key
     db.dispose()
     return key, seconds
-
-
-def server_cpu_s(root: int) -> float:
-    """CPU seconds used so far by the server and its worker processes (Linux /proc): a
-    figure that, unlike latency, does not depend on how busy the shared machine is."""
-    stats = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
-    tree, grew = {root}, True
-    while grew:
-        grew = False
-        for pid, (ppid, _) in stats.items():
-            if ppid in tree and pid not in tree:
-                tree.add(pid)
-                grew = True
-    total = sum(stats[pid][1] for pid in tree if pid in stats)
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def cursors(base: str, key: str) -> list[str | None]:

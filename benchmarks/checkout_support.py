@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
+
 from benchmarks.harness import admin_client, pgbench_hot_row, scratch_database, serve
 from benchmarks.loadgen import Connection, run, run_pool
 
@@ -50,8 +52,8 @@ def pgbench_hot_row_tps(clients: int, seconds: int = 4) -> float | None:
 class Admin:
     """The operator's side of the set-up, over HTTP."""
 
-    def __init__(self, base: str) -> None:
-        self.client = admin_client(base)
+    def __init__(self, base: str, client: httpx.Client | None = None) -> None:
+        self.client = client or admin_client(base)
 
     def __call__(self, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
         response = self.client.request(method, path, json=body)
@@ -100,22 +102,7 @@ class Admin:
                 201,
             )["key"]
         for sku, units in products.items():
-            handle = sku.lower()
-            self(
-                "POST",
-                "/v1/products",
-                {"handle": handle, "title": {"ja": sku, "en": sku}, "variants": [{"sku": sku}]},
-                201,
-            )
-            for code in CHANNELS:
-                self("PUT", f"/v1/products/{handle}/listings/{code}", {"published": True})
-            self("PUT", "/v1/prices", [{"sku": sku, "currency": "JPY", "amount": price}])
-            self(
-                "POST",
-                "/v1/inventory/movements",
-                {"sku": sku, "location": "wh-1", "type": "receipt", "quantity": units},
-                201,
-            )
+            self.product(sku, units, price)
         self("POST", "/v1/tax-rates", {"country": "JP", "rate": "0.10"}, 201)
         self(
             "POST",
@@ -129,6 +116,26 @@ class Admin:
             201,
         )
         return keys
+
+    def product(self, sku: str, units: int, price: int = 25000) -> None:
+        """One product with one variant `sku`, listed on every channel, priced in JPY, with
+        `units` at the warehouse."""
+        handle = sku.lower()
+        self(
+            "POST",
+            "/v1/products",
+            {"handle": handle, "title": {"ja": sku, "en": sku}, "variants": [{"sku": sku}]},
+            201,
+        )
+        for code in CHANNELS:
+            self("PUT", f"/v1/products/{handle}/listings/{code}", {"published": True})
+        self("PUT", "/v1/prices", [{"sku": sku, "currency": "JPY", "amount": price}])
+        self(
+            "POST",
+            "/v1/inventory/movements",
+            {"sku": sku, "location": "wh-1", "type": "receipt", "quantity": units},
+            201,
+        )
 
     def stock(self, sku: str) -> dict[str, int]:
         total: dict[str, int] = self("GET", f"/v1/inventory/{sku}")["total"]

@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get(
     "SOUK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-SOUK = Path(sys.executable).with_name("souk")
+# The server under test; SOUK_BENCH_SOUK names another build's `souk` (e.g. the recorded
+# commit's, checked out in its own worktree) to measure it in the same run.
+SOUK = Path(os.environ.get("SOUK_BENCH_SOUK") or Path(sys.executable).with_name("souk"))
 ADMIN_KEY = "sk_bench_admin_" + secrets.token_hex(12)
 READY_TIMEOUT_S = 180  # three servers starting on a loaded 2-core machine have taken > 60 s
 
@@ -77,6 +79,7 @@ def serve(
     factory: bool = True,
     ready_path: str = "/readyz",
     env: dict[str, str] | None = None,
+    souk: Path | None = None,
 ) -> Iterator[Server]:
     """`souk serve` on `url` — or uvicorn on another application (`module:name`, an app
     factory unless `factory=False`) — on a free port, until the block ends."""
@@ -91,7 +94,7 @@ def serve(
         **(env or {}),
     }
     if app is None:
-        command = [str(SOUK), "serve", "--port", str(port), "--workers", str(workers)]
+        command = [str(souk or SOUK), "serve", "--port", str(port), "--workers", str(workers)]
     else:
         command = [sys.executable, "-m", "uvicorn", app, "--port", str(port)]
         command += ["--workers", str(workers), "--no-access-log", "--log-level", "warning"]

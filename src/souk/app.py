@@ -42,6 +42,8 @@ from souk.promotions import api as promotions_api
 from souk.returns import api as returns_api
 from souk.settings import Settings, get_settings
 from souk.shipping import api as shipping_api
+from souk.storefront import api as storefront_api
+from souk.storefront.cache import PageCache
 from souk.wiring import wire
 
 ROUTERS = [
@@ -49,6 +51,7 @@ ROUTERS = [
     access_api.router,
     channels_api.router,
     catalog_api.router,
+    storefront_api.router,
     pricing_api.router,
     inventory_api.router,
     locations_api.router,
@@ -119,6 +122,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.key_cache = KeyCache()
     app.state.token_signer = TokenSigner(resolve_secret(settings), settings.customer_token_ttl_s)
     app.state.idempotency = IdempotencyStore(db, settings.idempotency_ttl_s)
+    app.state.storefront_cache = PageCache(settings.storefront_cache_ttl_s)
+    app.state.storefront_cache.watch(db.sessions)
 
     install_problems(app)
     for router in ROUTERS:

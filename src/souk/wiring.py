@@ -4,9 +4,11 @@ event subscriptions. Called once by the app factory and by the CLI."""
 from __future__ import annotations
 
 from souk.access import service as access_service
+from souk.carts import ownership as cart_ownership
 from souk.catalog import service as catalog_service
 from souk.channels import service as channels_service
 from souk.channels.queries import channel_exists
+from souk.customers import service as customers_service
 from souk.db.engine import Database
 from souk.db.outbox import EventBus
 from souk.fulfilment import handlers as fulfilment_handlers
@@ -25,6 +27,7 @@ def wire(bus: EventBus, db: Database | None = None) -> None:
     channels_service.register_location_check(validate_channel_locations)
     catalog_service.register_in_use_check(variants_with_stock)
     orders_queries.register_fulfillment_reader(fulfillment_orders_of)
+    customers_service.register_sign_in_reaction(cart_ownership.on_sign_in)
     if db is not None:
         # Handlers that open their own unit of work need the database they run against.
         fulfilment_handlers.subscribe(bus, db)

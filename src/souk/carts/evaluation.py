@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from souk.carts.models import BLOCKING, MESSAGES, Issue, listing_issue
 from souk.carts.tables import CartRow
-from souk.catalog.queries import listing_states, localized_titles, variants_by_sku
+from souk.catalog.queries import CartItem, cart_items
 from souk.channels.models import Channel
 from souk.inventory.availability import atp, available_at
 from souk.inventory.queries import locations_by_code
 from souk.orders.models import OrderLineInput, Totals, compute_totals, tax_for
-from souk.pricing.queries import tax_rate, unit_prices
+from souk.pricing.queries import TaxRates, rate_in, tax_rates, unit_prices
 from souk.shipping.models import ShippingQuote
 from souk.shipping.queries import quote
 
@@ -83,6 +83,35 @@ class CartView:
         return not self.problems and bool(self.lines) and all(x.purchasable for x in self.lines)
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What the catalog and the price list say of a set of SKUs for one cart (channel,
+    currency, locale), read once per command: the change checks the SKU it adds with it,
+    and the cart it answers with is evaluated from it, instead of reading both again."""
+
+    items: dict[str, CartItem]
+    prices: dict[str, int]
+    asked: frozenset[str]  # what was looked up: an unknown SKU is asked but has no item
+
+    def covers(self, skus: list[str]) -> bool:
+        return self.asked.issuperset(skus)
+
+
+def read_facts(session: Session, cart: CartRow, channel: Channel, skus: list[str]) -> Facts:
+    """Two statements whatever the number of lines: catalog (variant, listing, title) and
+    prices."""
+    wanted = sorted(set(skus))
+    items = cart_items(
+        session=session,
+        skus=wanted,
+        channel=channel.code,
+        locale=cart.locale,
+        fallback_locale=channel.default_locale,
+    )
+    prices = unit_prices(session=session, skus=wanted, currency=cart.currency, channel=channel.code)
+    return Facts(items, prices, frozenset(wanted))
+
+
 def destination(session: Session, cart: CartRow, channel: Channel) -> tuple[str, str | None]:
     """Where the goods go, which decides the tax: the pickup store, the delivery address,
     or (not known yet) the channel's own country."""
@@ -101,36 +130,32 @@ def _line_views(
     channel: Channel,
     now: datetime,
     stock: dict[str, int] | None,
+    facts: Facts | None,
 ) -> list[LineView]:
     skus = [line.sku for line in cart.lines]
-    variants = variants_by_sku(session=session, skus=skus)
-    product_ids = {v.product_id for v in variants.values()}
-    listings = listing_states(session=session, channel=channel.code, product_ids=product_ids)
-    titles = localized_titles(
-        session=session,
-        product_ids=product_ids,
-        locale=cart.locale,
-        fallback_locale=channel.default_locale,
-    )
-    prices = unit_prices(session=session, skus=skus, currency=cart.currency, channel=channel.code)
+    if not skus:
+        return []
+    if facts is None or not facts.covers(skus):
+        facts = read_facts(session, cart, channel, skus)
     if stock is None:
         stock = atp(session=session, channel=channel, skus=skus)
     views = []
     for line in cart.lines:
-        variant = variants.get(line.sku)
+        item = facts.items.get(line.sku)
         view = LineView(id=line.id, sku=line.sku, quantity=line.quantity)
         views.append(view)
-        if variant is None:
+        if item is None:
             view.issues.append(Issue.NOT_LISTED)
             continue
+        variant = item.variant
         view.product_handle = variant.product_handle
-        view.title = titles.get(variant.product_id)
+        view.title = item.title
         view.category = variant.category
         view.weight_g = variant.weight_g or 0
-        issue = listing_issue(listings.get(variant.product_id), now)
+        issue = listing_issue(item.listing, now)
         if issue is not None:
             view.issues.append(issue)
-        view.unit_price = prices.get(line.sku)
+        view.unit_price = facts.prices.get(line.sku)
         if view.unit_price is None:
             view.issues.append(Issue.NOT_PRICED)
         held = line.reservation_id is not None and (line.hold_expires_at or now) > now
@@ -192,8 +217,10 @@ def evaluate(
     now: datetime,
     *,
     stock: dict[str, int] | None = None,
+    facts: Facts | None = None,
 ) -> CartView:
-    """`stock` is the channel's ATP of the cart's SKUs when the caller has just read it."""
+    """`stock` is the channel's ATP of the cart's SKUs when the caller has just read it;
+    `facts`, what the catalog and prices say of them, when the command has read that."""
     problems: list[CartProblem] = []
     if not channel.sells_in(cart.currency):
         problems.append(
@@ -201,18 +228,18 @@ def evaluate(
         )
     if cart.customer_id is None and not cart.email:
         problems.append(CartProblem("email-required", "add an email address"))
-    views = _line_views(session, cart, channel, now, stock)
+    views = _line_views(session, cart, channel, now, stock, facts)
     _pickup(session, cart, views)
     shipping = _shipping(session, cart, channel, views, problems)
-    country, region = destination(session, cart, channel)
-    rates: dict[str | None, Decimal] = {}
+    known: list[TaxRates] = []
 
     def rate_for(category: str | None) -> Decimal:
-        if category not in rates:
-            rates[category] = tax_rate(
-                session=session, country=country, region=region, category=category
-            )
-        return rates[category]
+        # One read of the destination's rates for every category of the cart, and none
+        # for a cart with nothing to tax.
+        if not known:
+            country, region = destination(session, cart, channel)
+            known.append(tax_rates(session=session, country=country, region=region))
+        return rate_in(known[0], category)
 
     inclusive = channel.prices_include_tax
     for view in views:
@@ -220,7 +247,9 @@ def evaluate(
             view.tax_rate = rate_for(view.category)
             view.tax = tax_for(view.amount, view.tax_rate, inclusive=inclusive)
     shipping_amount = shipping.amount if shipping else 0
-    shipping_tax = tax_for(shipping_amount, rate_for(None), inclusive=inclusive)
+    shipping_tax = (
+        tax_for(shipping_amount, rate_for(None), inclusive=inclusive) if shipping_amount else 0
+    )
     totals = compute_totals(
         [
             OrderLineInput(v.sku, v.quantity, v.unit_price or 0, v.discount, v.tax, v.tax_rate)

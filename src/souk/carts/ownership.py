@@ -53,6 +53,11 @@ def claim_cart(*, session: Session, customer_id: str, cart_id: str | None) -> st
     return mine.id
 
 
+def on_sign_in(session: Session, customer_id: str, cart_id: str | None) -> str | None:
+    """The carts' reaction to a customer signing in (registered in souk.wiring)."""
+    return claim_cart(session=session, customer_id=customer_id, cart_id=cart_id)
+
+
 def _merge(session: Session, *, into: CartRow, source: CartRow) -> None:
     now = utcnow()
     by_sku = {line.sku: line for line in into.lines}

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from souk.carts import holds
 from souk.carts.access import active_cart_of, open_cart_for, touch
+from souk.carts.evaluation import read_facts
 from souk.carts.models import (
     MAX_LINE_QUANTITY,
     MAX_LINES,
@@ -22,13 +23,11 @@ from souk.carts.models import (
 from souk.carts.schemas import CartCreate, CartRead, LineAdd, LineUpdate
 from souk.carts.tables import CartLineRow, CartRow
 from souk.carts.views import present, show
-from souk.catalog.queries import listing_states, variants_by_sku
 from souk.channels.queries import get_channel
 from souk.customers.queries import find_customer
 from souk.db.base import new_id, utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
-from souk.pricing.queries import unit_prices
 
 
 def create_cart(
@@ -71,6 +70,7 @@ def create_cart(
                 created_at=now,
                 updated_at=now,
             )
+            cart.lines = []  # new: nothing to load
             s.add(cart)
             try:
                 s.flush()
@@ -113,16 +113,16 @@ def add_line(
         sales = get_channel(session=s, code=channel)
         cart = open_cart_for(session=s, cart_id=cart_id, customer_id=customer_id, now=now)
         check_currency(sales, cart.currency)
-        variant = variants_by_sku(session=s, skus=[data.sku]).get(data.sku)
-        if variant is None:
+        # The new SKU and the cart's others in one read, which the answer is evaluated from.
+        facts = read_facts(s, cart, sales, [data.sku, *(x.sku for x in cart.lines)])
+        item = facts.items.get(data.sku)
+        if item is None:
             raise ValidationFailed(
                 f"Unknown SKU {data.sku!r}", errors=[field_error("body.sku", "unknown SKU")]
             )
-        listing = listing_states(
-            session=s, channel=sales.code, product_ids=[variant.product_id]
-        ).get(variant.product_id)
+        listing = item.listing
         issue = listing_issue(listing, now)
-        price = unit_prices(session=s, skus=[data.sku], currency=cart.currency, channel=sales.code)
+        price = facts.prices
         errors = []
         if issue is not None:
             errors.append(field_error("body.sku", f"{data.sku} is {MESSAGES[issue]}"))
@@ -155,7 +155,7 @@ def add_line(
         if listing is not None and holds.holds_at_cart(listing):
             holds.hold(s, cart, line, sales, minutes=holds.hold_minutes(listing), now=now)
         touch(cart, sales.code, now)
-        result = show(s, cart, sales)
+        result = show(s, cart, sales, facts=facts)
         uow.commit()
         return result
 
@@ -184,18 +184,13 @@ def update_line(
         line = _line(cart, line_id)
         line.quantity = data.quantity
         line.updated_at = now
-        variant = variants_by_sku(session=s, skus=[line.sku]).get(line.sku)
-        listing = (
-            listing_states(session=s, channel=sales.code, product_ids=[variant.product_id]).get(
-                variant.product_id
-            )
-            if variant
-            else None
-        )
+        facts = read_facts(s, cart, sales, [x.sku for x in cart.lines])
+        item = facts.items.get(line.sku)
+        listing = item.listing if item else None
         if listing is not None and holds.holds_at_cart(listing) and listing.is_open(now):
             holds.hold(s, cart, line, sales, minutes=holds.hold_minutes(listing), now=now)
         touch(cart, sales.code, now)
-        result = show(s, cart, sales)
+        result = show(s, cart, sales, facts=facts)
         uow.commit()
         return result
 

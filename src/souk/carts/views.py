@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from souk.api.shapes import Money
 from souk.carts.access import check_access, load_cart
-from souk.carts.evaluation import CartView, evaluate
+from souk.carts.evaluation import CartView, Facts, evaluate
 from souk.carts.schemas import (
     CartHoldRead,
     CartLineRead,
@@ -98,11 +98,14 @@ def cart_read(view: CartView) -> CartRead:
     )
 
 
-def show(session: Session, cart: CartRow, channel: Channel) -> CartRead:
+def show(
+    session: Session, cart: CartRow, channel: Channel, *, facts: Facts | None = None
+) -> CartRead:
     """The cart as a command leaves it, evaluated in the command's own transaction (so one
-    transaction serves the change and its answer); what it shows is remembered on commit."""
+    transaction serves the change and its answer); what it shows is remembered on commit.
+    `facts`: what the command already read of the cart's SKUs, not read again."""
     session.flush()
-    view = evaluate(session, cart, channel, utcnow())
+    view = evaluate(session, cart, channel, utcnow(), facts=facts)
     for line in cart.lines:
         line.unit_price, line.last_issue = view.seen[line.id]
     return cart_read(view)

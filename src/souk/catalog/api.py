@@ -8,7 +8,7 @@ from souk.api.auth import AdminDep
 from souk.api.deps import ReadUowDep, UowDep
 from souk.api.pagination import Cursor, Limit, Page
 from souk.api.problems import PROBLEM_RESPONSES
-from souk.catalog import categories, listings, reads, service, storefront_api
+from souk.catalog import categories, listings, reads, service
 from souk.catalog.schemas import (
     CATEGORY_PATTERN,
     CategoryCreate,
@@ -81,6 +81,3 @@ def create_category(data: CategoryCreate, uow: UowDep, _: AdminDep) -> CategoryR
 @router.get("/v1/categories", response_model=list[CategoryRead])
 def list_categories(uow: ReadUowDep, _: AdminDep) -> list[CategoryRead]:
     return categories.list_categories(uow=uow)
-
-
-router.include_router(storefront_api.router)

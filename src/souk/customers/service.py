@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from souk.api.pagination import decode_cursor, encode_cursor
-from souk.carts.ownership import claim_cart
 from souk.customers.models import normalize_email
 from souk.customers.passwords import hash_password, needs_rehash, verify_password
 from souk.customers.queries import customer_read, load_customer
@@ -27,6 +27,24 @@ from souk.customers.tokens import TokenSigner
 from souk.db.base import new_id, utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import AlreadyExists, NotFound, Unauthorized, field_error
+
+# What becomes of a cart at sign-in is the carts' business (adopted, or merged into the
+# customer's cart: carts.ownership.claim_cart, registered in souk.wiring): customers only
+# say who signed in with which cart id, in the sign-in's own transaction, and hand back the
+# customer's active cart id that the reaction answers.
+SignInReaction = Callable[[Session, str, str | None], str | None]
+_sign_in_reactions: list[SignInReaction] = []
+
+
+def register_sign_in_reaction(reaction: SignInReaction) -> None:
+    _sign_in_reactions[:] = [reaction]
+
+
+def _signed_in(session: Session, customer_id: str, cart_id: str | None) -> str | None:
+    active = None
+    for react in _sign_in_reactions:
+        active = react(session, customer_id, cart_id)
+    return active
 
 
 def _unique_violation(exc: IntegrityError, email: str, loyalty_card: str | None) -> AlreadyExists:
@@ -65,7 +83,7 @@ def register(
             uow.session.flush()
         except IntegrityError as exc:
             raise _unique_violation(exc, data.email, None) from exc
-        cart_id = claim_cart(session=uow.session, customer_id=row.id, cart_id=data.cart_id)
+        cart_id = _signed_in(uow.session, row.id, data.cart_id)
         result = _session_for(signer, row, cart_id)
         uow.commit()
         return result
@@ -84,7 +102,7 @@ def sign_in(
             raise Unauthorized("Wrong email or password")
         if row.password_hash and needs_rehash(row.password_hash):
             row.password_hash = hash_password(data.password)
-        cart_id = claim_cart(session=uow.session, customer_id=row.id, cart_id=data.cart_id)
+        cart_id = _signed_in(uow.session, row.id, data.cart_id)
         result = _session_for(signer, row, cart_id)
         uow.commit()
         return result

@@ -1,5 +1,6 @@
-"""The storefront catalog: what a shopper in one channel may see and buy, localized, priced
-in their currency, with the channel's tax display and availability."""
+"""The storefront page: what a shopper in one channel may see and buy — what the catalog
+lists, localized, priced by pricing in their currency with the channel's tax display, and
+what inventory can promise (ATP) — composed from those three domains' queries."""
 
 from __future__ import annotations
 
@@ -12,21 +13,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from souk.api.pagination import decode_cursor, encode_cursor
-from souk.catalog.stock import available_for
-from souk.catalog.storefront_query import (
-    Filters,
-    category_tree_ids,
-    country_rates,
-    listed_products,
-    priced_variants,
-)
+from souk.catalog.listed import LISTED_PRODUCT_ID, Filters, category_tree_ids, listed_products
 from souk.channels.locales import fallback_chain, language_of, normalize_locale
 from souk.channels.models import Channel
 from souk.channels.queries import channel_with_id
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
+from souk.inventory.availability import atp
 from souk.money import Money, is_currency
+from souk.pricing.listing_prices import country_rates, priced_in_currency, priced_variants
 from souk.pricing.models import format_rate, taxed_price
 from souk.text import cursor_key
 
@@ -80,6 +76,25 @@ def _iso(at: datetime | None) -> str | None:
     return None if at is None else at.isoformat().replace("+00:00", "Z")
 
 
+def _priced() -> Any:
+    return priced_in_currency(LISTED_PRODUCT_ID)
+
+
+def _listed(session: Session, filters: Filters, limit: int) -> list[Any]:
+    """Open listings that have a price in the shopper's currency: the catalog's query with
+    pricing's condition."""
+    return listed_products(
+        session, filters, limit, also=_priced, params={"currency": filters.currency}
+    )
+
+
+def _available(session: Session, channel: Channel, skus: list[str]) -> dict[str, int]:
+    """Units of each SKU the channel can promise, in one bulk call for a whole page (never
+    below zero: a shopper is not shown a debt)."""
+    found = atp(session=session, channel=channel, skus=skus)
+    return {sku: max(0, found.get(sku, 0)) for sku in skus}
+
+
 def _money(amount: int, currency: str) -> dict[str, Any]:
     return {"amount": amount, "currency": currency}
 
@@ -114,11 +129,11 @@ def _assemble(
     if not ids:
         return []
     variants: dict[int, list[Any]] = defaultdict(list)
-    for v in priced_variants(session, filters, ids):
+    for v in priced_variants(
+        session, currency=filters.currency, channel_id=filters.channel_id, product_ids=ids
+    ):
         variants[v[0]].append(v)
-    available = available_for(
-        session=session, channel=channel, skus=[v[1] for vs in variants.values() for v in vs]
-    )
+    available = _available(session, channel, [v[1] for vs in variants.values() for v in vs])
     rates = country_rates(session, channel.country)
     currency = filters.currency
     products = []
@@ -174,7 +189,7 @@ def browse(
             category_ids=category_tree_ids(session, category) if category else None,
             chain=tuple(fallback_chain(chosen_locale, shop.default_locale)),
         )
-        rows = listed_products(session, filters, limit + 1)
+        rows = _listed(session, filters, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         products = _assemble(session, shop, filters, chosen_locale, rows)
@@ -208,7 +223,7 @@ def product(
             handle=handle,
             chain=tuple(fallback_chain(chosen_locale, shop.default_locale)),
         )
-        rows = listed_products(session, filters, 1)
+        rows = _listed(session, filters, 1)
         found = _assemble(session, shop, filters, chosen_locale, rows)
         if not found:
             raise NotFound(f"No product {handle!r} on sale in {shop.code} in {chosen_currency}")

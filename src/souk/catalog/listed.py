@@ -1,5 +1,6 @@
-"""The SQL behind the storefront catalog: a page of open, priced listings in one channel and
-everything needed to show them, in a fixed handful of queries whatever the page size.
+"""What a channel lists: a page of open listings with their localized texts, in one
+statement whatever the page size — the catalog's part of the storefront page
+(`souk.storefront`), which adds its own condition on prices through `also`.
 
 The statements are built once per shape with bound parameters: building and hashing a
 SELECT costs more than running it on a warm database, and a catalog page runs several."""
@@ -7,24 +8,13 @@ SELECT costs more than running it on a warm database, and a catalog page runs se
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import (
-    BindParameter,
-    and_,
-    bindparam,
-    case,
-    exists,
-    func,
-    literal,
-    or_,
-    select,
-)
+from sqlalchemy import BindParameter, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from souk.catalog.tables import (
@@ -32,9 +22,11 @@ from souk.catalog.tables import (
     ListingRow,
     ProductRow,
     ProductTranslationRow,
-    VariantRow,
 )
-from souk.pricing.tables import PriceRow, TaxRateRow
+
+# The listed product's id, for conditions other domains add to a listing query.
+LISTED_PRODUCT_ID = ListingRow.product_id
+Condition = Callable[[], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,30 +65,6 @@ def _like(q: str) -> str:
     return f"%{escaped}%"
 
 
-def _priced_in(channel_id: BindParameter[int], override: bool) -> Any:
-    """Whether the listing's product has a variant with a base price (or an override for
-    the channel) in the currency — as a scalar subquery, which PostgreSQL evaluates for the
-    rows of the page only, through the prices' partial unique indexes (an EXISTS would be
-    turned into a semi-join or a hash over every price of the catalog)."""
-    price = aliased(PriceRow)
-    variant = aliased(VariantRow)
-    which = price.channel_id == channel_id if override else price.channel_id.is_(None)
-    found = (
-        select(literal(1))
-        .select_from(variant)
-        .join(price, price.variant_id == variant.id)
-        .where(
-            variant.product_id == ListingRow.product_id,
-            price.currency == bindparam("currency"),
-            which,
-        )
-        .limit(1)
-        .correlate(ListingRow)
-        .scalar_subquery()
-    )
-    return found.is_not(None)
-
-
 CHAIN_SLOTS = 4  # fallback_chain gives at most: locale, its language, default, its language
 
 
@@ -116,10 +84,10 @@ def _localized(column: Any, *, need: Any = None) -> Any:
 
 
 @cache
-def _listed_statement(by_handle: bool, after: bool, by_category: bool, search: bool) -> Any:
-    channel_id: BindParameter[int] = bindparam("channel_id")
+def _listed_statement(
+    by_handle: bool, after: bool, by_category: bool, search: bool, also: Condition | None
+) -> Any:
     now: BindParameter[datetime] = bindparam("now")
-    priced = or_(*(_priced_in(channel_id, override) for override in (False, True)))
     query = (
         select(
             ProductRow.id,
@@ -137,13 +105,14 @@ def _listed_statement(by_handle: bool, after: bool, by_category: bool, search: b
         .join(ProductRow, ProductRow.id == ListingRow.product_id)
         .outerjoin(CategoryRow, CategoryRow.id == ProductRow.category_id)
         .where(
-            ListingRow.channel_id == channel_id,
+            ListingRow.channel_id == bindparam("channel_id"),
             ListingRow.published.is_(True),
             or_(ListingRow.available_from.is_(None), ListingRow.available_from <= now),
             or_(ListingRow.available_until.is_(None), ListingRow.available_until > now),
-            priced,
         )
     )
+    if also is not None:
+        query = query.where(also())
     if by_handle:
         query = query.where(ProductRow.handle == bindparam("handle"))
     if after:
@@ -160,20 +129,30 @@ def _listed_statement(by_handle: bool, after: bool, by_category: bool, search: b
     return query.order_by(ListingRow.product_id).limit(bindparam("limit"))
 
 
-def listed_products(session: Session, filters: Filters, limit: int) -> list[Any]:
+def listed_products(
+    session: Session,
+    filters: Filters,
+    limit: int,
+    *,
+    also: Condition | None = None,
+    params: dict[str, Any] | None = None,
+) -> list[Any]:
     """Rows (id, handle, category, attributes, window…, title, description) of products
-    open in the channel and priced in the currency, in product order, after the cursor, with
-    their texts in the first locale of `filters.chain` that has them."""
+    open in the channel, in product order, after the cursor, with their texts in the first
+    locale of `filters.chain` that has them. `also` builds one more condition on
+    `LISTED_PRODUCT_ID` (the same function each time: the statement is built once per
+    shape), with its bound `params`."""
     statement = _listed_statement(
         filters.handle is not None,
         filters.after_id is not None,
         filters.category_ids is not None,
         bool(filters.q),
+        also,
     )
-    params: dict[str, Any] = {
+    params = {
+        **(params or {}),
         "channel_id": filters.channel_id,
         "now": filters.now,
-        "currency": filters.currency,
         "limit": limit,
     }
     chain = list(filters.chain)[:CHAIN_SLOTS]
@@ -188,62 +167,3 @@ def listed_products(session: Session, filters: Filters, limit: int) -> list[Any]
     if filters.q:
         params["pattern"] = _like(filters.q)
     return list(session.execute(statement, params))
-
-
-def _priced_variants_statement() -> Any:
-    base = aliased(PriceRow)
-    override = aliased(PriceRow)
-    currency: BindParameter[str] = bindparam("currency")
-    return (
-        select(
-            VariantRow.product_id,
-            VariantRow.sku,
-            VariantRow.options,
-            VariantRow.barcode,
-            VariantRow.weight_g,
-            VariantRow.allow_backorder,
-            func.coalesce(override.amount, base.amount),
-        )
-        .outerjoin(
-            base,
-            and_(
-                base.variant_id == VariantRow.id,
-                base.currency == currency,
-                base.channel_id.is_(None),
-            ),
-        )
-        .outerjoin(
-            override,
-            and_(
-                override.variant_id == VariantRow.id,
-                override.currency == currency,
-                override.channel_id == bindparam("channel_id"),
-            ),
-        )
-        .where(
-            VariantRow.product_id.in_(bindparam("ids", expanding=True)),
-            or_(base.id.is_not(None), override.id.is_not(None)),
-        )
-        .order_by(VariantRow.id)
-    )
-
-
-_PRICED_VARIANTS = _priced_variants_statement()
-
-
-def priced_variants(session: Session, filters: Filters, product_ids: list[int]) -> list[Any]:
-    """Variants of the products with their price in the currency for the channel (override,
-    else base); unpriced variants are left out."""
-    params = {"currency": filters.currency, "channel_id": filters.channel_id, "ids": product_ids}
-    return list(session.execute(_PRICED_VARIANTS, params))
-
-
-_COUNTRY_RATES = select(TaxRateRow.category, TaxRateRow.rate).where(
-    TaxRateRow.country == bindparam("country"), TaxRateRow.region.is_(None)
-)
-
-
-def country_rates(session: Session, country: str) -> dict[str | None, Decimal]:
-    """The country-wide rates of a channel's country: by category, None for the default."""
-    rows = session.execute(_COUNTRY_RATES, {"country": country})
-    return {category: Decimal(rate) for category, rate in rows}

@@ -1,0 +1,140 @@
+"""Statement budgets: how many SQL statements each storefront step may send, on both back
+ends, counted through the engine (tests/support/statements.py) around one HTTP call.
+
+The budgets are what the code measures today (docs/benchmarks.md, "statement budgets",
+says what each step costs and why); a change that adds a statement to a hot path fails
+here, and a change that removes some tightens the budget in the same commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from souk.db.engine import Database
+from tests.checkout_factories import ADDRESS_JP, Shop, tokyo_shop
+from tests.support.statements import Count, counting
+
+SKUS = ("SNK-42", "SNK-43", "CAP-1")
+
+# Statements per step of a 3-line order flow and per storefront read, and transactions.
+BUDGET = {
+    "create cart": (2, 1),
+    "add line": (9, 1),
+    "patch cart": (9, 1),
+    # Owned by the checkout and routing work; measured here, moves when routing happens at
+    # placement (the dispatcher's share then moves into the checkout's).
+    "checkout": (51, 4),
+    "routing": (32, 6),
+    "catalog page": (6, 1),
+    "product page": (6, 1),
+    "availability": (3, 1),
+}
+FLOW_BUDGET = 121  # create + 3 × add + patch + checkout + routing
+
+
+@pytest.fixture
+def shop(admin: TestClient, db: Database) -> Shop:
+    shop = tokyo_shop(admin, db)
+    shop.product("cap", ("CAP-1",), channels=("web", "app"), category="hats")
+    shop.price("CAP-1", "JPY", 3000)
+    shop.receive("CAP-1", "wh-tokyo", 10)
+    # Steady state: the set-up's events are dispatched and the storefront key is cached.
+    _dispatch(shop)
+    assert shop.call("GET", "/v1/availability?sku=CAP-1", "web").status_code == 200
+    return shop
+
+
+def _dispatch(shop: Shop) -> None:
+    dispatcher = shop.admin.app.state.dispatcher  # type: ignore[attr-defined]
+    while dispatcher.dispatch_pending():
+        pass
+
+
+def _measure(shop: Shop, step: str, call: Callable[[], httpx.Response]) -> tuple[Any, Count]:
+    with counting(_engine(shop)) as count:
+        response = call()
+    assert response.status_code < 300, response.text
+    return response.json() if response.content else None, count
+
+
+def _engine(shop: Shop) -> Any:
+    return shop.admin.app.state.db.engine  # type: ignore[attr-defined]
+
+
+def _within(step: str, count: Count) -> None:
+    statements, transactions = BUDGET[step]
+    assert len(count) > 0, f"{step}: nothing counted (the hook is on another engine?)"
+    assert len(count) <= statements, (
+        f"{step}: {len(count)} statements, budget {statements}:\n{count.report()}"
+    )
+    assert count.transactions <= transactions, (
+        f"{step}: {count.transactions} transactions, budget {transactions}"
+    )
+
+
+def test_a_three_line_order_flow_stays_within_its_statement_budgets(shop: Shop) -> None:
+    steps: dict[str, Count] = {}
+    # Given an anonymous shopper on the web shop
+    cart, steps["create cart"] = _measure(
+        shop, "create cart", lambda: shop.call("POST", "/v1/carts", "web", json={})
+    )
+    # When they add three SKUs, one line each
+    adds = []
+    for sku in SKUS:
+        answer, count = _measure(shop, "add line", lambda sku=sku: shop.add(cart["id"], "web", sku))
+        adds.append(count)
+        assert answer["lines"][-1]["sku"] == sku
+    # and set their email, address and delivery
+    patched, steps["patch cart"] = _measure(
+        shop,
+        "patch cart",
+        lambda: shop.call(
+            "PATCH",
+            f"/v1/carts/{cart['id']}",
+            "web",
+            json={
+                "email": "aiko@example.jp",
+                "shipping_address": ADDRESS_JP,
+                "fulfillment": {"type": "delivery"},
+            },
+        ),
+    )
+    assert patched["ready_for_checkout"] is True
+    order, steps["checkout"] = _measure(shop, "checkout", lambda: shop.checkout(cart["id"], "web"))
+    assert [line["sku"] for line in order["lines"]] == list(SKUS)
+    with counting(_engine(shop)) as steps["routing"]:
+        _dispatch(shop)
+    routed = shop.admin.get(f"/v1/orders/{order['id']}").json()
+    assert routed["fulfillment_orders"], routed
+    # Then every step stays within its budget, and so does the whole flow
+    for step, count in steps.items():
+        _within(step, count)
+    for count in adds:
+        _within("add line", count)
+    total = sum(len(c) for c in [*steps.values(), *adds])
+    assert total <= FLOW_BUDGET, total
+
+
+def test_storefront_reads_stay_within_their_statement_budgets(shop: Shop) -> None:
+    page, count = _measure(
+        shop,
+        "catalog page",
+        lambda: shop.call("GET", "/v1/catalog/products?locale=en", "web"),
+    )
+    assert {p["handle"] for p in page["data"]} == {"sneaker", "cap"}
+    _within("catalog page", count)
+    product, count = _measure(
+        shop, "product page", lambda: shop.call("GET", "/v1/catalog/products/sneaker", "web")
+    )
+    assert [v["available"] for v in product["variants"]] == [10, 10]
+    _within("product page", count)
+    available, count = _measure(
+        shop, "availability", lambda: shop.call("GET", "/v1/availability?sku=SNK-42", "web")
+    )
+    assert available == {"sku": "SNK-42", "channel": "web", "available": 10}
+    _within("availability", count)
