@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
     # How long a process keeps refusing checkouts of a SKU it just found sold out (0: off).
     sold_out_cache_ms: int = Field(default=200, ge=0, le=10_000)
+    # How long a process may show promotions as it last read them (docs/promotions.md).
+    promotions_cache_ms: int = Field(default=2000, ge=0, le=3_600_000)
     # How long a storefront catalog page may be served from a process's memory (0: off).
     # Catalog, price and channel changes clear it at once in the process that made them;
     # stock, and changes made by another process, show after at most this long.

@@ -310,14 +310,17 @@ def test_another_customers_cart_is_forbidden(shop: Shop) -> None:
     assert lines(untouched) == [("SNK-42", 1, 12000)] and untouched["locale"] == "ja"
 
 
-def test_promotions_are_refused_until_they_exist(shop: Shop) -> None:
+def test_gift_cards_and_points_are_refused_until_checkout_takes_them(shop: Shop) -> None:
     cart = shop.cart("web")
     response = shop.call(
-        "PATCH", f"/v1/carts/{cart['id']}", "web", json={"coupon_codes": ["WELCOME10"]}
+        "PATCH", f"/v1/carts/{cart['id']}", "web", json={"gift_cards": ["AAAA-BBBB-CCCC"]}
     )
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {"field": "body.coupon_codes", "message": "promotions and loyalty are not available yet"}
+        {
+            "field": "body.gift_cards",
+            "message": "paying with gift cards and loyalty points at checkout is not available yet",
+        }
     ]
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from souk.access.models import Principal
-from souk.api.auth import StorefrontDep
+from souk.api.auth import AdminDep, StorefrontDep
 from souk.api.deps import ReadUowDep, UowDep
 from souk.api.problems import PROBLEM_RESPONSES, Problem
 from souk.carts import checkout as checkout_service
 from souk.carts import preferences, service
+from souk.carts.preview import PromotionPreview, preview
 from souk.carts.schemas import (
     CartCreate,
     CartRead,
@@ -140,3 +141,13 @@ def checkout(
     return checkout_service.checkout(
         uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer, data=data
     )
+
+
+@router.post(
+    "/v1/carts/{cart_id}/preview-promotions",
+    response_model=PromotionPreview,
+    tags=["promotions"],
+)
+def preview_promotions(cart_id: IdPath, uow: ReadUowDep, _: AdminDep) -> PromotionPreview:
+    """Every live promotion against this cart: whether it applies, and why not."""
+    return preview(uow=uow, cart_id=cart_id)

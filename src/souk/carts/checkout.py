@@ -46,6 +46,8 @@ from souk.orders.schemas import OrderRead
 from souk.orders.service import attach_allocations, record_order
 from souk.payments import service as payments
 from souk.payments.providers import ProviderResult, checkout_provider
+from souk.promotions.live import forget as forget_live_promotions
+from souk.promotions.redemptions import customer_key, redeem
 
 
 def checkout(
@@ -162,10 +164,19 @@ def _complete(uow: UnitOfWork, plan: Plan, result: ProviderResult) -> str:
             cart_id=plan.cart_id,
             locale=plan.locale,
             emit=uow.emit,
+            adjustments=plan.adjustments,
         )
         payments.record_authorization(
             session=s, payment_id=plan.payment_id, result=result, order_id=order.id
         )
+        if plan.uses:
+            # A limit another checkout used up meanwhile refuses this order (409) and the
+            # authorisation is voided: the shopper is never charged the discounted price
+            # without the discount being theirs, nor the full price without being asked.
+            redeem(
+                session=s, order_id=order.id, uses=plan.uses, currency=plan.currency,
+                customer=customer_key(plan.customer_id, plan.email),
+            )  # fmt: skip
         s.execute(
             update(CartRow)
             .where(CartRow.id == plan.cart_id)
@@ -188,6 +199,8 @@ def _complete(uow: UnitOfWork, plan: Plan, result: ProviderResult) -> str:
         ]
         attach_allocations(session=s, order=order, allocations=allocations)
         uow.commit()
+        if plan.uses:
+            forget_live_promotions(uow.db)  # a use was taken: this process shows it at once
         return order.id
 
 

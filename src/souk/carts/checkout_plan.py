@@ -4,7 +4,7 @@ is written."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ from souk.carts.evaluation import evaluate
 from souk.carts.models import BLOCKING, CHECKOUT_HOLD_S, MESSAGES
 from souk.carts.sold_out import sold_out
 from souk.carts.tables import CartLineRow, CartRow
+from souk.carts.views import totals_adjustments
 from souk.catalog.queries import variants_by_sku
 from souk.channels.models import Channel
 from souk.channels.queries import get_channel
@@ -26,6 +27,7 @@ from souk.errors import OutOfStock, ValidationFailed, field_error
 from souk.inventory.availability import atp
 from souk.inventory.models import ReserveLine
 from souk.orders.models import OrderLineInput
+from souk.promotions.redemptions import Use
 
 
 @dataclass
@@ -48,6 +50,9 @@ class Plan:
     stale_holds: list[str]
     reservation_id: str | None = None
     payment_id: str = ""
+    # The promotions the totals count on; taken in the order's transaction, all or none.
+    uses: list[Use] = field(default_factory=list)
+    adjustments: list[dict[str, Any]] = field(default_factory=list)
 
 
 def plan_checkout(db: Database, *, cart_id: str, channel: str, customer_id: str | None) -> Plan:
@@ -102,6 +107,8 @@ def plan_checkout(db: Database, *, cart_id: str, channel: str, customer_id: str 
             to_reserve=to_reserve,
             kept_holds=kept,
             stale_holds=stale,
+            uses=view.discounts.uses,
+            adjustments=[a.model_dump(mode="json") for a in totals_adjustments(view)],
         )
 
 

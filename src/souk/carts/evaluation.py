@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from souk.carts.discounts import Discounts, Priced, discounts
 from souk.carts.models import BLOCKING, MESSAGES, Issue, listing_issue
 from souk.carts.tables import CartRow
 from souk.catalog.queries import CartItem, cart_items
@@ -18,6 +19,7 @@ from souk.inventory.availability import atp, available_at
 from souk.inventory.queries import locations_by_code
 from souk.orders.models import OrderLineInput, Totals, compute_totals, tax_for
 from souk.pricing.queries import TaxRates, rate_in, tax_rates, unit_prices
+from souk.promotions.engine import Adjustment
 from souk.shipping.models import ShippingQuote
 from souk.shipping.queries import quote
 
@@ -39,6 +41,7 @@ class LineView:
     pickup_available: bool | None = None
     hold_expires_at: datetime | None = None
     issues: list[Issue] = field(default_factory=list)
+    adjustments: list[Adjustment] = field(default_factory=list)
 
     @property
     def purchasable(self) -> bool:
@@ -77,6 +80,7 @@ class CartView:
     changes: list[Change]
     # What the cart should remember after this read: (line id → price, issue) shown.
     seen: dict[str, tuple[int | None, str | None]]
+    discounts: Discounts = field(default_factory=Discounts)
 
     @property
     def ready(self) -> bool:
@@ -231,6 +235,20 @@ def evaluate(
     views = _line_views(session, cart, channel, now, stock, facts)
     _pickup(session, cart, views)
     shipping = _shipping(session, cart, channel, views, problems)
+    charge = shipping.amount if shipping else 0
+    found = discounts(
+        session, cart, channel, now,
+        [
+            Priced(v.id, v.sku, v.quantity, v.unit_price or 0, v.category)
+            for v in views
+            if v.purchasable
+        ],
+        charge,
+    )  # fmt: skip
+    for view in views:
+        view.adjustments = found.lines.get(view.id, [])
+        view.discount = sum(a.amount for a in view.adjustments)
+    problems.extend(CartProblem(p.code, p.message) for p in found.problems)
     known: list[TaxRates] = []
 
     def rate_for(category: str | None) -> Decimal:
@@ -246,7 +264,7 @@ def evaluate(
         if view.purchasable:
             view.tax_rate = rate_for(view.category)
             view.tax = tax_for(view.amount, view.tax_rate, inclusive=inclusive)
-    shipping_amount = shipping.amount if shipping else 0
+    shipping_amount = charge - found.shipping_discount
     shipping_tax = (
         tax_for(shipping_amount, rate_for(None), inclusive=inclusive) if shipping_amount else 0
     )
@@ -261,7 +279,9 @@ def evaluate(
         prices_include_tax=inclusive,
     )
     changes, seen = _changes(cart, views)
-    return CartView(cart, channel, views, totals, shipping, shipping_tax, problems, changes, seen)
+    return CartView(
+        cart, channel, views, totals, shipping, shipping_tax, problems, changes, seen, found
+    )
 
 
 def _changes(

@@ -16,8 +16,9 @@ from souk.channels.queries import get_channel
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import ValidationFailed, field_error
+from souk.promotions.codes import normalize
 
-NOT_YET = "promotions and loyalty are not available yet"
+NOT_YET = "paying with gift cards and loyalty points at checkout is not available yet"
 
 
 def update_cart(
@@ -30,11 +31,11 @@ def update_cart(
     sent = data.model_fields_set
     promo = [
         field_error(f"body.{name}", NOT_YET)
-        for name in ("coupon_codes", "gift_cards", "loyalty_points")
+        for name in ("gift_cards", "loyalty_points")
         if getattr(data, name)
     ]
     if promo:
-        raise ValidationFailed("Promotions cannot be applied yet", errors=promo)
+        raise ValidationFailed("Gift cards and points cannot be used yet", errors=promo)
     with uow:
         s = uow.session
         sales = get_channel(session=s, code=channel)
@@ -49,6 +50,9 @@ def update_cart(
             cart.locale = data.locale
         if "email" in sent:
             cart.email = data.email
+        if data.coupon_codes is not None:
+            # Kept as entered (normalised); each read says whether it applies and why not.
+            cart.coupon_codes = list(dict.fromkeys(normalize(c) for c in data.coupon_codes))
         if "shipping_address" in sent:
             address = data.shipping_address
             cart.shipping_address = address.model_dump() if address else None

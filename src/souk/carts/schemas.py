@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from souk.api.shapes import Money
 from souk.carts.models import MAX_LINE_QUANTITY
 from souk.customers.schemas import ID_PATTERN, Email, LocaleTag, PostalAddress
-from souk.orders.schemas import FulfillmentChoice, TotalsRead
+from souk.orders.schemas import AdjustmentRead, FulfillmentChoice, TotalsRead
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
 Currency = Field(default=None, min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")
@@ -90,6 +90,9 @@ class CartLineRead(BaseModel):
     )
     hold: CartHoldRead | None = Field(description="Held for this cart until then (drops).")
     issues: list[str]
+    adjustments: list[AdjustmentRead] = Field(
+        default_factory=list, description="Which promotion took what off this line."
+    )
 
 
 class ChangeRead(BaseModel):

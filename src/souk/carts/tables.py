@@ -28,6 +28,8 @@ class CartRow(Base):
     shipping_address: Mapped[dict[str, Any] | None] = mapped_column(Json)
     fulfillment_type: Mapped[str] = mapped_column(String(20), default="delivery")
     pickup_location: Mapped[str | None] = mapped_column(String(64))
+    # Codes the shopper entered, normalised; the engine accepts or lists each in `problems`.
+    coupon_codes: Mapped[list[str] | None] = mapped_column(Json)
     # Bumped by every change: checkout reads the cart, then claims it only if unchanged.
     version: Mapped[int] = mapped_column(default=1)
     # Set while a checkout runs (its payment is being authorised); a crashed checkout's

@@ -22,7 +22,8 @@ from souk.channels.queries import get_channel
 from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
-from souk.orders.schemas import FulfillmentChoice, TotalsRead
+from souk.orders.schemas import AdjustmentRead, FulfillmentChoice, TotalsRead
+from souk.promotions.engine import Adjustment
 
 
 def cart_read(view: CartView) -> CartRead:
@@ -58,6 +59,7 @@ def cart_read(view: CartView) -> CartRead:
                 pickup_available=v.pickup_available,
                 hold=CartHoldRead(expires_at=v.hold_expires_at) if v.hold_expires_at else None,
                 issues=[i.value for i in v.issues],
+                adjustments=[_adjustment(a, "lines", c) for a in v.adjustments],
             )
             for v in view.lines
         ],
@@ -68,6 +70,7 @@ def cart_read(view: CartView) -> CartRead:
             tax=money(t.tax),
             tax_included=money(t.tax_included),
             total=money(t.total),
+            adjustments=totals_adjustments(view),
         ),
         shipping=(
             ShippingRead(
@@ -96,6 +99,32 @@ def cart_read(view: CartView) -> CartRead:
         created_at=cart.created_at,
         updated_at=cart.updated_at,
     )
+
+
+def _adjustment(a: Adjustment, target: str, currency: str) -> AdjustmentRead:
+    return AdjustmentRead(
+        promotion=a.promotion, code=a.code, target=target,
+        amount=Money(amount=a.amount, currency=currency),
+    )  # fmt: skip
+
+
+def totals_adjustments(view: CartView) -> list[AdjustmentRead]:
+    """Each promotion's share of the cart, lines and shipping apart."""
+    summed: dict[tuple[str, str | None, str], int] = {}
+    for line in view.lines:
+        for a in line.adjustments:
+            key = (a.promotion, a.code, "lines")
+            summed[key] = summed.get(key, 0) + a.amount
+    for a in view.discounts.shipping:
+        key = (a.promotion, a.code, "shipping")
+        summed[key] = summed.get(key, 0) + a.amount
+    return [
+        AdjustmentRead(
+            promotion=pid, code=code, target=target,
+            amount=Money(amount=amount, currency=view.cart.currency),
+        )
+        for (pid, code, target), amount in summed.items()
+    ]  # fmt: skip
 
 
 def show(

@@ -65,7 +65,9 @@ class Database:
                 max_overflow=settings.db_max_overflow,
                 pool_pre_ping=settings.db_pre_ping,
             )
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # `info` lets a helper that only holds a session reach the settings and the
+        # per-database caches (promotions' live list).
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={"database": self})
 
     def session(self, *, write: bool = True) -> Session:
         session = self.sessions()

@@ -13,6 +13,7 @@ from souk.api.pagination import decode_cursor, encode_cursor
 from souk.api.shapes import Money
 from souk.errors import NotFound
 from souk.orders.schemas import (
+    AdjustmentRead,
     AllocationRead,
     OrderLineRead,
     OrderRead,
@@ -106,6 +107,7 @@ def order_read(session: Session, row: OrderRow) -> OrderRead:
             tax=_money(row.tax, c),
             tax_included=_money(row.tax_included, c),
             total=_money(row.total, c),
+            adjustments=[AdjustmentRead.model_validate(a) for a in row.adjustments or []],
         ),
         payments=payments,
         shipping_address=row.shipping_address,

@@ -12,6 +12,16 @@ from souk.api.shapes import Money
 from souk.customers.schemas import ID_PATTERN, PLAIN, Email, PostalAddress
 
 
+class AdjustmentRead(BaseModel):
+    """What one promotion (through one code, if any) took off a line, or off the
+    shipping."""
+
+    promotion: str
+    code: str | None
+    target: str = Field(description="`lines` or `shipping`.")
+    amount: Money
+
+
 class TotalsRead(BaseModel):
     subtotal: Money
     discount: Money
@@ -19,6 +29,10 @@ class TotalsRead(BaseModel):
     tax: Money = Field(description="Tax added on top of the prices (0 when they include it).")
     tax_included: Money = Field(description="Tax contained in tax-inclusive prices.")
     total: Money = Field(description="subtotal − discount + shipping + tax, exactly.")
+    adjustments: list[AdjustmentRead] = Field(
+        default_factory=list,
+        description="Every promotion's share of `discount` and of the shipping discount.",
+    )
 
 
 class AllocationRead(BaseModel):

@@ -98,6 +98,7 @@ def record_order(
     placed_at: datetime | None = None,
     note: str | None = None,
     emit: Emit | None = None,
+    adjustments: list[dict[str, Any]] | None = None,
 ) -> OrderRow:
     """Write an order with its lines, totals and first status; announce `order.placed`.
 
@@ -136,6 +137,7 @@ def record_order(
         prices_include_tax=channel.prices_include_tax,
         shipping_address=shipping_address,
         fulfillment=fulfillment,
+        adjustments=adjustments or None,
         placed_at=placed_at or now,
         created_at=now,
         updated_at=now,

@@ -52,6 +52,8 @@ class OrderRow(Base):
     prices_include_tax: Mapped[bool]
     shipping_address: Mapped[dict[str, Any] | None] = mapped_column(Json)
     fulfillment: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    # Which promotion took what, as the cart showed it: [{promotion, code, target, amount}].
+    adjustments: Mapped[list[dict[str, Any]] | None] = mapped_column(Json)
     placed_at: Mapped[datetime]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -14,19 +13,14 @@ from souk.db.base import new_id, utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
 from souk.money import is_currency
+from souk.promotions.live import forget
 from souk.promotions.models import (
-    Action,
     ActionType,
-    Conditions,
-    Promotion,
-    Stacking,
-    Target,
 )
 from souk.promotions.schemas import (
     PromotionCreate,
     PromotionRead,
     PromotionUpdate,
-    percent_value,
 )
 from souk.promotions.tables import PromotionRow
 from souk.text import cursor_key
@@ -101,49 +95,6 @@ def _row_values_keys() -> Sequence[str]:
     ]
 
 
-def to_promotion(row: PromotionRow) -> Promotion:
-    """The stored promotion as the engine's value."""
-    c = row.conditions
-    minimum = c.get("min_subtotal") or {}
-    return Promotion(
-        id=row.id,
-        name=row.name,
-        active=row.active and not row.deleted,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        channels=frozenset(row.channels),
-        customer_tiers=frozenset(row.customer_tiers),
-        segments=frozenset(row.segments),
-        coupon_required=row.coupon_required,
-        priority=row.priority,
-        stacking=Stacking(row.stacking),
-        conditions=Conditions(
-            min_subtotal=minimum.get("amount"),
-            min_subtotal_currency=minimum.get("currency"),
-            min_quantity=c.get("min_quantity"),
-            skus=frozenset(c.get("skus") or ()),
-            categories=frozenset(c.get("categories") or ()),
-            first_order=bool(c.get("first_order")),
-        ),
-        actions=tuple(_action(a) for a in row.actions),
-    )
-
-
-def _action(a: dict[str, Any]) -> Action:
-    kind = ActionType(a["type"])
-    value = a.get("value")
-    return Action(
-        type=kind,
-        target=Target(a["target"]),
-        percent=percent_value(value) if kind == ActionType.PERCENT_OFF else None,
-        amount=value if isinstance(value, int) else None,
-        currency=a.get("currency"),
-        buy=a.get("buy"),
-        get=a.get("get"),
-        sku=a.get("sku"),
-    )
-
-
 def create_promotion(*, uow: UnitOfWork, data: PromotionCreate) -> PromotionRead:
     _check(data)
     now = utcnow()
@@ -161,6 +112,7 @@ def create_promotion(*, uow: UnitOfWork, data: PromotionCreate) -> PromotionRead
         uow.emit("promotion.created", {"id": row.id})
         answer = to_read(row)
         uow.commit()
+    forget(uow.db)
     return answer
 
 
@@ -209,6 +161,7 @@ def update_promotion(*, uow: UnitOfWork, promotion_id: str, data: PromotionUpdat
         uow.emit("promotion.updated", {"id": row.id, "changed": sorted(changes)})
         answer = to_read(row)
         uow.commit()
+    forget(uow.db)
     return answer
 
 
@@ -219,18 +172,4 @@ def delete_promotion(*, uow: UnitOfWork, promotion_id: str) -> None:
         row.deleted, row.active, row.updated_at = True, False, utcnow()
         uow.emit("promotion.deleted", {"id": row.id})
         uow.commit()
-
-
-def live_promotions(*, session: Session, now: datetime) -> list[Promotion]:
-    """Every promotion that could apply now, in one query: the engine filters the rest
-    (channel, tier, coupon…) in memory, so a cart read costs one statement whatever the
-    number of promotions."""
-    rows = session.scalars(
-        select(PromotionRow).where(
-            PromotionRow.active.is_(True),
-            PromotionRow.deleted.is_(False),
-            (PromotionRow.starts_at.is_(None)) | (PromotionRow.starts_at <= now),
-            (PromotionRow.ends_at.is_(None)) | (PromotionRow.ends_at > now),
-        )
-    ).all()
-    return [to_promotion(r) for r in rows]
+    forget(uow.db)

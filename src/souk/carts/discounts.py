@@ -1,0 +1,102 @@
+"""Promotions on a cart: the lines as priced go to the one promotion engine, and what it
+takes off comes back as each line's discount and adjustments — the same engine, the same
+result, on every channel.
+
+Statements per cart read: one for every live promotion, one more when codes were entered,
+one more when a live promotion has a per-customer limit and the shopper is known — never a
+statement per promotion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from souk.carts.tables import CartRow
+from souk.channels.models import Channel
+from souk.promotions.codes import resolve
+from souk.promotions.engine import Adjustment, Result, Verdict, evaluate
+from souk.promotions.live import live as live_promotions
+from souk.promotions.live import used_up_for
+from souk.promotions.models import CartLine, Context, Promotion
+from souk.promotions.redemptions import Use, customer_key
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+
+
+@dataclass
+class Discounts:
+    lines: dict[str, list[Adjustment]] = field(default_factory=dict)
+    shipping: list[Adjustment] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    uses: list[Use] = field(default_factory=list)
+    promotions: list[Promotion] = field(default_factory=list)
+
+    @property
+    def shipping_discount(self) -> int:
+        return sum(a.amount for a in self.shipping)
+
+
+@dataclass(frozen=True)
+class Priced:
+    id: str
+    sku: str
+    quantity: int
+    unit_price: int
+    category: str | None
+
+
+def discounts(
+    session: Session,
+    cart: CartRow,
+    channel: Channel,
+    now: datetime,
+    lines: list[Priced],
+    shipping: int,
+) -> Discounts:
+    live = live_promotions(session, now)
+    promotions = live.promotions
+    codes = list(cart.coupon_codes or [])
+    if not promotions and not codes:
+        return Discounts()
+    accepted, refused = resolve(session=session, codes=codes, customer_id=cart.customer_id)
+    who = customer_key(cart.customer_id, cart.email)
+    exhausted = used_up_for(session=session, live=live, customer=who)
+    ctx = Context(
+        channel=channel.code,
+        currency=cart.currency,
+        now=now,
+        codes=accepted,
+        exhausted=exhausted,
+        shipping=shipping,
+    )
+    result: Result = evaluate(
+        promotions,
+        [CartLine(x.id, x.sku, x.quantity, x.unit_price, x.category) for x in lines],
+        ctx,
+    )
+    out = Discounts(
+        lines=result.lines, shipping=result.shipping, verdicts=result.verdicts,
+        promotions=promotions,
+    )  # fmt: skip
+    out.problems = [Problem("coupon-invalid", f"{p.code}: {p.reason}") for p in refused]
+    reasons = {v.promotion: v.reason for v in result.verdicts if not v.applies}
+    for code, promotion_id in accepted.items():
+        if promotion_id in reasons:
+            out.problems.append(
+                Problem("coupon-not-applicable", f"{code}: {reasons[promotion_id]}")
+            )
+    taken: dict[str, int] = {}
+    for adjustment in [*(a for x in result.lines.values() for a in x), *result.shipping]:
+        taken[adjustment.promotion] = taken.get(adjustment.promotion, 0) + adjustment.amount
+    code_of = {a.promotion: a.code for x in result.lines.values() for a in x}
+    code_of.update({a.promotion: a.code for a in result.shipping})
+    out.uses = [Use(pid, amount, code_of.get(pid)) for pid, amount in sorted(taken.items())]
+    return out
