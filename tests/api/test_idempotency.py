@@ -36,8 +36,11 @@ def count(db: Database, table: Any) -> int:
 def ready_cart(fr: FrenchShop, sku: str = "TEE-M", quantity: int = 1) -> str:
     cart = fr.shop.cart("web", currency="EUR")
     assert fr.shop.add(cart["id"], "web", sku, quantity).status_code == 201
-    body = {"email": "anne@example.com", "shipping_address": ADDRESS_PARIS,
-            "fulfillment": {"type": "delivery"}}  # fmt: skip
+    body = {
+        "email": "anne@example.com",
+        "shipping_address": ADDRESS_PARIS,
+        "fulfillment": {"type": "delivery"},
+    }
     assert fr.shop.call("PATCH", f"/v1/carts/{cart['id']}", "web", json=body).status_code == 200
     return str(cart["id"])
 
@@ -80,9 +83,12 @@ def test_a_checkout_retried_right_after_its_answer_is_that_order_again(
 
 
 def test_a_till_sale_retried_with_its_key_is_recorded_once(fr: FrenchShop, db: Database) -> None:
-    sale = {"client_txn_id": "till1-0042", "occurred_at": "2026-11-22T10:15:00+01:00",
-            "lines": [{"sku": "CAP", "quantity": 1}],
-            "payments": [{"method": "card", "amount": 1500}]}  # fmt: skip
+    sale = {
+        "client_txn_id": "till1-0042",
+        "occurred_at": "2026-11-22T10:15:00+01:00",
+        "lines": [{"sku": "CAP", "quantity": 1}],
+        "payments": [{"method": "card", "amount": 1500}],
+    }
     client = till(fr)
     first = client.post("/v1/pos/sales", json=sale, headers={"Idempotency-Key": "sale-42"})
     again = client.post("/v1/pos/sales", json=sale, headers={"Idempotency-Key": "sale-42"})
@@ -92,8 +98,11 @@ def test_a_till_sale_retried_with_its_key_is_recorded_once(fr: FrenchShop, db: D
 
 
 def test_a_reservation_retried_with_its_key_holds_once(fr: FrenchShop) -> None:
-    body = {"channel": "web", "lines": [{"sku": "TEE-M", "quantity": 3, "location": "wh-marseille"}],
-            "expires_in_s": 600}  # fmt: skip
+    body = {
+        "channel": "web",
+        "lines": [{"sku": "TEE-M", "quantity": 3, "location": "wh-marseille"}],
+        "expires_in_s": 600,
+    }
     headers = {"Idempotency-Key": "hold-1"}
     first = fr.admin.post("/v1/inventory/reservations", json=body, headers=headers)
     again = fr.admin.post("/v1/inventory/reservations", json=body, headers=headers)
@@ -102,8 +111,13 @@ def test_a_reservation_retried_with_its_key_holds_once(fr: FrenchShop) -> None:
 
 
 def test_a_movement_retried_with_its_key_moves_stock_once(fr: FrenchShop) -> None:
-    body = {"sku": "MUG", "location": "store-lyon", "type": "receipt", "quantity": 4,
-            "reference": "asn-9"}  # fmt: skip
+    body = {
+        "sku": "MUG",
+        "location": "store-lyon",
+        "type": "receipt",
+        "quantity": 4,
+        "reference": "asn-9",
+    }
     before = len(fr.admin.get("/v1/inventory/MUG/movements").json()["data"])
     headers = {"Idempotency-Key": "asn-9"}
     first = fr.admin.post("/v1/inventory/movements", json=body, headers=headers)
@@ -159,7 +173,7 @@ def test_two_anonymous_shoppers_with_the_same_key_on_their_own_carts_both_buy(
             "web",
             json=CHECKOUT,
             **{"Idempotency-Key": "checkout"},
-        )  # fmt: skip
+        )
         for c in carts
     ]
     # Then each gets an order of their own: keys are scoped to the cart, not the channel
@@ -177,7 +191,7 @@ def test_an_anonymous_call_with_no_cart_in_its_path_is_never_answered_from_anoth
     made = [
         fr.shop.call(
             "POST", "/v1/carts", "web", json={"currency": "EUR"}, **{"Idempotency-Key": "new-cart"}
-        )  # fmt: skip
+        )
         for _ in range(2)
     ]
     assert [m.status_code for m in made] == [201, 201]
@@ -187,18 +201,24 @@ def test_an_anonymous_call_with_no_cart_in_its_path_is_never_answered_from_anoth
 def test_a_customer_keys_are_theirs_whichever_token_they_sign_in_with(fr: FrenchShop) -> None:
     # Given a signed-in customer with a cart, and a second sign-in on another device
     first_token = fr.shop.register("web", "lea@example.com")["token"]
-    login = fr.shop.call("POST", "/v1/customers/login", "web",
-                         json={"email": "lea@example.com", "password": "correct horse battery"})  # fmt: skip
+    login = fr.shop.call(
+        "POST",
+        "/v1/customers/login",
+        "web",
+        json={"email": "lea@example.com", "password": "correct horse battery"},
+    )
     second_token = login.json()["token"]
     assert second_token != first_token
     cart = fr.shop.cart("web", token=first_token, currency="EUR")
     path = f"/v1/carts/{cart['id']}/lines"
     line = {"sku": "TEE-M", "quantity": 1}
     # When a line is added with a key from one device and retried from the other
-    first = fr.shop.call("POST", path, "web", token=first_token, json=line,
-                         **{"Idempotency-Key": "add-tee"})  # fmt: skip
-    again = fr.shop.call("POST", path, "web", token=second_token, json=line,
-                         **{"Idempotency-Key": "add-tee"})  # fmt: skip
+    first = fr.shop.call(
+        "POST", path, "web", token=first_token, json=line, **{"Idempotency-Key": "add-tee"}
+    )
+    again = fr.shop.call(
+        "POST", path, "web", token=second_token, json=line, **{"Idempotency-Key": "add-tee"}
+    )
     # Then the retry is the first answer, and the cart holds one tee
     assert_replayed(first, again)
     assert [(x["sku"], x["quantity"]) for x in again.json()["lines"]] == [("TEE-M", 1)]
@@ -209,9 +229,10 @@ def test_two_api_keys_never_share_a_namespace(fr: FrenchShop) -> None:
     other = fr.admin.post("/v1/api-keys", json={"name": "ops", "role": "admin"}).json()["key"]
     first = fr.admin.post("/v1/inventory/movements", json=body, headers={"Idempotency-Key": "k"})
     second = fr.admin.post(
-        "/v1/inventory/movements", json=body,
+        "/v1/inventory/movements",
+        json=body,
         headers={"Idempotency-Key": "k", "Authorization": f"Bearer {other}"},
-    )  # fmt: skip
+    )
     assert (first.status_code, second.status_code) == (201, 201)
     assert first.json()["id"] != second.json()["id"]
     assert stock(fr, "MUG", "store-lyon")["on_hand"] == 5
