@@ -86,3 +86,48 @@ def test_a_checkout_killed_between_commit_and_answer_is_learnt_by_its_retries(
     assert _payments(db) == [("authorized", placed[0])]
     allocated = sum(stock(fr, "TEE-M", loc)["allocated"] for loc in ("store-paris", "wh-marseille"))
     assert allocated == 2
+
+
+def test_retries_sent_the_moment_an_answer_arrives_are_replayed_over_real_http(
+    admin: TestClient, db: Database, database_url: str
+) -> None:
+    # Given real HTTP to two worker processes, where the answer reaches the client as soon as
+    # it is written (in-process test clients wait for the whole request to end)
+    fr = french_shop(admin, db)
+    carts = [ready_cart(fr) for _ in range(10)]
+    store = {"X-Publishable-Key": fr.shop.keys["web"]}
+    hold = {"channel": "web", "lines": [{"sku": "CAP", "quantity": 1}], "expires_in_s": 600}
+    with (
+        live_server(database_url, ADMIN_KEY, workers=2) as server,
+        httpx.Client(base_url=server.url, timeout=60) as http,
+    ):
+        pairs = []
+        for i, cart_id in enumerate(carts):
+            # When each buyer retries the moment the first answer arrives
+            headers = {**store, "Idempotency-Key": f"buy-{i}"}
+            path = f"/v1/carts/{cart_id}/checkout"
+            pairs.append(
+                (
+                    http.post(path, json=CHECKOUT, headers=headers),
+                    http.post(path, json=CHECKOUT, headers=headers),
+                )
+            )
+        admin_headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        for i in range(6):
+            headers = {**admin_headers, "Idempotency-Key": f"hold-{i}"}
+            pairs.append(
+                (
+                    http.post("/v1/inventory/reservations", json=hold, headers=headers),
+                    http.post("/v1/inventory/reservations", json=hold, headers=headers),
+                )
+            )
+    # Then every retry is the first answer, never 409, and each command took effect once
+    for first, again in pairs:
+        assert (first.status_code, again.status_code) == (201, 201), again.text
+        assert again.json() == first.json()
+        assert again.headers["idempotent-replayed"] == "true"
+    assert len(_orders(db)) == len(carts)
+    assert (
+        stock(fr, "CAP", "store-paris")["reserved"] + stock(fr, "CAP", "wh-marseille")["reserved"]
+        == 6
+    )
