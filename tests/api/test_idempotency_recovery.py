@@ -245,3 +245,38 @@ def test_a_failure_before_any_commit_frees_the_key(fr: FrenchShop) -> None:
     assert refused.status_code in (409, 422)
     assert again.json() == refused.json()
     assert stock(fr, "MUG", "store-lyon")["on_hand"] == 3
+
+
+@pytest.mark.usefixtures("answers_lost")
+def test_a_create_without_a_rule_is_answered_with_what_it_created(fr: FrenchShop) -> None:
+    body = {
+        "code": "wh-lille",
+        "name": "Lille",
+        "type": "warehouse",
+        "address": {"line1": "1 rue", "city": "Lille", "country": "FR"},
+        "lat": 50.63,
+        "lon": 3.06,
+        "timezone": "Europe/Paris",
+        "can_ship": True,
+        "can_pickup": False,
+        "accepts_returns": False,
+    }
+    first = fr.admin.post("/v1/locations", json=body, headers={"Idempotency-Key": "lille"})
+    again = fr.admin.post("/v1/locations", json=body, headers={"Idempotency-Key": "lille"})
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+
+
+@pytest.mark.usefixtures("answers_lost")
+def test_a_release_with_a_lost_answer_is_answered_with_the_released_reservation(
+    fr: FrenchShop,
+) -> None:
+    body = {"channel": "web", "lines": [{"sku": "TEE-M", "quantity": 1}], "expires_in_s": 600}
+    held = fr.admin.post("/v1/inventory/reservations", json=body).json()
+    path = f"/v1/inventory/reservations/{held['id']}"
+    first = fr.admin.delete(path, headers={"Idempotency-Key": "free"})
+    again = fr.admin.delete(path, headers={"Idempotency-Key": "free"})
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json() == first.json()
+    assert again.json()["status"] == "released"

@@ -40,25 +40,18 @@ from souk.api.idempotency_store import (
     Seen,
 )
 from souk.api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
-from souk.api.replays import ReplayRequest, Rule
+from souk.api.replays import ReplayRequest, Rule, fallback
 from souk.customers.tokens import TokenSigner
 from souk.db.base import minted_ids
 from souk.db.uow import commit_hook
 
-__all__ = [
-    "IdempotencyMiddleware",
-    "IdempotencyRecord",
-    "IdempotencyStore",
-    "caller_scope",
-    "fingerprint",
-]
+__all__ = ["IdempotencyMiddleware", "IdempotencyRecord", "IdempotencyStore", "caller_scope",
+           "fingerprint"]  # fmt: skip
 
 METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 HEADER = b"idempotency-key"
 NOT_STORED = (b"x-request-id", b"date", b"server")
 RuleFor = Callable[[str, str], tuple[Rule | None, dict[str, str]]]
-
-
 Headers = list[tuple[bytes, bytes]]
 
 
@@ -173,7 +166,7 @@ class IdempotencyMiddleware:
             stored = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in seen.headers or []]
             await _send(send, seen.status, [*stored, REPLAYED], seen.body or b"")
             return True
-        if seen.outcome is not None:
+        if seen.outcome is not None and not (claim.rule and claim.rule.rerun):
             rendered = await self._render(scope, claim, seen.outcome)
             if rendered is not None:
                 status, body = rendered
@@ -209,11 +202,12 @@ class IdempotencyMiddleware:
             where = rule.where(outcome, request) if rule.where else None
             body = await self._get(scope, where) if where else None
             return (rule.status, body) if body is not None else None
-        # Updates and actions answer with the resource they changed: its path or its parent.
-        for path in (request.path, request.path.rsplit("/", 1)[0]):
+        for path, status in fallback(request, outcome):
+            if status == 204:
+                return status, b""
             body = await self._get(scope, path)
             if body is not None:
-                return 200, body
+                return status, body
         return None
 
     async def _get(self, scope: Scope, path: str) -> bytes | None:

@@ -59,6 +59,9 @@ class Rule:
     read: Read | None = None
     where: Where | None = None
     locate: Locate | None = None
+    # The command is idempotent by itself (a till's `client_txn_id`): a retry after a crash
+    # runs it again instead of rebuilding its answer.
+    rerun: bool = False
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if method != self.method:
@@ -173,7 +176,31 @@ RULES: tuple[Rule, ...] = (
     _rule("POST", "/v1/products", 201, where=_product),
     _rule("POST", "/v1/carts", 201, marks=("cart",), where=_minted("cart", "/v1/carts/{}")),
     _rule("POST", "/v1/carts/{cart_id}/lines", 201, where=_cart),
+    _rule(
+        "POST",
+        "/v1/orders/{order_id}/returns",
+        201,
+        marks=("ret",),
+        where=_minted("ret", "/v1/returns/{}"),
+    ),
+    _rule("POST", "/v1/pos/sync", 200, rerun=True),
 )
+
+
+def fallback(request: ReplayRequest, outcome: dict[str, Any]) -> list[tuple[str, int]]:
+    """For a route without a rule: where to GET its answer, with the status to answer."""
+    path = request.path
+    if request.method != "POST":
+        # An update answers with what it changed; a deletion of what can no longer be read
+        # answers 204, as it did.
+        return [(path, 200)] + ([(path, 204)] if request.method == "DELETE" else [])
+    body = request.body if isinstance(request.body, dict) else {}
+    names = [str(i) for i in (outcome.get("ids") or [])[:1]]
+    names += [v for k in ("code", "handle") if isinstance(v := body.get(k), str)]
+    # A creation answers with what it created (by its new id or its code); an action on a
+    # resource (`…/{id}/ship`) with that resource.
+    created = [(f"{path}/{name}", 201) for name in names if name and "/" not in name]
+    return [*created, (path.rsplit("/", 1)[0], 200)]
 
 
 def rule_for(method: str, path: str) -> tuple[Rule | None, dict[str, str]]:
