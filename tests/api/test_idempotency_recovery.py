@@ -20,9 +20,14 @@ from sqlalchemy import insert, select, update
 
 from souk.api.idempotency import caller_scope, fingerprint
 from souk.api.idempotency_store import IdempotencyRecord, IdempotencyStore
+from souk.carts.tables import CartRow
 from souk.db.base import utcnow
 from souk.db.engine import Database
+from souk.db.uow import UnitOfWork
+from souk.inventory.reservation_service import sweep_expired
+from souk.inventory.tables import reservation_lines, reservations
 from souk.orders.tables import OrderRow
+from souk.payments import service as payments_service
 from souk.payments.tables import PaymentRow
 from tests.api.test_idempotency import CHECKOUT, count, ready_cart, stock, till
 from tests.catalog_factories import product_body
@@ -280,3 +285,64 @@ def test_a_release_with_a_lost_answer_is_answered_with_the_released_reservation(
     assert first.status_code == again.status_code == 200, again.text
     assert again.json() == first.json()
     assert again.json()["status"] == "released"
+
+
+class _Died(BaseException):
+    """The process stops here: nothing after this line of the request runs."""
+
+
+def test_a_checkout_that_died_before_its_order_is_run_again_once_its_holds_lapse(
+    fr: FrenchShop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a checkout whose process died while the payment provider was being asked: its
+    # claim on the cart and the stock committed, its order never did
+    cart_id = ready_cart(fr, quantity=2)
+    dying = True
+
+    def provider_call(**_: Any) -> Any:
+        if dying:
+            raise _Died
+        return authorize(**_)
+
+    authorize = payments_service.call_authorize
+    monkeypatch.setattr(payments_service, "call_authorize", provider_call)
+    monkeypatch.setattr(IdempotencyStore, "release", lambda *_: None)  # the dead release nothing
+
+    def send() -> Any:
+        return fr.shop.call(
+            "POST",
+            f"/v1/carts/{cart_id}/checkout",
+            "web",
+            json=CHECKOUT,
+            **{"Idempotency-Key": "buy"},
+        )
+
+    with pytest.raises(_Died):
+        send()
+    dying = False
+    # Then a retry while its lease runs is told it is in progress, and nothing was ordered
+    busy = send()
+    assert busy.status_code == 409
+    assert busy.json()["type"] == PROBLEM + "idempotency-key-in-use"
+    assert count(fr.db, OrderRow) == 0
+    # When the lease and the checkout's holds have lapsed
+    past = utcnow() - timedelta(seconds=1)
+    with fr.db.transaction() as session:
+        session.execute(update(IdempotencyRecord).values(lease_until=past))
+        session.execute(update(CartRow).values(checkout_until=past))
+        session.execute(update(reservations).values(expires_at=past))
+        session.execute(update(reservation_lines).values(expires_at=past))
+    sweep_expired(uow=UnitOfWork(fr.db))
+    # Then the retry runs the checkout again: one order, paid once, two units allocated
+    placed = send()
+    assert placed.status_code == 201, placed.text
+    assert "idempotent-replayed" not in placed.headers
+    assert count(fr.db, OrderRow) == 1
+    with fr.db.transaction(write=False) as session:
+        paid = [(p.status, p.order_id) for p in session.scalars(select(PaymentRow))]
+    assert ("authorized", placed.json()["id"]) in paid
+    assert sorted(s for s, _ in paid).count("authorized") == 1
+    figures = [stock(fr, "TEE-M", loc) for loc in ("store-paris", "wh-marseille")]
+    assert sum(f["allocated"] for f in figures) == 2
+    assert sum(f["reserved"] for f in figures) == 0
+    assert send().json() == placed.json()
