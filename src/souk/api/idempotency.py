@@ -147,14 +147,8 @@ class IdempotencyMiddleware:
                 return
         await self._run(scope, raw, receive, send, claim)
 
-    async def _answer_seen(
-        self,
-        scope: Scope,
-        send: Send,
-        claim: Claim,
-        seen: Seen,
-        print_: str,
-    ) -> bool:
+    async def _answer_seen(self, scope: Scope, send: Send, claim: Claim, seen: Seen,
+                           print_: str) -> bool:  # fmt: skip
         """Answer a key someone holds already; False if this request may take it over."""
         store = claim.store
         if store.expired(seen):
@@ -170,10 +164,17 @@ class IdempotencyMiddleware:
             rendered = await self._render(scope, claim, seen.outcome)
             if rendered is not None:
                 status, body = rendered
-                # Kept, so that every later replay answers these very bytes.
-                await anyio.to_thread.run_sync(
+                # Kept, so that every later replay answers these very bytes; of retries
+                # rebuilding it at once, the first kept wins and the others answer it.
+                kept = await anyio.to_thread.run_sync(
                     store.store, claim.scope, claim.key, None, status, [JSON_TYPE], body
                 )
+                if (
+                    not kept
+                    and (won := await anyio.to_thread.run_sync(store.read, claim.scope, claim.key))
+                    and won.status is not None
+                ):
+                    return await self._answer_seen(scope, send, claim, won, print_)
                 await _send(send, status, [JSON_HEADER, REPLAYED], body)
                 return True
             if claim.rule is None:
