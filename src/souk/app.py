@@ -14,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 from souk import __version__
 from souk.access import api as access_api
 from souk.access import service as access_service
-from souk.api import health
+from souk.api import health, replays
 from souk.api.auth import KeyCache
 from souk.api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from souk.api.middleware import BodyLimitMiddleware, RequestIdFilter, RequestIdMiddleware
@@ -121,7 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.dispatcher_wake = dispatcher.wake
     app.state.key_cache = KeyCache()
     app.state.token_signer = TokenSigner(resolve_secret(settings), settings.customer_token_ttl_s)
-    app.state.idempotency = IdempotencyStore(db, settings.idempotency_ttl_s)
+    app.state.idempotency = IdempotencyStore(
+        db, ttl_s=settings.idempotency_ttl_s, lease_s=settings.idempotency_lease_s
+    )
     app.state.storefront_cache = PageCache(settings.storefront_cache_ttl_s)
     app.state.storefront_cache.watch(db.sessions)
 
@@ -130,7 +132,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
 
     # Outermost last: request id → size limit → idempotency → the app.
-    app.add_middleware(IdempotencyMiddleware, store_getter=lambda: app.state.idempotency)
+    app.add_middleware(
+        IdempotencyMiddleware,
+        store_getter=lambda: app.state.idempotency,
+        signer_getter=lambda: app.state.token_signer,
+        rule_for=replays.rule_for,
+        fault_point=settings.fault_point,
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
+    # How long a claimed key stays locked for retries without its owner renewing it (every
+    # third of it while the request runs): after that, a claim with no committed outcome is
+    # taken to be a dead process's and a retry runs the request again.
+    idempotency_lease_s: float = Field(default=10.0, gt=0, le=3600)
+    # Tests only: kill the process at this point (souk/api/faults.py). Never set in production.
+    fault_point: Literal["after_commit", "before_answer"] | None = None
     # How long a process keeps refusing checkouts of a SKU it just found sold out (0: off).
     sold_out_cache_ms: int = Field(default=200, ge=0, le=10_000)
     # How long a process may show promotions as it last read them (docs/promotions.md).

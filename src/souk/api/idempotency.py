@@ -1,160 +1,105 @@
-"""`Idempotency-Key` on state-changing requests (invariant 4).
+"""`Idempotency-Key` on state-changing requests (invariants 4 and 9; docs/api-conventions.md).
 
-The first request with a key claims it (a row with a unique key, in its own transaction),
-runs, and stores its response; a retry with the same key and the same body gets that
-response again, marked `Idempotent-Replayed: true`, and changes nothing. The same key with a
-different body is a 422; a retry while the first is still running is a 409. A response of
-500 or more is not kept, so the client may retry. Keys are scoped to the credentials that
-sent them, so two clients cannot collide, and they expire after `SOUK_IDEMPOTENCY_TTL_S`.
+1. The first request with a key claims it: a row with a unique key, a holder token and a
+   short lease, in its own transaction, so that a retry overlapping it is refused (409)
+   instead of running the command twice.
+2. The command records its outcome in its own transaction: the claim sits in a context
+   variable, and the request's committing unit of work writes what it minted into the row
+   (`souk.db.uow.commit_hook`), fenced by the holder token. Effect and outcome commit
+   together or not at all.
+3. The answer is stored before it is sent: from the moment a client can have read it, a
+   retry with the same key and body gets it again, with `Idempotent-Replayed: true`.
+4. A retry that finds an outcome but no answer (the server died between the two) is
+   answered from the committed resource (`souk.api.replays`); one that finds neither and an
+   expired lease takes the key over and runs again, since nothing was committed.
+
+Keys are scoped to the caller that can see the resource: a customer (by the id in their
+token), an API key, or, for an anonymous storefront call, the cart in the path together with
+the publishable key. An anonymous call without a cart in its path has no such caller, and its
+key is not remembered.
 """
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import json
-from datetime import datetime, timedelta
+import secrets
+from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import LargeBinary, String, delete, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from souk.api import faults
+from souk.api.idempotency_claim import Claim, Heartbeat, caller_scope, fingerprint
+from souk.api.idempotency_store import (
+    MAX_KEY_LENGTH,
+    ClaimLost,
+    IdempotencyRecord,
+    IdempotencyStore,
+    Seen,
+)
 from souk.api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
-from souk.db.base import Base, utcnow
-from souk.db.engine import Database
-from souk.db.types import Json
+from souk.api.replays import ReplayRequest, Rule, fallback
+from souk.customers.tokens import TokenSigner
+from souk.db.base import minted_ids
+from souk.db.uow import commit_hook
 
-METHODS = {b"POST", b"PUT", b"PATCH", b"DELETE"}
+__all__ = ["IdempotencyMiddleware", "IdempotencyRecord", "IdempotencyStore", "caller_scope",
+           "fingerprint"]  # fmt: skip
+
+METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 HEADER = b"idempotency-key"
-MAX_KEY_LENGTH = 255
+NOT_STORED = (b"x-request-id", b"date", b"server")
+RuleFor = Callable[[str, str], tuple[Rule | None, dict[str, str]]]
+Headers = list[tuple[bytes, bytes]]
 
 
-class IdempotencyRecord(Base):
-    __tablename__ = "idempotency_keys"
-
-    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
-    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH), primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    status: Mapped[int | None]
-    headers: Mapped[list[list[str]] | None] = mapped_column(Json)
-    body: Mapped[bytes | None] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime]
-
-
-def _fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
-    try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
-        canonical = body
-    digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), query, canonical):
-        digest.update(part)
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def _scope_of(headers: dict[bytes, bytes]) -> str:
-    credentials = (
-        headers.get(b"authorization", b"") + b"\0" + headers.get(b"x-publishable-key", b"")
-    )
-    return hashlib.sha256(credentials).hexdigest()
-
-
-class IdempotencyStore:
-    def __init__(self, db: Database, ttl_s: int) -> None:
-        self.db = db
-        self.ttl = timedelta(seconds=ttl_s)
-
-    def claim(self, scope: str, key: str, fingerprint: str) -> IdempotencyRecord | None:
-        """None if this request now owns the key; else the record that already holds it."""
-        for _ in range(2):
-            try:
-                with self.db.transaction() as session:
-                    session.add(
-                        IdempotencyRecord(
-                            scope=scope, key=key, fingerprint=fingerprint, created_at=utcnow()
-                        )
-                    )
-                return None
-            except IntegrityError:
-                with self.db.transaction() as session:
-                    existing = session.get(IdempotencyRecord, (scope, key))
-                    if existing is None:
-                        continue
-                    if existing.created_at < utcnow() - self.ttl:
-                        session.delete(existing)
-                        continue
-                    session.expunge(existing)
-                    return existing
-        raise RuntimeError("could not claim idempotency key")
-
-    def store(
-        self, scope: str, key: str, status: int, headers: list[list[str]], body: bytes
-    ) -> None:
-        with self.db.transaction() as session:
-            record = session.get(IdempotencyRecord, (scope, key))
-            if record is not None:
-                record.status = status
-                record.headers = headers
-                record.body = body
-
-    def release(self, scope: str, key: str) -> None:
-        with self.db.transaction() as session:
-            session.execute(
-                delete(IdempotencyRecord).where(
-                    IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
-                )
-            )
-
-    def purge_expired(self) -> int:
-        with self.db.transaction() as session:
-            result = session.execute(
-                delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - self.ttl)
-            )
-            return int(getattr(result, "rowcount", 0) or 0)
-
-    def exists(self, scope: str, key: str) -> bool:
-        with self.db.transaction(write=False) as session:
-            found = session.scalar(
-                select(IdempotencyRecord.key).where(
-                    IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
-                )
-            )
-            return found is not None
-
-
-async def _send_problem(send: Send, status: int, problem: str, title: str, detail: str) -> None:
+def _problem(status: int, problem: str, title: str, detail: str) -> tuple[int, Headers, bytes]:
     body = json.dumps(
-        {
-            "type": PROBLEM_BASE + problem,
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "errors": [],
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+        {"type": PROBLEM_BASE + problem, "title": title, "status": status, "detail": detail,
+         "errors": []}
+    ).encode()  # fmt: skip
+    return status, [(b"content-type", PROBLEM_MEDIA_TYPE.encode())], body
+
+
+IN_USE = (409, "idempotency-key-in-use", "Request in progress",
+          "A request with this Idempotency-Key is still being processed")  # fmt: skip
+REUSED = (422, "idempotency-key-reused", "Idempotency-Key reused",
+          "This Idempotency-Key was used for a different request")  # fmt: skip
+LOST = (410, "idempotency-answer-lost", "Answer lost",
+        "The request with this Idempotency-Key took effect, but its answer was lost and "
+        "cannot be rebuilt: read the resource it changed")  # fmt: skip
+REPLAYED = (b"idempotent-replayed", b"true")
+JSON_HEADER = (b"content-type", b"application/json")
+JSON_TYPE = ["content-type", "application/json"]
+
+
+async def _send(send: Send, status: int, headers: Headers, body: bytes) -> None:
+    headers = [h for h in headers if h[0].lower() != b"content-length"]
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, store_getter: Any) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        store_getter: Callable[[], IdempotencyStore],
+        signer_getter: Callable[[], TokenSigner],
+        rule_for: RuleFor,
+        fault_point: str | None = None,
+    ) -> None:
         self.app = app
         self.store_getter = store_getter
+        self.signer_getter = signer_getter
+        self.rule_for = rule_for
+        self.fault_point = fault_point
+        self._beats: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"].encode() not in METHODS:
+        if scope["type"] != "http" or scope["method"] not in METHODS:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -164,15 +109,13 @@ class IdempotencyMiddleware:
             return
         key = raw_key.decode("latin-1").strip()
         if not key or len(key) > MAX_KEY_LENGTH:
-            await _send_problem(
-                send,
-                422,
-                "validation-error",
-                "Invalid request",
-                f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters",
-            )
+            detail = f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters"
+            await _send(send, *_problem(422, "validation-error", "Invalid request", detail))
             return
-
+        owner = caller_scope(scope["path"], headers, self.signer_getter())
+        if owner is None:
+            await self.app(scope, receive, send)
+            return
         body = bytearray()
         more = True
         while more:
@@ -181,74 +124,174 @@ class IdempotencyMiddleware:
                 return
             body.extend(message.get("body", b""))
             more = message.get("more_body", False)
-        body_bytes = bytes(body)
+        raw = bytes(body)
+        method, path = scope["method"], scope["path"]
+        print_ = fingerprint(method, path, scope.get("query_string", b""), raw)
+        rule, params = self.rule_for(method, path)
+        try:
+            parsed = json.loads(raw) if raw else None
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            parsed = None
+        request = ReplayRequest(method=method, path=path, params=params, body=parsed)
+        store = self.store_getter()
+        claim = Claim(store, owner, key, secrets.token_hex(16), rule, request, self.fault_point)
+        seen = await anyio.to_thread.run_sync(store.claim, owner, key, print_, claim.holder)
+        if seen is not None:
+            if await self._answer_seen(scope, send, claim, seen, print_):
+                return
+            taken = await anyio.to_thread.run_sync(
+                store.take_over, owner, key, seen, print_, claim.holder
+            )
+            if not taken:  # another retry took it over first and is running it now
+                await _send(send, *_problem(*IN_USE))
+                return
+        await self._run(scope, raw, receive, send, claim)
 
-        store: IdempotencyStore = self.store_getter()
-        owner = _scope_of(headers)
-        fingerprint = _fingerprint(
-            scope["method"], scope["path"], scope.get("query_string", b""), body_bytes
-        )
-        existing = await anyio.to_thread.run_sync(store.claim, owner, key, fingerprint)
-        if existing is not None:
-            if existing.fingerprint != fingerprint:
-                await _send_problem(
-                    send,
-                    422,
-                    "idempotency-key-reused",
-                    "Idempotency-Key reused",
-                    "This Idempotency-Key was used for a different request",
+    async def _answer_seen(self, scope: Scope, send: Send, claim: Claim, seen: Seen,
+                           print_: str) -> bool:  # fmt: skip
+        """Answer a key someone holds already; False if this request may take it over."""
+        store = claim.store
+        if store.expired(seen):
+            return False
+        if seen.fingerprint != print_:
+            await _send(send, *_problem(*REUSED))
+            return True
+        if seen.status is not None:
+            stored = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in seen.headers or []]
+            await _send(send, seen.status, [*stored, REPLAYED], seen.body or b"")
+            return True
+        if seen.outcome is not None and not (claim.rule and claim.rule.rerun):
+            rendered = await self._render(scope, claim, seen.outcome)
+            if rendered is not None:
+                status, body = rendered
+                # Kept, so that every later replay answers these very bytes; of retries
+                # rebuilding it at once, the first kept wins and the others answer it.
+                kept = await anyio.to_thread.run_sync(
+                    store.store, claim.scope, claim.key, None, status, [JSON_TYPE], body
                 )
-            elif existing.status is None:
-                await _send_problem(
-                    send,
-                    409,
-                    "idempotency-key-in-use",
-                    "Request in progress",
-                    "A request with this Idempotency-Key is still being processed",
-                )
-            else:
-                stored = [(k.encode(), v.encode()) for k, v in existing.headers or []]
-                stored.append((b"idempotent-replayed", b"true"))
-                await send(
-                    {"type": "http.response.start", "status": existing.status, "headers": stored}
-                )
-                await send({"type": "http.response.body", "body": existing.body or b""})
-            return
+                if (
+                    not kept
+                    and (won := await anyio.to_thread.run_sync(store.read, claim.scope, claim.key))
+                    and won.status is not None
+                ):
+                    return await self._answer_seen(scope, send, claim, won, print_)
+                await _send(send, status, [JSON_HEADER, REPLAYED], body)
+                return True
+            if claim.rule is None:
+                await _send(send, *_problem(*LOST))
+                return True
+        if store.lease_alive(seen):
+            await _send(send, *_problem(*IN_USE))
+            return True
+        return False
 
-        replayed = False
+    async def _render(
+        self, scope: Scope, claim: Claim, outcome: dict[str, Any]
+    ) -> tuple[int, bytes] | None:
+        """The answer rebuilt from a committed outcome, or None."""
+        rule, request = claim.rule, claim.request
+        if rule is not None and rule.read is not None:
+            read = rule.read
+
+            def from_db() -> bytes | None:
+                with claim.store.db.transaction(write=False) as session:
+                    return read(session, outcome, request)
+
+            body = await anyio.to_thread.run_sync(from_db)
+            return (rule.status, body) if body is not None else None
+        if rule is not None:
+            where = rule.where(outcome, request) if rule.where else None
+            body = await self._get(scope, where) if where else None
+            return (rule.status, body) if body is not None else None
+        for path, status in fallback(request, outcome):
+            if status == 204:
+                return status, b""
+            body = await self._get(scope, path)
+            if body is not None:
+                return status, body
+        return None
+
+    async def _get(self, scope: Scope, path: str) -> bytes | None:
+        """GET `path` through the app with the caller's own credentials; the body if 200."""
+        dropped = (b"content-length", b"content-type", HEADER)
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in dropped]
+        inner = {**scope, "method": "GET", "path": path, "raw_path": path.encode(),
+                 "query_string": b"", "headers": headers}  # fmt: skip
+        status = 0
+        chunks: list[bytes] = []
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(inner, receive, capture)
+        return b"".join(chunks) if status == 200 else None
+
+    async def _run(self, scope: Scope, raw: bytes, receive: Receive, send: Send,
+                   claim: Claim) -> None:  # fmt: skip
+        """Run the command as the key's owner; store the answer, then send it."""
+        store = claim.store
+        delivered = False
 
         async def replay_receive() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body_bytes, "more_body": False}
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": raw, "more_body": False}
             return await receive()
 
-        status = 500
-        response_headers: list[list[str]] = []
+        start: Message | None = None
         chunks: list[bytes] = []
 
         async def capture(message: Message) -> None:
-            nonlocal status, response_headers
+            nonlocal start
             if message["type"] == "http.response.start":
-                status = message["status"]
-                response_headers = [
-                    [k.decode("latin-1"), v.decode("latin-1")]
-                    for k, v in message.get("headers", [])
-                    if k.lower() not in (b"x-request-id", b"date", b"server")
-                ]
+                start = message
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
-            await send(message)
+            else:
+                await send(message)
 
+        hook, minted = commit_hook.set(claim), minted_ids.set(claim.minted)
+        beat = self._keep_alive(claim)
         try:
             await self.app(scope, replay_receive, capture)
+        except ClaimLost:
+            start, chunks = None, []
         except BaseException:
-            await anyio.to_thread.run_sync(store.release, owner, key)
+            if not claim.committed:
+                await anyio.to_thread.run_sync(store.release, claim.scope, claim.key, claim.holder)
             raise
+        finally:
+            beat.cancel()
+            commit_hook.reset(hook)
+            minted_ids.reset(minted)
+        if start is None:
+            await _send(send, *_problem(*IN_USE))
+            return
+        status: int = start["status"]
+        headers: Headers = list(start.get("headers", []))
+        body = b"".join(chunks)
         if status >= 500:
-            await anyio.to_thread.run_sync(store.release, owner, key)
+            # Not kept, so the client may retry — unless something was committed: then the
+            # claim stays, and a retry is answered from the outcome.
+            if not claim.committed:
+                await anyio.to_thread.run_sync(store.release, claim.scope, claim.key, claim.holder)
         else:
+            faults.crash_at("before_answer", self.fault_point)
+            kept = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in headers
+                    if k.lower() not in NOT_STORED and k.lower() != b"content-length"]  # fmt: skip
             await anyio.to_thread.run_sync(
-                store.store, owner, key, status, response_headers, b"".join(chunks)
+                store.store, claim.scope, claim.key, claim.holder, status, kept, body
             )
+        await _send(send, status, headers, body)
+
+    def _keep_alive(self, claim: Claim) -> Heartbeat:
+        return Heartbeat(lambda: claim.store.renew([claim.holder]),
+                         claim.store.lease.total_seconds() / 3, self._beats)  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -52,7 +53,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# The ids minted while a request with an `Idempotency-Key` runs: they name the resource its
+# command produced, so that a retry after a crash can answer with it.
+minted_ids: ContextVar[list[str] | None] = ContextVar("souk_minted_ids", default=None)
+
+
 def new_id(prefix: str) -> str:
     """A server id with its type prefix (`ord_…`, `cart_…`), sortable by creation time."""
     ts = int(utcnow().timestamp() * 1000)
-    return f"{prefix}_{ts:011x}{secrets.token_hex(6)}"
+    value = f"{prefix}_{ts:011x}{secrets.token_hex(6)}"
+    minted = minted_ids.get()
+    if minted is not None:
+        minted.append(value)
+    return value

@@ -14,7 +14,7 @@ from souk.db.base import Base
 TABLE_MODULES = [
     "souk.db.outbox",
     "souk.access.tables",
-    "souk.api.idempotency",
+    "souk.api.idempotency_store",
     "souk.channels.tables",
     "souk.catalog.tables",
     "souk.pricing.tables",

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from sqlalchemy.orm import Session
 
 from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.outbox import OutboxEvent
+
+
+class CommitHook(Protocol):
+    """Told of every write commit made while it is set — how a request's `Idempotency-Key`
+    records its outcome in the command's own transaction (`souk.api.idempotency`)."""
+
+    def before_commit(self, session: Session) -> None: ...
+
+    def after_commit(self) -> None: ...
+
+
+# Set for the span of one request by the idempotency middleware; the request's threads see
+# it because anyio copies the context into the thread that runs a sync route.
+commit_hook: ContextVar[CommitHook | None] = ContextVar("souk_commit_hook", default=None)
 
 
 class UnitOfWork:
@@ -65,7 +80,13 @@ class UnitOfWork:
         self._emitted += 1
 
     def commit(self) -> None:
+        hook = commit_hook.get() if self.write else None
+        if hook is not None:
+            # Inside the transaction: the outcome commits with the effect, or neither does.
+            hook.before_commit(self.session)
         self.session.commit()
         self._committed = True
+        if hook is not None:
+            hook.after_commit()
         if self._emitted and self._on_events_committed is not None:
             self._on_events_committed()

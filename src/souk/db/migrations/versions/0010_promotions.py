@@ -1,7 +1,7 @@
 """promotions: promotions, coupon codes, per-customer uses, redemptions
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import souk.db.base
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
