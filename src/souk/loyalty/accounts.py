@@ -149,6 +149,24 @@ def _credit(
     return entry
 
 
+def _spent_entry(
+    customer_id: str,
+    kind: EntryType,
+    points: int,
+    now: datetime,
+    *,
+    reference: str | None,
+    order_id: str | None = None,
+    reason: str | None = None,
+) -> LoyaltyEntryRow:
+    """An entry that takes points away (`points` negative): nothing left to spend in it."""
+    return LoyaltyEntryRow(
+        customer_id=customer_id, type=kind.value, points=points, reference=reference,
+        order_id=order_id, reason=reason, remaining=0, matured=True, available_at=now,
+        expires_at=None, created_at=now,
+    )  # fmt: skip
+
+
 def earn(
     *,
     session: Session,
@@ -247,17 +265,8 @@ def redeem(
     mature(session, account, now)
     session.flush()
     _spend(session, account, points)
-    entry = LoyaltyEntryRow(
-        customer_id=customer_id,
-        type=EntryType.REDEEM.value,
-        points=-points,
-        reference=reference,
-        order_id=order_id,
-        remaining=0,
-        matured=True,
-        available_at=now,
-        expires_at=None,
-        created_at=now,
+    entry = _spent_entry(
+        customer_id, EntryType.REDEEM, -points, now, reference=reference, order_id=order_id
     )
     session.add(entry)
     return entry
@@ -290,18 +299,7 @@ def adjust(
     session.flush()
     _spend(session, account, -points)
     session.add(
-        LoyaltyEntryRow(
-            customer_id=customer_id,
-            type=EntryType.ADJUST.value,
-            points=points,
-            reference=reference,
-            reason=reason,
-            remaining=0,
-            matured=True,
-            available_at=now,
-            expires_at=None,
-            created_at=now,
-        )
+        _spent_entry(customer_id, EntryType.ADJUST, points, now, reference=reference, reason=reason)
     )
 
 
@@ -351,18 +349,14 @@ def clawback(
     taken = own + other
     note = None if taken == due else f"{due - taken} points were spent already and written off"
     session.add(
-        LoyaltyEntryRow(
-            customer_id=customer_id,
-            type=EntryType.CLAWBACK.value,
-            points=-taken,
+        _spent_entry(
+            customer_id,
+            EntryType.CLAWBACK,
+            -taken,
+            now,
             reference=reference,
             order_id=order_id,
             reason=note,
-            remaining=0,
-            matured=True,
-            available_at=now,
-            expires_at=None,
-            created_at=now,
         )
     )
     return taken
@@ -389,16 +383,8 @@ def expire(*, session: Session, now: datetime) -> int:
         account.available -= points
         expired += points
         session.add(
-            LoyaltyEntryRow(
-                customer_id=entry.customer_id,
-                type=EntryType.EXPIRE.value,
-                points=-points,
-                reference=f"expire:{entry.id}",
-                remaining=0,
-                matured=True,
-                available_at=now,
-                expires_at=None,
-                created_at=now,
+            _spent_entry(
+                entry.customer_id, EntryType.EXPIRE, -points, now, reference=f"expire:{entry.id}"
             )
         )
     return expired

@@ -178,45 +178,35 @@ def earn_for_order(*, uow: UnitOfWork, order_id: str) -> int:
 
 def claw_back_for_return(*, uow: UnitOfWork, return_id: str, order_id: str) -> int:
     """The `return.received` reaction: the returned units' points go back."""
+    return _claw_back(uow, order_id, reference=return_id, whole_order=False)
+
+
+def claw_back_for_cancellation(*, uow: UnitOfWork, order_id: str) -> int:
+    """A cancelled order earns nothing: everything it earned goes back."""
+    return _claw_back(uow, order_id, reference=f"cancel:{order_id}", whole_order=True)
+
+
+def _claw_back(uow: UnitOfWork, order_id: str, *, reference: str, whole_order: bool) -> int:
     now = utcnow()
     with uow:
         s = uow.session
         order = load_order(session=s, order_id=order_id)
         if order.customer_id is None or s.get(LoyaltyAccountRow, order.customer_id) is None:
             return 0
-        points = accounts.clawback(
-            session=s,
-            customer_id=order.customer_id,
-            order_id=order_id,
-            returned=returned_per_sku(s, order_id),
-            reference=return_id,
-            now=now,
+        returned = (
+            {x.sku: x.quantity for x in order.lines}
+            if whole_order
+            else returned_per_sku(s, order_id)
         )
+        points = accounts.clawback(
+            session=s, customer_id=order.customer_id, order_id=order_id, returned=returned,
+            reference=reference, now=now,
+        )  # fmt: skip
         if points:
             uow.emit(
                 "loyalty.points_clawed_back",
                 {"customer": order.customer_id, "order_id": order_id, "points": points},
             )
-        uow.commit()
-        return points
-
-
-def claw_back_for_cancellation(*, uow: UnitOfWork, order_id: str) -> int:
-    """A cancelled order earns nothing: everything it earned goes back."""
-    now = utcnow()
-    with uow:
-        s = uow.session
-        order = load_order(session=s, order_id=order_id)
-        if order.customer_id is None or s.get(LoyaltyAccountRow, order.customer_id) is None:
-            return 0
-        points = accounts.clawback(
-            session=s,
-            customer_id=order.customer_id,
-            order_id=order_id,
-            returned={x.sku: x.quantity for x in order.lines},
-            reference=f"cancel:{order_id}",
-            now=now,
-        )
         uow.commit()
         return points
 
