@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     # Test each pooled connection with a round trip before use (survives a database
     # restart without a failed request, at one extra round trip per transaction).
     db_pre_ping: bool = True
+    # Fail fast when the database is down or slow instead of holding the request: a new
+    # connection gives up after this, a request waits this long for a pooled connection.
+    db_connect_timeout_s: int = Field(default=5, gt=0, le=300)
+    db_pool_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    # A statement running longer is cancelled and the request answers 503 (0: no limit).
+    # On SQLite it also caps the wait for the write lock.
+    db_statement_timeout_ms: int = Field(default=0, ge=0)
     log_level: str = "INFO"
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
@@ -41,6 +48,10 @@ class Settings(BaseSettings):
     sold_out_cache_ms: int = Field(default=200, ge=0, le=10_000)
     # Starts the in-process outbox dispatcher; tests that drive it by hand switch it off.
     dispatcher_enabled: bool = True
+    # Marks expired reservations and frees their lines every so often, so that the raw
+    # reserved counters do not drift after crashed checkouts (0: off; `souk inventory sweep`
+    # does the same by hand).
+    reservation_sweep_interval_s: float = Field(default=60.0, ge=0)
     # Routing (docs/fulfilment.md): cost weights in cost units (think minor units), the
     # solver's time limit, handling cost per location type, categories stores do not ship.
     routing_package_cost: float = Field(default=450.0, ge=0)
