@@ -74,7 +74,9 @@ class Load:
                     else:
                         response = client.get("/v1/api-keys")
                 except httpx.TransportError:
-                    self._record(Outcome(started, time.monotonic() - started, None, None, None, None))
+                    self._record(
+                        Outcome(started, time.monotonic() - started, None, None, None, None)
+                    )
                     continue
                 elapsed = time.monotonic() - started
                 body = response.json()
@@ -156,8 +158,10 @@ def test_database_restart_under_load_fails_fast_then_recovers(cluster: PrivateCl
 
         # Then: the same process serves reads and writes again, without a restart.
         load.wait_for(
-            lambda o: sum(x.started > restarted_at and x.status == 201 for x in o) >= 3
-            and any(x.started > restarted_at and x.status == 200 for x in o),
+            lambda o: (
+                sum(x.started > restarted_at and x.status == 201 for x in o) >= 3
+                and any(x.started > restarted_at and x.status == 200 for x in o)
+            ),
             RECOVERY_S,
             "writes and reads succeeding after the restart",
         )
