@@ -33,6 +33,7 @@ from souk.fulfilment import api as fulfilment_api
 from souk.inventory import api as inventory_api
 from souk.inventory import api_availability as availability_api
 from souk.inventory import api_locations as locations_api
+from souk.inventory.sweeper import ReservationSweeper
 from souk.orders import api as orders_api
 from souk.pos import api as pos_api
 from souk.pricing import api as pricing_api
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     bus = EventBus()
     wire(bus, db)
     dispatcher = Dispatcher(db, bus)
+    sweeper = ReservationSweeper(db, interval_s=settings.reservation_sweep_interval_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -91,9 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         if settings.dispatcher_enabled:
             dispatcher.start()
+        sweeper.start()
         try:
             yield
         finally:
+            sweeper.stop()
             dispatcher.stop()
             db.dispose()
 
@@ -110,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.bus = bus
     app.state.dispatcher = dispatcher
     app.state.dispatcher_wake = dispatcher.wake
+    app.state.sweeper = sweeper
     app.state.key_cache = KeyCache()
     app.state.token_signer = TokenSigner(resolve_secret(settings), settings.customer_token_ttl_s)
     app.state.idempotency = IdempotencyStore(db, settings.idempotency_ttl_s)
