@@ -6,6 +6,7 @@ Commands call the same services as the API; no business rule lives here.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +18,7 @@ from rich.table import Table
 from souk.access import service as access_service
 from souk.access.models import Role
 from souk.access.schemas import ApiKeyCreate
+from souk.db import backup as backups
 from souk.db.engine import Database
 from souk.db.migrate import migrate as run_migrations
 from souk.db.uow import UnitOfWork
@@ -83,6 +85,41 @@ def migrate() -> None:
     run_migrations(db)
     db.dispose()
     console.print("[green]database is up to date[/]")
+
+
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="File to write (replaced when complete).")],
+) -> None:
+    """Copy the running database to PATH: SQLite through its online backup API, PostgreSQL
+    with pg_dump (custom format). Safe while servers write."""
+    db = _database()
+    try:
+        info = backups.backup(db=db, path=path)
+    except SoukError as exc:
+        raise _fail(exc) from exc
+    finally:
+        db.dispose()
+    console.print(f"[green]{info.backend} backup written[/] to {info.path} ({info.bytes} bytes)")
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="A file written by `souk backup`.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the contents of a non-empty database.")
+    ] = False,
+) -> None:
+    """Load a backup into the configured database (a fresh one, unless --force). Stop the
+    servers first; run `souk migrate` after restoring an older backup."""
+    db = _database()
+    try:
+        info = backups.restore(db=db, path=path, force=force)
+    except SoukError as exc:
+        raise _fail(exc) from exc
+    finally:
+        db.dispose()
+    console.print(f"[green]{info.backend} database restored[/] from {info.path}")
 
 
 @keys_app.command("create")
