@@ -100,12 +100,18 @@ class PrivateCluster:
         return done.stdout.strip()
 
 
+def give_to_server_user(*paths: Path) -> None:
+    """Hand files over to the user the server runs as (only needed as root)."""
+    if os.geteuid() == 0:
+        for path in paths:
+            shutil.chown(path, "postgres", "postgres")
+
+
 def make_root(prefix: str = "souk-pg-") -> Path:
     """A directory the server's user can own (pytest's tmp_path is private to root)."""
     root = Path(tempfile.mkdtemp(prefix=prefix))
     root.chmod(0o755)
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
+    give_to_server_user(root)
     return root
 
 
