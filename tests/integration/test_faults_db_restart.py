@@ -7,6 +7,7 @@ Runs on a private cluster (tests/support/pg_cluster.py): the shared server is ne
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -174,3 +175,19 @@ def test_database_restart_under_load_fails_fast_then_recovers(cluster: PrivateCl
     accepted = {x.key_id for x in outcomes if x.key_id}
     names = cluster.psql("SELECT id FROM api_keys", database="souk").splitlines()
     assert accepted <= set(names)
+    # The figures docs/operations.md quotes (`pytest -s` shows them).
+    back = min(
+        x.started + x.elapsed
+        for x in outcomes
+        if x.started > restarted_at and x.status in (200, 201)
+    )
+    print(
+        json.dumps(
+            {
+                "answers_while_down": len(down),
+                "slowest_503_s": round(max(x.elapsed for x in down), 3),
+                "median_503_s": round(sorted(x.elapsed for x in down)[len(down) // 2], 3),
+                "first_success_after_restart_s": round(back - restarted_at, 2),
+            }
+        )
+    )
