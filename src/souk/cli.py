@@ -6,6 +6,8 @@ Commands call the same services as the API; no business rule lives here.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -21,11 +23,14 @@ from souk.access.schemas import ApiKeyCreate
 from souk.db import backup as backups
 from souk.db.engine import Database
 from souk.db.migrate import migrate as run_migrations
+from souk.db.outbox import Dispatcher, EventBus
 from souk.db.uow import UnitOfWork
 from souk.demo import loader
 from souk.errors import SoukError
 from souk.inventory import cli as inventory_cli
+from souk.inventory.sweeper import ReservationSweeper
 from souk.settings import get_settings
+from souk.wiring import wire
 
 app = typer.Typer(
     help="Souk: one commerce platform behind every channel you sell through.",
@@ -76,6 +81,33 @@ def serve(
         log_level=settings.log_level.lower(),
         access_log=False,
     )
+
+
+@app.command()
+def worker() -> None:
+    """Run the background work without the HTTP API: the outbox dispatcher (event handlers,
+    such as routing placed orders) and the reservation sweeper. Lets API servers run with
+    SOUK_DISPATCHER_ENABLED=0 and SOUK_RESERVATION_SWEEP_INTERVAL_S=0 (docs/deployment.md)."""
+    settings = get_settings()
+    db = Database(settings)
+    if settings.auto_migrate:
+        run_migrations(db)
+    bus = EventBus()
+    wire(bus, db)
+    dispatcher = Dispatcher(db, bus)
+    sweeper = ReservationSweeper(db, interval_s=settings.reservation_sweep_interval_s)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    dispatcher.start()
+    sweeper.start()
+    console.print("[green]worker running[/] (outbox dispatcher, reservation sweeper)")
+    try:
+        stop.wait()
+    finally:
+        sweeper.stop()
+        dispatcher.stop()
+        db.dispose()
 
 
 @app.command()
