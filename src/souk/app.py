@@ -17,6 +17,7 @@ from souk.access import service as access_service
 from souk.api import health
 from souk.api.auth import KeyCache
 from souk.api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from souk.api.links import add_links
 from souk.api.middleware import BodyLimitMiddleware, RequestIdFilter, RequestIdMiddleware
 from souk.api.problems import install as install_problems
 from souk.api.problems import problems_as_problem_json
@@ -132,7 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = problems_as_problem_json(default_openapi())
+            app.openapi_schema = add_links(problems_as_problem_json(default_openapi()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
