@@ -15,6 +15,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOUK_", env_file=".env", extra="ignore")
 
     database_url: str = DEFAULT_SQLITE_URL
+    # A PostgreSQL streaming replica for reads that may be slightly stale (catalog pages,
+    # availability), used only while it is within replica_max_lag_ms of the primary.
+    database_replica_url: str | None = None
+    replica_max_lag_ms: int = Field(default=1000, gt=0, le=60_000)
     bootstrap_admin_key: str | None = None
     nats_url: str | None = None
     auto_migrate: bool = True

@@ -100,6 +100,37 @@ class PrivateCluster:
         return done.stdout.strip()
 
 
+@contextmanager
+def streaming_replica(primary: PrivateCluster) -> Iterator[PrivateCluster]:
+    """A hot standby of `primary` (pg_basebackup -R), started on a port of its own."""
+    replica = PrivateCluster(make_root("souk-replica-"))
+    try:
+        replica.run(
+            "pg_basebackup",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(primary.port),
+            "-U",
+            "postgres",
+            "-D",
+            str(replica.data),
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+        )
+        with (replica.data / "postgresql.conf").open("a") as conf:
+            # The copied configuration names the primary's port; the last setting wins.
+            conf.write(f"port = {replica.port}\nunix_socket_directories = '{replica.root}'\n")
+        replica.start()
+        yield replica
+    finally:
+        replica.stop("immediate")
+        shutil.rmtree(replica.root, ignore_errors=True)
+
+
 def give_to_server_user(*paths: Path) -> None:
     """Hand files over to the user the server runs as (only needed as root)."""
     if os.geteuid() == 0:

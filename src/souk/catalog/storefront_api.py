@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 
 from souk.api.auth import StorefrontDep
-from souk.api.deps import ReadUowDep
+from souk.api.deps import StaleReadUowDep
 from souk.api.pagination import Cursor, Limit
 from souk.api.problems import PROBLEM_RESPONSES
 from souk.catalog import storefront
@@ -31,7 +31,7 @@ CURRENCY = Query(
 
 @router.get("/products", response_model=CatalogPage)
 def browse_products(
-    uow: ReadUowDep,
+    uow: StaleReadUowDep,
     shopper: StorefrontDep,
     locale: str | None = LOCALE,
     currency: str | None = CURRENCY,
@@ -61,7 +61,7 @@ def browse_products(
 @router.get("/products/{handle}", response_model=CatalogProduct)
 def show_product(
     handle: HandlePath,
-    uow: ReadUowDep,
+    uow: StaleReadUowDep,
     shopper: StorefrontDep,
     locale: str | None = LOCALE,
     currency: str | None = CURRENCY,

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from souk.db.replica import ReplicaRouter
 from souk.settings import Settings
 
 # A write transaction on SQLite starts with BEGIN IMMEDIATE: it takes the write lock up
@@ -118,8 +119,20 @@ class Database:
         else:
             self.engine = _postgres_engine(self.url, settings)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.replica: ReplicaRouter | None = None
+        if settings.database_replica_url and not self.is_sqlite:
+            replica_engine = _postgres_engine(settings.database_replica_url, settings)
+            self.replica = ReplicaRouter(
+                primary=self.engine,
+                replica=replica_engine,
+                max_lag_s=settings.replica_max_lag_ms / 1000,
+            )
+            self.replica_sessions = sessionmaker(replica_engine, expire_on_commit=False)
 
-    def session(self, *, write: bool = True) -> Session:
+    def session(self, *, write: bool = True, stale_ok: bool = False) -> Session:
+        """A session on the primary; a read that may be `stale_ok` may get the replica."""
+        if stale_ok and not write and self.replica is not None and self.replica.usable():
+            return self.replica_sessions()
         session = self.sessions()
         if self.is_sqlite and write:
             session.connection(execution_options={WRITE: True})
@@ -141,3 +154,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.replica is not None:
+            self.replica.replica.dispose()
