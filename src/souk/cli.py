@@ -80,6 +80,7 @@ def serve(
         workers=workers,
         log_level=settings.log_level.lower(),
         access_log=False,
+        timeout_worker_healthcheck=settings.worker_healthcheck_timeout_s,
     )
 
 

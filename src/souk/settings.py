@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # On SQLite it also caps the wait for the write lock.
     db_statement_timeout_ms: int = Field(default=0, ge=0)
     log_level: str = "INFO"
+    # How long uvicorn's supervisor waits for a worker process to answer its health ping
+    # before killing it as hung. Its default (5 s) killed workers still importing on a loaded
+    # host, over and over, so a server with --workers 2 never became ready.
+    worker_healthcheck_timeout_s: int = Field(default=60, gt=0, le=3600)
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
     # How long a process keeps refusing checkouts of a SKU it just found sold out (0: off).
