@@ -2,7 +2,7 @@
 Souk server processes on one PostgreSQL database.
 
     .venv/bin/python benchmarks/scale_out.py [--processes 1,2,4] [--seconds 30]
-        [--concurrency 16] [--products 50]
+        [--concurrency 16] [--products 50] [--replica]
 
 For each process count: a scratch PostgreSQL database, that many `souk serve --workers 1`
 processes on their own ports (as if on several hosts), and Debian's nginx in front of them
@@ -12,6 +12,10 @@ for `--seconds` through nginx. Reports visits and requests per second, p50/p99 p
 request, errors (5xx or no answer), the orders in the database, the server CPU per request
 and the load average before and after (the machine is shared: the ceiling is where adding
 processes stops adding requests/s). Prints one JSON line per process count.
+
+With `--replica`, the database is a private PostgreSQL cluster with a local streaming replica
+(a second cluster on another port, `pg_basebackup -R`), and catalog and availability reads
+go to the replica while it is within SOUK_REPLICA_MAX_LAG_MS (docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.support.pg_cluster import private_cluster, streaming_replica
 from tests.support.server import free_port, wait_ready
 
 from benchmarks import procstats
@@ -120,10 +125,25 @@ def drive(base: str, shop: Any, concurrency: int, seconds: float) -> tuple[Recor
     return recorder, visits, time.monotonic() - started
 
 
+@contextmanager
+def databases(replica: bool) -> Iterator[tuple[str, str | None]]:
+    """The primary's URL, and the replica's with --replica."""
+    if not replica:
+        with scratch_database("postgresql") as url:
+            yield url, None
+        return
+    with private_cluster({"max_connections": "200"}) as primary:
+        primary.psql("CREATE DATABASE souk")
+        with streaming_replica(primary) as standby:
+            yield primary.url("souk"), standby.url("souk")
+
+
 def one_run(processes: int, args: argparse.Namespace) -> dict[str, Any]:
-    with scratch_database("postgresql") as url, ExitStack() as stack:
+    with databases(args.replica) as (url, replica_url), ExitStack() as stack:
         # Each process is started after the one before is ready: the first migrates.
         env = {"SOUK_DB_POOL_SIZE": "8", "SOUK_WORKER_THREADS": "6"}
+        if replica_url:
+            env["SOUK_DATABASE_REPLICA_URL"] = replica_url
         servers = [stack.enter_context(serve(url, 1, env=env)) for _ in range(processes)]
         base = stack.enter_context(nginx([s.port for s in servers]))
         shop = set_up(base, args.products)
@@ -137,7 +157,7 @@ def one_run(processes: int, args: argparse.Namespace) -> dict[str, Any]:
     summary = summarise(samples, seconds)
     return {
         "benchmark": "scale_out",
-        "backend": "postgresql",
+        "backend": "postgresql" + (" + replica" if args.replica else ""),
         "processes": processes,
         "concurrency": args.concurrency,
         "seconds": round(seconds, 1),
@@ -165,6 +185,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--products", type=int, default=50)
+    parser.add_argument("--replica", action="store_true", help="private primary + replica")
     args = parser.parse_args()
     for processes in [int(p) for p in args.processes.split(",")]:
         print(json.dumps(one_run(processes, args)), flush=True)
