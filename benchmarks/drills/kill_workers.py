@@ -119,6 +119,15 @@ def check_database(url: str, acknowledged: set[str], units: int) -> dict[str, An
     }
 
 
+def carts_with_orders(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {row[0] for row in conn.execute(text("SELECT cart_id FROM orders"))}
+    finally:
+        engine.dispose()
+
+
 def _utc_ago(seconds: float) -> datetime:
     return datetime.now(UTC) - timedelta(seconds=seconds)
 
@@ -153,7 +162,9 @@ def main() -> int:
         killer.start()
         payment = {"payment": {"provider": "test", "token": "tok_ok"}}
 
-        async def buy(connection: Connection, job: tuple[str, str]) -> tuple[int, str | None, int]:
+        async def buy(
+            connection: Connection, job: tuple[str, str]
+        ) -> tuple[int, str | None, int, str | None]:
             cart_id, channel = job
             headers = {"X-Publishable-Key": keys[channel], "Idempotency-Key": f"buy-{cart_id}"}
             for attempt in range(RETRIES):
@@ -168,9 +179,10 @@ def main() -> int:
                 if reply.status >= 500 or (reply.status == 409 and b"in-progress" in reply.body):
                     await asyncio.sleep(0.5)
                     continue
-                order = reply.json().get("id") if reply.status == 201 else None
-                return reply.status, order, attempt
-            return 0, None, RETRIES
+                body = reply.json()
+                order = body.get("id") if reply.status == 201 else None
+                return reply.status, order, attempt, body.get("type")
+            return 0, None, RETRIES, None
 
         started = time.monotonic()
         killer.start_event.set()
@@ -182,12 +194,21 @@ def main() -> int:
         result["workers_alive_after"] = len(worker_pids(server.pid))
         # Long enough for every hold of a killed checkout to expire and be swept.
         time.sleep(HOLD_S + 3 * SWEEP_S)
-        acknowledged = {order for status, order, _ in outcomes if status == 201 and order}
+        acknowledged = {order for status, order, _, _ in outcomes if status == 201 and order}
         result["final_statuses"] = {
-            str(k): v for k, v in sorted(Counter(s for s, _, _ in outcomes).items())
+            str(k): v for k, v in sorted(Counter(s for s, _, _, _ in outcomes).items())
         }
-        result["retried"] = sum(1 for _, _, attempts in outcomes if attempts)
+        result["retried"] = sum(1 for _, _, attempts, _ in outcomes if attempts)
         result.update(check_database(url, acknowledged, args.units))
+        # What the clients whose order was placed, but who never got its 201, were told last.
+        placed_carts = carts_with_orders(url)
+        result["unacknowledged_final_answers"] = dict(
+            Counter(
+                f"{status} {problem}"
+                for (cart_id, _), (status, _, _, problem) in zip(carts, outcomes, strict=True)
+                if cart_id in placed_carts and status != 201
+            )
+        )
     result["ok"] = bool(
         result["acknowledged_all_exist"]
         and result["not_oversold"]
