@@ -128,6 +128,8 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
                     next_minute += 60
                 await asyncio.sleep(max(0.0, min(next_visit, next_minute) - time.monotonic()))
             await asyncio.gather(*tasks)
+            if len(recorder.samples) > since:
+                record_minute(index, since)  # the last minute, ending with the run
             while not pool.empty():
                 await pool.get_nowait().close()
 
