@@ -176,7 +176,9 @@ def main() -> int:
                     await connection.close()
                     await asyncio.sleep(0.5)  # a client's back-off before its retry
                     continue
-                if reply.status >= 500 or (reply.status == 409 and b"in-progress" in reply.body):
+                # 409 idempotency-key-in-use means "the first attempt is still running": a
+                # client asks again later, as it would after a 5xx.
+                if reply.status >= 500 or (reply.status == 409 and b"key-in-use" in reply.body):
                     await asyncio.sleep(0.5)
                     continue
                 body = reply.json()
