@@ -118,6 +118,8 @@ def settings(database_url: str) -> Settings:
         secret_key="test-secret-key-that-is-long-enough-0123",
         auto_migrate=False,
         dispatcher_enabled=False,
+        # Tests that want the background sweeper turn it on themselves.
+        reservation_sweep_interval_s=0,
     )
 
 

@@ -17,6 +17,7 @@ from souk.access import service as access_service
 from souk.api import health, replays
 from souk.api.auth import KeyCache
 from souk.api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from souk.api.links import add_links
 from souk.api.middleware import BodyLimitMiddleware, RequestIdFilter, RequestIdMiddleware
 from souk.api.problems import install as install_problems
 from souk.api.problems import problems_as_problem_json
@@ -34,6 +35,7 @@ from souk.giftcards import api as giftcards_api
 from souk.inventory import api as inventory_api
 from souk.inventory import api_availability as availability_api
 from souk.inventory import api_locations as locations_api
+from souk.inventory.sweeper import ReservationSweeper
 from souk.loyalty import api as loyalty_api
 from souk.orders import api as orders_api
 from souk.pos import api as pos_api
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     bus = EventBus()
     wire(bus, db)
     dispatcher = Dispatcher(db, bus)
+    sweeper = ReservationSweeper(db, interval_s=settings.reservation_sweep_interval_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -100,9 +103,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         if settings.dispatcher_enabled:
             dispatcher.start()
+        sweeper.start()
         try:
             yield
         finally:
+            sweeper.stop()
             dispatcher.stop()
             db.dispose()
 
@@ -119,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.bus = bus
     app.state.dispatcher = dispatcher
     app.state.dispatcher_wake = dispatcher.wake
+    app.state.sweeper = sweeper
     app.state.key_cache = KeyCache()
     app.state.token_signer = TokenSigner(resolve_secret(settings), settings.customer_token_ttl_s)
     app.state.idempotency = IdempotencyStore(
@@ -146,7 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = problems_as_problem_json(default_openapi())
+            app.openapi_schema = add_links(problems_as_problem_json(default_openapi()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -6,6 +6,9 @@ Commands call the same services as the API; no business rule lives here.
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,13 +20,17 @@ from rich.table import Table
 from souk.access import service as access_service
 from souk.access.models import Role
 from souk.access.schemas import ApiKeyCreate
+from souk.db import backup as backups
 from souk.db.engine import Database
 from souk.db.migrate import migrate as run_migrations
+from souk.db.outbox import Dispatcher, EventBus
 from souk.db.uow import UnitOfWork
 from souk.demo import loader
 from souk.errors import SoukError
 from souk.inventory import cli as inventory_cli
+from souk.inventory.sweeper import ReservationSweeper
 from souk.settings import get_settings
+from souk.wiring import wire
 
 app = typer.Typer(
     help="Souk: one commerce platform behind every channel you sell through.",
@@ -73,7 +80,35 @@ def serve(
         workers=workers,
         log_level=settings.log_level.lower(),
         access_log=False,
+        timeout_worker_healthcheck=settings.worker_healthcheck_timeout_s,
     )
+
+
+@app.command()
+def worker() -> None:
+    """Run the background work without the HTTP API: the outbox dispatcher (event handlers,
+    such as routing placed orders) and the reservation sweeper. Lets API servers run with
+    SOUK_DISPATCHER_ENABLED=0 and SOUK_RESERVATION_SWEEP_INTERVAL_S=0 (docs/deployment.md)."""
+    settings = get_settings()
+    db = Database(settings)
+    if settings.auto_migrate:
+        run_migrations(db)
+    bus = EventBus()
+    wire(bus, db)
+    dispatcher = Dispatcher(db, bus)
+    sweeper = ReservationSweeper(db, interval_s=settings.reservation_sweep_interval_s)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    dispatcher.start()
+    sweeper.start()
+    console.print("[green]worker running[/] (outbox dispatcher, reservation sweeper)")
+    try:
+        stop.wait()
+    finally:
+        sweeper.stop()
+        dispatcher.stop()
+        db.dispose()
 
 
 @app.command()
@@ -83,6 +118,41 @@ def migrate() -> None:
     run_migrations(db)
     db.dispose()
     console.print("[green]database is up to date[/]")
+
+
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="File to write (replaced when complete).")],
+) -> None:
+    """Copy the running database to PATH: SQLite through its online backup API, PostgreSQL
+    with pg_dump (custom format). Safe while servers write."""
+    db = _database()
+    try:
+        info = backups.backup(db=db, path=path)
+    except SoukError as exc:
+        raise _fail(exc) from exc
+    finally:
+        db.dispose()
+    console.print(f"[green]{info.backend} backup written[/] to {info.path} ({info.bytes} bytes)")
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="A file written by `souk backup`.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the contents of a non-empty database.")
+    ] = False,
+) -> None:
+    """Load a backup into the configured database (a fresh one, unless --force). Stop the
+    servers first; run `souk migrate` after restoring an older backup."""
+    db = _database()
+    try:
+        info = backups.restore(db=db, path=path, force=force)
+    except SoukError as exc:
+        raise _fail(exc) from exc
+    finally:
+        db.dispose()
+    console.print(f"[green]{info.backend} database restored[/] from {info.path}")
 
 
 @keys_app.command("create")

@@ -16,6 +16,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOUK_", env_file=".env", extra="ignore")
 
     database_url: str = DEFAULT_SQLITE_URL
+    # A PostgreSQL streaming replica for reads that may be slightly stale (catalog pages,
+    # availability), used only while it is within replica_max_lag_ms of the primary.
+    database_replica_url: str | None = None
+    replica_max_lag_ms: int = Field(default=1000, gt=0, le=60_000)
     bootstrap_admin_key: str | None = None
     nats_url: str | None = None
     auto_migrate: bool = True
@@ -35,7 +39,18 @@ class Settings(BaseSettings):
     # Test each pooled connection with a round trip before use (survives a database
     # restart without a failed request, at one extra round trip per transaction).
     db_pre_ping: bool = True
+    # Fail fast when the database is down or slow instead of holding the request: a new
+    # connection gives up after this, a request waits this long for a pooled connection.
+    db_connect_timeout_s: int = Field(default=5, gt=0, le=300)
+    db_pool_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    # A statement running longer is cancelled and the request answers 503 (0: no limit).
+    # On SQLite it also caps the wait for the write lock.
+    db_statement_timeout_ms: int = Field(default=0, ge=0)
     log_level: str = "INFO"
+    # How long uvicorn's supervisor waits for a worker process to answer its health ping
+    # before killing it as hung. Its default (5 s) killed workers still importing on a loaded
+    # host, over and over, so a server with --workers 2 never became ready.
+    worker_healthcheck_timeout_s: int = Field(default=60, gt=0, le=3600)
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
     # How long a claimed key stays locked for retries without its owner renewing it (every
@@ -54,6 +69,10 @@ class Settings(BaseSettings):
     storefront_cache_ttl_s: float = Field(default=2.0, ge=0, le=60)
     # Starts the in-process outbox dispatcher; tests that drive it by hand switch it off.
     dispatcher_enabled: bool = True
+    # Marks expired reservations and frees their lines every so often, so that the raw
+    # reserved counters do not drift after crashed checkouts (0: off; `souk inventory sweep`
+    # does the same by hand).
+    reservation_sweep_interval_s: float = Field(default=60.0, ge=0)
     # Routing (docs/fulfilment.md): cost weights in cost units (think minor units), the
     # solver's time limit, handling cost per location type, categories stores do not ship.
     routing_package_cost: float = Field(default=450.0, ge=0)

@@ -8,7 +8,12 @@ from tests.conftest import ADMIN_KEY
 
 
 def test_health_and_readiness(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok", "database": None, "migrations": None}
+    assert client.get("/healthz").json() == {
+        "status": "ok",
+        "database": None,
+        "migrations": None,
+        "detail": None,
+    }
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["migrations"] == "current"

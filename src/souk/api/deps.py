@@ -37,5 +37,12 @@ async def get_read_uow(db: DatabaseDep) -> UnitOfWork:
     return UnitOfWork(db, write=False)
 
 
+async def get_stale_read_uow(db: DatabaseDep) -> UnitOfWork:
+    """For reads a shopper may see a second late (catalog pages, availability): served by
+    the replica while it is within SOUK_REPLICA_MAX_LAG_MS of the primary."""
+    return UnitOfWork(db, write=False, stale_ok=True)
+
+
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
+StaleReadUowDep = Annotated[UnitOfWork, Depends(get_stale_read_uow)]

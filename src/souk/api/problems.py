@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from souk.db.faults import FAULT_TYPES, DatabaseFault, classify
 from souk.errors import SoukError
 
 log = logging.getLogger(__name__)
@@ -134,10 +135,39 @@ def install(app: FastAPI) -> None:
             "A value is out of range or contains characters that cannot be stored (such as NUL)",
         )
 
+    for fault_type in FAULT_TYPES:
+        app.add_exception_handler(fault_type, _database_fault)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A database fault raised in a middleware (outside the routes' handlers) lands here.
+        if classify(exc) is not None:
+            return await _database_fault(request, exc)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(500, "internal-error", "Internal server error")
+
+
+def fault_response(fault: DatabaseFault) -> JSONResponse:
+    return problem_response(
+        fault.status,
+        fault.problem,
+        fault.title,
+        fault.detail,
+        headers={"Retry-After": str(fault.retry_after_s)},
+    )
+
+
+async def _database_fault(request: Request, exc: Exception) -> JSONResponse:
+    # The database is down, too slow or full: the transaction was rolled back, so the
+    # client learns that nothing happened and when to try again (docs/operations.md).
+    fault = classify(exc)
+    if fault is None:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(500, "internal-error", "Internal server error")
+    log.warning(
+        "%s on %s %s: %s", fault.problem, request.method, request.url.path, exc.__class__.__name__
+    )
+    return fault_response(fault)
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -149,6 +179,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (409, "Conflict with the current state"),
         (413, "Payload too large"),
         (422, "Invalid request"),
+        (503, "Database unavailable or too slow (with Retry-After); nothing was changed"),
+        (507, "The database has no space left; nothing was changed"),
     ]
 }
 

@@ -54,6 +54,9 @@ def migrate(db: Database, revision: str = "head") -> None:
             conn.commit()
         return
     with db.engine.connect() as conn:
+        # Waiting for another server's migration, or a migration itself, may take longer
+        # than SOUK_DB_STATEMENT_TIMEOUT_MS allows a request; lifted for this session only.
+        conn.execute(text("SET statement_timeout = 0"))
         # A session-level advisory lock serialises servers that start together.
         conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _PG_LOCK_ID})
         conn.commit()
@@ -63,6 +66,7 @@ def migrate(db: Database, revision: str = "head") -> None:
             conn.commit()
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _PG_LOCK_ID})
+            conn.execute(text("RESET statement_timeout"))
             conn.commit()
 
 

@@ -40,10 +40,13 @@ class UnitOfWork:
         db: Database,
         *,
         write: bool = True,
+        stale_ok: bool = False,
         on_events_committed: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.write = write
+        # A read-only unit of work that may be served by a replica (docs/deployment.md).
+        self.stale_ok = stale_ok and not write
         self._on_events_committed = on_events_committed
         self._session: Session | None = None
         self._emitted = 0
@@ -58,7 +61,7 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("a unit of work is used once")
-        self._session = self.db.session(write=self.write)
+        self._session = self.db.session(write=self.write, stale_ok=self.stale_ok)
         return self
 
     def __exit__(

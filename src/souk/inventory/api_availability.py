@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from souk.api.auth import AdminDep, StorefrontDep
-from souk.api.deps import ReadUowDep, UowDep
+from souk.api.deps import ReadUowDep, StaleReadUowDep, UowDep
 from souk.api.problems import PROBLEM_RESPONSES
 from souk.channels.queries import get_channel
 from souk.db.uow import UnitOfWork
@@ -49,7 +49,9 @@ def _bulk(uow: UnitOfWork, channel: str, skus: list[str]) -> BulkAvailabilityRea
 
 
 @router.get("/v1/availability", response_model=AvailabilityRead)
-def get_availability(sku: SkuQuery, uow: ReadUowDep, principal: StorefrontDep) -> AvailabilityRead:
+def get_availability(
+    sku: SkuQuery, uow: StaleReadUowDep, principal: StorefrontDep
+) -> AvailabilityRead:
     """ATP of one SKU in the key's channel: its ship-from locations, less its buffer."""
     assert principal.channel is not None
     result = _bulk(uow, principal.channel, [sku])
@@ -60,7 +62,7 @@ def get_availability(sku: SkuQuery, uow: ReadUowDep, principal: StorefrontDep) -
 
 @router.get("/v1/availability/bulk", response_model=BulkAvailabilityRead)
 def get_bulk_availability(
-    uow: ReadUowDep,
+    uow: StaleReadUowDep,
     principal: StorefrontDep,
     sku: Annotated[list[str], Query(min_length=1, max_length=200)],
 ) -> BulkAvailabilityRead:
@@ -71,7 +73,7 @@ def get_bulk_availability(
 
 @router.post("/v1/availability/query", response_model=BulkAvailabilityRead)
 def query_availability(
-    data: AvailabilityQuery, uow: ReadUowDep, principal: StorefrontDep
+    data: AvailabilityQuery, uow: StaleReadUowDep, principal: StorefrontDep
 ) -> BulkAvailabilityRead:
     """The same as `/bulk` for lists too long for a URL."""
     assert principal.channel is not None
@@ -83,7 +85,7 @@ def get_nearby(
     sku: SkuQuery,
     lat: Annotated[float, Query(ge=-90, le=90)],
     lon: Annotated[float, Query(ge=-180, le=180)],
-    uow: ReadUowDep,
+    uow: StaleReadUowDep,
     principal: StorefrontDep,
     radius_km: Annotated[float, Query(gt=0, le=1000)] = 25,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 
 from souk.api.auth import StorefrontDep
-from souk.api.deps import ReadUowDep
+from souk.api.deps import StaleReadUowDep
 from souk.api.pagination import Cursor, Limit
 from souk.api.problems import PROBLEM_RESPONSES
 from souk.catalog.schemas import CATEGORY_PATTERN, HandlePath
@@ -42,7 +42,7 @@ CACHING = {"Cache-Control": "public, max-age=0, must-revalidate", "Vary": "X-Pub
 @router.get("/products", response_model=CatalogPage, responses=NOT_MODIFIED)
 def browse_products(
     request: Request,
-    uow: ReadUowDep,
+    uow: StaleReadUowDep,
     shopper: StorefrontDep,
     locale: str | None = LOCALE,
     currency: str | None = CURRENCY,
@@ -77,7 +77,7 @@ def browse_products(
 def show_product(
     request: Request,
     handle: HandlePath,
-    uow: ReadUowDep,
+    uow: StaleReadUowDep,
     shopper: StorefrontDep,
     locale: str | None = LOCALE,
     currency: str | None = CURRENCY,
