@@ -24,17 +24,17 @@ SKUS = ("SNK-42", "SNK-43", "CAP-1")
 # Statements per step of a 3-line order flow and per storefront read, and transactions.
 BUDGET = {
     "create cart": (2, 1),
-    "add line": (9, 1),
-    "patch cart": (9, 1),
+    "add line": (8, 1),
+    "patch cart": (8, 1),
     # Owned by the checkout and routing work; measured here, moves when routing happens at
     # placement (the dispatcher's share then moves into the checkout's).
-    "checkout": (51, 4),
+    "checkout": (50, 4),
     "routing": (32, 6),
-    "catalog page": (6, 1),
-    "product page": (6, 1),
-    "availability": (3, 1),
+    "catalog page": (5, 1),
+    "product page": (5, 1),
+    "availability": (2, 1),
 }
-FLOW_BUDGET = 121  # create + 3 × add + patch + checkout + routing
+FLOW_BUDGET = 116  # create + 3 × add + patch + checkout + routing
 
 
 @pytest.fixture
