@@ -66,7 +66,7 @@ def prepare(url: str, products: int) -> tuple[str, float]:
 def cursors(base: str, key: str) -> list[str | None]:
     """The cursors of the first pages, so that clients ask for different pages."""
     found: list[str | None] = [None]
-    with httpx.Client(base_url=base, headers={"X-Publishable-Key": key}) as client:
+    with httpx.Client(base_url=base, headers={"X-Publishable-Key": key}, timeout=120) as client:
         while len(found) < PAGES:
             page = client.get("/v1/catalog/products", params=_params(found[-1])).json()
             if page["next_cursor"] is None:
