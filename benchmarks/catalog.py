@@ -2,15 +2,17 @@
 and availability — over real HTTP, on a catalog of 10,000 products.
 
     .venv/bin/python benchmarks/catalog.py [--backend sqlite,postgresql] [--products 10000]
-        [--clients 8] [--requests 800] [--repeats 3] [--workers 1,2]
+        [--clients 8] [--requests 800] [--repeats 3] [--workers 1,2] [--cache-ttl 2,0]
 
 For each back end: a database of its own (a scratch SQLite file; a scratch PostgreSQL
 database, dropped at the end), filled by `souk demo load` with `--products` products
 (locations, channels, prices, stock), then `souk serve` in a subprocess on a free port.
 `--clients` threads, each with its own HTTP connection, request pages of the `web`
 channel's catalog (`?locale=fr&limit=50`, pages picked at random among the first ones)
-back to back. Prints one JSON line per repeat and a summary line per back end (median and
-spread over the repeats); target p99 < 50 ms at 8 clients.
+back to back. Each configuration runs with the storefront page cache on (its default
+lifetime, 2 s) and off (`SOUK_STOREFRONT_CACHE_TTL_S=0`: every page built), on the same
+database in the same run. Prints one JSON line per repeat and a summary line per back end
+(median and spread over the repeats); target p99 < 50 ms at 8 clients.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def prepare(url: str, products: int) -> tuple[str, float]:
 def cursors(base: str, key: str) -> list[str | None]:
     """The cursors of the first pages, so that clients ask for different pages."""
     found: list[str | None] = [None]
-    with httpx.Client(base_url=base, headers={"X-Publishable-Key": key}) as client:
+    with httpx.Client(base_url=base, headers={"X-Publishable-Key": key}, timeout=120) as client:
         while len(found) < PAGES:
             page = client.get("/v1/catalog/products", params=_params(found[-1])).json()
             if page["next_cursor"] is None:
@@ -119,16 +121,24 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=800)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", default="1,2", help="server worker counts to try")
+    parser.add_argument("--cache-ttl", default="2,0", help="page cache lifetimes (s) to try")
     args = parser.parse_args()
     for backend in args.backend.split(","):
         with scratch_database(backend) as url:
             key, load_s = prepare(url, args.products)
             for workers in [int(w) for w in args.workers.split(",")]:
-                measure(backend, url, key, workers, load_s, args)
+                for ttl in args.cache_ttl.split(","):
+                    measure(backend, url, key, workers, load_s, args, ttl)
 
 
 def measure(
-    backend: str, url: str, key: str, workers: int, load_s: float, args: argparse.Namespace
+    backend: str,
+    url: str,
+    key: str,
+    workers: int,
+    load_s: float,
+    args: argparse.Namespace,
+    ttl: str,
 ) -> None:
     context = {
         "benchmark": "catalog",
@@ -136,8 +146,9 @@ def measure(
         "clients": args.clients,
         "workers": workers,
         "products": args.products,
+        "cache_ttl_s": float(ttl),
     }
-    with serve(url, workers) as server:
+    with serve(url, workers, env={"SOUK_STOREFRONT_CACHE_TTL_S": ttl}) as server:
         base, pid = server.base, server.pid
         pages = cursors(base, key)
         run(base, key, pages, args.clients, args.clients * 10)  # warm-up

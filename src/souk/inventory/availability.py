@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from souk.catalog.tables import VariantRow
 from souk.channels.models import Channel
@@ -20,11 +21,10 @@ from souk.channels.tables import ChannelLocationRow, ChannelRow
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound
-from souk.inventory.buffers import buffers_for
 from souk.inventory.models import StockFigures, bounding_box, haversine_km, withheld
 from souk.inventory.queries import in_box
-from souk.inventory.stock import expired_held, stock_t
-from souk.inventory.tables import LocationRow
+from souk.inventory.stock import expired_held, lines_t, stock_t
+from souk.inventory.tables import ChannelBufferRow, LocationRow
 
 
 def _figures(
@@ -36,44 +36,68 @@ def _figures(
     return StockFigures(on_hand, reserved - int(expired or 0), allocated, safety, inbound)
 
 
-def atp(
-    *, session: Session, channel: Channel, skus: Collection[str], now: datetime | None = None
-) -> dict[str, int]:
-    """Available to promise in `channel`: the sum over its ship-from locations, less its
-    buffer. Two queries for any number of SKUs; an unknown SKU is absent."""
-    if not skus:
-        return {}
-    now = now or utcnow()
-    ship_from = select(LocationRow.id).where(LocationRow.code.in_(list(channel.ship_from)))
-    rows = session.execute(
+def _atp_statement() -> Any:
+    """Stock over the ship-from locations and the channel's buffers (the product's own, and
+    the channel-wide one: each unique, so each outer join adds at most one row), in one
+    statement built once: ATP is read by every catalog page and every cart change."""
+    own = aliased(ChannelBufferRow)
+    everything = aliased(ChannelBufferRow)
+    channel: BindParameter[str] = bindparam("channel")
+    ship_from = select(LocationRow.id).where(
+        LocationRow.code.in_(bindparam("ship_from", expanding=True))
+    )
+    return (
         select(
             VariantRow.sku,
-            VariantRow.product_id,
             stock_t.c.on_hand,
             stock_t.c.reserved,
             stock_t.c.allocated,
             stock_t.c.safety_stock,
             stock_t.c.inbound,
-            expired_held(now),
+            expired_held(bindparam("now", type_=lines_t.c.expires_at.type)),
+            own.id,
+            own.units,
+            own.percent,
+            everything.units,
+            everything.percent,
         )
         .select_from(VariantRow)
         .outerjoin(
             stock_t,
             and_(stock_t.c.variant_id == VariantRow.id, stock_t.c.location_id.in_(ship_from)),
         )
-        .where(VariantRow.sku.in_(list(set(skus))))
-    ).all()
-    totals: dict[str, int] = {}
-    products: dict[str, int] = {}
-    for sku, product_id, *figures in rows:
-        products[sku] = product_id
-        totals[sku] = totals.get(sku, 0) + _figures(*figures).available
-    default, per_product = buffers_for(
-        session=session, channel=channel.code, product_ids=set(products.values())
+        .outerjoin(own, and_(own.channel == channel, own.product_id == VariantRow.product_id))
+        .outerjoin(everything, and_(everything.channel == channel, everything.product_id.is_(None)))
+        .where(VariantRow.sku.in_(bindparam("skus", expanding=True)))
     )
+
+
+_ATP = _atp_statement()
+
+
+def atp(
+    *, session: Session, channel: Channel, skus: Collection[str], now: datetime | None = None
+) -> dict[str, int]:
+    """Available to promise in `channel`: the sum over its ship-from locations, less its
+    buffer. One statement for any number of SKUs; an unknown SKU is absent."""
+    if not skus:
+        return {}
+    params = {
+        "channel": channel.code,
+        "ship_from": list(channel.ship_from),
+        "skus": sorted(set(skus)),
+        "now": now or utcnow(),
+    }
+    totals: dict[str, int] = {}
+    rules: dict[str, tuple[int | None, Any]] = {}
+    for sku, *rest in session.execute(_ATP, params):
+        figures, (own, units, percent, all_units, all_percent) = rest[:6], rest[6:]
+        totals[sku] = totals.get(sku, 0) + _figures(*figures).available
+        # The product's own buffer, else the channel's, else none.
+        rules[sku] = (units, percent) if own is not None else (all_units, all_percent)
     result = {}
     for sku, total in totals.items():
-        units, percent = per_product.get(products[sku], default)
+        units, percent = rules[sku]
         result[sku] = total - withheld(total, units=units, percent=percent)
     return result
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import BindParameter, ColumnElement, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -58,8 +58,9 @@ class Changed:
     low_stock_threshold: int
 
 
-def expired_held(now: datetime) -> Any:
-    """Units of this row held by reservations that have expired but are not yet released."""
+def expired_held(now: datetime | BindParameter[datetime]) -> Any:
+    """Units of this row held by reservations that have expired but are not yet released
+    (`now` a value, or a bound parameter for a statement built once)."""
     return (
         select(func.coalesce(func.sum(lines_t.c.quantity), 0))
         .where(

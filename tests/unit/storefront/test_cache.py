@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from souk.storefront.cache import PageCache, etag_of, matches
 
 
@@ -51,3 +56,47 @@ def test_a_zero_lifetime_keeps_nothing_but_still_tags() -> None:
     cache = PageCache(0, clock=Clock())
     assert cache.put("k", b"x", cache.generation).etag == etag_of(b"x")
     assert cache.get("k") is None
+
+
+# An operation: ("put", key, built_before_change), ("get", key), ("change",), ("tick", seconds)
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("put"), st.sampled_from("abc"), st.booleans()),
+        st.tuples(st.just("get"), st.sampled_from("abc")),
+        st.tuples(st.just("change")),
+        st.tuples(st.just("tick"), st.floats(min_value=0, max_value=3)),
+    ),
+    max_size=40,
+)
+
+
+@given(operations)
+def test_a_page_is_never_served_past_its_lifetime_nor_from_before_a_change(ops: list[Any]) -> None:
+    clock = Clock()
+    cache = PageCache(2.0, max_entries=2, clock=clock)
+    # What the cache may answer for each key: (body, stored at, changes seen when built).
+    stored: dict[str, tuple[bytes, float, int]] = {}
+    changes = 0
+    for n, op in enumerate(ops):
+        if op[0] == "put":
+            _, key, stale = op
+            generation = cache.generation
+            if stale:  # a change commits while this page is being built
+                cache.invalidate()
+                changes += 1
+            body = f"{key}{n}".encode()
+            cache.put(key, body, generation)
+            if not stale:
+                stored[key] = (body, clock.now, changes)
+        elif op[0] == "get":
+            entry = cache.get(op[1])
+            if entry is not None:
+                body, at, seen = stored[op[1]]
+                assert entry.body == body
+                assert clock.now - at < 2.0
+                assert seen == changes
+        elif op[0] == "change":
+            cache.invalidate()
+            changes += 1
+        else:
+            clock.now += op[1]
