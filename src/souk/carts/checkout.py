@@ -15,10 +15,13 @@ The path is split so that no lock is held while anyone waits:
    reservations turned into allocations, the cart converted, `order.placed` in the outbox.
    If that fails (the hold lapsed, a duplicate), the authorisation is voided and the stock
    released before answering.
+5. route — one more short transaction routes the order into fulfilment orders (see
+   `souk.orders.placement`) and the answer is read in it, so the 201 shows them.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -41,11 +44,14 @@ from souk.errors import (
     PaymentDeclined,
 )
 from souk.inventory.reservations import allocate, release, reserve
+from souk.orders.placement import route_now
 from souk.orders.queries import get_order
 from souk.orders.schemas import OrderRead
 from souk.orders.service import attach_allocations, record_order
 from souk.payments import service as payments
 from souk.payments.providers import ProviderResult, checkout_provider
+
+log = logging.getLogger(__name__)
 
 
 def checkout(
@@ -70,7 +76,9 @@ def checkout(
         _undo(uow.db, plan, result)
         raise PaymentDeclined(f"The payment was declined: {result.reason or 'no reason given'}")
     try:
-        order_id = _complete(uow, plan, result)
+        # The order's own transaction does not wake the dispatcher: routing, right after it,
+        # does (with its events), and by then `order.placed` finds the order routed.
+        order_id = _complete(UnitOfWork(uow.db), plan, result)
     except (InvalidState, IntegrityError) as exc:
         _undo(uow.db, plan, result, void=True)
         raise Conflict(
@@ -80,6 +88,24 @@ def checkout(
     except BaseException:
         _undo(uow.db, plan, result, void=True)
         raise
+    return _route_and_answer(uow, order_id)
+
+
+def _route_and_answer(uow: UnitOfWork, order_id: str) -> OrderRead:
+    """Route the order now, in a transaction of its own right after the order's, and answer
+    from it: the 201 and any read after it show the fulfilment orders. Not in the order's
+    transaction, because that one holds the hot stock rows' locks until it commits, and
+    routing there would make every buyer of a drop wait for it. If routing fails the order
+    stands: the `order.placed` handler routes it moments later (the safety net)."""
+    try:
+        with uow:
+            route_now(uow.session, order_id, uow.emit)
+            answer = get_order(session=uow.session, order_id=order_id)
+            uow.commit()
+            return answer
+    except Exception:
+        # Whatever went wrong, the order is committed and paid for: the buyer gets it.
+        log.exception("routing order %s at placement failed; the dispatcher will", order_id)
     with UnitOfWork(uow.db, write=False) as read:
         return get_order(session=read.session, order_id=order_id)
 
@@ -124,8 +150,10 @@ def _claim(db: Database, plan: Plan, provider: str) -> None:
                     reference=f"checkout:{plan.cart_id}",
                 ).id
             except OutOfStock as short:
-                found = [(str(x["sku"]), int(x.get("available", 0))) for x in short.lines]
-                sold_out.remember(db, plan.channel.code, found)
+                if plan.fulfillment["type"] == "delivery":
+                    # What a pickup lacks says nothing of what the channel can deliver.
+                    found = [(str(x["sku"]), int(x.get("available", 0))) for x in short.lines]
+                    sold_out.remember(db, plan.channel.code, found)
                 raise
         uow.commit()
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from souk.carts.access import check_access, load_cart
 from souk.carts.evaluation import CartView, evaluate
 from souk.carts.schemas import (
+    CartLinePickupRead,
     CartLineRead,
     CartRead,
     ChangeRead,
@@ -55,6 +56,11 @@ def cart_read(view: CartView) -> CartRead:
                 total=money(v.amount),
                 available=v.available,
                 pickup_available=v.pickup_available,
+                pickup=CartLinePickupRead(
+                    available_now=v.pickup_available, estimated_ready_at=v.pickup_ready_at
+                )
+                if v.pickup_available is not None
+                else None,
                 hold=HoldRead(expires_at=v.hold_expires_at) if v.hold_expires_at else None,
                 issues=[i.value for i in v.issues],
             )

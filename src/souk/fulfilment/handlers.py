@@ -4,8 +4,12 @@ of its own and is idempotent, because the outbox delivers at least once."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from souk.channels.models import Channel
 from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.outbox import Event, EventBus
@@ -13,21 +17,47 @@ from souk.db.uow import UnitOfWork
 from souk.fulfilment.config import RoutingConfig
 from souk.fulfilment.models import DONE, FoStatus
 from souk.fulfilment.order_link import order_source, order_to_route
+from souk.fulfilment.pickup_sources import supply_for_pickup
 from souk.fulfilment.placement import already_routed, route_placed_order
+from souk.fulfilment.records import Emit
 from souk.fulfilment.tables import FulfillmentHoldRow, FulfillmentOrderRow
 from souk.inventory.reservations import deallocate
+from souk.orders import placement
+from souk.orders.placement import PickupSupply
+
+
+def route_in(session: Session, order_id: str, emit: Emit, config: RoutingConfig) -> bool:
+    """Route a placed order inside the caller's transaction; False if it was routed already
+    (or is not an order). Placement calls this before answering; the handler below calls it
+    again as the safety net, and then it does nothing."""
+    if already_routed(session, order_id) or order_source(session, order_id) is None:
+        return False
+    order = order_to_route(session, order_id)
+    return route_placed_order(session, order=order, config=config, emit=emit) is not None
 
 
 def route_order(*, uow: UnitOfWork, order_id: str, config: RoutingConfig) -> bool:
     """Route a placed order into fulfilment orders; False if it was routed already."""
     with uow:
-        session = uow.session
-        if already_routed(session, order_id) or order_source(session, order_id) is None:
-            return False
-        order = order_to_route(session, order_id)
-        outcome = route_placed_order(session, order=order, config=config, emit=uow.emit)
+        routed = route_in(uow.session, order_id, uow.emit, config)
         uow.commit()
-        return outcome is not None
+        return routed
+
+
+def register_placement(config: RoutingConfig) -> None:
+    """Orders are routed as they are placed, and carts can ask where a pickup's units would
+    come from (see souk.orders.placement)."""
+
+    def router(session: Session, order_id: str, emit: Emit) -> bool:
+        return route_in(session, order_id, emit, config)
+
+    def pickup_planner(
+        session: Session, channel: Channel, store: str, lines: Sequence[tuple[str, int]]
+    ) -> list[PickupSupply]:
+        return supply_for_pickup(session, channel=channel, store=store, lines=lines, config=config)
+
+    placement.register_router(router)
+    placement.register_pickup_planner(pickup_planner)
 
 
 def stand_down(*, uow: UnitOfWork, order_id: str) -> int:
