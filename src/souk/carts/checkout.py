@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from souk.carts.access import check_writable, load_cart
-from souk.carts.checkout_plan import Plan, plan_checkout
+from souk.carts.checkout_plan import Plan, plan_checkout, resource_pickup
 from souk.carts.models import CHECKOUT_HOLD_S, CartStatus
 from souk.carts.schemas import CheckoutRequest
 from souk.carts.sold_out import sold_out
@@ -142,13 +142,7 @@ def _claim(db: Database, plan: Plan, provider: str) -> None:
         # every other statement of this transaction has been sent already.
         if plan.to_reserve:
             try:
-                plan.reservation_id = reserve(
-                    session=s,
-                    channel=plan.channel,
-                    lines=plan.to_reserve,
-                    expires_at=now + timedelta(seconds=CHECKOUT_HOLD_S),
-                    reference=f"checkout:{plan.cart_id}",
-                ).id
+                plan.reservation_id = _reserve(s, plan, now)
             except OutOfStock as short:
                 if plan.fulfillment["type"] == "delivery":
                     # What a pickup lacks says nothing of what the channel can deliver.
@@ -156,6 +150,31 @@ def _claim(db: Database, plan: Plan, provider: str) -> None:
                     sold_out.remember(db, plan.channel.code, found)
                 raise
         uow.commit()
+
+
+def _reserve(s: Session, plan: Plan, now: datetime) -> str:
+    expires_at = now + timedelta(seconds=CHECKOUT_HOLD_S)
+    reference = f"checkout:{plan.cart_id}"
+    if not plan.pickup_lines:
+        return reserve(
+            session=s, channel=plan.channel, lines=plan.to_reserve, expires_at=expires_at,
+            reference=reference,
+        ).id  # fmt: skip
+    try:
+        with s.begin_nested():
+            return reserve(
+                session=s, channel=plan.channel, lines=plan.to_reserve, expires_at=expires_at,
+                reference=reference,
+            ).id  # fmt: skip
+    except OutOfStock:
+        # A pickup planned on units another buyer took meanwhile (the store's last one, or
+        # a warehouse's): source it again from what is left, rather than refuse what the
+        # network still has.
+        plan.to_reserve = resource_pickup(s, plan)
+        return reserve(
+            session=s, channel=plan.channel, lines=plan.to_reserve, expires_at=expires_at,
+            reference=reference,
+        ).id  # fmt: skip
 
 
 def _why_not_claimed(s: Session, cart_id: str, now: datetime) -> None:

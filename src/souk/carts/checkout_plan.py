@@ -4,7 +4,7 @@ is written."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,6 +47,9 @@ class Plan:
     to_reserve: list[ReserveLine]
     kept_holds: list[str]
     stale_holds: list[str]
+    # Pickup only: the lines reserved afresh, to source them again if the claim finds the
+    # units it planned on taken meanwhile.
+    pickup_lines: list[tuple[str, int]] = field(default_factory=list)
     reservation_id: str | None = None
     payment_id: str = ""
 
@@ -104,6 +107,9 @@ def plan_checkout(db: Database, *, cart_id: str, channel: str, customer_id: str 
             shipping_tax=view.shipping_tax,
             total=view.totals.total,
             to_reserve=to_reserve,
+            pickup_lines=[(x.sku, x.quantity) for x in _unkept(cart, horizon)]
+            if supplies is not None
+            else [],
             kept_holds=kept,
             stale_holds=stale,
         )
@@ -183,28 +189,57 @@ def _pickup_supplies(
     return supplies
 
 
+def _unkept(cart: CartRow, horizon: datetime) -> list[CartLineRow]:
+    return [
+        line
+        for line in cart.lines
+        if not (line.reservation_id and line.hold_expires_at and line.hold_expires_at > horizon)
+    ]
+
+
 def _split_holds(
     cart: CartRow, horizon: datetime, supplies: list[PickupSupply] | None
 ) -> tuple[list[str], list[str], list[ReserveLine]]:
     """Holds that outlive the checkout are used as they are; the others are given up and
-    their lines reserved afresh with the rest, in the same transaction. A pickup line is
-    reserved where its units will come from: the store, and the transfer sources for what
-    the store lacks (conditional updates there, so no two buyers get the same unit)."""
+    their lines reserved afresh with the rest, in the same transaction."""
     location = cart.pickup_location if cart.fulfillment_type == "pickup" else None
-    kept: list[str] = []
-    stale: list[str] = []
-    to_reserve: list[ReserveLine] = []
-    for i, line in enumerate(cart.lines):
-        if line.reservation_id and line.hold_expires_at and line.hold_expires_at > horizon:
-            kept.append(line.reservation_id)
+    unkept = _unkept(cart, horizon)
+    kept = [str(x.reservation_id) for x in cart.lines if x not in unkept]
+    stale = [x.reservation_id for x in unkept if x.reservation_id]
+    if supplies is None or location is None:
+        return kept, stale, [ReserveLine(x.sku, x.quantity, location) for x in unkept]
+    chosen = [supplies[i] for i, x in enumerate(cart.lines) if x in unkept]
+    return kept, stale, pickup_reserve_lines(location, chosen)
+
+
+def pickup_reserve_lines(store: str, supplies: list[PickupSupply]) -> list[ReserveLine]:
+    """A pickup line is reserved where its units will come from: the store, and the transfer
+    sources for what the store lacks (conditional updates there, so that no two buyers get
+    the same unit). A line nobody can supply (a backorder) is reserved at the store."""
+    lines: list[ReserveLine] = []
+    for x in supplies:
+        if x.available_now or not x.suppliable:
+            lines.append(ReserveLine(x.sku, x.quantity, store))
             continue
-        if line.reservation_id:
-            stale.append(line.reservation_id)
-        supply = supplies[i] if supplies is not None else None
-        if supply is None or not supply.suppliable or supply.available_now:
-            to_reserve.append(ReserveLine(line.sku, line.quantity, location))
-            continue
-        if supply.at_store:
-            to_reserve.append(ReserveLine(line.sku, supply.at_store, location))
-        to_reserve += [ReserveLine(line.sku, units, source) for source, units in supply.sources]
-    return kept, stale, to_reserve
+        if x.at_store:
+            lines.append(ReserveLine(x.sku, x.at_store, store))
+        lines += [ReserveLine(x.sku, units, source) for source, units in x.sources]
+    return lines
+
+
+def resource_pickup(s: Session, plan: Plan) -> list[ReserveLine]:
+    """The claim found units it planned on taken by another buyer: where the pickup's lines
+    come from now, read again inside the claim's transaction; OutOfStock for the lines no
+    location of the network can supply any more."""
+    store = str(plan.fulfillment["location"])
+    supplies = pickup_supply(s, channel=plan.channel, store=store, lines=plan.pickup_lines)
+    if supplies is None:
+        return plan.to_reserve
+    short = [
+        {"sku": x.sku, "location": store, "requested": x.quantity, "available": x.network}
+        for x in supplies
+        if not x.suppliable
+    ]
+    if short:
+        raise OutOfStock(short)
+    return pickup_reserve_lines(store, supplies)
