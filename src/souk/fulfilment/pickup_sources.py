@@ -103,6 +103,7 @@ def supply_for_pickup(
         here = min(quantity, has)
         elsewhere = {s.location: stock.get((sku, s.location), 0) for s in network}
         sources = _choose(network, elsewhere, quantity - here) if here < quantity else []
+        covered = here + sum(s.quantity for s in sources) >= quantity
         stock[(sku, store)] = stock.get((sku, store), 0) - here
         for s in sources:
             stock[(sku, s.location)] -= s.quantity
@@ -110,7 +111,7 @@ def supply_for_pickup(
             PickupSupply(
                 sku=sku, quantity=quantity, store=store, at_store=here,
                 sources=tuple((s.location, s.quantity) for s in sources),
-                ready_at=estimated_ready(sources, config, now) if sources else None,
+                ready_at=estimated_ready(sources, config, now) if sources and covered else None,
                 network=has + sum(elsewhere.values()),
             )
         )  # fmt: skip
