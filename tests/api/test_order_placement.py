@@ -98,9 +98,7 @@ def test_a_delivery_checkout_answers_with_its_fulfilment_orders(
     assert [(x["sku"], x["quantity"]) for x in by_location["store-paris"]["lines"]] == [
         ("TEE-M", 2)
     ]
-    assert [(x["sku"], x["quantity"]) for x in by_location["store-lyon"]["lines"]] == [
-        ("MUG", 1)
-    ]
+    assert [(x["sku"], x["quantity"]) for x in by_location["store-lyon"]["lines"]] == [("MUG", 1)]
     assert all(x["allocation_id"] for fo in fos for x in fo["lines"])
     # and a read right after shows the very same order
     again = fr.admin.get(f"/v1/orders/{order['id']}")

@@ -48,6 +48,7 @@ from souk.orders.placement import route_now
 from souk.orders.queries import get_order
 from souk.orders.schemas import OrderRead
 from souk.orders.service import attach_allocations, record_order
+from souk.orders.tables import OrderRow
 from souk.payments import service as payments
 from souk.payments.providers import ProviderResult, checkout_provider
 
@@ -78,7 +79,7 @@ def checkout(
     try:
         # The order's own transaction does not wake the dispatcher: routing, right after it,
         # does (with its events), and by then `order.placed` finds the order routed.
-        order_id = _complete(UnitOfWork(uow.db), plan, result)
+        order = _complete(UnitOfWork(uow.db), plan, result)
     except (InvalidState, IntegrityError) as exc:
         _undo(uow.db, plan, result, void=True)
         raise Conflict(
@@ -88,18 +89,21 @@ def checkout(
     except BaseException:
         _undo(uow.db, plan, result, void=True)
         raise
-    return _route_and_answer(uow, order_id)
+    return _route_and_answer(uow, order, plan)
 
 
-def _route_and_answer(uow: UnitOfWork, order_id: str) -> OrderRead:
+def _route_and_answer(uow: UnitOfWork, order: OrderRow, plan: Plan) -> OrderRead:
     """Route the order now, in a transaction of its own right after the order's, and answer
     from it: the 201 and any read after it show the fulfilment orders. Not in the order's
     transaction, because that one holds the hot stock rows' locks until it commits, and
     routing there would make every buyer of a drop wait for it. If routing fails the order
     stands: the `order.placed` handler routes it moments later (the safety net)."""
+    order_id = order.id
     try:
         with uow:
-            route_now(uow.session, order_id, uow.emit)
+            # The order row (lines, allocations) and the channel as checkout holds them: routing
+            # reads neither again.
+            route_now(uow.session, order_id, uow.emit, order=order, channel=plan.channel)
             answer = get_order(session=uow.session, order_id=order_id)
             uow.commit()
             return answer
@@ -191,7 +195,7 @@ def _forget_holds(s: Session, cart_id: str, reservation_ids: list[str]) -> None:
     )
 
 
-def _complete(uow: UnitOfWork, plan: Plan, result: ProviderResult) -> str:
+def _complete(uow: UnitOfWork, plan: Plan, result: ProviderResult) -> OrderRow:
     with uow:
         s = uow.session
         order = record_order(
@@ -235,7 +239,9 @@ def _complete(uow: UnitOfWork, plan: Plan, result: ProviderResult) -> str:
         ]
         attach_allocations(session=s, order=order, allocations=allocations)
         uow.commit()
-        return order.id
+        # Kept, with its lines and allocations loaded, past the commit (the sessions do not
+        # expire on commit): routing uses it as it is.
+        return order
 
 
 def _undo(db: Database, plan: Plan, result: ProviderResult, *, void: bool = False) -> None:

@@ -1,5 +1,6 @@
 """Fulfilment's event handlers (subscribed in `souk.wiring`): route an order once it is
-placed; stand down its fulfilment orders once it is cancelled. Each runs in a unit of work
+placed, if placement did not already (it does, see `souk.orders.placement`: this is the
+safety net); stand down its fulfilment orders once it is cancelled. Each runs in a unit of work
 of its own and is idempotent, because the outbox delivers at least once."""
 
 from __future__ import annotations
@@ -24,15 +25,27 @@ from souk.fulfilment.tables import FulfillmentHoldRow, FulfillmentOrderRow
 from souk.inventory.reservations import deallocate
 from souk.orders import placement
 from souk.orders.placement import PickupSupply
+from souk.orders.tables import OrderRow
 
 
-def route_in(session: Session, order_id: str, emit: Emit, config: RoutingConfig) -> bool:
+def route_in(
+    session: Session,
+    order_id: str,
+    emit: Emit,
+    config: RoutingConfig,
+    *,
+    row: OrderRow | None = None,
+    channel: Channel | None = None,
+) -> bool:
     """Route a placed order inside the caller's transaction; False if it was routed already
-    (or is not an order). Placement calls this before answering; the handler below calls it
-    again as the safety net, and then it does nothing."""
-    if already_routed(session, order_id) or order_source(session, order_id) is None:
+    (or is not an order). Placement calls this before answering, with the order it has just
+    written (`row`) and its `channel`; the handler below calls it again as the safety net,
+    and then it does nothing."""
+    if row is None and (
+        already_routed(session, order_id) or order_source(session, order_id) is None
+    ):
         return False
-    order = order_to_route(session, order_id)
+    order = order_to_route(session, order_id, row=row, channel=channel)
     return route_placed_order(session, order=order, config=config, emit=emit) is not None
 
 
@@ -48,8 +61,14 @@ def register_placement(config: RoutingConfig) -> None:
     """Orders are routed as they are placed, and carts can ask where a pickup's units would
     come from (see souk.orders.placement)."""
 
-    def router(session: Session, order_id: str, emit: Emit) -> bool:
-        return route_in(session, order_id, emit, config)
+    def router(
+        session: Session,
+        order_id: str,
+        emit: Emit,
+        row: OrderRow | None,
+        channel: Channel | None,
+    ) -> bool:
+        return route_in(session, order_id, emit, config, row=row, channel=channel)
 
     def pickup_planner(
         session: Session, channel: Channel, store: str, lines: Sequence[tuple[str, int]]
@@ -95,8 +114,14 @@ def subscribe(bus: EventBus, db: Database) -> None:
 
     def on_placed(event: Event) -> None:
         order_id = event.payload.get("order_id")
-        if isinstance(order_id, str):
-            route_order(uow=UnitOfWork(db), order_id=order_id, config=config)
+        if not isinstance(order_id, str):
+            return
+        # Nearly always routed at placement already: find that out without taking a write
+        # lock (on SQLite, the whole database's) in the middle of a drop.
+        with UnitOfWork(db, write=False) as look:
+            if already_routed(look.session, order_id):
+                return
+        route_order(uow=UnitOfWork(db), order_id=order_id, config=config)
 
     def on_cancelled(event: Event) -> None:
         order_id = event.payload.get("order_id")

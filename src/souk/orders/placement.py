@@ -20,9 +20,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from souk.channels.models import Channel
+from souk.orders.tables import OrderRow
 
 Emit = Callable[[str, dict[str, Any]], None]
-Router = Callable[[Session, str, Emit], bool]
+# (session, order id, emit, the order row the caller just wrote or None, its channel or None)
+Router = Callable[[Session, str, Emit, OrderRow | None, Channel | None], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +64,21 @@ def register_pickup_planner(planner: PickupPlanner) -> None:
     _pickup_planners[:] = [planner]
 
 
-def route_now(session: Session, order_id: str, emit: Emit) -> bool:
+def route_now(
+    session: Session,
+    order_id: str,
+    emit: Emit,
+    *,
+    order: OrderRow | None = None,
+    channel: Channel | None = None,
+) -> bool:
     """Route the order in the caller's transaction; False if it was routed already (or no
-    router is wired, as in a bare CLI process: the dispatcher routes it then)."""
-    return _routers[0](session, order_id, emit) if _routers else False
+    router is wired, as in a bare CLI process: the dispatcher routes it then).
+
+    `order` and `channel` are what the caller has just written and read (checkout's order
+    row with its lines and allocations, the plan's channel): routing then reads neither
+    again."""
+    return _routers[0](session, order_id, emit, order, channel) if _routers else False
 
 
 def pickup_supply(
