@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from souk.carts import checkout as checkout_module
 from souk.db.engine import Database
 from souk.db.outbox import OutboxEvent
 from souk.fulfilment.routing_model import haversine_km
@@ -243,3 +244,25 @@ def test_a_pickup_nobody_can_supply_is_409_listing_the_short_lines_and_holds_not
     cart = fr.shop.call("GET", f"/v1/carts/{cart_id}", "web").json()
     assert (cart["status"], cart["order_id"]) == ("active", None)
     assert fr.admin.get("/v1/orders").json()["data"] == []
+
+
+def test_when_routing_at_placement_fails_the_order_stands_and_the_dispatcher_routes_it(
+    fr: FrenchShop, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given routing that fails as the order is placed (a lost connection, say)
+    def broken(*args: Any, **kwargs: Any) -> bool:
+        raise RuntimeError("routing is down")
+
+    monkeypatch.setattr(checkout_module, "route_now", broken)
+    cart_id = _cart(fr, ("MUG", 1), shipping_address=ADDRESS_PARIS)
+    # When the shopper checks out, the order is placed and paid all the same
+    placed = fr.shop.checkout(cart_id, "web")
+    assert placed.status_code == 201, placed.text
+    assert placed.json()["fulfillment_orders"] == []
+    assert [p["status"] for p in placed.json()["payments"]] == ["authorized"]
+    # Then the dispatcher's `order.placed` handler routes it, once
+    fr.dispatch()
+    order = fr.admin.get(f"/v1/orders/{placed.json()['id']}").json()
+    (fo,) = order["fulfillment_orders"]
+    assert (fo["location"], fo["type"]) == ("store-lyon", "ship")
+    assert [e["order_id"] for e in _events(db, "order.routed")] == [order["id"]]

@@ -51,7 +51,7 @@ def transfer_sources(
         return []
     stock = available_at(session=session, skus=[sku], locations=[s.location for s in network])
     there = {s.location: stock.get((sku, s.location), 0) for s in network}
-    return _choose(network, there, quantity)
+    return choose_sources(network, there, quantity)
 
 
 def _network(
@@ -74,7 +74,7 @@ def _network(
     )
 
 
-def _choose(network: list[Source], stock: dict[str, int], quantity: int) -> list[Source]:
+def choose_sources(network: list[Source], stock: dict[str, int], quantity: int) -> list[Source]:
     chosen, remaining = [], quantity
     for option in network:
         if remaining == 0:
@@ -102,7 +102,7 @@ def supply_for_pickup(
         has = stock.get((sku, store), 0)
         here = min(quantity, has)
         elsewhere = {s.location: stock.get((sku, s.location), 0) for s in network}
-        sources = _choose(network, elsewhere, quantity - here) if here < quantity else []
+        sources = choose_sources(network, elsewhere, quantity - here) if here < quantity else []
         covered = here + sum(s.quantity for s in sources) >= quantity
         stock[(sku, store)] = stock.get((sku, store), 0) - here
         for s in sources:
