@@ -20,9 +20,9 @@ from tests.checkout_factories import ADDRESS_JP, Shop, make_shop
 
 # Measured 2026-12-02 on both back ends (docs/orders.md): routing a single-SKU delivery
 # order used to cost 18 statements in the dispatcher; at placement, with the order row and
-# the channel checkout holds, it costs 9. A pickup sent from a warehouse costs 23 (the
-# transfer request is most of it).
-DELIVERY_ROUTING = 9
+# the channel checkout holds (and no category lookup when no location excludes any), 8.
+# A pickup sent from a warehouse costs 23 (the transfer request is most of it).
+DELIVERY_ROUTING = 8
 PICKUP_TRANSFER_ROUTING = 23
 
 

@@ -45,7 +45,7 @@ from souk.errors import (
 )
 from souk.inventory.reservations import allocate, release, reserve
 from souk.orders.placement import route_now
-from souk.orders.queries import get_order
+from souk.orders.queries import get_order, order_read
 from souk.orders.schemas import OrderRead
 from souk.orders.service import attach_allocations, record_order
 from souk.orders.tables import OrderRow
@@ -104,7 +104,9 @@ def _route_and_answer(uow: UnitOfWork, order: OrderRow, plan: Plan) -> OrderRead
             # The order row (lines, allocations) and the channel as checkout holds them: routing
             # reads neither again.
             route_now(uow.session, order_id, uow.emit, order=order, channel=plan.channel)
-            answer = get_order(session=uow.session, order_id=order_id)
+            # Answered from the row checkout wrote (routing does not change it); payments
+            # and fulfilment orders are read as they are now.
+            answer = order_read(uow.session, order)
             uow.commit()
             return answer
     except Exception:

@@ -147,7 +147,9 @@ def plan_delivery(
         session, codes=codes, skus=skus, own=own, destination=order.destination, config=config,
         known=order.locations,
     )  # fmt: skip
-    categories = variants_by_sku(session=session, skus=skus)
+    # Categories matter only to a location that may not ship some (the default has none).
+    excluding = any(c.excluded_categories for c in candidates)
+    categories = variants_by_sku(session=session, skus=skus) if excluding else {}
     routing_lines = [
         RoutingLine(
             key=str(i),
