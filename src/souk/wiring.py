@@ -12,6 +12,7 @@ from souk.customers import service as customers_service
 from souk.db.engine import Database
 from souk.db.outbox import EventBus
 from souk.fulfilment import handlers as fulfilment_handlers
+from souk.fulfilment.config import RoutingConfig
 from souk.fulfilment.reads import fulfillment_orders_of
 from souk.inventory.locations import validate_channel_locations
 from souk.inventory.queries import location_exists, variants_with_stock
@@ -31,5 +32,6 @@ def wire(bus: EventBus, db: Database | None = None) -> None:
     if db is not None:
         # Handlers that open their own unit of work need the database they run against.
         fulfilment_handlers.subscribe(bus, db)
+        fulfilment_handlers.register_placement(RoutingConfig.from_settings(db.settings))
         loyalty_handlers.subscribe(bus, db)
         promotions_handlers.subscribe(bus, db)

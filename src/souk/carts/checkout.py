@@ -15,10 +15,13 @@ The path is split so that no lock is held while anyone waits:
    reservations turned into allocations, the cart converted, `order.placed` in the outbox.
    If that fails (the hold lapsed, a duplicate), the authorisation is voided and the stock
    released before answering.
+5. route — one more short transaction routes the order into fulfilment orders (see
+   `souk.orders.placement`) and the answer is read in it, so the 201 shows them.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -26,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from souk.carts.access import check_writable, load_cart
-from souk.carts.checkout_plan import Plan, plan_checkout
+from souk.carts.checkout_plan import Plan, plan_checkout, resource_pickup
 from souk.carts.models import CHECKOUT_HOLD_S, CartStatus
 from souk.carts.schemas import CheckoutRequest
 from souk.carts.sold_out import sold_out
@@ -41,13 +44,17 @@ from souk.errors import (
     PaymentDeclined,
 )
 from souk.inventory.reservations import allocate, release, reserve
-from souk.orders.queries import get_order
+from souk.orders.placement import route_now
+from souk.orders.queries import get_order, order_read
 from souk.orders.schemas import OrderRead
 from souk.orders.service import attach_allocations, record_order
+from souk.orders.tables import OrderRow
 from souk.payments import service as payments
 from souk.payments.providers import ProviderResult, checkout_provider
 from souk.promotions.live import forget as forget_live_promotions
 from souk.promotions.redemptions import customer_key, redeem
+
+log = logging.getLogger(__name__)
 
 
 def checkout(
@@ -72,7 +79,9 @@ def checkout(
         _undo(uow.db, plan, result)
         raise PaymentDeclined(f"The payment was declined: {result.reason or 'no reason given'}")
     try:
-        order_id = _complete(uow, plan, result)
+        # The order's own transaction does not wake the dispatcher: routing, right after it,
+        # does (with its events), and by then `order.placed` finds the order routed.
+        order = _complete(UnitOfWork(uow.db), plan, result)
     except (InvalidState, IntegrityError) as exc:
         _undo(uow.db, plan, result, void=True)
         raise Conflict(
@@ -82,6 +91,29 @@ def checkout(
     except BaseException:
         _undo(uow.db, plan, result, void=True)
         raise
+    return _route_and_answer(uow, order, plan)
+
+
+def _route_and_answer(uow: UnitOfWork, order: OrderRow, plan: Plan) -> OrderRead:
+    """Route the order now, in a transaction of its own right after the order's, and answer
+    from it: the 201 and any read after it show the fulfilment orders. Not in the order's
+    transaction, because that one holds the hot stock rows' locks until it commits, and
+    routing there would make every buyer of a drop wait for it. If routing fails the order
+    stands: the `order.placed` handler routes it moments later (the safety net)."""
+    order_id = order.id
+    try:
+        with uow:
+            # The order row (lines, allocations) and the channel as checkout holds them: routing
+            # reads neither again.
+            route_now(uow.session, order_id, uow.emit, order=order, channel=plan.channel)
+            # Answered from the row checkout wrote (routing does not change it); payments
+            # and fulfilment orders are read as they are now.
+            answer = order_read(uow.session, order)
+            uow.commit()
+            return answer
+    except Exception:
+        # Whatever went wrong, the order is committed and paid for: the buyer gets it.
+        log.exception("routing order %s at placement failed; the dispatcher will", order_id)
     with UnitOfWork(uow.db, write=False) as read:
         return get_order(session=read.session, order_id=order_id)
 
@@ -118,18 +150,39 @@ def _claim(db: Database, plan: Plan, provider: str) -> None:
         # every other statement of this transaction has been sent already.
         if plan.to_reserve:
             try:
-                plan.reservation_id = reserve(
-                    session=s,
-                    channel=plan.channel,
-                    lines=plan.to_reserve,
-                    expires_at=now + timedelta(seconds=CHECKOUT_HOLD_S),
-                    reference=f"checkout:{plan.cart_id}",
-                ).id
+                plan.reservation_id = _reserve(s, plan, now)
             except OutOfStock as short:
-                found = [(str(x["sku"]), int(x.get("available", 0))) for x in short.lines]
-                sold_out.remember(db, plan.channel.code, found)
+                if plan.fulfillment["type"] == "delivery":
+                    # What a pickup lacks says nothing of what the channel can deliver.
+                    found = [(str(x["sku"]), int(x.get("available", 0))) for x in short.lines]
+                    sold_out.remember(db, plan.channel.code, found)
                 raise
         uow.commit()
+
+
+def _reserve(s: Session, plan: Plan, now: datetime) -> str:
+    expires_at = now + timedelta(seconds=CHECKOUT_HOLD_S)
+    reference = f"checkout:{plan.cart_id}"
+    if not plan.pickup_lines:
+        return reserve(
+            session=s, channel=plan.channel, lines=plan.to_reserve, expires_at=expires_at,
+            reference=reference,
+        ).id  # fmt: skip
+    try:
+        with s.begin_nested():
+            return reserve(
+                session=s, channel=plan.channel, lines=plan.to_reserve, expires_at=expires_at,
+                reference=reference,
+            ).id  # fmt: skip
+    except OutOfStock:
+        # A pickup planned on units another buyer took meanwhile (the store's last one, or
+        # a warehouse's): source it again from what is left, rather than refuse what the
+        # network still has.
+        plan.to_reserve = resource_pickup(s, plan)
+        return reserve(
+            session=s, channel=plan.channel, lines=plan.to_reserve, expires_at=expires_at,
+            reference=reference,
+        ).id  # fmt: skip
 
 
 def _why_not_claimed(s: Session, cart_id: str, now: datetime) -> None:
@@ -146,7 +199,7 @@ def _forget_holds(s: Session, cart_id: str, reservation_ids: list[str]) -> None:
     )
 
 
-def _complete(uow: UnitOfWork, plan: Plan, result: ProviderResult) -> str:
+def _complete(uow: UnitOfWork, plan: Plan, result: ProviderResult) -> OrderRow:
     with uow:
         s = uow.session
         order = record_order(
@@ -201,7 +254,9 @@ def _complete(uow: UnitOfWork, plan: Plan, result: ProviderResult) -> str:
         uow.commit()
         if plan.uses:
             forget_live_promotions(uow.db)  # a use was taken: this process shows it at once
-        return order.id
+        # Kept, with its lines and allocations loaded, past the commit (the sessions do not
+        # expire on commit): routing uses it as it is.
+        return order
 
 
 def _undo(db: Database, plan: Plan, result: ProviderResult, *, void: bool = False) -> None:

@@ -27,6 +27,7 @@ from souk.errors import OutOfStock, ValidationFailed, field_error
 from souk.inventory.availability import atp
 from souk.inventory.models import ReserveLine
 from souk.orders.models import OrderLineInput
+from souk.orders.placement import PickupSupply, pickup_supply
 from souk.promotions.redemptions import Use
 
 
@@ -48,6 +49,9 @@ class Plan:
     to_reserve: list[ReserveLine]
     kept_holds: list[str]
     stale_holds: list[str]
+    # Pickup only: the lines reserved afresh, to source them again if the claim finds the
+    # units it planned on taken meanwhile.
+    pickup_lines: list[tuple[str, int]] = field(default_factory=list)
     reservation_id: str | None = None
     payment_id: str = ""
     # The promotions the totals count on; taken in the order's transaction, all or none.
@@ -62,12 +66,15 @@ def plan_checkout(db: Database, *, cart_id: str, channel: str, customer_id: str 
         cart = load_cart(session=s, cart_id=cart_id)
         check_access(cart, customer_id)
         check_writable(cart, now)
-        known = sold_out.refusal(db, channel, [(x.sku, x.quantity) for x in _unheld(cart, now)])
-        if known:
-            raise OutOfStock(known)
+        if cart.fulfillment_type == "delivery":
+            unheld = [(x.sku, x.quantity) for x in _unheld(cart, now)]
+            known = sold_out.refusal(db, channel, unheld)
+            if known:
+                raise OutOfStock(known)
         sales = get_channel(session=s, code=channel)
-        stock = _refuse_when_short(db, s, cart, sales, now)
-        view = evaluate(s, cart, sales, now, stock=stock)
+        supplies = _pickup_supplies(s, cart, sales, now)
+        stock = _refuse_when_short(db, s, cart, sales, now) if supplies is None else None
+        view = evaluate(s, cart, sales, now, stock=stock, pickup=supplies)
         errors = [field_error(f"cart.{p.code}", p.message) for p in view.problems]
         if not cart.lines:
             errors.append(field_error("cart.lines", "the cart is empty"))
@@ -84,7 +91,7 @@ def plan_checkout(db: Database, *, cart_id: str, channel: str, customer_id: str 
             customer = find_customer(session=s, customer_id=cart.customer_id)
             email = customer.email if customer else None
         horizon = now + timedelta(seconds=CHECKOUT_HOLD_S)
-        kept, stale, to_reserve = _split_holds(cart, horizon)
+        kept, stale, to_reserve = _split_holds(cart, horizon, supplies)
         return Plan(
             cart_id=cart.id,
             version=cart.version,
@@ -105,6 +112,9 @@ def plan_checkout(db: Database, *, cart_id: str, channel: str, customer_id: str 
             shipping_tax=view.shipping_tax,
             total=view.totals.total,
             to_reserve=to_reserve,
+            pickup_lines=[(x.sku, x.quantity) for x in _unkept(cart, horizon)]
+            if supplies is not None
+            else [],
             kept_holds=kept,
             stale_holds=stale,
             uses=view.discounts.uses,
@@ -146,20 +156,97 @@ def _refuse_when_short(
     return stock
 
 
+def _pickup_supplies(
+    s: Session, cart: CartRow, sales: Channel, now: datetime
+) -> list[PickupSupply] | None:
+    """Click & collect: where each line will come from — the store's units, else a transfer
+    from the nearest location of the channel's network that has them (the endless aisle).
+    Refuses (409) only the lines that no location of the network can supply."""
+    if cart.fulfillment_type != "pickup" or not cart.pickup_location or not cart.lines:
+        return None
+    supplies = pickup_supply(
+        s,
+        channel=sales,
+        store=cart.pickup_location,
+        lines=[(line.sku, line.quantity) for line in cart.lines],
+    )
+    if supplies is None:
+        return None
+    held = {line.id for line in cart.lines if line not in _unheld(cart, now)}
+    short = [
+        (line, x)
+        for line, x in zip(cart.lines, supplies, strict=True)
+        if line.id not in held and not x.suppliable
+    ]
+    if short:
+        backorder = variants_by_sku(session=s, skus=[line.sku for line, _ in short])
+        refused = [
+            x
+            for line, x in short
+            if line.sku in backorder and not backorder[line.sku].allow_backorder
+        ]
+        if refused:
+            raise OutOfStock(
+                [
+                    {"sku": x.sku, "location": x.store, "requested": x.quantity,
+                     "available": x.network}
+                    for x in refused
+                ]
+            )  # fmt: skip
+    return supplies
+
+
+def _unkept(cart: CartRow, horizon: datetime) -> list[CartLineRow]:
+    return [
+        line
+        for line in cart.lines
+        if not (line.reservation_id and line.hold_expires_at and line.hold_expires_at > horizon)
+    ]
+
+
 def _split_holds(
-    cart: CartRow, horizon: datetime
+    cart: CartRow, horizon: datetime, supplies: list[PickupSupply] | None
 ) -> tuple[list[str], list[str], list[ReserveLine]]:
     """Holds that outlive the checkout are used as they are; the others are given up and
     their lines reserved afresh with the rest, in the same transaction."""
     location = cart.pickup_location if cart.fulfillment_type == "pickup" else None
-    kept: list[str] = []
-    stale: list[str] = []
-    to_reserve: list[ReserveLine] = []
-    for line in cart.lines:
-        if line.reservation_id and line.hold_expires_at and line.hold_expires_at > horizon:
-            kept.append(line.reservation_id)
+    unkept = _unkept(cart, horizon)
+    kept = [str(x.reservation_id) for x in cart.lines if x not in unkept]
+    stale = [x.reservation_id for x in unkept if x.reservation_id]
+    if supplies is None or location is None:
+        return kept, stale, [ReserveLine(x.sku, x.quantity, location) for x in unkept]
+    chosen = [supplies[i] for i, x in enumerate(cart.lines) if x in unkept]
+    return kept, stale, pickup_reserve_lines(location, chosen)
+
+
+def pickup_reserve_lines(store: str, supplies: list[PickupSupply]) -> list[ReserveLine]:
+    """A pickup line is reserved where its units will come from: the store, and the transfer
+    sources for what the store lacks (conditional updates there, so that no two buyers get
+    the same unit). A line nobody can supply (a backorder) is reserved at the store."""
+    lines: list[ReserveLine] = []
+    for x in supplies:
+        if x.available_now or not x.suppliable:
+            lines.append(ReserveLine(x.sku, x.quantity, store))
             continue
-        if line.reservation_id:
-            stale.append(line.reservation_id)
-        to_reserve.append(ReserveLine(line.sku, line.quantity, location))
-    return kept, stale, to_reserve
+        if x.at_store:
+            lines.append(ReserveLine(x.sku, x.at_store, store))
+        lines += [ReserveLine(x.sku, units, source) for source, units in x.sources]
+    return lines
+
+
+def resource_pickup(s: Session, plan: Plan) -> list[ReserveLine]:
+    """The claim found units it planned on taken by another buyer: where the pickup's lines
+    come from now, read again inside the claim's transaction; OutOfStock for the lines no
+    location of the network can supply any more."""
+    store = str(plan.fulfillment["location"])
+    supplies = pickup_supply(s, channel=plan.channel, store=store, lines=plan.pickup_lines)
+    if supplies is None:
+        return plan.to_reserve
+    short = [
+        {"sku": x.sku, "location": store, "requested": x.quantity, "available": x.network}
+        for x in supplies
+        if not x.suppliable
+    ]
+    if short:
+        raise OutOfStock(short)
+    return pickup_reserve_lines(store, supplies)

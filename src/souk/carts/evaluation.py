@@ -18,6 +18,7 @@ from souk.channels.models import Channel
 from souk.inventory.availability import atp, available_at
 from souk.inventory.queries import locations_by_code
 from souk.orders.models import OrderLineInput, Totals, compute_totals, tax_for
+from souk.orders.placement import PickupSupply, pickup_supply
 from souk.pricing.queries import TaxRates, rate_in, tax_rates, unit_prices
 from souk.promotions.engine import Adjustment
 from souk.shipping.models import ShippingQuote
@@ -39,6 +40,7 @@ class LineView:
     tax_rate: Decimal = Decimal(0)
     available: int = 0
     pickup_available: bool | None = None
+    pickup_ready_at: datetime | None = None
     hold_expires_at: datetime | None = None
     issues: list[Issue] = field(default_factory=list)
     adjustments: list[Adjustment] = field(default_factory=list)
@@ -173,13 +175,36 @@ def _line_views(
     return views
 
 
-def _pickup(session: Session, cart: CartRow, views: list[LineView]) -> None:
+def _pickup_supplies(
+    session: Session, cart: CartRow, channel: Channel
+) -> list[PickupSupply] | None:
+    if cart.fulfillment_type != "pickup" or not cart.pickup_location or not cart.lines:
+        return None
+    return pickup_supply(
+        session,
+        channel=channel,
+        store=cart.pickup_location,
+        lines=[(line.sku, line.quantity) for line in cart.lines],
+    )
+
+
+def _pickup(
+    session: Session, cart: CartRow, views: list[LineView], supplies: list[PickupSupply] | None
+) -> None:
+    """Ready at the store now (its units, or this cart's hold there), or by when a transfer
+    brings them; neither when no location of the network has them."""
     if cart.fulfillment_type != "pickup" or not cart.pickup_location:
         return
     where = cart.pickup_location
-    there = available_at(session=session, skus=[v.sku for v in views], locations=[where])
-    for view in views:
-        view.pickup_available = there.get((view.sku, where), 0) >= view.quantity
+    if supplies is None:
+        there = available_at(session=session, skus=[v.sku for v in views], locations=[where])
+        for view in views:
+            view.pickup_available = there.get((view.sku, where), 0) >= view.quantity
+        return
+    for view, supply in zip(views, supplies, strict=True):
+        now = supply.available_now or view.hold_expires_at is not None
+        view.pickup_available = now
+        view.pickup_ready_at = None if now else supply.ready_at
 
 
 def _shipping(
@@ -222,9 +247,12 @@ def evaluate(
     *,
     stock: dict[str, int] | None = None,
     facts: Facts | None = None,
+    pickup: list[PickupSupply] | None = None,
 ) -> CartView:
     """`stock` is the channel's ATP of the cart's SKUs when the caller has just read it;
-    `facts`, what the catalog and prices say of them, when the command has read that."""
+    `facts`, what the catalog and prices say of them, when the command has read that;
+    `pickup` where a pickup cart's lines would come from, when it has just been read. A
+    pickup cart's lines are available as far as the store and the network can supply them."""
     problems: list[CartProblem] = []
     if not channel.sells_in(cart.currency):
         problems.append(
@@ -232,8 +260,13 @@ def evaluate(
         )
     if cart.customer_id is None and not cart.email:
         problems.append(CartProblem("email-required", "add an email address"))
+    supplies = pickup if pickup is not None else _pickup_supplies(session, cart, channel)
+    if supplies is not None and stock is None:
+        stock = {}
+        for supply in supplies:
+            stock[supply.sku] = max(stock.get(supply.sku, 0), supply.network)
     views = _line_views(session, cart, channel, now, stock, facts)
-    _pickup(session, cart, views)
+    _pickup(session, cart, views, supplies)
     shipping = _shipping(session, cart, channel, views, problems)
     charge = shipping.amount if shipping else 0
     found = discounts(

@@ -73,6 +73,16 @@ class CartHoldRead(BaseModel):
     expires_at: datetime
 
 
+class CartLinePickupRead(BaseModel):
+    available_now: bool = Field(
+        description="The store has the units now (or this cart holds them there)."
+    )
+    estimated_ready_at: datetime | None = Field(
+        description="When not available now: when a transfer from another location of the "
+        "channel's network would make them ready at the store; None if none can supply them."
+    )
+
+
 class CartLineRead(BaseModel):
     id: str
     sku: str
@@ -87,6 +97,9 @@ class CartLineRead(BaseModel):
     available: int = Field(description="Units this channel can still promise to this cart.")
     pickup_available: bool | None = Field(
         description="With pickup chosen: whether the store has it; else None."
+    )
+    pickup: CartLinePickupRead | None = Field(
+        default=None, description="With a pickup store chosen: ready now, or by when."
     )
     hold: CartHoldRead | None = Field(description="Held for this cart until then (drops).")
     issues: list[str]

@@ -10,6 +10,7 @@ from souk.carts.access import check_access, load_cart
 from souk.carts.evaluation import CartView, Facts, evaluate
 from souk.carts.schemas import (
     CartHoldRead,
+    CartLinePickupRead,
     CartLineRead,
     CartRead,
     ChangeRead,
@@ -57,6 +58,11 @@ def cart_read(view: CartView) -> CartRead:
                 total=money(v.amount),
                 available=v.available,
                 pickup_available=v.pickup_available,
+                pickup=CartLinePickupRead(
+                    available_now=v.pickup_available, estimated_ready_at=v.pickup_ready_at
+                )
+                if v.pickup_available is not None
+                else None,
                 hold=CartHoldRead(expires_at=v.hold_expires_at) if v.hold_expires_at else None,
                 issues=[i.value for i in v.issues],
                 adjustments=[_adjustment(a, "lines", c) for a in v.adjustments],

@@ -1,11 +1,16 @@
 """Fulfilment's event handlers (subscribed in `souk.wiring`): route an order once it is
-placed; stand down its fulfilment orders once it is cancelled. Each runs in a unit of work
+placed, if placement did not already (it does, see `souk.orders.placement`: this is the
+safety net); stand down its fulfilment orders once it is cancelled. Each runs in a unit of work
 of its own and is idempotent, because the outbox delivers at least once."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from souk.channels.models import Channel
 from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.outbox import Event, EventBus
@@ -13,21 +18,65 @@ from souk.db.uow import UnitOfWork
 from souk.fulfilment.config import RoutingConfig
 from souk.fulfilment.models import DONE, FoStatus
 from souk.fulfilment.order_link import order_source, order_to_route
+from souk.fulfilment.pickup_sources import supply_for_pickup
 from souk.fulfilment.placement import already_routed, route_placed_order
+from souk.fulfilment.records import Emit
 from souk.fulfilment.tables import FulfillmentHoldRow, FulfillmentOrderRow
 from souk.inventory.reservations import deallocate
+from souk.orders import placement
+from souk.orders.placement import PickupSupply
+from souk.orders.tables import OrderRow
+
+
+def route_in(
+    session: Session,
+    order_id: str,
+    emit: Emit,
+    config: RoutingConfig,
+    *,
+    row: OrderRow | None = None,
+    channel: Channel | None = None,
+) -> bool:
+    """Route a placed order inside the caller's transaction; False if it was routed already
+    (or is not an order). Placement calls this before answering, with the order it has just
+    written (`row`) and its `channel`; the handler below calls it again as the safety net,
+    and then it does nothing."""
+    if row is None and (
+        already_routed(session, order_id) or order_source(session, order_id) is None
+    ):
+        return False
+    order = order_to_route(session, order_id, row=row, channel=channel)
+    return route_placed_order(session, order=order, config=config, emit=emit) is not None
 
 
 def route_order(*, uow: UnitOfWork, order_id: str, config: RoutingConfig) -> bool:
     """Route a placed order into fulfilment orders; False if it was routed already."""
     with uow:
-        session = uow.session
-        if already_routed(session, order_id) or order_source(session, order_id) is None:
-            return False
-        order = order_to_route(session, order_id)
-        outcome = route_placed_order(session, order=order, config=config, emit=uow.emit)
+        routed = route_in(uow.session, order_id, uow.emit, config)
         uow.commit()
-        return outcome is not None
+        return routed
+
+
+def register_placement(config: RoutingConfig) -> None:
+    """Orders are routed as they are placed, and carts can ask where a pickup's units would
+    come from (see souk.orders.placement)."""
+
+    def router(
+        session: Session,
+        order_id: str,
+        emit: Emit,
+        row: OrderRow | None,
+        channel: Channel | None,
+    ) -> bool:
+        return route_in(session, order_id, emit, config, row=row, channel=channel)
+
+    def pickup_planner(
+        session: Session, channel: Channel, store: str, lines: Sequence[tuple[str, int]]
+    ) -> list[PickupSupply]:
+        return supply_for_pickup(session, channel=channel, store=store, lines=lines, config=config)
+
+    placement.register_router(router)
+    placement.register_pickup_planner(pickup_planner)
 
 
 def stand_down(*, uow: UnitOfWork, order_id: str) -> int:
@@ -65,8 +114,14 @@ def subscribe(bus: EventBus, db: Database) -> None:
 
     def on_placed(event: Event) -> None:
         order_id = event.payload.get("order_id")
-        if isinstance(order_id, str):
-            route_order(uow=UnitOfWork(db), order_id=order_id, config=config)
+        if not isinstance(order_id, str):
+            return
+        # Nearly always routed at placement already: find that out without taking a write
+        # lock (on SQLite, the whole database's) in the middle of a drop.
+        with UnitOfWork(db, write=False) as look:
+            if already_routed(look.session, order_id):
+                return
+        route_order(uow=UnitOfWork(db), order_id=order_id, config=config)
 
     def on_cancelled(event: Event) -> None:
         order_id = event.payload.get("order_id")

@@ -4,17 +4,19 @@ that follows its fulfilment orders."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from souk.channels.models import Channel
 from souk.channels.queries import get_channel
 from souk.fulfilment.models import FoStatus, order_status_after
 from souk.fulfilment.routing_model import Destination
 from souk.fulfilment.sourcing import HeldAllocation, LineToRoute, OrderToRoute
 from souk.fulfilment.tables import FulfillmentHoldRow, FulfillmentOrderLineRow, FulfillmentOrderRow
+from souk.inventory.models import Location
 from souk.inventory.queries import locations_by_code
 from souk.money import allocate
 from souk.orders.queries import load_order
@@ -24,13 +26,13 @@ from souk.payments.service import capture, payments_for
 
 
 def _destination(
-    session: Session, channel: str, address: dict[str, Any] | None
+    channel: Channel, known: Mapping[str, Location], address: dict[str, Any] | None
 ) -> Destination | None:
     """Where the parcel goes, as well as Souk can tell without a geocoder.
 
-    Coordinates in the address win. Otherwise the channel's own locations stand in: one in
-    the same city, else the middle of those in the same country; none of them, and routing
-    is distance-neutral (only package, handling and border costs count).
+    Coordinates in the address win. Otherwise the channel's own locations (`known`) stand
+    in: one in the same city, else the middle of those in the same country; none of them,
+    and routing is distance-neutral (only package, handling and border costs count).
     """
     if not address:
         return None
@@ -38,9 +40,12 @@ def _destination(
     country = country if isinstance(country, str) else None
     if isinstance(lat, int | float) and isinstance(lon, int | float):
         return Destination(float(lat), float(lon), country)
-    ch = get_channel(session=session, code=channel)
-    known = locations_by_code(session=session, codes={*ch.ship_from, *ch.pickup_at})
-    placed = [loc for loc in known.values() if loc.lat is not None and loc.lon is not None]
+    codes = {*channel.ship_from, *channel.pickup_at}
+    placed = [
+        loc
+        for code, loc in known.items()
+        if code in codes and loc.lat is not None and loc.lon is not None
+    ]
     city = str(address.get("city") or "").strip().casefold()
     for loc in placed:
         same_city = (loc.address.city or "").strip().casefold() == city
@@ -56,10 +61,24 @@ def _destination(
     return None
 
 
-def order_to_route(session: Session, order_id: str) -> OrderToRoute:
-    order = load_order(session=session, order_id=order_id)
+def order_to_route(
+    session: Session,
+    order_id: str,
+    *,
+    row: OrderRow | None = None,
+    channel: Channel | None = None,
+) -> OrderToRoute:
+    """The order as routing sees it: `row` and `channel` when the caller holds them (the
+    order it has just written), else read. A delivery's channel and locations are read once
+    here and travel with it, so that planning does not read them again."""
+    order = row if row is not None else load_order(session=session, order_id=order_id)
     choice = order.fulfillment or {}
     pickup = choice.get("location") if choice.get("type") == "pickup" else None
+    pickup_at = pickup if isinstance(pickup, str) else None
+    ch = channel if channel is not None else get_channel(session=session, code=order.channel)
+    known: dict[str, Location] = {}
+    if pickup_at is None:
+        known = locations_by_code(session=session, codes={*ch.ship_from, *ch.pickup_at})
     return OrderToRoute(
         id=order.id,
         channel=order.channel,
@@ -75,8 +94,10 @@ def order_to_route(session: Session, order_id: str) -> OrderToRoute:
             )
             for line in order.lines
         ),
-        pickup_at=pickup if isinstance(pickup, str) else None,
-        destination=_destination(session, order.channel, order.shipping_address),
+        pickup_at=pickup_at,
+        destination=_destination(ch, known, order.shipping_address),
+        channel_info=ch,
+        locations=known,
     )
 
 

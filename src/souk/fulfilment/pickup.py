@@ -10,82 +10,23 @@ transfer is received (the units are then allocated at the store).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from souk.channels.queries import get_channel
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, OutOfStock
 from souk.fulfilment.config import RoutingConfig
 from souk.fulfilment.models import FoType
+from souk.fulfilment.pickup_sources import Source, distance_km, estimated_ready, transfer_sources
 from souk.fulfilment.records import Emit, FoLineDraft, create_fulfillment_order, hold_units
-from souk.fulfilment.routing_model import haversine_km
 from souk.fulfilment.schemas import PickupProposalRead
 from souk.fulfilment.sourcing import LineToRoute, OrderToRoute, Outcome
 from souk.inventory.availability import available_at
-from souk.inventory.models import Location
 from souk.inventory.queries import locations_by_code
 from souk.inventory.reservations import allocate_direct, deallocate
-from souk.inventory.transfers import request_transfer_in
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    location: str
-    quantity: int
-    distance_km: float
-
-
-def distance_km(a: Location, b: Location) -> float:
-    if a.lat is None or a.lon is None or b.lat is None or b.lon is None:
-        return 0.0
-    return float(haversine_km(a.lat, a.lon, [b.lat], [b.lon])[0])  # type: ignore[arg-type]
-
-
-def transfer_sources(
-    session: Session, *, channel: str, store: str, sku: str, quantity: int,
-    exclude: Collection[str] = (),
-) -> list[Source]:  # fmt: skip
-    """Where `quantity` units of `sku` can come from, nearest to the store first.
-
-    The network is the channel's ship-from and pickup locations, the store itself and
-    `exclude` left out; drop-ship vendors do not transfer stock.
-    """
-    ch = get_channel(session=session, code=channel)
-    codes = [c for c in (*ch.ship_from, *ch.pickup_at) if c != store and c not in exclude]
-    found = locations_by_code(session=session, codes=[store, *codes])
-    if store not in found:
-        return []
-    here = found[store]
-    stock = available_at(session=session, skus=[sku], locations=codes)
-    options = sorted(
-        (
-            Source(code, stock.get((sku, code), 0), distance_km(here, found[code]))
-            for code in dict.fromkeys(codes)
-            if code in found and found[code].type.value != "dropship"
-        ),
-        key=lambda s: s.distance_km,
-    )
-    chosen, remaining = [], quantity
-    for option in options:
-        if remaining == 0:
-            break
-        take = min(remaining, option.quantity)
-        if take > 0:
-            chosen.append(Source(option.location, take, option.distance_km))
-            remaining -= take
-    return chosen
-
-
-def estimated_ready(sources: list[Source], config: RoutingConfig, now: datetime) -> datetime:
-    farthest = max((s.distance_km for s in sources), default=0.0)
-    hours = config.transfer_base_hours + config.transfer_hours_per_100km * farthest / 100
-    return now + timedelta(hours=math.ceil(hours))
+from souk.inventory.transfers import Transfer, request_transfer_in
 
 
 def route_pickup(
@@ -118,6 +59,18 @@ def route_pickup(
             if held.quantity > take:
                 # Held elsewhere (or more than needed): give it back; a transfer may take it.
                 deallocate(session=session, allocation_id=held.id, quantity=held.quantity - take)
+            moved = min(need, held.quantity) if held.location != store else 0
+            if moved and held.location not in exclude_sources:
+                # Checkout sourced these units there for this very store (endless aisle):
+                # the units just given back become the transfer's, in this transaction, so
+                # nobody can take them in between.
+                transfer = _transfer(session, line.sku, held.location, store, moved, order.id)
+                if transfer is not None:
+                    drafts.append(
+                        FoLineDraft(line.line_id, line.sku, moved, None, transfer.id, held.location)
+                    )
+                    sources_used.append(Source(held.location, moved, -1.0))
+                    need -= moved
         if need and use_store_stock:
             try:
                 with session.begin_nested():
@@ -169,12 +122,43 @@ def route_pickup(
                 lines=drafts,
                 emit=emit,
                 rerouted_from=rerouted_from,
-                estimated_ready_at=estimated_ready(sources_used, config, now)
+                estimated_ready_at=estimated_ready(
+                    _with_distances(session, store, sources_used), config, now
+                )
                 if sources_used
                 else None,
             )
         )
     return outcome
+
+
+def _transfer(
+    session: Session, sku: str, source: str, store: str, quantity: int, reference: str
+) -> Transfer | None:
+    try:
+        with session.begin_nested():
+            return request_transfer_in(
+                session=session, sku=sku, from_location=source, to_location=store,
+                quantity=quantity, reference=reference,
+            )  # fmt: skip
+    except OutOfStock:
+        return None
+
+
+def _with_distances(session: Session, store: str, sources: list[Source]) -> list[Source]:
+    """Sources from checkout's allocations come without a distance (-1): look them up."""
+    unknown = {s.location for s in sources if s.distance_km < 0}
+    if not unknown:
+        return sources
+    found = locations_by_code(session=session, codes={store, *unknown})
+    if store not in found:
+        return sources
+    return [
+        Source(s.location, s.quantity, distance_km(found[store], found[s.location]))
+        if s.distance_km < 0 and s.location in found
+        else s
+        for s in sources
+    ]
 
 
 def propose(

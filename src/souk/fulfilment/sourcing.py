@@ -10,12 +10,13 @@ unserved (a rule changed since), they stay where they were allocated.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from souk.catalog.queries import variants_by_sku
+from souk.channels.models import Channel
 from souk.channels.queries import get_channel
 from souk.db.base import utcnow
 from souk.errors import OutOfStock
@@ -33,6 +34,7 @@ from souk.fulfilment.records import (
 from souk.fulfilment.routing_model import Candidate, Destination, Plan, RoutingLine
 from souk.fulfilment.tables import FulfillmentOrderRow
 from souk.inventory.availability import available_at
+from souk.inventory.models import Location
 from souk.inventory.queries import locations_by_code
 from souk.inventory.reservations import allocate_direct, deallocate
 
@@ -59,6 +61,9 @@ class OrderToRoute:
     lines: tuple[LineToRoute, ...]
     pickup_at: str | None = None
     destination: Destination | None = None
+    # What placement already read: the channel and its locations (not part of the value).
+    channel_info: Channel | None = field(default=None, compare=False)
+    locations: Mapping[str, Location] = field(default_factory=dict, compare=False)
 
 
 @dataclass(slots=True)
@@ -76,13 +81,18 @@ def candidates_for(
     own: dict[tuple[str, str], int],
     destination: Destination | None,
     config: RoutingConfig,
+    known: Mapping[str, Location] | None = None,
 ) -> list[Candidate]:
     """The channel's locations as the rules see them, in the channel's order of preference.
 
     `own` are units this very order already holds (sku, location): available to it.
+    `known` are locations the caller has read already.
     """
     now = utcnow()
-    found = locations_by_code(session=session, codes=codes)
+    if known is not None and all(c in known for c in codes):
+        found = dict(known)
+    else:
+        found = locations_by_code(session=session, codes=codes)
     ordered = [found[c] for c in codes if c in found]
     stock = available_at(session=session, skus=skus, locations=[loc.code for loc in ordered])
     starts = {loc.code: local_day_start(now, loc.timezone) for loc in ordered if loc.daily_capacity}
@@ -126,7 +136,7 @@ def plan_delivery(
     config: RoutingConfig,
     exclude: Collection[str] = (),
 ) -> Plan:
-    channel = get_channel(session=session, code=order.channel)
+    channel = order.channel_info or get_channel(session=session, code=order.channel)
     codes = [c for c in channel.ship_from if c not in exclude]
     skus = {line.sku for line in lines}
     own: dict[tuple[str, str], int] = defaultdict(int)
@@ -134,9 +144,12 @@ def plan_delivery(
         for held in line.allocations:
             own[(line.sku, held.location)] += held.quantity
     candidates = candidates_for(
-        session, codes=codes, skus=skus, own=own, destination=order.destination, config=config
-    )
-    categories = variants_by_sku(session=session, skus=skus)
+        session, codes=codes, skus=skus, own=own, destination=order.destination, config=config,
+        known=order.locations,
+    )  # fmt: skip
+    # Categories matter only to a location that may not ship some (the default has none).
+    excluding = any(c.excluded_categories for c in candidates)
+    categories = variants_by_sku(session=session, skus=skus) if excluding else {}
     routing_lines = [
         RoutingLine(
             key=str(i),

@@ -20,6 +20,7 @@ from souk.errors import ValidationFailed, field_error
 from souk.inventory.models import ReserveLine
 from souk.inventory.reservations import allocate, reserve
 from souk.orders.models import OrderLineInput
+from souk.orders.placement import route_now
 from souk.orders.queries import find_by_external_id, get_order
 from souk.orders.schemas import OrderImport, OrderRead
 from souk.orders.service import attach_allocations, record_order
@@ -120,6 +121,9 @@ def _import(uow: UnitOfWork, data: OrderImport) -> tuple[OrderRead, bool]:
                 provider="marketplace",
                 reference=data.external_id,
             )
+        # Routed before answering, in the import's transaction: the answer shows where it
+        # ships from. A marketplace order is not a drop buyer waiting on a hot row.
+        route_now(session, order.id, uow.emit)
         result = get_order(session=session, order_id=order.id)
         uow.commit()
         return result, True

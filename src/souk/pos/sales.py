@@ -4,7 +4,7 @@ A carry-out sale already happened: the order is written fulfilled, the units lea
 store's on hand at once even below zero, and where the books disagree with the shelf a
 discrepancy asks the store for a count; the sale is never refused for lack of stock. An
 endless-aisle sale (delivery, or pickup here later) is an order like any other, routed
-after commit. Either way the money was taken at the till and is recorded as captured.
+as it is recorded. Either way the money was taken at the till and is recorded as captured.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from souk.inventory.availability import available_at
 from souk.inventory.movements import record_movement
 from souk.inventory.queries import get_location
 from souk.orders.models import OrderLineInput, compute_totals, tax_for
+from souk.orders.placement import route_now
 from souk.orders.service import record_order
 from souk.payments.service import record_captured
 from souk.pos.models import discrepancy_kind, payment_errors
@@ -115,6 +116,10 @@ def record_sale(session: Session, *, principal: Principal, sale: PosSale, emit: 
     if carry_out:
         _hand_over_now(session, order_id=order.id, store=store.code, sale=sale,
                        result=result, channel=channel.code, emit=emit)  # fmt: skip
+    else:
+        # Routed in the sale's own transaction, so that the answer the till gets (and
+        # replays) already says which location ships or prepares it.
+        route_now(session, order.id, emit)
     return result
 
 

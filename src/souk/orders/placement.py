@@ -1,0 +1,90 @@
+"""What happens to an order as it is placed, as hooks that fulfilment registers in
+`souk.wiring`, so that orders, carts and the point of sale never depend on fulfilment.
+
+- `route_now` routes a just-placed order into fulfilment orders inside the caller's
+  transaction, so that the answer to the command (and any read after it) already shows
+  them. The `order.placed` handler stays subscribed as the safety net: routing is claimed
+  once per order, so whoever comes second does nothing.
+- `pickup_supply` says, before a click & collect order exists, where each line would come
+  from: the store's own units, or a transfer from another location of the channel's
+  network (nearest first) and by when it would be ready.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from souk.channels.models import Channel
+from souk.orders.tables import OrderRow
+
+Emit = Callable[[str, dict[str, Any]], None]
+# (session, order id, emit, the order row the caller just wrote or None, its channel or None)
+Router = Callable[[Session, str, Emit, OrderRow | None, Channel | None], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class PickupSupply:
+    """One line of a pickup at `store`: `at_store` units there now, the rest from `sources`
+    ((location, units), nearest first) by `ready_at`. `network` is everything the store and
+    the network could give this line (the cart's "available")."""
+
+    sku: str
+    quantity: int
+    store: str
+    at_store: int
+    sources: tuple[tuple[str, int], ...]
+    ready_at: datetime | None
+    network: int
+
+    @property
+    def available_now(self) -> bool:
+        return self.at_store >= self.quantity
+
+    @property
+    def suppliable(self) -> bool:
+        return self.at_store + sum(q for _, q in self.sources) >= self.quantity
+
+
+PickupPlanner = Callable[[Session, Channel, str, Sequence[tuple[str, int]]], list[PickupSupply]]
+
+_routers: list[Router] = []
+_pickup_planners: list[PickupPlanner] = []
+
+
+def register_router(router: Router) -> None:
+    _routers[:] = [router]
+
+
+def register_pickup_planner(planner: PickupPlanner) -> None:
+    _pickup_planners[:] = [planner]
+
+
+def route_now(
+    session: Session,
+    order_id: str,
+    emit: Emit,
+    *,
+    order: OrderRow | None = None,
+    channel: Channel | None = None,
+) -> bool:
+    """Route the order in the caller's transaction; False if it was routed already (or no
+    router is wired, as in a bare CLI process: the dispatcher routes it then).
+
+    `order` and `channel` are what the caller has just written and read (checkout's order
+    row with its lines and allocations, the plan's channel): routing then reads neither
+    again."""
+    return _routers[0](session, order_id, emit, order, channel) if _routers else False
+
+
+def pickup_supply(
+    session: Session, *, channel: Channel, store: str, lines: Sequence[tuple[str, int]]
+) -> list[PickupSupply] | None:
+    """One `PickupSupply` per (sku, quantity) line, in order; None if nothing is wired."""
+    if not _pickup_planners:
+        return None
+    return _pickup_planners[0](session, channel, store, lines)
