@@ -17,7 +17,12 @@ from souk.access import service as access_service
 from souk.api import health
 from souk.api.auth import KeyCache
 from souk.api.idempotency import IdempotencyMiddleware, IdempotencyStore
-from souk.api.middleware import BodyLimitMiddleware, RequestIdFilter, RequestIdMiddleware
+from souk.api.middleware import (
+    BodyLimitMiddleware,
+    JsonDepthMiddleware,
+    RequestIdFilter,
+    RequestIdMiddleware,
+)
 from souk.api.problems import install as install_problems
 from souk.api.problems import problems_as_problem_json
 from souk.carts import api as carts_api
@@ -118,8 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
 
-    # Outermost last: request id → size limit → idempotency → the app.
+    # Outermost last: request id → size limit → nesting limit → idempotency → the app.
     app.add_middleware(IdempotencyMiddleware, store_getter=lambda: app.state.idempotency)
+    app.add_middleware(JsonDepthMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
 

@@ -46,7 +46,9 @@ class IdempotencyRecord(Base):
 def _fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # Not JSON we can canonicalise (or nested beyond the parser's stack): the raw bytes
+        # still identify the request; the app answers the bad body itself.
         canonical = body
     digest = hashlib.sha256()
     for part in (method.encode(), path.encode(), query, canonical):

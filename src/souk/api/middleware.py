@@ -1,8 +1,10 @@
-"""Request ids (in every log line and response) and the request size limit."""
+"""Request ids (in every log line and response), the request size limit and the JSON nesting
+limit."""
 
 from __future__ import annotations
 
 import contextvars
+import itertools
 import json
 import logging
 import re
@@ -125,3 +127,87 @@ class BodyLimitMiddleware:
 
 class _TooLarge(Exception):
     pass
+
+
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def json_depth(body: bytes) -> int:
+    """How deep a JSON text nests, without parsing it (a parser recurses, and 10,000 nested
+    brackets overflow its stack). Strings are removed first: brackets inside them count not.
+    0 when the text has too few brackets to exceed `MAX_JSON_DEPTH` at all."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return 0  # cannot be too deep; the common case costs two C-speed counts
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    return max(itertools.accumulate(_STEP[b] for b in brackets), default=0)
+
+
+class JsonDepthMiddleware:
+    """Refuses a request body nested deeper than `MAX_JSON_DEPTH` with a 422, before any
+    layer (idempotency fingerprint, FastAPI's parser, pydantic) recurses into it. No request
+    of this API needs more than a handful of levels; free-form fields have their own, lower,
+    limit (`souk.text.JSON_MAX_DEPTH`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if json_depth(body) > MAX_JSON_DEPTH:
+            await _send_problem(
+                send,
+                422,
+                "validation-error",
+                f"The request body nests deeper than {MAX_JSON_DEPTH} levels",
+                [{"field": "body", "message": "nested too deeply", "type": "json_depth"}],
+            )
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _send_problem(
+    send: Send, status: int, problem: str, detail: str, errors: list[dict[str, str]]
+) -> None:
+    body = json.dumps(
+        {
+            "type": PROBLEM_BASE + problem,
+            "title": "Invalid request",
+            "status": status,
+            "detail": detail,
+            "errors": errors,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
