@@ -4,16 +4,21 @@ clear 4xx problem before anything is written, on every route, with and without a
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
 from souk.api.middleware import MAX_JSON_DEPTH, json_depth
-from tests.catalog_factories import product_body
+from souk.db.engine import Database
+from souk.orders.tables import OrderRow
+from tests.catalog_factories import make_channel, product_body
 from tests.conftest import ADMIN_KEY
+from tests.fulfilment_factories import FrenchShop, french_shop
 
 
 def _nested(depth: int) -> dict[str, Any]:
@@ -136,3 +141,93 @@ def test_json_depth_scan_measures_deep_values_exactly(value: Any, levels: int, k
     for _ in range(levels):
         value = {'"[{': value} if key else [value, "]}"]
     assert json_depth(json.dumps(value).encode()) == _depth(value)
+
+
+# Timestamps (souk.timestamps): every client timestamp in [2000, 2100); a till sale recent.
+
+
+def _shop(admin: TestClient, db: Database) -> FrenchShop:
+    return french_shop(admin, db)
+
+
+def _sale(occurred_at: str, txn: str = "t-1") -> dict[str, Any]:
+    return {
+        "client_txn_id": txn,
+        "occurred_at": occurred_at,
+        "lines": [{"sku": "TEE-M", "quantity": 1}],
+        "payments": [{"method": "card", "amount": 2500}],
+    }
+
+
+def _orders(db: Database) -> int:
+    with db.transaction(write=False) as session:
+        return int(session.scalar(select(func.count()).select_from(OrderRow)) or 0)
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    [
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-14:00",
+        "1999-12-31T23:00:00Z",
+        (datetime.now(UTC) - timedelta(days=31)).isoformat(),
+        (datetime.now(UTC) + timedelta(minutes=10)).isoformat(),
+    ],
+    ids=["year-1", "year-9999", "last-century", "31-days-ago", "10-minutes-ahead"],
+)
+def test_a_till_sale_at_an_absurd_time_is_a_422_and_records_nothing(
+    admin: TestClient, db: Database, occurred_at: str
+) -> None:
+    shop = _shop(admin, db)
+    till = TestClient(
+        admin.app, headers={"Authorization": f"Bearer {shop.pos_keys['store-paris']}"}
+    )
+    response = till.post("/v1/pos/sales", json=_sale(occurred_at))
+    assert response.status_code == 422, response.text
+    assert _problem_fields(response) == {"body.occurred_at"}
+    synced = till.post("/v1/pos/sync", json={"transactions": [_sale(occurred_at, "t-2")]})
+    assert synced.status_code == 200, synced.text
+    result = synced.json()["results"][0]
+    assert result["status"] == 422
+    assert _orders(db) == 0
+
+
+def test_a_till_sale_from_yesterday_and_one_a_minute_ahead_are_recorded(
+    admin: TestClient, db: Database
+) -> None:
+    shop = _shop(admin, db)
+    till = TestClient(
+        admin.app, headers={"Authorization": f"Bearer {shop.pos_keys['store-paris']}"}
+    )
+    for txn, moment in [
+        ("t-1", datetime.now(UTC) - timedelta(days=29)),
+        ("t-2", datetime.now(UTC) + timedelta(minutes=1)),
+    ]:
+        response = till.post("/v1/pos/sales", json=_sale(moment.isoformat(), txn))
+        assert response.status_code == 201, response.text
+    assert _orders(db) == 2
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        {"available_from": "0001-01-01T00:00:00+14:00"},
+        {"available_until": "9999-12-31T23:59:59-14:00"},
+        {"available_from": "1970-01-01T00:00:00Z"},
+    ],
+)
+def test_a_listing_window_outside_2000_to_2100_is_a_422(
+    admin: TestClient, window: dict[str, str]
+) -> None:
+    make_channel(admin, "web")
+    assert admin.post("/v1/products", json=product_body("p", ("P-1",))).status_code == 201
+    response = admin.put("/v1/products/p/listings/web", json={"published": True, **window})
+    assert response.status_code == 422, response.text
+    assert _problem_fields(response) == {f"body.{next(iter(window))}"}
+    assert admin.get("/v1/products/p").json()["listings"] == []
+
+
+def test_an_imported_order_placed_in_year_1_is_a_422(admin: TestClient) -> None:
+    response = admin.post("/v1/orders/import", json={"placed_at": "0001-01-01T00:00:00+14:00"})
+    assert response.status_code == 422
+    assert "body.placed_at" in _problem_fields(response)
