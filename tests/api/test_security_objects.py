@@ -58,17 +58,27 @@ def _world(admin: TestClient, db: Database) -> World:
     fr = french_shop(admin, db)
     shop = fr.shop
     shop.channel(
-        "app", type="app", default_currency="EUR", currencies=["EUR"], country="FR",
-        ship_from=["wh-marseille"], pickup_at=[],
-    )  # fmt: skip
+        "app",
+        type="app",
+        default_currency="EUR",
+        currencies=["EUR"],
+        country="FR",
+        ship_from=["wh-marseille"],
+        pickup_at=[],
+    )
     anne = shop.register("web", "anne@example.com")
     bob = shop.register("web", "bob@example.com")
     # Anne's web order of a mug: only Lyon has mugs, so Lyon ships it.
     token = anne["token"]
     cart = shop.cart("web", token=token)
     assert shop.add(cart["id"], "web", "MUG", 1, token=token).status_code == 201
-    shop.call("PATCH", f"/v1/carts/{cart['id']}", "web", token=token, json={
-        "shipping_address": ADDRESS_PARIS, "fulfillment": {"type": "delivery"}})  # fmt: skip
+    shop.call(
+        "PATCH",
+        f"/v1/carts/{cart['id']}",
+        "web",
+        token=token,
+        json={"shipping_address": ADDRESS_PARIS, "fulfillment": {"type": "delivery"}},
+    )
     placed = shop.checkout(cart["id"], "web", token=token)
     assert placed.status_code == 201, placed.text
     fr.dispatch()
@@ -133,17 +143,26 @@ class Case:
 
 
 def _fo(action: str, body: Any = None) -> list[Case]:
-    return [Case("pos:store-paris", lambda w: f"/v1/fulfillment-orders/{w.lyon_fo}/{action}",
-                 lambda w: body or {})]  # fmt: skip
+    return [
+        Case(
+            "pos:store-paris",
+            lambda w: f"/v1/fulfillment-orders/{w.lyon_fo}/{action}",
+            lambda w: body or {},
+        )
+    ]
 
 
 def _cart(path: str, body: Any = None) -> list[Case]:
     """Anne's cart: Bob is refused (403), a caller without her token too (401)."""
     return [
         Case("shop:web+bob", lambda w: path.format(cart=w.anne_cart), lambda w: body or {}),
-        Case("shop:app", lambda w: path.format(cart=w.anne_cart), lambda w: body or {},
-             refused=(401,)),
-    ]  # fmt: skip
+        Case(
+            "shop:app",
+            lambda w: path.format(cart=w.anne_cart),
+            lambda w: body or {},
+            refused=(401,),
+        ),
+    ]
 
 
 PARIS = "pos:store-paris"
@@ -157,7 +176,7 @@ CASES: dict[str, list[Case]] = {
                 "location": "store-paris",
                 "lines": [{"sku": "MUG", "quantity": 1, "condition": "resellable"}],
             },
-        )  # fmt: skip
+        )
     ],
     "POST /v1/returns/{return_id}/refund": [
         Case(PARIS, lambda w: f"/v1/returns/{w.lyon_return}/refund", lambda w: {"to": "original"})
@@ -180,7 +199,7 @@ CASES: dict[str, list[Case]] = {
                 "location": "store-lyon",
             },
         ),
-    ],  # fmt: skip
+    ],
     "GET /v1/orders": [
         Case(
             PARIS,
@@ -194,7 +213,7 @@ CASES: dict[str, list[Case]] = {
             hidden=lambda w: [w.lyon_sale],
             refused=(200, 403),
         ),
-    ],  # fmt: skip
+    ],
     "GET /v1/orders/{order_id}": [
         Case(PARIS, lambda w: f"/v1/orders/{w.lyon_sale}"),
         Case(PARIS, lambda w: f"/v1/orders/{w.web_order}"),
@@ -204,7 +223,7 @@ CASES: dict[str, list[Case]] = {
             PARIS, lambda w: "/v1/fulfillment-orders", hidden=lambda w: [w.lyon_fo], refused=(200,)
         ),
         Case(PARIS, lambda w: "/v1/fulfillment-orders?location=store-lyon"),
-    ],  # fmt: skip
+    ],
     "GET /v1/fulfillment-orders/{fo_id}": [
         Case(PARIS, lambda w: f"/v1/fulfillment-orders/{w.lyon_fo}")
     ],
@@ -228,7 +247,7 @@ CASES: dict[str, list[Case]] = {
                 "occurred_at": "2026-12-01T10:00:00Z",
             },
         )
-    ],  # fmt: skip
+    ],
     "GET /v1/pickup-proposals": [
         Case(PARIS, lambda w: "/v1/pickup-proposals?location=store-lyon&sku=MUG")
     ],
@@ -238,7 +257,7 @@ CASES: dict[str, list[Case]] = {
     "GET /v1/inventory/{sku}": [
         Case(PARIS, lambda w: "/v1/inventory/MUG?location=store-lyon"),
         Case(PARIS, lambda w: "/v1/inventory/MUG", hidden=lambda w: ["store-lyon"], refused=(200,)),
-    ],  # fmt: skip
+    ],
     "GET /v1/inventory/{sku}/movements": [
         Case(PARIS, lambda w: "/v1/inventory/MUG/movements?location=store-lyon"),
         Case(
@@ -247,7 +266,7 @@ CASES: dict[str, list[Case]] = {
             hidden=lambda w: ["store-lyon"],
             refused=(200,),
         ),
-    ],  # fmt: skip
+    ],
     # Carts: a customer's cart is theirs alone, on every channel.
     "GET /v1/carts/{cart_id}": _cart("/v1/carts/{cart}"),
     "PATCH /v1/carts/{cart_id}": _cart("/v1/carts/{cart}", {"locale": "fr"}),
@@ -271,14 +290,14 @@ CASES: dict[str, list[Case]] = {
             hidden=lambda w: [w.web_order, w.lyon_sale],
             refused=(200,),
         ),
-    ],  # fmt: skip
+    ],
     "PATCH /v1/customers/me/addresses/{address_id}": [
         Case(
             "shop:web+bob",
             lambda w: f"/v1/customers/me/addresses/{w.anne_address}",
             lambda w: {"city": "Nice"},
         ),
-    ],  # fmt: skip
+    ],
     "DELETE /v1/customers/me/addresses/{address_id}": [
         Case("shop:web+bob", lambda w: f"/v1/customers/me/addresses/{w.anne_address}"),
     ],
@@ -289,7 +308,7 @@ CASES: dict[str, list[Case]] = {
             hidden=lambda w: [w.anne_address],
             refused=(200,),
         ),
-    ],  # fmt: skip
+    ],
     "GET /v1/customers/me": [
         Case(
             "shop:web+bob",
@@ -297,7 +316,7 @@ CASES: dict[str, list[Case]] = {
             hidden=lambda w: [w.anne_id, "anne@example.com"],
             refused=(200,),
         ),
-    ],  # fmt: skip
+    ],
     "GET /v1/customers/me/cart": [
         Case("shop:web+bob", lambda w: "/v1/customers/me/cart", hidden=lambda w: [w.anne_cart]),
     ],
@@ -366,8 +385,11 @@ def test_no_route_serves_or_changes_another_store_customer_or_channel_s_objects(
             response = world.call(case.who, method, url, case.body(world))
             shown = [i for i in case.hidden(world) if i in response.text]
             if response.status_code not in case.refused or shown:
-                leaks[f"{case.who} {method} {url}"] = (response.status_code, shown,
-                                                       response.text[:160])  # fmt: skip
+                leaks[f"{case.who} {method} {url}"] = (
+                    response.status_code,
+                    shown,
+                    response.text[:160],
+                )
     assert unclassified == [], "routes without an object-level case"
     assert leaks == {}
     assert checked >= 40
