@@ -36,8 +36,11 @@ def _unique_violation(exc: IntegrityError, email: str, loyalty_card: str | None)
             f"Loyalty card {loyalty_card!r} belongs to another customer",
             errors=[field_error("body.loyalty_card", "already in use")],
         )
+    # The storefront must be able to say "sign in instead", so this stays a 409 (see
+    # docs/security.md, "Registration"); it does not echo the address, costs the same
+    # Argon2 hash as a new account, and registrations are rate limited per client.
     return AlreadyExists(
-        f"A customer with email {email!r} already exists",
+        "This email cannot be registered: sign in, or reset the password",
         errors=[field_error("body.email", "already registered")],
     )
 
