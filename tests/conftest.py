@@ -118,6 +118,8 @@ def settings(database_url: str) -> Settings:
         secret_key="test-secret-key-that-is-long-enough-0123",
         auto_migrate=False,
         dispatcher_enabled=False,
+        # Tests call from one client address many times; the rate-limit tests turn it on.
+        rate_limit_enabled=False,
     )
 
 

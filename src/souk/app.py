@@ -25,10 +25,12 @@ from souk.api.middleware import (
 )
 from souk.api.problems import install as install_problems
 from souk.api.problems import problems_as_problem_json
+from souk.api.ratelimit import RateLimitMiddleware, Rule, limits_from, make_store
 from souk.carts import api as carts_api
 from souk.catalog import api as catalog_api
 from souk.channels import api as channels_api
 from souk.customers import api as customers_api
+from souk.customers.lockout import SignInGuard
 from souk.customers.tokens import TokenSigner, resolve_secret
 from souk.db.engine import Database
 from souk.db.migrate import migrate
@@ -45,6 +47,8 @@ from souk.returns import api as returns_api
 from souk.settings import Settings, get_settings
 from souk.shipping import api as shipping_api
 from souk.wiring import wire
+
+log = logging.getLogger(__name__)
 
 ROUTERS = [
     health.router,
@@ -118,15 +122,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.key_cache = KeyCache()
     app.state.token_signer = TokenSigner(resolve_secret(settings), settings.customer_token_ttl_s)
     app.state.idempotency = IdempotencyStore(db, settings.idempotency_ttl_s)
+    limits = limits_from(settings)
+    rate_store = make_store(settings)
+    app.state.rate_store = rate_store
+    app.state.signin_guard = None
+    if settings.rate_limit_enabled:
+        app.state.signin_guard = SignInGuard(
+            store=rate_store,
+            per_ip=Rule.parse(settings.rate_limit_signin_ip),
+            free_failures=settings.signin_free_failures,
+            max_delay_s=settings.signin_max_delay_s,
+            limits=limits,
+        )
+        log.info(
+            "rate limits on (%s store); not counted from %s (SOUK_RATE_LIMIT_EXEMPT)",
+            "Redis" if settings.redis_url else "in-process",
+            ", ".join(settings.rate_limit_exempt) or "nowhere",
+        )
+    else:
+        log.warning("rate limits and sign-in lockout are off (SOUK_RATE_LIMIT_ENABLED=0)")
 
     install_problems(app)
     for router in ROUTERS:
         app.include_router(router)
 
-    # Outermost last: request id → size limit → nesting limit → idempotency → the app.
+    # Outermost last: request id → rate limits → size limit → nesting limit → idempotency
+    # → the app.
     app.add_middleware(IdempotencyMiddleware, store_getter=lambda: app.state.idempotency)
     app.add_middleware(JsonDepthMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit_enabled:
+        app.add_middleware(RateLimitMiddleware, store=rate_store, limits=limits)
     app.add_middleware(RequestIdMiddleware)
 
     default_openapi = app.openapi

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from souk.api.pagination import decode_cursor, encode_cursor
 from souk.carts.ownership import claim_cart
+from souk.customers.lockout import SignInGuard
 from souk.customers.models import normalize_email
 from souk.customers.passwords import hash_password, needs_rehash, verify_password
 from souk.customers.queries import customer_read, load_customer
@@ -75,8 +76,16 @@ def register(
 
 
 def sign_in(
-    *, uow: UnitOfWork, signer: TokenSigner, data: CustomerLogin, channel: str
+    *,
+    uow: UnitOfWork,
+    signer: TokenSigner,
+    data: CustomerLogin,
+    channel: str,
+    guard: SignInGuard | None = None,
+    client_ip: str = "-",
 ) -> CustomerSession:
+    if guard is not None:
+        guard.check(email=data.email, ip=client_ip)
     with uow:
         row = uow.session.scalar(
             select(CustomerRow)
@@ -84,7 +93,11 @@ def sign_in(
             .options(selectinload(CustomerRow.addresses))
         )
         if not verify_password(row.password_hash if row else None, data.password) or row is None:
+            if guard is not None:
+                guard.failed(email=data.email, ip=client_ip)
             raise Unauthorized("Wrong email or password")
+        if guard is not None:
+            guard.succeeded(email=data.email)
         if row.password_hash and needs_rehash(row.password_hash):
             row.password_hash = hash_password(data.password)
         cart_id = claim_cart(session=uow.session, customer_id=row.id, cart_id=data.cart_id)
