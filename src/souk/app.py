@@ -15,6 +15,7 @@ from souk import __version__
 from souk.access import api as access_api
 from souk.access import service as access_service
 from souk.api import health
+from souk.api.audit import AuditMiddleware
 from souk.api.auth import KeyCache
 from souk.api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from souk.api.middleware import (
@@ -26,6 +27,7 @@ from souk.api.middleware import (
 from souk.api.problems import install as install_problems
 from souk.api.problems import problems_as_problem_json
 from souk.api.ratelimit import RateLimitMiddleware, Rule, limits_from, make_store
+from souk.audit import api as audit_api
 from souk.carts import api as carts_api
 from souk.catalog import api as catalog_api
 from souk.channels import api as channels_api
@@ -66,6 +68,7 @@ ROUTERS = [
     fulfilment_api.router,
     returns_api.router,
     pos_api.router,
+    audit_api.router,
 ]
 
 
@@ -146,9 +149,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
 
-    # Outermost last: request id → rate limits → size limit → nesting limit → idempotency
-    # → the app.
+    # Outermost last: request id → rate limits → size limit → nesting limit → audit →
+    # idempotency → the app.
     app.add_middleware(IdempotencyMiddleware, store_getter=lambda: app.state.idempotency)
+    app.add_middleware(AuditMiddleware, db=db)
     app.add_middleware(JsonDepthMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_enabled:

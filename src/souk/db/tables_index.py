@@ -27,6 +27,7 @@ TABLE_MODULES = [
     "souk.fulfilment.tables",
     "souk.returns.tables",
     "souk.pos.tables",
+    "souk.audit.tables",
 ]
 
 
