@@ -131,7 +131,7 @@ def test_json_depth_scan_agrees_with_the_parsed_value(value: Any) -> None:
     parsed = _depth(value)
     measured = json_depth(text)
     if text.count(b"[") + text.count(b"{") > MAX_JSON_DEPTH:
-        assert measured == parsed
+        assert measured == min(parsed, MAX_JSON_DEPTH + 1)
     else:
         assert measured == 0 and parsed <= MAX_JSON_DEPTH
 
@@ -140,7 +140,7 @@ def test_json_depth_scan_agrees_with_the_parsed_value(value: Any) -> None:
 def test_json_depth_scan_measures_deep_values_exactly(value: Any, levels: int, key: bool) -> None:
     for _ in range(levels):
         value = {'"[{': value} if key else [value, "]}"]
-    assert json_depth(json.dumps(value).encode()) == _depth(value)
+    assert json_depth(json.dumps(value).encode()) == min(_depth(value), MAX_JSON_DEPTH + 1)
 
 
 # Timestamps (souk.timestamps): every client timestamp in [2000, 2100); a till sale recent.

@@ -10,6 +10,7 @@ limits meant to stop floods and guessing, not to meter usage.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import ipaddress
 import json
@@ -178,11 +179,16 @@ class Limits:
     exempt: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
 
     def is_exempt(self, ip: str) -> bool:
-        try:
-            address = ipaddress.ip_address(ip)
-        except ValueError:
-            return False
-        return any(address in network for network in self.exempt)
+        return _exempt(ip, self.exempt)
+
+
+@functools.lru_cache(maxsize=4096)  # parsing an address costs more than the whole check
+def _exempt(ip: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
 
 
 def too_many(retry_after_s: int, detail: str) -> tuple[dict[str, Any], list[tuple[bytes, bytes]]]:
