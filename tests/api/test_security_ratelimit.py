@@ -128,9 +128,13 @@ def test_fifty_wrong_passwords_lock_the_account_and_the_right_one_waits(
         )
         wrong = {"email": email, "password": "guess"}
         statuses = [shop.post("/v1/customers/login", json=wrong).status_code for _ in range(50)]
-        # the first 5 wrong passwords are checked (401), then the account is locked (429)
+        # the first 5 wrong passwords are checked (401), then the account is locked (429);
+        # a lock of 1 s, 2 s, 4 s… may run out between two requests on a slow machine, so a
+        # few more get checked, each one doubling the next lock
         assert statuses[:5] == [401] * 5
-        assert set(statuses[5:]) == {429}
+        assert statuses.count(401) <= 10
+        assert statuses.count(429) >= 40
+        assert set(statuses[5:]) <= {401, 429}
         right = shop.post("/v1/customers/login", json={"email": email, "password": PASSWORD})
         _assert_429(right)
         # from another address too: the lock is on the account
