@@ -15,16 +15,25 @@ from souk import __version__
 from souk.access import api as access_api
 from souk.access import service as access_service
 from souk.api import health, replays
+from souk.api.audit import AuditMiddleware
 from souk.api.auth import KeyCache
 from souk.api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from souk.api.links import add_links
-from souk.api.middleware import BodyLimitMiddleware, RequestIdFilter, RequestIdMiddleware
+from souk.api.middleware import (
+    BodyLimitMiddleware,
+    JsonDepthMiddleware,
+    RequestIdFilter,
+    RequestIdMiddleware,
+)
 from souk.api.problems import install as install_problems
 from souk.api.problems import problems_as_problem_json
+from souk.api.ratelimit import RateLimitMiddleware, Rule, limits_from, make_store
+from souk.audit import api as audit_api
 from souk.carts import api as carts_api
 from souk.catalog import api as catalog_api
 from souk.channels import api as channels_api
 from souk.customers import api as customers_api
+from souk.customers.lockout import SignInGuard
 from souk.customers.tokens import TokenSigner, resolve_secret
 from souk.db.engine import Database
 from souk.db.migrate import migrate
@@ -48,6 +57,8 @@ from souk.storefront import api as storefront_api
 from souk.storefront.cache import PageCache
 from souk.wiring import wire
 
+log = logging.getLogger(__name__)
+
 ROUTERS = [
     health.router,
     access_api.router,
@@ -68,6 +79,7 @@ ROUTERS = [
     promotions_api.router,
     giftcards_api.router,
     loyalty_api.router,
+    audit_api.router,
 ]
 
 
@@ -132,12 +144,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.storefront_cache = PageCache(settings.storefront_cache_ttl_s)
     app.state.storefront_cache.watch(db.sessions)
+    limits = limits_from(settings)
+    rate_store = make_store(settings)
+    app.state.rate_store = rate_store
+    app.state.signin_guard = None
+    if settings.rate_limit_enabled:
+        app.state.signin_guard = SignInGuard(
+            store=rate_store,
+            per_ip=Rule.parse(settings.rate_limit_signin_ip),
+            free_failures=settings.signin_free_failures,
+            max_delay_s=settings.signin_max_delay_s,
+            limits=limits,
+        )
+        log.info(
+            "rate limits on (%s store); not counted from %s (SOUK_RATE_LIMIT_EXEMPT)",
+            "Redis" if settings.redis_url else "in-process",
+            ", ".join(settings.rate_limit_exempt) or "nowhere",
+        )
+    else:
+        log.warning("rate limits and sign-in lockout are off (SOUK_RATE_LIMIT_ENABLED=0)")
 
     install_problems(app)
     for router in ROUTERS:
         app.include_router(router)
 
-    # Outermost last: request id → size limit → idempotency → the app.
+    # Outermost last: request id → rate limits → size limit → nesting limit → audit →
+    # idempotency → the app.
     app.add_middleware(
         IdempotencyMiddleware,
         store_getter=lambda: app.state.idempotency,
@@ -145,7 +177,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rule_for=replays.rule_for,
         fault_point=settings.fault_point,
     )
+    app.add_middleware(AuditMiddleware, db=db)
+    app.add_middleware(JsonDepthMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit_enabled:
+        app.add_middleware(RateLimitMiddleware, store=rate_store, limits=limits)
     app.add_middleware(RequestIdMiddleware)
 
     default_openapi = app.openapi

@@ -23,6 +23,10 @@ class SoukError(Exception):
         """Members added to the problem document beside the standard ones."""
         return {}
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries (`Retry-After`)."""
+        return {}
+
 
 class NotFound(SoukError):
     status = 404
@@ -90,6 +94,22 @@ class PayloadTooLarge(SoukError):
     status = 413
     problem = "payload-too-large"
     title = "Payload too large"
+
+
+class RateLimited(SoukError):
+    status = 429
+    problem = "rate-limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = max(1, retry_after_s)
+
+    def extra(self) -> dict[str, Any]:
+        return {"retry_after_s": self.retry_after_s}
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 def field_error(field: str, message: str) -> dict[str, Any]:

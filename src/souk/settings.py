@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+RULE = r"^[1-9][0-9]*/[1-9][0-9]*$"
 DEFAULT_SQLITE_URL = "sqlite:///" + str(Path("var") / "souk.sqlite3")
 
 
@@ -94,6 +95,24 @@ class Settings(BaseSettings):
     returns_non_returnable_skus: list[str] = []
     # Carrier tracking webhooks: {"carrier": "secret"} for HMAC-signed deliveries.
     carrier_webhook_secrets: dict[str, str] = {}
+    # Shared state of every worker (rate-limit counters); unset: kept in each process.
+    redis_url: str | None = None
+    # Prefix of every Redis key Souk writes (several installations may share one Redis).
+    redis_prefix: str = Field(default="souk:", max_length=100)
+    # Rate limits (docs/security.md), each COUNT/SECONDS. Generous: they stop floods and
+    # guessing, not shoppers. Requests from the exempt networks (the loopback by default,
+    # where the benchmarks run) are not counted; the exemption is logged at start. Behind a
+    # reverse proxy, run uvicorn with the proxy's address in --forwarded-allow-ips so that
+    # clients are told apart, else they all look like the proxy.
+    rate_limit_enabled: bool = True
+    rate_limit_exempt: list[str] = ["127.0.0.1/32", "::1/128"]
+    rate_limit_per_ip: str = Field(default="1200/60", pattern=RULE)
+    rate_limit_per_credential: str = Field(default="3000/60", pattern=RULE)
+    rate_limit_carts: str = Field(default="60/60", pattern=RULE)
+    rate_limit_register: str = Field(default="20/3600", pattern=RULE)
+    rate_limit_signin_ip: str = Field(default="50/900", pattern=RULE)
+    signin_free_failures: int = Field(default=5, ge=1, le=1000)
+    signin_max_delay_s: int = Field(default=300, ge=1, le=86_400)
 
     @field_validator("bootstrap_admin_key")
     @classmethod

@@ -5,6 +5,7 @@ key, an anonymous shopper's cart), so shoppers never share one namespace."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 
 from souk.api.idempotency import fingerprint
 from souk.catalog.tables import ProductRow
+from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.orders.tables import OrderRow
 from souk.payments.tables import PaymentRow
@@ -200,14 +202,13 @@ def test_an_anonymous_call_with_no_cart_in_its_path_is_never_answered_from_anoth
 
 def test_a_customer_keys_are_theirs_whichever_token_they_sign_in_with(fr: FrenchShop) -> None:
     # Given a signed-in customer with a cart, and a second sign-in on another device
-    first_token = fr.shop.register("web", "lea@example.com")["token"]
-    login = fr.shop.call(
-        "POST",
-        "/v1/customers/login",
-        "web",
-        json={"email": "lea@example.com", "password": "correct horse battery"},
-    )
-    second_token = login.json()["token"]
+    registered = fr.shop.register("web", "lea@example.com")
+    first_token = registered["token"]
+    # Another device's sign-in: a token of its own (issued a minute apart, so that it
+    # differs even when both sign-ins fall in the same second).
+    signer = fr.admin.app.state.token_signer  # type: ignore[attr-defined]
+    earlier = utcnow() - timedelta(minutes=1)
+    second_token = signer.issue(registered["customer"]["id"], now=earlier).token
     assert second_token != first_token
     cart = fr.shop.cart("web", token=first_token, currency="EUR")
     path = f"/v1/carts/{cart['id']}/lines"

@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.orders.tables import OrderRow
 from tests.fulfilment_factories import FrenchShop, french_shop
+
+# A till sale must be recent (souk.timestamps): two days ago, in Paris time.
+RECENTLY = (utcnow() - timedelta(days=2)).astimezone(timezone(timedelta(hours=1))).isoformat()
 
 
 @pytest.fixture
@@ -31,7 +36,7 @@ def _till(fr: FrenchShop, store: str = "store-paris") -> TestClient:
 def _sale(txn: str, *lines: tuple[str, int], paid: int, **more: Any) -> dict[str, Any]:
     return {
         "client_txn_id": txn,
-        "occurred_at": "2026-11-22T10:15:00+01:00",
+        "occurred_at": RECENTLY,
         "lines": [{"sku": s, "quantity": q} for s, q in lines],
         "payments": [{"method": "card", "amount": paid}] if paid else [],
         **more,

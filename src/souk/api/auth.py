@@ -16,6 +16,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from souk.access import service as access
 from souk.access.models import Principal, Role
+from souk.api.audit import note_principal
 from souk.api.deps import DatabaseDep
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
@@ -57,6 +58,7 @@ async def resolve_key(request: Request, db: Database, secret: str) -> Principal 
         uow = UnitOfWork(db, write=False)
         principal = await run_in_threadpool(access.authenticate, uow=uow, secret=secret)
         cache.put(secret, principal)
+    note_principal(request.scope, principal)
     return principal
 
 

@@ -85,6 +85,7 @@ _HTTP_NAMES = {
     406: ("not-acceptable", "Not acceptable"),
     413: ("payload-too-large", "Payload too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
 }
 
 
@@ -92,7 +93,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(SoukError)
     async def _souk_error(request: Request, exc: SoukError) -> JSONResponse:
         return problem_response(
-            exc.status, exc.problem, exc.title, exc.detail, errors=exc.errors, extra=exc.extra()
+            exc.status,
+            exc.problem,
+            exc.title,
+            exc.detail,
+            errors=exc.errors,
+            extra=exc.extra(),
+            headers=exc.headers() or None,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -179,6 +186,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (409, "Conflict with the current state"),
         (413, "Payload too large"),
         (422, "Invalid request"),
+        (429, "Too many requests (see `Retry-After`)"),
         (503, "Database unavailable or too slow (with Retry-After); nothing was changed"),
         (507, "The database has no space left; nothing was changed"),
     ]

@@ -25,7 +25,7 @@ from souk.carts.tables import CartLineRow, CartRow
 from souk.carts.views import present, show
 from souk.channels.queries import get_channel
 from souk.customers.queries import find_customer
-from souk.db.base import new_id, utcnow
+from souk.db.base import new_capability_id, new_id, utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
 
@@ -53,7 +53,7 @@ def create_cart(
             locale = locale or customer.locale
         if existing is None:
             cart = CartRow(
-                id=new_id("cart"),
+                id=new_capability_id("cart"),
                 customer_id=customer_id,
                 status=CartStatus.ACTIVE,
                 currency=currency,

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import Path
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -18,6 +17,7 @@ from pydantic import (
 
 from souk.catalog.models import HoldStock
 from souk.text import JsonObject, Text
+from souk.timestamps import Timestamp
 
 HANDLE_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
@@ -93,8 +93,8 @@ class ListingPut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     published: StrictBool
-    available_from: AwareDatetime | None = None
-    available_until: AwareDatetime | None = None
+    available_from: Timestamp | None = None
+    available_until: Timestamp | None = None
     hold_stock: HoldStock = Field(
         default=HoldStock.CHECKOUT,
         description="When a cart holds stock: at checkout (default) or at add-to-cart",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from souk.api.auth import StorefrontDep
 from souk.api.deps import ReadUowDep, UowDep
@@ -41,10 +41,14 @@ def register(
 
 @router.post("/login", response_model=CustomerSession)
 def login(
-    data: CustomerLogin, uow: UowDep, signer: SignerDep, store: StorefrontDep
+    data: CustomerLogin, uow: UowDep, signer: SignerDep, store: StorefrontDep, request: Request
 ) -> CustomerSession:
     assert store.channel is not None
-    return service.sign_in(uow=uow, signer=signer, data=data, channel=store.channel)
+    return service.sign_in(
+        uow=uow, signer=signer, data=data, channel=store.channel,
+        guard=request.app.state.signin_guard,
+        client_ip=request.client.host if request.client else "-",
+    )  # fmt: skip
 
 
 @router.get("/me", response_model=CustomerRead)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from souk.api.pagination import decode_cursor, encode_cursor
+from souk.customers.lockout import SignInGuard
 from souk.customers.models import normalize_email
 from souk.customers.passwords import hash_password, needs_rehash, verify_password
 from souk.customers.queries import customer_read, load_customer
@@ -54,8 +55,11 @@ def _unique_violation(exc: IntegrityError, email: str, loyalty_card: str | None)
             f"Loyalty card {loyalty_card!r} belongs to another customer",
             errors=[field_error("body.loyalty_card", "already in use")],
         )
+    # The storefront must be able to say "sign in instead", so this stays a 409 (see
+    # docs/security.md, "Registration"); it does not echo the address, costs the same
+    # Argon2 hash as a new account, and registrations are rate limited per client.
     return AlreadyExists(
-        f"A customer with email {email!r} already exists",
+        "This email cannot be registered: sign in, or reset the password",
         errors=[field_error("body.email", "already registered")],
     )
 
@@ -90,8 +94,16 @@ def register(
 
 
 def sign_in(
-    *, uow: UnitOfWork, signer: TokenSigner, data: CustomerLogin, channel: str
+    *,
+    uow: UnitOfWork,
+    signer: TokenSigner,
+    data: CustomerLogin,
+    channel: str,
+    guard: SignInGuard | None = None,
+    client_ip: str = "-",
 ) -> CustomerSession:
+    if guard is not None:
+        guard.check(email=data.email, ip=client_ip)
     with uow:
         row = uow.session.scalar(
             select(CustomerRow)
@@ -99,7 +111,11 @@ def sign_in(
             .options(selectinload(CustomerRow.addresses))
         )
         if not verify_password(row.password_hash if row else None, data.password) or row is None:
+            if guard is not None:
+                guard.failed(email=data.email, ip=client_ip)
             raise Unauthorized("Wrong email or password")
+        if guard is not None:
+            guard.succeeded(email=data.email)
         if row.password_hash and needs_rehash(row.password_hash):
             row.password_hash = hash_password(data.password)
         cart_id = _signed_in(uow.session, row.id, data.cart_id)

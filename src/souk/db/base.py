@@ -59,10 +59,37 @@ minted_ids: ContextVar[list[str] | None] = ContextVar("souk_minted_ids", default
 
 
 def new_id(prefix: str) -> str:
-    """A server id with its type prefix (`ord_…`, `cart_…`), sortable by creation time."""
-    ts = int(utcnow().timestamp() * 1000)
-    value = f"{prefix}_{ts:011x}{secrets.token_hex(6)}"
+    """A server id with its type prefix (`ord_…`, `ret_…`), sortable by creation time.
+
+    Not a secret: 48 random bits keep ids unique, not unguessable. An id that by itself
+    grants access (an anonymous cart) comes from `new_capability_id`."""
+    return _minted(f"{prefix}_{_millis():011x}{secrets.token_hex(6)}")
+
+
+def _minted(value: str) -> str:
+    # The idempotency middleware records which ids a request minted (its outcome).
     minted = minted_ids.get()
     if minted is not None:
         minted.append(value)
     return value
+
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+CAPABILITY_BITS = 128
+
+
+def new_capability_id(prefix: str) -> str:
+    """An id that is also a bearer capability (`cart_…`: whoever holds an anonymous cart's
+    id may read and change it): the creation time, for index locality, then 128 random bits
+    as 22 base-62 characters, so that guessing one is as hard as guessing a key. A cart id
+    is 38 characters, within the 40 its columns hold."""
+    value = secrets.randbits(CAPABILITY_BITS)
+    chars = []
+    for _ in range(22):  # 62**22 > 2**128
+        value, digit = divmod(value, 62)
+        chars.append(BASE62[digit])
+    return _minted(f"{prefix}_{_millis():011x}{''.join(chars)}")
+
+
+def _millis() -> int:
+    return int(utcnow().timestamp() * 1000)

@@ -114,8 +114,8 @@ def collect(
 
 
 @router.get("/v1/shipments/{shipment_id}", response_model=ShipmentRead)
-def get_shipment(shipment_id: Id, uow: ReadUowDep, _: AdminOrPosDep) -> ShipmentRead:
-    return tracking.get_shipment(uow=uow, shipment_id=shipment_id)
+def get_shipment(shipment_id: Id, uow: ReadUowDep, principal: AdminOrPosDep) -> ShipmentRead:
+    return tracking.get_shipment(uow=uow, principal=principal, shipment_id=shipment_id)
 
 
 async def carrier_or_admin(

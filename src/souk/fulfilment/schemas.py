@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from souk.fulfilment.models import FoStatus, FoType
+from souk.timestamps import Timestamp
 
 # No control characters (PostgreSQL refuses NUL in text; nobody means a tab in a code).
 PLAIN = r"^[^\x00-\x1f\x7f]*$"
@@ -99,7 +100,7 @@ class TrackingEventCreate(BaseModel):
     status: str = Field(
         pattern="^(in_transit|out_for_delivery|delivered|exception|returned_to_sender)$"
     )
-    occurred_at: AwareDatetime
+    occurred_at: Timestamp
     description: str | None = Field(default=None, max_length=1000, pattern=PLAIN)
     location: str | None = Field(default=None, max_length=200, pattern=PLAIN)
 

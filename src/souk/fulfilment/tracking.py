@@ -13,20 +13,24 @@ import hmac
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from souk.access.models import Principal
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, Unauthorized
 from souk.fulfilment.models import FoStatus
-from souk.fulfilment.reads import shipment_read
+from souk.fulfilment.reads import check_location, shipment_read
 from souk.fulfilment.schemas import ShipmentRead, TrackingEventCreate
 from souk.fulfilment.tables import FulfillmentOrderRow, ShipmentRow, TrackingEventRow
 
 
-def get_shipment(*, uow: UnitOfWork, shipment_id: str) -> ShipmentRead:
+def get_shipment(*, uow: UnitOfWork, principal: Principal, shipment_id: str) -> ShipmentRead:
     with uow:
         row = uow.session.get(ShipmentRow, shipment_id)
         if row is None:
             raise NotFound(f"No shipment {shipment_id!r}")
+        # A POS key reads the shipments its own store sent, like its fulfilment orders.
+        fo = uow.session.get(FulfillmentOrderRow, row.fulfillment_order_id)
+        check_location(principal, fo.location if fo is not None else "")
         return shipment_read(row)
 
 

@@ -6,10 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from souk.api.shapes import Money
 from souk.customers.schemas import ID_PATTERN, PLAIN, Email, PostalAddress
+from souk.timestamps import Timestamp
 
 
 class AdjustmentRead(BaseModel):
@@ -135,7 +136,7 @@ class OrderImport(BaseModel):
     shipping: int = Field(default=0, ge=0, le=10**12)
     shipping_tax: int = Field(default=0, ge=0, le=10**12)
     shipping_address: PostalAddress | None = None
-    placed_at: AwareDatetime | None = None
+    placed_at: Timestamp | None = None
     paid: bool = Field(
         default=True, description="The marketplace collected the payment (recorded as captured)."
     )

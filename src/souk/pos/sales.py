@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from souk.access.models import Principal
 from souk.catalog.queries import variants_by_sku
 from souk.channels.queries import get_channel
+from souk.customers.models import CustomerInfo
 from souk.customers.queries import find_customer
 from souk.db.base import utcnow
 from souk.errors import ValidationFailed, field_error
@@ -97,7 +98,7 @@ def record_sale(session: Session, *, principal: Principal, sale: PosSale, emit: 
         lines=lines,
         currency=currency,
         customer_id=customer.id if customer else None,
-        email=customer.email if customer else (sale.customer.email if sale.customer else None),
+        email=_typed_email(sale, customer),
         shipping_address=address.model_dump() if address else None,
         fulfillment=fulfillment,
         source="pos",
@@ -157,3 +158,13 @@ def _hand_over_now(
         OrderRoutingRow(order_id=order_id, status="routed", method="pos",
                         solver_status="sold_at_the_till", cost=None, created_at=utcnow())
     )  # fmt: skip
+
+
+def _typed_email(sale: PosSale, customer: CustomerInfo | None) -> str | None:
+    """What a till learns about a customer it names by id or card (docs/security.md): that
+    the customer exists, nothing more. An email goes on the order only if the till typed
+    it; the link to the customer keeps the sale in their history all the same."""
+    typed = sale.customer.email if sale.customer else None
+    if typed is None:
+        return None
+    return customer.email if customer is not None else typed

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from souk.customers.schemas import PostalAddress
 from souk.fulfilment.schemas import CODE, PLAIN
 from souk.pos.models import PaymentMethod
+from souk.timestamps import RecentTimestamp
 
 
 class PosLine(BaseModel):
@@ -64,7 +65,7 @@ class PosSale(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     client_txn_id: str = Field(min_length=1, max_length=100, pattern=CODE)
-    occurred_at: AwareDatetime
+    occurred_at: RecentTimestamp
     lines: list[PosLine] = Field(min_length=1, max_length=200)
     customer: PosCustomer | None = None
     payments: list[PosPayment] = Field(default=[], max_length=10)

@@ -28,8 +28,8 @@ def create_return(
 
 
 @router.get("/v1/returns/{return_id}", response_model=ReturnRead)
-def get_return(return_id: Id, uow: ReadUowDep, _: AdminOrPosDep) -> ReturnRead:
-    return reads.get_return(uow=uow, return_id=return_id)
+def get_return(return_id: Id, uow: ReadUowDep, principal: AdminOrPosDep) -> ReturnRead:
+    return reads.get_return(uow=uow, principal=principal, return_id=return_id)
 
 
 @router.post("/v1/returns/{return_id}/receive", response_model=ReturnRead)

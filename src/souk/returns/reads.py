@@ -8,9 +8,10 @@ from collections import defaultdict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from souk.access.models import Principal, Role
 from souk.api.shapes import Money
 from souk.db.uow import UnitOfWork
-from souk.errors import NotFound
+from souk.errors import Forbidden, NotFound
 from souk.fulfilment.models import HANDED_OVER
 from souk.fulfilment.tables import FulfillmentOrderLineRow, FulfillmentOrderRow
 from souk.returns.models import RefundTo, ReturnStatus, share
@@ -114,9 +115,21 @@ def return_read(row: ReturnRow) -> ReturnRead:
     )
 
 
-def get_return(*, uow: UnitOfWork, return_id: str) -> ReturnRead:
+def check_store(principal: Principal, ret: ReturnRow) -> None:
+    """A POS key sees and handles the returns of its own store only: those opened for it or
+    received there (object-level authorisation; docs/security.md)."""
+    if principal.role is Role.POS and principal.location not in (
+        ret.location,
+        ret.received_location,
+    ):
+        raise Forbidden(f"This POS key handles returns at {principal.location} only")
+
+
+def get_return(*, uow: UnitOfWork, principal: Principal, return_id: str) -> ReturnRead:
     with uow:
-        return return_read(load_return(uow.session, return_id))
+        ret = load_return(uow.session, return_id)
+        check_store(principal, ret)
+        return return_read(ret)
 
 
 def returned_per_sku(session: Session, order_id: str) -> dict[str, int]:

@@ -18,7 +18,13 @@ from souk.orders.models import OrderLineInput
 from souk.orders.queries import load_order
 from souk.orders.service import record_order, set_status
 from souk.returns.models import Condition, Inspected, ReturnStatus, receipt_errors, share
-from souk.returns.reads import handed_over, load_return, return_read, returned_per_sku
+from souk.returns.reads import (
+    check_store,
+    handed_over,
+    load_return,
+    return_read,
+    returned_per_sku,
+)
 from souk.returns.schemas import ReceiveBody, ReturnRead
 from souk.returns.tables import ReturnLineRow, ReturnRow
 
@@ -31,6 +37,7 @@ def receive_return(
     with uow:
         session = uow.session
         ret = load_return(session, return_id, lock=True)
+        check_store(principal, ret)
         if ret.status != ReturnStatus.REQUESTED.value:
             raise InvalidState(f"Return {ret.id} was already received at {ret.received_location}")
         found = locations_by_code(session=session, codes=[data.location])

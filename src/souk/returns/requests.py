@@ -49,8 +49,10 @@ def create_return(
         location = data.location
         if principal.role is Role.POS:
             location = location or principal.location
-            if data.method == "in_store" and location != principal.location:
-                raise Forbidden(f"This POS key takes returns at {principal.location} only")
+            # A till takes back what is handed in at its own store; a carrier return is
+            # opened by the customer's channel or an admin, not by another store's till.
+            if data.method != "in_store" or location != principal.location:
+                raise Forbidden(f"This POS key takes in-store returns at {principal.location} only")
         errors = []
         if data.method == "in_store":
             found = locations_by_code(session=session, codes=[location] if location else [])

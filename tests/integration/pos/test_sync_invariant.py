@@ -5,6 +5,7 @@ valid `client_txn_id` takes effect exactly once and gets the same answer every t
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from souk.access.models import Principal, Role
+from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
 from souk.inventory.movements import record_movement
@@ -39,7 +41,7 @@ def _txn(prefix: str, spec: Any) -> Any:
     n, q = spec["n"], spec["quantity"]
     return {
         "client_txn_id": f"{prefix}-{n}",
-        "occurred_at": "2026-11-22T09:00:00Z",
+        "occurred_at": (utcnow() - timedelta(days=2)).isoformat(),
         "lines": [{"sku": "TEE", "quantity": q, "unit_price": 1000}],
         "payments": [{"method": "cash", "amount": 1000 * q if spec["paid_ok"] else 1}],
     }
