@@ -22,6 +22,7 @@ from souk.api.problems import install as install_problems
 from souk.api.problems import problems_as_problem_json
 from souk.carts import api as carts_api
 from souk.catalog import api as catalog_api
+from souk.cdp import api as cdp_api
 from souk.channels import api as channels_api
 from souk.customers import api as customers_api
 from souk.customers.tokens import TokenSigner, resolve_secret
@@ -63,6 +64,7 @@ ROUTERS = [
     promotions_api.router,
     giftcards_api.router,
     loyalty_api.router,
+    *cdp_api.routers,
 ]
 
 

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     # restart without a failed request, at one extra round trip per transaction).
     db_pre_ping: bool = True
     log_level: str = "INFO"
+    # How long raw CDP events are kept (profiles keep what was learnt from them).
+    events_retention_days: int = Field(default=395, gt=0)
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
     # How long a process keeps refusing checkouts of a SKU it just found sold out (0: off).

@@ -30,6 +30,7 @@ TABLE_MODULES = [
     "souk.promotions.tables",
     "souk.giftcards.tables",
     "souk.loyalty.tables",
+    "souk.cdp.tables",
 ]
 
 
