@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from souk.access import service as access_service
 from souk.catalog import service as catalog_service
+from souk.cdp import handlers as cdp_handlers
 from souk.channels import service as channels_service
 from souk.channels.queries import channel_exists
 from souk.db.engine import Database
@@ -30,3 +31,4 @@ def wire(bus: EventBus, db: Database | None = None) -> None:
         fulfilment_handlers.subscribe(bus, db)
         loyalty_handlers.subscribe(bus, db)
         promotions_handlers.subscribe(bus, db)
+        cdp_handlers.subscribe(bus, db)

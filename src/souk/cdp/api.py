@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from souk.cdp import ingest_api
+from souk.cdp import ingest_api, profiles_api
 
-routers = [ingest_api.router]
+routers = [ingest_api.router, profiles_api.router]

@@ -155,6 +155,10 @@ def resolve(
         owner = owner_of.get(identity.claim or "")
         if owner is not None and owner not in [o for o, _ in owners]:
             owners.append((owner, identity))
+    if not proves:
+        # Without a sign-in, only the browser's own anonymous id may find a profile: an
+        # email typed into a form proves nothing about who is at the keyboard.
+        owners = [(o, via) for o, via in owners if via.type is IdType.ANONYMOUS_ID]
     if not owners:
         target = new_profile(session, now)
         session.flush()
@@ -162,6 +166,15 @@ def resolve(
         found = session.get(CdpProfileRow, owners[0][0])
         assert found is not None
         target = found
+        if _belongs_elsewhere(session, target, owners[0][1], ordered, owner_of):
+            # A second user id arriving with the first one's anonymous id (another person on
+            # the same browser): as Segment Unify does, the lower-priority identifier is let
+            # go and the higher one starts a profile of its own.
+            fresh = [i for i in ordered if i.claim is None or i.claim not in owner_of]
+            target = new_profile(session, now)
+            session.flush()
+            _attach(session, target, fresh, owner_of, now=now, source=reason)
+            return target
     if proves:
         for owner, via in owners[1:]:
             other = session.get(CdpProfileRow, owner)
@@ -182,6 +195,24 @@ def resolve(
             )
     _attach(session, target, ordered, owner_of, now=now, source=reason)
     return target
+
+
+def _belongs_elsewhere(
+    session: Session,
+    target: CdpProfileRow,
+    via: Identity,
+    identities: list[Identity],
+    owner_of: dict[str, str],
+) -> bool:
+    """Whether an unowned identifier ranked at or above the one that found `target` no
+    longer fits in it (its type is at its limit there)."""
+    counts = _counts(session, target.id)
+    rank = PRIORITY.index(via.type)
+    return any(
+        PRIORITY.index(i.type) <= rank and counts[i.type.value] >= LIMITS[i.type]
+        for i in identities
+        if i.claim is not None and i.claim not in owner_of
+    )
 
 
 def _attach(
