@@ -162,3 +162,74 @@ def test_a_bad_segment_rule_is_a_422_listing_each_problem(fr: FrenchShop) -> Non
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["errors"]}
     assert fields == {"body.rule.all.0.op", "body.rule.all.0.value", "body.rule.all.1.event"}
+
+
+def test_unmerging_a_wrong_email_takes_its_guest_order_back_out(fr: FrenchShop) -> None:
+    # A guest order by Bob, then Anne signs in and mistypes Bob's email as hers.
+    cart = fr.shop.cart("web", currency="EUR")
+    assert fr.shop.add(cart["id"], "web", "MUG", 1).status_code in (200, 201)
+    body = {
+        "email": "bob@example.com",
+        "shipping_address": ADDRESS_PARIS,
+        "fulfillment": {"type": "delivery"},
+    }
+    assert fr.shop.call("PATCH", f"/v1/carts/{cart['id']}", "web", json=body).status_code == 200
+    placed = fr.shop.checkout(cart["id"], "web")
+    assert placed.status_code == 201, placed.text
+    fr.dispatch()
+    bob = _profile(fr.admin, email="bob@example.com")
+    key = write_key(fr.admin, "tracking")
+    tracker = TestClient(fr.admin.app)
+    send(tracker, "/v1/identify", {"userId": "anne", "anonymousId": "a-9"}, key=key)
+    wrong = {"userId": "anne", "traits": {"email": "bob@example.com"}}
+    send(tracker, "/v1/identify", wrong, key=key)
+    anne = _profile(fr.admin, user_id="anne")
+    assert [o["id"] for o in anne["orders"]] == [placed.json()["id"]]
+    assert anne["computed"]["orders_count"] == 1
+
+    split = fr.admin.post(
+        f"/v1/profiles/{anne['id']}/unmerge",
+        json={"identity": {"type": "email", "value": "Bob@Example.com"}},
+    )
+    assert split.status_code == 200, split.text
+    restored, kept = split.json()["restored"], split.json()["profile"]
+    assert restored["id"] == bob["id"]
+    assert [o["id"] for o in restored["orders"]] == [placed.json()["id"]]
+    assert restored["computed"]["orders_count"] == 1
+    assert kept["orders"] == [] and kept["computed"]["orders_count"] == 0
+    assert {(i["type"], i["value"]) for i in kept["identities"]} == {
+        ("user_id", "anne"), ("anonymous_id", "a-9"),
+    }  # fmt: skip
+
+
+def test_consents_per_purpose_and_channel_keep_their_history(fr: FrenchShop) -> None:
+    _, token = _member(fr)
+    _web_order(fr, token, ("MUG", 1))
+    profile = _profile(fr.admin, email="anne@example.com")
+    path = f"/v1/profiles/{profile['id']}/consents"
+    first = fr.admin.put(
+        path,
+        json=[
+            {"purpose": "marketing", "channel": "email", "granted": True, "source": "signup"},
+            {"purpose": "marketing", "channel": "sms", "granted": False, "source": "signup"},
+        ],
+    )
+    assert first.status_code == 200, first.text
+    later = fr.admin.put(
+        path, json=[{"purpose": "marketing", "channel": "email", "granted": False,
+                     "source": "unsubscribe link"}],
+    )  # fmt: skip
+    body = later.json()
+    assert [(c["purpose"], c["channel"], c["granted"], c["source"]) for c in body["consents"]] == [
+        ("marketing", "email", False, "unsubscribe link"),
+        ("marketing", "sms", False, "signup"),
+    ]
+    assert [(c["channel"], c["granted"]) for c in body["consent_history"]] == [
+        ("email", True), ("sms", False), ("email", False),
+    ]  # fmt: skip
+    bad = fr.admin.put(path, json=[{"purpose": "telepathy", "channel": "email", "granted": True,
+                                    "source": "x"}])  # fmt: skip
+    assert bad.status_code == 422
+    assert len(fr.admin.get(f"/v1/profiles/{profile['id']}").json()["consent_history"]) == 3
+    missing = fr.admin.put("/v1/profiles/prof_nope/consents", json=[])
+    assert missing.status_code == 404
