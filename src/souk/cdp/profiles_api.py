@@ -10,10 +10,12 @@ from souk.api.auth import AdminDep
 from souk.api.deps import ReadUowDep, UowDep
 from souk.api.pagination import Cursor, Limit, Page
 from souk.api.problems import PROBLEM_RESPONSES
-from souk.cdp import consents, reads, segments
+from souk.cdp import consents, privacy, reads, segments
 from souk.cdp.schemas import (
     ConsentUpdate,
     MergesRead,
+    PrivacyRequest,
+    PrivacyResult,
     ProfileRead,
     SegmentCreate,
     SegmentMemberRead,
@@ -99,3 +101,10 @@ def segment_members(
 ) -> Page[SegmentMemberRead]:
     data, next_cursor = segments.members(uow=uow, segment_id=segment_id, limit=limit, cursor=cursor)
     return Page(data=data, next_cursor=next_cursor)
+
+
+@router.post("/privacy/requests", response_model=PrivacyResult)
+def privacy_request(body: PrivacyRequest, _: AdminDep, uow: UowDep) -> PrivacyResult:
+    """Export or erase what the customer data platform holds about one person."""
+    run = privacy.export if body.type == "export" else privacy.erase
+    return PrivacyResult(**run(uow=uow, email=body.email, profile=body.profile))

@@ -106,3 +106,17 @@ class SegmentRead(BaseModel):
 class SegmentMemberRead(BaseModel):
     profile: str
     since: datetime
+
+
+class PrivacyRequest(BaseModel):
+    type: Literal["export", "erase"]
+    email: str | None = Field(default=None, min_length=3, max_length=320)
+    profile: str | None = Field(default=None, min_length=1, max_length=40)
+
+
+class PrivacyResult(BaseModel):
+    type: str
+    profile: str
+    data: dict[str, Any] | None = None
+    erased: dict[str, int] | None = None
+    at: str | None = None
