@@ -20,13 +20,20 @@ from pydantic import BaseModel
 
 from souk.access.models import Principal, Role
 from souk.api.auth import resolve_key
-from souk.api.problems import PROBLEM_RESPONSES
+from souk.api.problems import PROBLEM_RESPONSES, Problem
 from souk.cdp import ingestion
 from souk.cdp.errors import IngestForbidden, IngestRejected, IngestUnauthorized
 from souk.cdp.models import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, MESSAGE_TYPES
 from souk.db.uow import UnitOfWork
 
-router = APIRouter(prefix="/v1", tags=["customer data: tracking"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/v1",
+    tags=["customer data: tracking"],
+    responses={
+        **PROBLEM_RESPONSES,
+        400: {"model": Problem, "description": "Not a message Segment would take (with `code`)"},
+    },
+)
 
 
 class IngestAck(BaseModel):

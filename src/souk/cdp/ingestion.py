@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from souk.cdp import profiles
 from souk.cdp.errors import IngestRejected
 from souk.cdp.models import (
+    Identity,
     MessageInvalid,
     corrected_timestamp,
     identities_of,
@@ -28,7 +29,7 @@ from souk.cdp.models import (
     validate,
 )
 from souk.cdp.resolution import resolve
-from souk.cdp.tables import CdpEventRow
+from souk.cdp.tables import CdpEventRow, CdpProfileRow
 from souk.db.base import new_id, utcnow
 from souk.db.uow import UnitOfWork
 
@@ -102,6 +103,7 @@ def _store(
         )
         accepted = duplicates = 0
         touched: set[str] = set()
+        resolved: dict[tuple[frozenset[Identity], bool], CdpProfileRow] = {}
         for message, message_id in zip(messages, ids, strict=True):
             if message_id in known:
                 duplicates += 1
@@ -114,15 +116,22 @@ def _store(
             timestamp = corrected_timestamp(
                 received_at=received_at, sent_at=sent_at, original=original
             )
-            profile = resolve(
-                s,
-                identities=identities_of(message),
-                proves=proves_identity(message),
-                reason=str(message["type"]),
-                message_id=message_id,
-                now=received_at,
-                emit=uow.emit,
-            )
+            identities, proves = identities_of(message), proves_identity(message)
+            # A visitor sends many calls per batch with the same identifiers: once resolved,
+            # they name the same profile until a merge moves it.
+            key = (frozenset(identities), proves)
+            profile = resolved.get(key)
+            if profile is None or profile.merged_into is not None:
+                profile = resolve(
+                    s,
+                    identities=identities,
+                    proves=proves,
+                    reason=str(message["type"]),
+                    message_id=message_id,
+                    now=received_at,
+                    emit=uow.emit,
+                )
+                resolved[key] = profile
             record_event(
                 uow,
                 source=source,

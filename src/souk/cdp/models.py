@@ -123,7 +123,9 @@ def identities_of(message: dict[str, Any]) -> list[Identity]:
         (IdType.DEVICE_ID, device.get("id")),
     ]
     if message.get("type") == "alias":
-        candidates.append((IdType.USER_ID, message.get("previousId")))
+        # The previous id is usually the anonymous id the visitor had before signing up;
+        # held as one, it joins the two without counting as a second user id.
+        candidates.append((IdType.ANONYMOUS_ID, message.get("previousId")))
     found: list[Identity] = []
     for kind, raw in candidates:
         value = normalize(kind, raw, region=region)
