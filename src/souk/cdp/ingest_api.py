@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 import zlib
 from typing import Any
 
@@ -158,7 +159,24 @@ async def _ingest(request: Request, *, kind: str | None) -> IngestAck:
         sent_at=body.get("sentAt"),
         single=kind is not None,
     )
+    if _purge_due():
+        # Retention is enforced by the ingestion path itself, at most hourly per process,
+        # so that no scheduler is needed; a purge is a short delete of its own.
+        days = request.app.state.settings.events_retention_days
+        await run_in_threadpool(ingestion.purge_expired, uow=UnitOfWork(db), retention_days=days)
     return IngestAck(success=True)
+
+
+_last_purge = [0.0]
+PURGE_EVERY_S = 3600.0
+
+
+def _purge_due() -> bool:
+    now = time.monotonic()
+    if now - _last_purge[0] < PURGE_EVERY_S:
+        return False
+    _last_purge[0] = now
+    return True
 
 
 def _single(kind: str) -> None:
