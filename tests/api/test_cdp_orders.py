@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from souk.cdp import domain_events
 from souk.db.base import utcnow
 from souk.db.engine import Database
+from souk.db.outbox import OutboxEvent
 from souk.db.uow import UnitOfWork
 from tests.api.test_loyalty import PROGRAM
 from tests.fulfilment_factories import ADDRESS_PARIS, FrenchShop, french_shop
@@ -152,6 +154,14 @@ def test_a_segment_follows_orders_as_they_arrive(fr: FrenchShop) -> None:
     assert [m["profile"] for m in members] == [profile["id"]]
     assert profile["segments"] == [seg_id]
     assert fr.admin.get(f"/v1/segments/{seg_id}").json()["members"] == 1
+    with fr.db.transaction(write=False) as session:
+        entered = [
+            e.payload
+            for e in session.scalars(
+                select(OutboxEvent).where(OutboxEvent.name == "segment.entered")
+            )
+        ]
+    assert entered == [{"segment": seg_id, "profile": profile["id"]}]
 
 
 def test_a_bad_segment_rule_is_a_422_listing_each_problem(fr: FrenchShop) -> None:
@@ -233,3 +243,21 @@ def test_consents_per_purpose_and_channel_keep_their_history(fr: FrenchShop) -> 
     assert len(fr.admin.get(f"/v1/profiles/{profile['id']}").json()["consent_history"]) == 3
     missing = fr.admin.put("/v1/profiles/prof_nope/consents", json=[])
     assert missing.status_code == 404
+
+
+def test_viewed_online_then_bought_in_store_is_attributed_on_the_profile(
+    fr: FrenchShop, db: Database
+) -> None:
+    customer, _ = _member(fr)
+    key = write_key(fr.admin, "tracking")
+    tracker = TestClient(fr.admin.app)
+    viewed = {"anonymousId": "r-1", "event": "Product Viewed", "properties": {"sku": "CAP"}}
+    other = {"anonymousId": "r-1", "event": "Product Viewed", "properties": {"sku": "MUG"}}
+    for body in (viewed, other, {"anonymousId": "r-1", "userId": customer}):
+        path = "/v1/identify" if "userId" in body else "/v1/track"
+        assert send(tracker, path, body, key=key).status_code == 200
+    _till_sale(fr, "till-r", ("CAP", 1), ("TEE-M", 1), paid=4000)
+    computed = _profile(fr.admin, loyalty_card="LC-1001")["computed"]
+    assert [a["sku"] for a in computed["ropo"]] == ["CAP"]
+    # The visitor who viewed online is the member who bought in the store.
+    assert _profile(fr.admin, anonymous_id="r-1")["computed"]["ropo"] == computed["ropo"]

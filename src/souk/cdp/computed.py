@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 RECENCY_BINS = (365, 180, 90, 30)  # days: > 365 → 1, ≤ 30 → 5
@@ -89,3 +89,32 @@ def compute(
         }
     )
     return result
+
+
+ROPO_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Touch:
+    sku: str
+    at: datetime
+
+
+def ropo(
+    views: list[Touch], store_purchases: list[Touch], *, days: int = ROPO_DAYS
+) -> list[dict[str, Any]]:
+    """Research online, purchase offline: each in-store purchase of a SKU that the person
+    viewed online in the `days` before, attributed to the latest such view."""
+    attributed = []
+    for bought in store_purchases:
+        seen = [
+            v.at
+            for v in views
+            if v.sku == bought.sku and bought.at - timedelta(days=days) <= v.at <= bought.at
+        ]
+        if seen:
+            attributed.append(
+                {"sku": bought.sku, "viewed_at": max(seen).isoformat(),
+                 "bought_at": bought.at.isoformat()}
+            )  # fmt: skip
+    return attributed

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from souk.cdp import rules
-from souk.cdp.computed import OrderFact, compute
+from souk.cdp.computed import OrderFact, Touch, compute, ropo
 from souk.cdp.resolution import root_of
 from souk.cdp.tables import (
     CdpEventRow,
@@ -66,6 +66,30 @@ def events_for_rules(
     ]
 
 
+def _touches(session: Session, profile_id: str) -> tuple[list[Touch], list[Touch]]:
+    """Online product views and in-store purchases, by SKU, for ROPO attribution."""
+    rows = session.execute(
+        select(CdpEventRow.event, CdpEventRow.source, CdpEventRow.timestamp, CdpEventRow.payload)
+        .where(
+            CdpEventRow.profile_id == profile_id,
+            CdpEventRow.event.in_(["Product Viewed", "Order Completed"]),
+        )
+        .order_by(CdpEventRow.timestamp.desc())
+        .limit(MAX_RULE_EVENTS)
+    )
+    views: list[Touch] = []
+    bought: list[Touch] = []
+    for event, source, ts, payload in rows:
+        props = payload.get("properties") or {}
+        if event == "Product Viewed" and isinstance(props.get("sku"), str):
+            views.append(Touch(props["sku"], ts))
+        elif event == "Order Completed" and source == "souk" and props.get("source") == "pos":
+            for product in props.get("products") or []:
+                if isinstance(product, dict) and isinstance(product.get("sku"), str):
+                    bought.append(Touch(product["sku"], ts))
+    return views, bought
+
+
 def refresh(uow: UnitOfWork, profile_ids: Iterable[str], *, now: datetime) -> list[str]:
     """Recompute and re-segment the (root) profiles of `profile_ids`; returns the roots."""
     s = uow.session
@@ -76,7 +100,11 @@ def refresh(uow: UnitOfWork, profile_ids: Iterable[str], *, now: datetime) -> li
         profile = s.get(CdpProfileRow, profile_id)
         if profile is None:
             continue
-        profile.computed = compute(order_facts(s, profile_id), last_seen=profile.last_seen, now=now)
+        facts = order_facts(s, profile_id)
+        computed = compute(facts, last_seen=profile.last_seen, now=now)
+        if any(f.source == "pos" for f in facts):
+            computed["ropo"] = ropo(*_touches(s, profile_id))
+        profile.computed = computed
         profile.updated_at = now
         if segments:
             resegment(uow, profile, segments, now=now)
