@@ -31,6 +31,7 @@ from souk.api.ratelimit import RateLimitMiddleware, Rule, limits_from, make_stor
 from souk.audit import api as audit_api
 from souk.carts import api as carts_api
 from souk.catalog import api as catalog_api
+from souk.cdp import api as cdp_api
 from souk.channels import api as channels_api
 from souk.customers import api as customers_api
 from souk.customers.lockout import SignInGuard
@@ -80,6 +81,7 @@ ROUTERS = [
     giftcards_api.router,
     loyalty_api.router,
     audit_api.router,
+    *cdp_api.routers,
 ]
 
 

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     # before killing it as hung. Its default (5 s) killed workers still importing on a loaded
     # host, over and over, so a server with --workers 2 never became ready.
     worker_healthcheck_timeout_s: int = Field(default=60, gt=0, le=3600)
+    # How long raw CDP events are kept (profiles keep what was learnt from them).
+    events_retention_days: int = Field(default=395, gt=0)
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
     # How long a claimed key stays locked for retries without its owner renewing it (every

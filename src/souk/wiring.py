@@ -6,6 +6,7 @@ from __future__ import annotations
 from souk.access import service as access_service
 from souk.carts import ownership as cart_ownership
 from souk.catalog import service as catalog_service
+from souk.cdp import handlers as cdp_handlers
 from souk.channels import service as channels_service
 from souk.channels.queries import channel_exists
 from souk.customers import service as customers_service
@@ -35,3 +36,4 @@ def wire(bus: EventBus, db: Database | None = None) -> None:
         fulfilment_handlers.register_placement(RoutingConfig.from_settings(db.settings))
         loyalty_handlers.subscribe(bus, db)
         promotions_handlers.subscribe(bus, db)
+        cdp_handlers.subscribe(bus, db)

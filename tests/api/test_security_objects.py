@@ -343,6 +343,10 @@ NO_FOREIGN_OBJECT = {
     "PATCH /v1/customers/me": "the signed-in customer's own profile",
     "POST /v1/customers/me/addresses": "adds to the signed-in customer's own address book",
     "GET /v1/customers/me/loyalty": "the signed-in customer's own points",
+    **{
+        f"POST /v1/{call}": "events go to the ingest key's own channel; no object is named"
+        for call in ("track", "identify", "page", "screen", "alias", "group", "batch")
+    },
     "POST /v1/gift-cards/lookup": (
         "the code is the card's bearer secret and a card is spendable in every store: "
         "holding it is the authority, no other store's object is named"

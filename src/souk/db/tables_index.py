@@ -31,6 +31,7 @@ TABLE_MODULES = [
     "souk.giftcards.tables",
     "souk.loyalty.tables",
     "souk.audit.tables",
+    "souk.cdp.tables",
 ]
 
 

@@ -1,6 +1,6 @@
 """sec: the append-only audit log of admin and POS actions
 
-Revision ID: sec01
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-02
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import souk.db.base
 
-revision = "sec01"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None

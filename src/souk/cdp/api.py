@@ -1,0 +1,7 @@
+"""The CDP's routers: Segment tracking (ingest keys) and profiles, segments (admin)."""
+
+from __future__ import annotations
+
+from souk.cdp import ingest_api, profiles_api
+
+routers = [ingest_api.router, profiles_api.router]

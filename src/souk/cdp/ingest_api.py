@@ -1,0 +1,205 @@
+"""The Segment HTTP Tracking API: `/v1/track`, `/identify`, `/page`, `/screen`, `/alias`,
+`/group`, `/batch`.
+
+The body is read by hand rather than by a Pydantic model, because Segment's conventions
+come before JSON: it may be gzipped, the write key may be inside it, and a malformed
+body is Segment's 400 (with `code` and `message`), never a 422. Success is exactly `200`
+with `{"success": true}`: the RudderStack client counts anything else as a failure."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+import zlib
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from souk.access.models import Principal, Role
+from souk.api.auth import resolve_key
+from souk.api.problems import PROBLEM_RESPONSES, Problem
+from souk.cdp import ingestion
+from souk.cdp.errors import IngestForbidden, IngestRejected, IngestUnauthorized
+from souk.cdp.models import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, MESSAGE_TYPES
+from souk.db.uow import UnitOfWork
+
+router = APIRouter(
+    prefix="/v1",
+    tags=["customer data: tracking"],
+    responses={
+        **PROBLEM_RESPONSES,
+        400: {"model": Problem, "description": "Not a message Segment would take (with `code`)"},
+    },
+)
+
+
+class IngestAck(BaseModel):
+    success: bool
+
+
+_MESSAGE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "additionalProperties": True,
+                    "description": "A Segment message (userId or anonymousId, event, "
+                    "properties, traits, context, timestamp, sentAt, messageId, writeKey)",
+                }
+            }
+        },
+    }
+}
+_BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "batch": {"type": "array", "items": {"type": "object"}},
+                        "sentAt": {"type": "string"},
+                        "writeKey": {"type": "string"},
+                        "context": {"type": "object"},
+                    },
+                    "required": ["batch"],
+                }
+            }
+        },
+    }
+}
+
+
+def _decoded(raw: bytes, encoding: str, limit: int) -> Any:
+    if encoding == "gzip":
+        inflater = zlib.decompressobj(wbits=31)  # gzip framing
+        try:
+            raw = inflater.decompress(raw, limit + 1)
+        except zlib.error as exc:
+            raise IngestRejected("The body is not valid gzip") from exc
+    elif encoding not in ("", "identity"):
+        raise IngestRejected(f"Content-Encoding {encoding!r} is not supported (gzip is)")
+    if len(raw) > limit:
+        kind = "batch" if limit == MAX_BATCH_BYTES else "message"
+        raise IngestRejected(f"A {kind} is at most {limit // 1024} KB")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IngestRejected("The body is not valid JSON") from exc
+
+
+def _basic_user(header: str) -> str | None:
+    try:
+        user, _, _ = base64.b64decode(header, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user or None
+
+
+async def _principal(request: Request, body: dict[str, Any]) -> Principal:
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    secret: str | None = None
+    if scheme.lower() == "basic":
+        secret = _basic_user(credential.strip())
+    elif scheme.lower() == "bearer":
+        secret = credential.strip() or None
+    if secret is None and isinstance(body.get("writeKey"), str):
+        secret = body["writeKey"]
+    if not secret:
+        raise IngestUnauthorized(
+            "Send the write key as the HTTP Basic user, as `writeKey` or as a Bearer token"
+        )
+    principal = await resolve_key(request, request.app.state.db, secret)
+    if principal is None:
+        raise IngestUnauthorized("Unknown or revoked write key")
+    if principal.role is not Role.INGEST or principal.channel is None:
+        raise IngestForbidden(f"Events take an ingest key; this key is {principal.role}")
+    return principal
+
+
+async def _ingest(request: Request, *, kind: str | None) -> IngestAck:
+    limit = MAX_MESSAGE_BYTES if kind else MAX_BATCH_BYTES
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    body = _decoded(await request.body(), encoding, limit)
+    if not isinstance(body, dict):
+        raise IngestRejected("The body is a JSON object")
+    principal = await _principal(request, body)
+    if kind is None:
+        messages = body.get("batch")
+        if not isinstance(messages, list):
+            raise IngestRejected("`batch` is a list of messages")
+        shared = body.get("context")
+        if isinstance(shared, dict):
+            messages = [
+                {**m, "context": {**shared, **(m.get("context") or {})}}
+                if isinstance(m, dict) and isinstance(m.get("context") or {}, dict)
+                else m
+                for m in messages
+            ]
+    else:
+        messages = [{**body, "type": kind}]
+    messages = [
+        {k: v for k, v in m.items() if k != "writeKey"} if isinstance(m, dict) else m
+        for m in messages
+    ]
+    db = request.app.state.db
+    wake = request.app.state.dispatcher_wake
+    await run_in_threadpool(
+        ingestion.ingest,
+        uow_factory=lambda: UnitOfWork(db, on_events_committed=wake),
+        source=str(principal.channel),
+        messages=messages,
+        sent_at=body.get("sentAt"),
+        single=kind is not None,
+    )
+    if _purge_due():
+        # Retention is enforced by the ingestion path itself, at most hourly per process,
+        # so that no scheduler is needed; a purge is a short delete of its own.
+        days = request.app.state.settings.events_retention_days
+        await run_in_threadpool(ingestion.purge_expired, uow=UnitOfWork(db), retention_days=days)
+    return IngestAck(success=True)
+
+
+_last_purge = [0.0]
+PURGE_EVERY_S = 3600.0
+
+
+def _purge_due() -> bool:
+    now = time.monotonic()
+    if now - _last_purge[0] < PURGE_EVERY_S:
+        return False
+    _last_purge[0] = now
+    return True
+
+
+def _single(kind: str) -> None:
+    async def endpoint(request: Request) -> IngestAck:
+        return await _ingest(request, kind=kind)
+
+    endpoint.__name__ = f"ingest_{kind}"
+    router.add_api_route(
+        f"/{kind}",
+        endpoint,
+        methods=["POST"],
+        response_model=IngestAck,
+        summary=f"Segment `{kind}` call",
+        openapi_extra=_MESSAGE_BODY,
+    )
+
+
+for _kind in MESSAGE_TYPES:
+    _single(_kind)
+
+
+@router.post("/batch", response_model=IngestAck, openapi_extra=_BATCH_BODY)
+async def ingest_batch(request: Request) -> IngestAck:
+    """Segment `batch`: up to 500 KB of messages, each at most 32 KB; a bad message is
+    dropped and the rest kept."""
+    return await _ingest(request, kind=None)

@@ -1,0 +1,209 @@
+"""Ingesting Segment messages: one transaction per call (a batch is one), de-duplicated by
+`messageId` per source, each message resolved to a profile, its traits folded in, and the
+touched profiles' computed traits and segments brought up to date before the commit.
+
+A message that Segment would refuse is dropped from a batch — the rest of the batch is
+kept, as Segment does — and refused with a 400 when it was sent alone."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from souk.cdp import profiles
+from souk.cdp.errors import IngestRejected
+from souk.cdp.models import (
+    Identity,
+    MessageInvalid,
+    corrected_timestamp,
+    identities_of,
+    parse_time,
+    proves_identity,
+    traits_of,
+    validate,
+)
+from souk.cdp.resolution import resolve
+from souk.cdp.tables import CdpEventRow, CdpProfileRow
+from souk.db.base import new_id, utcnow
+from souk.db.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+# A race on a new identifier or messageId loses to the other writer's commit; the batch is
+# replayed and then finds what the winner wrote.
+ATTEMPTS = 4
+
+
+@dataclass(slots=True)
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+    profiles: list[str] = field(default_factory=list)
+
+
+def ingest(
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    source: str,
+    messages: list[Any],
+    sent_at: object = None,
+    single: bool = False,
+) -> IngestResult:
+    """Store `messages` from `source` (the write key's channel). `uow_factory()` gives a
+    fresh unit of work per attempt; there is one transaction per call."""
+    received_at = utcnow()
+    valid: list[dict[str, Any]] = []
+    result = IngestResult()
+    for index, message in enumerate(messages):
+        try:
+            valid.append(validate(message))
+        except MessageInvalid as exc:
+            if single:
+                raise IngestRejected(str(exc)) from exc
+            result.dropped.append({"index": index, "reason": str(exc)})
+    for attempt in range(ATTEMPTS):
+        try:
+            stored = _store(uow_factory(), source, valid, sent_at, received_at)
+        except (IntegrityError, OperationalError):
+            if attempt == ATTEMPTS - 1:
+                raise
+            log.info("ingest batch raced another writer; replaying (attempt %s)", attempt + 2)
+            continue
+        result.accepted, result.duplicates, result.profiles = stored
+        return result
+    raise AssertionError("unreachable")
+
+
+def _store(
+    uow: UnitOfWork,
+    source: str,
+    messages: list[dict[str, Any]],
+    batch_sent_at: object,
+    received_at: datetime,
+) -> tuple[int, int, list[str]]:
+    with uow:
+        s = uow.session
+        ids = [m.get("messageId") or new_id("msg") for m in messages]
+        known = (
+            set(
+                s.scalars(
+                    select(CdpEventRow.message_id).where(
+                        CdpEventRow.source == source, CdpEventRow.message_id.in_(ids)
+                    )
+                )
+            )
+            if ids
+            else set()
+        )
+        accepted = duplicates = 0
+        touched: set[str] = set()
+        resolved: dict[tuple[frozenset[Identity], bool], CdpProfileRow] = {}
+        for message, message_id in zip(messages, ids, strict=True):
+            if message_id in known:
+                duplicates += 1
+                continue
+            known.add(message_id)
+            sent_at = parse_time(message.get("sentAt")) or parse_time(batch_sent_at)
+            original = parse_time(message.get("timestamp")) or parse_time(
+                message.get("originalTimestamp")
+            )
+            timestamp = corrected_timestamp(
+                received_at=received_at, sent_at=sent_at, original=original
+            )
+            identities, proves = identities_of(message), proves_identity(message)
+            # A visitor sends many calls per batch with the same identifiers: once resolved,
+            # they name the same profile until a merge moves it.
+            key = (frozenset(identities), proves)
+            profile = resolved.get(key)
+            if profile is None or profile.merged_into is not None:
+                profile = resolve(
+                    s,
+                    identities=identities,
+                    proves=proves,
+                    reason=str(message["type"]),
+                    message_id=message_id,
+                    now=received_at,
+                    emit=uow.emit,
+                )
+                resolved[key] = profile
+            record_event(
+                uow,
+                source=source,
+                message_id=message_id,
+                message=message,
+                profile_id=profile.id,
+                timestamp=timestamp,
+                received_at=received_at,
+            )
+            traits = traits_of(message)
+            if traits:
+                profile.traits = {**profile.traits, **traits}
+            touched.add(profile.id)
+            accepted += 1
+        roots = profiles.refresh(uow, touched, now=received_at)
+        uow.commit()
+        return accepted, duplicates, roots
+
+
+def record_event(
+    uow: UnitOfWork,
+    *,
+    source: str,
+    message_id: str,
+    message: dict[str, Any],
+    profile_id: str,
+    timestamp: datetime,
+    received_at: datetime,
+) -> CdpEventRow:
+    payload = {
+        **message,
+        "messageId": message_id,
+        "timestamp": timestamp.isoformat(),
+        "receivedAt": received_at.isoformat(),
+    }
+    if message.get("timestamp") is not None:
+        payload["originalTimestamp"] = message["timestamp"]
+    event = message.get("event") if message.get("type") == "track" else message.get("name")
+    row = CdpEventRow(
+        source=source,
+        message_id=message_id,
+        type=str(message.get("type")),
+        event=str(event)[:200] if event is not None else None,
+        user_id=_short(message.get("userId")),
+        anonymous_id=_short(message.get("anonymousId")),
+        profile_id=profile_id,
+        origin_profile_id=profile_id,
+        timestamp=timestamp,
+        received_at=received_at,
+        payload=payload,
+    )
+    uow.session.add(row)
+    profile = uow.session.get(profiles.CdpProfileRow, profile_id)
+    if profile is not None and (profile.last_seen is None or timestamp > profile.last_seen):
+        profile.last_seen = timestamp
+    return row
+
+
+def _short(value: object) -> str | None:
+    return str(value)[:200] if value is not None else None
+
+
+def purge_expired(*, uow: UnitOfWork, retention_days: int, now: datetime | None = None) -> int:
+    """Delete raw events received more than `retention_days` ago; the profiles keep what
+    was learnt from them (identities, traits, orders). Returns how many were deleted."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    with uow:
+        ids = list(
+            uow.session.scalars(select(CdpEventRow.id).where(CdpEventRow.received_at < cutoff))
+        )
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            uow.session.execute(delete(CdpEventRow).where(CdpEventRow.id.in_(chunk)))
+        uow.commit()
+        return len(ids)

@@ -1,0 +1,199 @@
+"""Pure rules of ingestion and identity: what a valid Segment message is, which identifiers
+it carries, how they are normalised, which are blocked, limited or strong enough to merge
+two profiles, and the clock-skew correction. No SQLAlchemy, no FastAPI."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import phonenumbers
+
+# Segment's own limits, answered with 400 beyond (https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/#max-request-size).
+MAX_MESSAGE_BYTES = 32 * 1024
+MAX_BATCH_BYTES = 500 * 1024
+MESSAGE_TYPES = ("track", "identify", "page", "screen", "alias", "group")
+
+
+class IdType(StrEnum):
+    USER_ID = "user_id"
+    EMAIL = "email"
+    PHONE = "phone"
+    LOYALTY_CARD = "loyalty_card"
+    POS_CUSTOMER_ID = "pos_customer_id"
+    ANONYMOUS_ID = "anonymous_id"
+    DEVICE_ID = "device_id"
+
+
+# Priority (first wins) and how many of each one profile may hold, as Segment Unify sets
+# them: a person has one user id and a few emails, a browser many anonymous ids. When a
+# merge would break a limit, the merge does not happen.
+PRIORITY = [
+    IdType.USER_ID,
+    IdType.LOYALTY_CARD,
+    IdType.POS_CUSTOMER_ID,
+    IdType.EMAIL,
+    IdType.PHONE,
+    IdType.ANONYMOUS_ID,
+    IdType.DEVICE_ID,
+]
+LIMITS = {
+    IdType.USER_ID: 1,
+    IdType.LOYALTY_CARD: 3,
+    IdType.POS_CUSTOMER_ID: 1,
+    IdType.EMAIL: 5,
+    IdType.PHONE: 3,
+    IdType.ANONYMOUS_ID: 200,
+    IdType.DEVICE_ID: 20,
+}
+# A device is shared (the in-store tablet, a family laptop): it is recorded on the profile
+# but never used to find one, so it can never join two people.
+SHARED = frozenset({IdType.DEVICE_ID})
+BLOCKED = frozenset({"", "null", "none", "nil", "undefined", "anonymous", "unknown", "-1", "0"})
+
+
+class MessageInvalid(ValueError):
+    """A message Segment would not accept; the reason is for the caller."""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    type: IdType
+    value: str
+
+    @property
+    def claim(self) -> str | None:
+        return None if self.type in SHARED else f"{self.type.value}:{self.value}"
+
+
+def is_blocked(value: str) -> bool:
+    v = value.strip().lower()
+    return v in BLOCKED or set(v) <= {"0", "-", " "}
+
+
+def normalize(kind: IdType, raw: object, *, region: str | None = None) -> str | None:
+    """The canonical value of an identifier, or None when it is blocked or unusable."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        return None
+    value = str(raw).strip()
+    if is_blocked(value) or len(value) > 300:
+        return None
+    if kind is IdType.EMAIL:
+        value = value.lower()
+        return value if "@" in value.strip("@") else None
+    if kind is IdType.PHONE:
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            return None
+        if not phonenumbers.is_valid_number(number):
+            return None
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return value
+
+
+def _traits(message: dict[str, Any]) -> dict[str, Any]:
+    traits: dict[str, Any] = {}
+    context = message.get("context")
+    if isinstance(context, dict) and isinstance(context.get("traits"), dict):
+        traits.update(context["traits"])
+    if message.get("type") == "identify" and isinstance(message.get("traits"), dict):
+        traits.update(message["traits"])
+    return traits
+
+
+def identities_of(message: dict[str, Any]) -> list[Identity]:
+    """Every usable identifier in a message, highest priority first, blocked ones dropped."""
+    traits = _traits(message)
+    raw_context = message.get("context")
+    context: dict[str, Any] = raw_context if isinstance(raw_context, dict) else {}
+    raw_device = context.get("device")
+    device: dict[str, Any] = raw_device if isinstance(raw_device, dict) else {}
+    region = _region(context)
+    candidates: list[tuple[IdType, object]] = [
+        (IdType.USER_ID, message.get("userId")),
+        (IdType.LOYALTY_CARD, traits.get("loyalty_card", traits.get("loyaltyCard"))),
+        (IdType.POS_CUSTOMER_ID, traits.get("pos_customer_id", traits.get("posCustomerId"))),
+        (IdType.EMAIL, traits.get("email")),
+        (IdType.PHONE, traits.get("phone")),
+        (IdType.ANONYMOUS_ID, message.get("anonymousId")),
+        (IdType.DEVICE_ID, device.get("id")),
+    ]
+    if message.get("type") == "alias":
+        # The previous id is usually the anonymous id the visitor had before signing up;
+        # held as one, it joins the two without counting as a second user id.
+        candidates.append((IdType.ANONYMOUS_ID, message.get("previousId")))
+    found: list[Identity] = []
+    for kind, raw in candidates:
+        value = normalize(kind, raw, region=region)
+        if value is not None and Identity(kind, value) not in found:
+            found.append(Identity(kind, value))
+    return found
+
+
+def _region(context: dict[str, Any]) -> str | None:
+    locale = context.get("locale")
+    if isinstance(locale, str) and len(locale) >= 5 and locale[2] in "-_":
+        return locale[3:5].upper()
+    return None
+
+
+def traits_of(message: dict[str, Any]) -> dict[str, Any]:
+    return _traits(message)
+
+
+def proves_identity(message: dict[str, Any]) -> bool:
+    """A sign-in (identify or any call with a user id) or an alias joins identifiers;
+    an anonymous call only finds or starts a profile."""
+    return message.get("type") in ("identify", "alias") or bool(message.get("userId"))
+
+
+def parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def corrected_timestamp(
+    *, received_at: datetime, sent_at: datetime | None, original: datetime | None
+) -> datetime:
+    """Segment's clock-skew correction: the device's clock may be wrong, but the interval
+    between the event and its sending is right, so `receivedAt − (sentAt − timestamp)`."""
+    if original is None:
+        return received_at
+    if sent_at is None:
+        return original
+    return received_at - (sent_at - original)
+
+
+def validate(message: object) -> dict[str, Any]:
+    """The message if Segment would take it; MessageInvalid with the reason otherwise."""
+    if not isinstance(message, dict):
+        raise MessageInvalid("a message is a JSON object")
+    kind = message.get("type")
+    if kind not in MESSAGE_TYPES:
+        raise MessageInvalid(f"`type` must be one of {', '.join(MESSAGE_TYPES)}")
+    if len(json.dumps(message, separators=(",", ":"), default=str)) > MAX_MESSAGE_BYTES:
+        raise MessageInvalid("a message is at most 32 KB")
+    if kind == "track" and not (isinstance(message.get("event"), str) and message["event"]):
+        raise MessageInvalid("a track call needs `event`")
+    for key in ("properties", "traits", "context"):
+        if message.get(key) is not None and not isinstance(message[key], dict):
+            raise MessageInvalid(f"`{key}` must be an object")
+    if message.get("messageId") is not None and not isinstance(message["messageId"], str):
+        raise MessageInvalid("`messageId` must be a string")
+    if len(str(message.get("messageId") or "")) > 200:
+        raise MessageInvalid("`messageId` is at most 200 characters")
+    if kind == "alias" and not (message.get("userId") and message.get("previousId")):
+        raise MessageInvalid("an alias call needs `userId` and `previousId`")
+    ids = identities_of(message)
+    if not any(i.type is not IdType.DEVICE_ID for i in ids):
+        raise MessageInvalid("`userId` or `anonymousId` is required (blocked values do not count)")
+    return message

@@ -1,0 +1,153 @@
+"""Keeping profiles current inside the caller's transaction: computed traits and segment
+membership of the profiles an event touched are brought up to date before the commit, and
+every membership change leaves as an event (`segment.entered`, `segment.exited`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from souk.cdp import rules
+from souk.cdp.computed import OrderFact, Touch, compute, ropo
+from souk.cdp.resolution import root_of
+from souk.cdp.tables import (
+    CdpEventRow,
+    CdpProfileOrderRow,
+    CdpProfileRow,
+    CdpSegmentMemberRow,
+    CdpSegmentRow,
+)
+from souk.db.uow import UnitOfWork
+
+__all__ = ["CdpProfileRow", "events_for_rules", "order_facts", "refresh"]
+MAX_RULE_EVENTS = 5_000
+
+
+def order_facts(session: Session, profile_id: str) -> list[OrderFact]:
+    rows = session.scalars(
+        select(CdpProfileOrderRow).where(CdpProfileOrderRow.profile_id == profile_id)
+    )
+    return [
+        OrderFact(
+            channel=r.channel,
+            source=r.source,
+            currency=r.currency,
+            total=r.total,
+            placed_at=r.placed_at,
+            categories=tuple(r.categories),
+            returned=r.returned,
+        )
+        for r in rows
+    ]
+
+
+def events_for_rules(
+    session: Session, profile_id: str, *, days: int, now: datetime
+) -> list[rules.EventFact]:
+    if days <= 0:
+        return []
+    rows = session.execute(
+        select(CdpEventRow.event, CdpEventRow.timestamp, CdpEventRow.payload)
+        .where(
+            CdpEventRow.profile_id == profile_id,
+            CdpEventRow.type == "track",
+            CdpEventRow.timestamp >= now - timedelta(days=days),
+        )
+        .order_by(CdpEventRow.timestamp.desc())
+        .limit(MAX_RULE_EVENTS)
+    )
+    return [
+        rules.EventFact(name or "", ts, dict(payload.get("properties") or {}))
+        for name, ts, payload in rows
+    ]
+
+
+def _touches(session: Session, profile_id: str) -> tuple[list[Touch], list[Touch]]:
+    """Online product views and in-store purchases, by SKU, for ROPO attribution."""
+    rows = session.execute(
+        select(CdpEventRow.event, CdpEventRow.source, CdpEventRow.timestamp, CdpEventRow.payload)
+        .where(
+            CdpEventRow.profile_id == profile_id,
+            CdpEventRow.event.in_(["Product Viewed", "Order Completed"]),
+        )
+        .order_by(CdpEventRow.timestamp.desc())
+        .limit(MAX_RULE_EVENTS)
+    )
+    views: list[Touch] = []
+    bought: list[Touch] = []
+    for event, source, ts, payload in rows:
+        props = payload.get("properties") or {}
+        if event == "Product Viewed" and isinstance(props.get("sku"), str):
+            views.append(Touch(props["sku"], ts))
+        elif event == "Order Completed" and source == "souk" and props.get("source") == "pos":
+            for product in props.get("products") or []:
+                if isinstance(product, dict) and isinstance(product.get("sku"), str):
+                    bought.append(Touch(product["sku"], ts))
+    return views, bought
+
+
+def refresh(uow: UnitOfWork, profile_ids: Iterable[str], *, now: datetime) -> list[str]:
+    """Recompute and re-segment the (root) profiles of `profile_ids`; returns the roots."""
+    s = uow.session
+    s.flush()
+    roots = sorted({root_of(s, p) for p in profile_ids})
+    segments = list(s.scalars(select(CdpSegmentRow).order_by(CdpSegmentRow.id)))
+    for profile_id in roots:
+        profile = s.get(CdpProfileRow, profile_id)
+        if profile is None:
+            continue
+        facts = order_facts(s, profile_id)
+        computed = compute(facts, last_seen=profile.last_seen, now=now)
+        if any(f.source == "pos" for f in facts):
+            computed["ropo"] = ropo(*_touches(s, profile_id))
+        profile.computed = computed
+        profile.updated_at = now
+        if segments:
+            resegment(uow, profile, segments, now=now)
+    return roots
+
+
+def resegment(
+    uow: UnitOfWork, profile: CdpProfileRow, segments: list[CdpSegmentRow], *, now: datetime
+) -> None:
+    s = uow.session
+    window = max(rules.event_window_days(seg.rule) for seg in segments)
+    events = events_for_rules(s, profile.id, days=window, now=now)
+    current = set(
+        s.scalars(
+            select(CdpSegmentMemberRow.segment_id).where(
+                CdpSegmentMemberRow.profile_id == profile.id
+            )
+        )
+    )
+    for segment in segments:
+        member = rules.evaluate(
+            segment.rule, traits=profile.traits, computed=profile.computed, events=events, now=now
+        )
+        change = _membership_change(segment.id, profile.id, member, current)
+        if change == "entered":
+            s.add(CdpSegmentMemberRow(segment_id=segment.id, profile_id=profile.id, since=now))
+        elif change == "exited":
+            s.execute(
+                delete(CdpSegmentMemberRow).where(
+                    CdpSegmentMemberRow.segment_id == segment.id,
+                    CdpSegmentMemberRow.profile_id == profile.id,
+                )
+            )
+        if change is not None:
+            payload: dict[str, Any] = {"segment": segment.id, "profile": profile.id}
+            uow.emit(f"segment.{change}", payload)
+
+
+def _membership_change(
+    segment_id: str, profile_id: str, member: bool, current: set[str]
+) -> str | None:
+    if member and segment_id not in current:
+        return "entered"
+    if not member and segment_id in current:
+        return "exited"
+    return None
