@@ -16,8 +16,8 @@ import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
-from hypothesis.errors import FlakyStrategyDefinition
 from hypothesis import settings as hypothesis_settings
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -35,7 +35,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-EXAMPLES = int(os.environ.get("SOUK_FUZZ_STATEFUL_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("SOUK_FUZZ_STATEFUL_EXAMPLES", "80"))
 STEPS = int(os.environ.get("SOUK_FUZZ_STATEFUL_STEPS", "6"))
 
 
