@@ -54,7 +54,7 @@ PAYMENT = {"payment": {"provider": "test", "token": "tok_ok"}}
 
 def one_drop(backend: str, workers: int, args: argparse.Namespace) -> dict[str, Any]:
     phases = set(args.phases.split(","))
-    with scratch_database(backend) as url, serve(url, workers) as server:
+    with scratch_database(backend) as url, serve(url, workers, souk=args.souk) as server:
         base = server.base
         admin = Admin(base)
         keys = admin.shop({SKU: args.units})
@@ -182,6 +182,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-baselines", action="store_true")
     parser.add_argument("--phases", default="drop,flow", help="drop (checkout only), flow")
+    parser.add_argument(
+        "--souk",
+        type=Path,
+        default=None,
+        help="another build's `souk` (the recorded commit's, in its own worktree), to run "
+        "the same drops against it in the same window",
+    )
     args = parser.parse_args()
 
     if not args.skip_baselines:

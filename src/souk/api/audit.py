@@ -20,6 +20,8 @@ from souk.audit.service import Action, record
 from souk.db.engine import Database
 
 log = logging.getLogger(__name__)
+# Answers that say the database was unreachable, too slow or full (souk.db.faults).
+DATABASE_FAULTS = frozenset({503, 504, 507})
 AUDITED_ROLES = {Role.ADMIN, Role.POS}
 AUDITED_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -71,6 +73,13 @@ class AuditMiddleware:
             client_ip=(scope.get("client") or ("-", 0))[0],
             request_id=request_id_var.get(),
         )
+        if status in DATABASE_FAULTS:
+            # The request itself could not reach the database: the entry cannot either, and
+            # trying would hold a request thread for the connect timeout while the database
+            # is down (starving /readyz and the requests that could be answered). The log
+            # keeps the action.
+            log.warning("audit entry not written (database unavailable): %s", action)
+            return
         try:
             await anyio.to_thread.run_sync(lambda: record(db=self.db, action=action))
         except Exception:

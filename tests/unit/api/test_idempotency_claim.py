@@ -69,5 +69,18 @@ def test_the_heartbeat_renews_until_it_is_cancelled() -> None:
         assert await anyio.to_thread.run_sync(three.wait, 10)
         beat.cancel()
 
-    anyio.run(run)
+    # In a thread of its own: an earlier test in the same process may have left this
+    # thread's event loop marked as running, and anyio.run refuses to start in it then.
+    failures: list[BaseException] = []
+
+    def main() -> None:
+        try:
+            anyio.run(run)
+        except BaseException as exc:  # reported below, in the test's own thread
+            failures.append(exc)
+
+    worker = threading.Thread(target=main)
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive() and failures == []
     assert len(renewals) >= 3
