@@ -8,7 +8,7 @@ import io
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -157,14 +157,3 @@ def resolve(
         else:
             accepted[code] = row.promotion_id
     return accepted, problems
-
-
-def count_codes(session: Session, promotion_id: str) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(PromotionCodeRow)
-            .where(PromotionCodeRow.promotion_id == promotion_id)
-        )
-        or 0
-    )
