@@ -110,7 +110,8 @@ class Load:
             if predicate(outcomes):  # type: ignore[operator]
                 return outcomes
             time.sleep(0.05)  # polling what the client threads saw, not synchronising
-        raise AssertionError(f"{what} did not happen within {timeout_s} s")
+        recent = [(round(x.started, 2), x.status, x.problem) for x in self.snapshot()[-20:]]
+        raise AssertionError(f"{what} did not happen within {timeout_s} s; last: {recent}")
 
 
 @pytest.fixture
@@ -125,14 +126,6 @@ def cluster() -> Iterator[PrivateCluster]:
         yield made
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "known regression since the 2026-12-02 merge of the ops, sec, idem and perf work: the "
-        "fast 503s and the red /readyz hold, but after the database comes back the same "
-        "process keeps answering 503 database-unavailable; passes on the ops branch alone"
-    ),
-)
 def test_database_restart_under_load_fails_fast_then_recovers(cluster: PrivateCluster) -> None:
     env = {"SOUK_DB_CONNECT_TIMEOUT_S": "2", "SOUK_DB_POOL_SIZE": "4"}
     with live_server(cluster.url("souk"), ADMIN_KEY, env=env) as server, Load(server) as load:

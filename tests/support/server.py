@@ -7,15 +7,19 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
 SOUK = Path(sys.executable).with_name("souk")
+# Each running server's log file, by pid, so that a server that exits early shows its log.
+_STDERR: dict[int, IO[bytes]] = {}
 
 
 def free_port() -> int:
@@ -29,7 +33,11 @@ def wait_ready(process: subprocess.Popen[bytes], url: str, timeout_s: float) -> 
     deadline = time.monotonic() + timeout_s
     while True:
         if process.poll() is not None:
-            stderr = process.stderr.read().decode() if process.stderr else ""
+            stderr = ""
+            log_file = _STDERR.get(process.pid)
+            if log_file is not None:
+                log_file.seek(0)
+                stderr = log_file.read().decode(errors="replace")
             raise RuntimeError(f"the server exited with {process.returncode}:\n{stderr}")
         try:
             if httpx.get(url, timeout=1.0).status_code == 200:
@@ -67,12 +75,17 @@ def live_server(
         "SOUK_LOG_LEVEL": "WARNING",
         **(env or {}),
     }
+    # The server's log goes to a file, never to a pipe nobody reads: a full pipe blocks the
+    # server's event loop at its next log line (seen as every request hanging after a burst
+    # of warnings while the database was down).
+    log_file = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
     process = subprocess.Popen(
         [str(SOUK), "serve", "--port", str(port), "--workers", str(workers)],
         env=process_env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log_file,
     )
+    _STDERR[process.pid] = log_file
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(process, url + "/readyz", ready_timeout_s)
@@ -84,3 +97,5 @@ def live_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        _STDERR.pop(process.pid, None)
+        log_file.close()
