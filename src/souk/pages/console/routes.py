@@ -1,0 +1,8 @@
+"""Every router of the console, for the app factory's ROUTERS."""
+
+from __future__ import annotations
+
+from souk.pages.common import static
+from souk.pages.console import signin
+
+routers = [static.router, signin.router]
