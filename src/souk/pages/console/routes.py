@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from souk.pages.common import static
-from souk.pages.console import signin
+from souk.pages.console import fulfilment, orders, signin
 
-routers = [static.router, signin.router]
+routers = [static.router, signin.router, orders.router, fulfilment.router]
