@@ -3,6 +3,27 @@
 from __future__ import annotations
 
 from souk.pages.common import static
-from souk.pages.console import fulfilment, orders, signin
+from souk.pages.console import (
+    catalog,
+    customers,
+    dashboard,
+    fulfilment,
+    inventory,
+    marketing,
+    orders,
+    signin,
+    webhooks,
+)
 
-routers = [static.router, signin.router, orders.router, fulfilment.router]
+routers = [
+    static.router,
+    signin.router,
+    dashboard.router,
+    orders.router,
+    fulfilment.router,
+    inventory.router,
+    catalog.router,
+    customers.router,
+    marketing.router,
+    webhooks.router,
+]
