@@ -11,7 +11,7 @@ from souk.api.deps import ReadUowDep
 from souk.api.pagination import Cursor
 from souk.catalog import reads
 from souk.catalog.schemas import CATEGORY_PATTERN, SKU_PATTERN
-from souk.pages.console.rendering import PageRoute, render
+from souk.pages.console.rendering import OR_EMPTY, PageRoute, render
 from souk.pages.console.session import StaffContext, screen
 from souk.pricing import prices
 from souk.staff.models import Screen
@@ -26,7 +26,7 @@ def products(
     request: Request,
     _: CatalogScreen,
     uow: ReadUowDep,
-    category: Annotated[str, Query(max_length=64, pattern=CATEGORY_PATTERN + "|^$")] = "",
+    category: Annotated[str, Query(max_length=64, pattern=OR_EMPTY % CATEGORY_PATTERN)] = "",
     cursor: Cursor = None,
 ) -> HTMLResponse:
     rows, next_cursor = reads.list_products(

@@ -23,13 +23,13 @@ from souk.fulfilment.models import Action, FoStatus, FoType, allowed_actions
 from souk.fulfilment.schemas import CODE, CollectBody, RejectBody, ShipBody
 from souk.inventory.locations import list_locations
 from souk.pages.common.validation import validated
-from souk.pages.console.rendering import PageRoute, render
+from souk.pages.console.rendering import OR_EMPTY, PageRoute, one_of, render
 from souk.pages.console.session import FormDep, StaffContext, principal_for, require_store, screen
 from souk.staff.models import Screen
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 FulfilmentScreen = Annotated[StaffContext, screen(Screen.FULFILMENT)]
-Code = Annotated[str | None, Query(max_length=64, pattern=CODE)]
+Code = Annotated[str, Query(max_length=64, pattern=OR_EMPTY % CODE)]
 PAGE_SIZE = 25
 DONE = {a.value: f"Done: {a.value}." for a in Action}
 
@@ -79,13 +79,14 @@ def queue(
     request: Request,
     staff: FulfilmentScreen,
     uow: ReadUowDep,
-    location: Code = None,
-    status: FoStatus | None = None,
+    location: Code = "",
+    status: Annotated[str, Query(pattern=one_of(FoStatus))] = "",
     cursor: Cursor = None,
     done: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     return queue_page(
-        request, staff, uow, location=location, status=status, cursor=cursor,
+        request, staff, uow, location=location or None,
+        status=FoStatus(status) if status else None, cursor=cursor,
         notice=DONE.get(done, ""),
     )  # fmt: skip
 

@@ -19,13 +19,13 @@ from souk.errors import Forbidden, SoukError
 from souk.inventory import availability, movements, transfers
 from souk.inventory.schemas import SKU_PATTERN, MovementCreate, TransferCreate
 from souk.pages.common.validation import validated
-from souk.pages.console.rendering import PageRoute, render
+from souk.pages.console.rendering import OR_EMPTY, PageRoute, render
 from souk.pages.console.session import FormDep, StaffContext, require_store, screen
 from souk.staff.models import Screen
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 InventoryScreen = Annotated[StaffContext, screen(Screen.INVENTORY)]
-Sku = Annotated[str, Query(max_length=64, pattern=SKU_PATTERN + "|^$")]
+Sku = Annotated[str, Query(max_length=64, pattern=OR_EMPTY % SKU_PATTERN)]
 LEDGER_SIZE = 50
 DONE = {"count": "Count recorded.", "adjustment": "Adjustment recorded.",
         "receipt": "Receipt recorded.", "damage": "Damage recorded.",

@@ -18,7 +18,7 @@ from souk.loyalty import program
 from souk.loyalty import service as loyalty
 from souk.loyalty.schemas import LoyaltyRead
 from souk.pages.common.validation import validated
-from souk.pages.console.rendering import PageRoute, render
+from souk.pages.console.rendering import OR_EMPTY, PageRoute, render
 from souk.pages.console.session import FormDep, StaffContext, screen
 from souk.promotions import service as promotions
 from souk.staff.models import Screen
@@ -58,9 +58,9 @@ def overview(
     request: Request,
     _: MarketingScreen,
     uow: ReadUowDep,
-    active: bool | None = None,
+    active: Annotated[str, Query(pattern="^(true|false)?$")] = "",
     cursor: Cursor = None,
-    member: Annotated[str, Query(max_length=40, pattern=ID_PATTERN + "|^$")] = "",
+    member: Annotated[str, Query(max_length=40, pattern=OR_EMPTY % ID_PATTERN)] = "",
 ) -> Response:
     found = None
     errors = None
@@ -70,8 +70,9 @@ def overview(
         except SoukError as exc:
             errors = exc
     return marketing_page(
-        request, uow, active=active, cursor=cursor, member=found, errors=errors
-    )
+        request, uow, active={"true": True, "false": False}.get(active), cursor=cursor,
+        member=found, errors=errors,
+    )  # fmt: skip
 
 
 @router.post("/admin/marketing/gift-cards/lookup")

@@ -14,7 +14,7 @@ from souk.customers.schemas import ID_PATTERN
 from souk.orders import reads
 from souk.orders.models import OrderStatus
 from souk.orders.schemas import OrderRead
-from souk.pages.console.rendering import PageRoute, render
+from souk.pages.console.rendering import OR_EMPTY, PageRoute, one_of, render
 from souk.pages.console.session import StaffContext, principal_for, screen
 from souk.staff.models import Screen
 
@@ -28,10 +28,10 @@ def orders_list(
     request: Request,
     staff: OrdersScreen,
     uow: ReadUowDep,
-    channel: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
-    status: OrderStatus | None = None,
-    customer: Annotated[str | None, Query(max_length=40, pattern=ID_PATTERN)] = None,
-    order: Annotated[str | None, Query(max_length=40, pattern=ID_PATTERN)] = None,
+    channel: Annotated[str, Query(max_length=64, pattern=OR_EMPTY % ID_PATTERN)] = "",
+    status: Annotated[str, Query(pattern=one_of(OrderStatus))] = "",
+    customer: Annotated[str, Query(max_length=40, pattern=OR_EMPTY % ID_PATTERN)] = "",
+    order: Annotated[str, Query(max_length=40, pattern=OR_EMPTY % ID_PATTERN)] = "",
     cursor: Cursor = None,
 ) -> Response:
     if order:
@@ -40,13 +40,12 @@ def orders_list(
         uow=uow,
         principal=principal_for(staff.member),
         channel=channel or None,
-        status=status.value if status else None,
+        status=status or None,
         customer_id=customer or None,
         limit=PAGE_SIZE,
         cursor=cursor,
     )
-    filters = {"channel": channel or "", "status": status.value if status else "",
-               "customer": customer or ""}  # fmt: skip
+    filters = {"channel": channel, "status": status, "customer": customer}
     template = "orders_table.html" if request.headers.get("hx-request") else "orders.html"
     return render(
         request, template, title="Orders", orders=rows, next_cursor=next_cursor,

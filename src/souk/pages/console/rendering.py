@@ -7,7 +7,8 @@ them, a missing session a redirect to the sign-in. Never a stack trace, never JS
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import re
+from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,6 +34,14 @@ TEMPLATES.globals["nav"] = [
     (Screen.MARKETING, "Promotions & loyalty", "/admin/marketing"),
     (Screen.WEBHOOKS, "Webhooks", "/admin/webhooks"),
 ]
+
+
+# Filter forms send every field, the empty ones too: "" means "any".
+OR_EMPTY = "(?:%s)|^$"
+
+
+def one_of(values: Iterable[str]) -> str:
+    return "^(?:" + "|".join(re.escape(v) for v in values) + ")?$"
 
 
 class SignInRequired(Exception):
