@@ -19,6 +19,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/souk migrate
 	$(BIN)/souk demo load --if-empty
+	$(BIN)/souk staff welcome
 	$(BIN)/souk serve
 
 test: install

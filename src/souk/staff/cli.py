@@ -62,6 +62,33 @@ def create(
     console.print(f"created {member.role} {member.email} ({member.id}); sign in at /admin")
 
 
+@app.command("welcome")
+def welcome(
+    url: Annotated[str, typer.Option(help="Where the console is served.")] = (
+        "http://127.0.0.1:8000/admin"
+    ),
+) -> None:
+    """Say where the console is and how to get in (`make run` calls it). On a database
+    without staff accounts it creates admin@example.com with a random password, shown
+    here once."""
+    db = Database(get_settings())
+    migrate(db)
+    try:
+        created = service.first_admin(uow=UnitOfWork(db), email="admin@example.com")
+    finally:
+        db.dispose()
+    console.print(f"[bold]Admin console:[/] {url}")
+    if created is None:
+        console.print(
+            "Sign in with your staff account; add one with "
+            "`souk staff create --email you@example.com --role admin`."
+        )
+        return
+    member, password = created
+    console.print(f"Sign in as [bold]{member.email}[/] with the password [bold]{password}[/]")
+    console.print("(shown once; add your own accounts with `souk staff create`)")
+
+
 @app.command("list")
 def list_accounts() -> None:
     """Every staff account, its role and stores."""

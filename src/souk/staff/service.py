@@ -89,6 +89,20 @@ def create_staff(
         return member
 
 
+def first_admin(*, uow: UnitOfWork, email: str) -> tuple[StaffMember, str] | None:
+    """On a database without any staff account, an admin with a random password (returned
+    once, to be shown to whoever started the server); None when accounts exist."""
+    with uow:
+        if uow.session.scalar(select(StaffRow.id).limit(1)) is not None:
+            return None
+    password = secrets.token_urlsafe(12)
+    member = create_staff(
+        uow=UnitOfWork(uow.db), email=email, name="Admin", role=StaffRole.ADMIN,
+        stores=[], password=password,
+    )  # fmt: skip
+    return member, password
+
+
 def list_staff(*, uow: UnitOfWork) -> list[StaffMember]:
     with uow:
         return [_member(r) for r in uow.session.scalars(select(StaffRow).order_by(StaffRow.email))]

@@ -50,6 +50,7 @@ def queue_page(
     status: FoStatus | None,
     cursor: str | None = None,
     action_error: tuple[str, SoukError] | None = None,
+    typed: dict[str, str] | None = None,
     notice: str = "",
 ) -> Response:
     locations = _locations(UnitOfWork(uow.db, write=False), staff)
@@ -70,7 +71,7 @@ def queue_page(
         request, "fulfilment.html", status=action_error[1].status if action_error else 200,
         title="Fulfilment", queue=queue, locations=locations, location=location or "",
         status_filter=status.value if status else "", statuses=[s.value for s in FoStatus],
-        next_cursor=next_cursor, action_error=action_error, notice=notice,
+        next_cursor=next_cursor, action_error=action_error, typed=typed or {}, notice=notice,
     )  # fmt: skip
 
 
@@ -136,6 +137,7 @@ def act(
             request, staff, UnitOfWork(uow.db, write=False), location=location,
             status=FoStatus(status) if status in set(FoStatus) else None,
             action_error=(fo_id, exc),
+            typed={k: form.get(k) for k in ("carrier", "tracking_number", "reason")},
         )  # fmt: skip
     target = f"/admin/fulfilment?done={action.value}"
     if location:
