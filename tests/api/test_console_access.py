@@ -79,9 +79,7 @@ def test_a_sign_in_without_the_form_token_is_refused(client: TestClient, db: Dat
     assert "souk_staff" not in client.cookies
 
 
-def test_a_post_without_the_session_token_changes_nothing(
-    client: TestClient, db: Database
-) -> None:
+def test_a_post_without_the_session_token_changes_nothing(client: TestClient, db: Database) -> None:
     member = make_staff(db, "admin")
     csrf = signed_in(client, member)
     refused = client.post("/admin/sign-out", data={}, follow_redirects=False)
@@ -166,7 +164,9 @@ def test_guessing_a_password_is_slowed_down(settings: Settings, db: Database) ->
     make_staff(db, "admin")
     guarded = settings.model_copy(update={"rate_limit_enabled": True, "signin_free_failures": 3})
     with TestClient(create_app(guarded)) as client:
-        statuses = [sign_in(client, "admin@example.com", "wrong guess!!").status_code for _ in range(4)]
+        statuses = [
+            sign_in(client, "admin@example.com", "wrong guess!!").status_code for _ in range(4)
+        ]
         locked = sign_in(client, "admin@example.com")  # the right password, while locked
     assert statuses == [401, 401, 401, 429]
     assert locked.status_code == 429

@@ -160,9 +160,7 @@ def test_an_expired_session_asks_to_sign_in_again(
         session.execute(update(StaffSessionRow).values(expires_at=utcnow() - timedelta(seconds=1)))
     db.dispose()
     page.goto(server.url + "/admin/customers")
-    expect(page).to_have_url(
-        server.url + "/admin/sign-in?next=/admin/customers&reason=expired"
-    )
+    expect(page).to_have_url(server.url + "/admin/sign-in?next=/admin/customers&reason=expired")
     expect(page.locator("#sign-in-message")).to_have_text("Your session has ended: sign in again.")
     page.get_by_label("Email").fill("marketer@example.com")
     page.get_by_label("Password").fill(PASSWORD)

@@ -9,7 +9,10 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
-STATIC_ROOTS = [Path(__file__).parent / "static", Path(__file__).parent.parent / "console" / "static"]
+STATIC_ROOTS = [
+    Path(__file__).parent / "static",
+    Path(__file__).parent.parent / "console" / "static",
+]
 MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 
 

@@ -24,7 +24,9 @@ def find(
     request: Request,
     _: CustomersScreen,
     uow: ReadUowDep,
-    kind: Annotated[str, Query(pattern="^(email|phone|user_id|loyalty_card|anonymous_id)$")] = "email",
+    kind: Annotated[
+        str, Query(pattern="^(email|phone|user_id|loyalty_card|anonymous_id)$")
+    ] = "email",
     value: Lookup = "",
 ) -> HTMLResponse:
     found = reads.find_profiles(uow=uow, lookups={kind: value.strip()}) if value.strip() else []

@@ -40,15 +40,20 @@ def charts(figures: Figures) -> dict[str, str]:
         "chart-pickup": {
             "type": "doughnut",
             "labels": ["click & collect", "delivery or in store"],
-            "datasets": [{"label": "orders",
-                          "data": [figures.pickup_orders, figures.orders - figures.pickup_orders]}],
-        },  # fmt: skip
+            "datasets": [
+                {
+                    "label": "orders",
+                    "data": [figures.pickup_orders, figures.orders - figures.pickup_orders],
+                }
+            ],
+        },
         "chart-returns": {
             "type": "bar",
             "labels": list(figures.returned_by_channel),
-            "datasets": [{"label": "returned orders",
-                          "data": list(figures.returned_by_channel.values())}],
-        },  # fmt: skip
+            "datasets": [
+                {"label": "returned orders", "data": list(figures.returned_by_channel.values())}
+            ],
+        },
     }
     # `</` never appears inside the JSON block, so it cannot close the script element.
     return {k: json.dumps(v).replace("</", "<\\/") for k, v in specs.items()}

@@ -62,11 +62,18 @@ def queue_page(
         uow=uow, principal=principal_for(staff.member, location), location=location or None,
         status=status, order_id=None, limit=PAGE_SIZE, cursor=cursor,
     )  # fmt: skip
+    # Cancelling belongs to the order (its cancel use case), not to a location's queue.
     queue: list[dict[str, Any]] = [
-        {"fo": fo, "actions": [a.value for a in allowed_actions(FoType(fo.type), FoStatus(fo.status))
-                               if a is not Action.CANCEL]}
+        {
+            "fo": fo,
+            "actions": [
+                a.value
+                for a in allowed_actions(FoType(fo.type), FoStatus(fo.status))
+                if a is not Action.CANCEL
+            ],
+        }
         for fo in rows
-    ]  # fmt: skip
+    ]
     return render(
         request, "fulfilment.html", status=action_error[1].status if action_error else 200,
         title="Fulfilment", queue=queue, locations=locations, location=location or "",

@@ -72,12 +72,15 @@ def inventory(
     return inventory_page(request, staff, uow, sku=sku, notice=DONE.get(done, ""))
 
 
-def _valid_sku(sku: str) -> bool:
-    return re.fullmatch(SKU_PATTERN, sku) is not None
+def _shown_sku(sku: str) -> str:
+    """The SKU to show the figures of after a refused form: none if it is not a SKU."""
+    return sku if re.fullmatch(SKU_PATTERN, sku) and len(sku) <= 64 else ""
 
 
 @router.post("/admin/inventory/movements")
-def record_movement(request: Request, staff: InventoryScreen, uow: UowDep, form: FormDep) -> Response:
+def record_movement(
+    request: Request, staff: InventoryScreen, uow: UowDep, form: FormDep
+) -> Response:
     values = {k: form.get(k) for k in ("sku", "location", "type", "quantity", "reason")}
     try:
         data = validated(MovementCreate, {**values, "reason": values["reason"] or None})
@@ -88,14 +91,16 @@ def record_movement(request: Request, staff: InventoryScreen, uow: UowDep, form:
         )  # fmt: skip
     except SoukError as exc:
         return inventory_page(
-            request, staff, UnitOfWork(uow.db, write=False), sku=values["sku"] if _valid_sku(values["sku"]) else "",
+            request, staff, UnitOfWork(uow.db, write=False), sku=_shown_sku(values["sku"]),
             errors=exc, values=values,
         )  # fmt: skip
     return RedirectResponse(f"/admin/inventory?sku={data.sku}&done={data.type}", status_code=303)
 
 
 @router.post("/admin/inventory/transfers")
-def request_transfer(request: Request, staff: InventoryScreen, uow: UowDep, form: FormDep) -> Response:
+def request_transfer(
+    request: Request, staff: InventoryScreen, uow: UowDep, form: FormDep
+) -> Response:
     values = {k: form.get(k) for k in ("sku", "from", "to", "quantity")}
     try:
         if staff.member.bound_to_stores:
@@ -107,7 +112,7 @@ def request_transfer(request: Request, staff: InventoryScreen, uow: UowDep, form
         )  # fmt: skip
     except SoukError as exc:
         return inventory_page(
-            request, staff, UnitOfWork(uow.db, write=False), sku=values["sku"] if _valid_sku(values["sku"]) else "",
+            request, staff, UnitOfWork(uow.db, write=False), sku=_shown_sku(values["sku"]),
             errors=exc, values=values,
         )  # fmt: skip
     return RedirectResponse(f"/admin/inventory?sku={data.sku}&done=transfer", status_code=303)

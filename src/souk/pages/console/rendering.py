@@ -92,7 +92,9 @@ class PageRoute(APIRoute):
                     f"/admin/sign-in?next={quote(target)}&reason={exc.reason}", status_code=303
                 )
             except RequestValidationError as exc:
-                return error_page(request, 422, "Some of the values are not valid", _field_errors(exc))
+                return error_page(
+                    request, 422, "Some of the values are not valid", _field_errors(exc)
+                )
             except SoukError as exc:
                 response = error_page(request, exc.status, exc.detail, exc.errors)
                 response.headers.update(exc.headers())

@@ -17,7 +17,5 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 @router.get("/admin/webhooks")
-def webhooks(
-    request: Request, _: Annotated[StaffContext, screen(Screen.WEBHOOKS)]
-) -> HTMLResponse:
+def webhooks(request: Request, _: Annotated[StaffContext, screen(Screen.WEBHOOKS)]) -> HTMLResponse:
     return render(request, "webhooks.html", title="Webhooks")
