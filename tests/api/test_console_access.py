@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
@@ -106,25 +107,26 @@ def test_an_expired_session_sends_back_to_the_sign_in(client: TestClient, db: Da
     page = client.get(answer.headers["location"])
     assert "Your session has ended: sign in again." in page.text
     # Signing in again lands where the expired page was.
-    again = client.post(
+    again = _sign_in_to(client, page.text, member.email, "/admin/orders?status=placed")
+    assert again.headers["location"] == "/admin/orders?status=placed"
+
+
+def _sign_in_to(client: TestClient, form_page: str, email: str, next_url: str) -> httpx.Response:
+    return client.post(
         "/admin/sign-in",
-        data={"csrf_token": csrf_of(page.text), "email": member.email, "password": PASSWORD,
-              "next": "/admin/orders?status=placed"},
+        data={"csrf_token": csrf_of(form_page), "email": email, "password": PASSWORD,
+              "next": next_url},
         follow_redirects=False,
     )  # fmt: skip
-    assert again.headers["location"] == "/admin/orders?status=placed"
 
 
 def test_sign_in_goes_nowhere_but_the_console(client: TestClient, db: Database) -> None:
     member = make_staff(db, "admin")
     page = client.get("/admin/sign-in?next=//evil.example/")
-    answer = client.post(
-        "/admin/sign-in",
-        data={"csrf_token": csrf_of(page.text), "email": member.email, "password": PASSWORD,
-              "next": "https://evil.example/"},
-        follow_redirects=False,
-    )  # fmt: skip
-    assert answer.headers["location"] == "/admin/dashboard"
+    assert 'name="next" value=""' in page.text
+    for target in ("https://evil.example/", "//evil.example/admin", "/\\evil.example"):
+        answer = _sign_in_to(client, page.text, member.email, target)
+        assert answer.headers["location"] == "/admin/dashboard"
 
 
 @pytest.mark.parametrize(

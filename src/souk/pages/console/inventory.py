@@ -77,6 +77,16 @@ def _shown_sku(sku: str) -> str:
     return sku if re.fullmatch(SKU_PATTERN, sku) and len(sku) <= 64 else ""
 
 
+def _refused(
+    request: Request, staff: StaffContext, uow: UnitOfWork, exc: SoukError, values: dict[str, str]
+) -> Response:
+    """The screen again, with the errors and what was typed; nothing was changed."""
+    return inventory_page(
+        request, staff, UnitOfWork(uow.db, write=False), sku=_shown_sku(values["sku"]),
+        errors=exc, values=values,
+    )  # fmt: skip
+
+
 @router.post("/admin/inventory/movements")
 def record_movement(
     request: Request, staff: InventoryScreen, uow: UowDep, form: FormDep
@@ -90,10 +100,7 @@ def record_movement(
             quantity=data.quantity, reason=data.reason, reference=f"console:{staff.member.id}",
         )  # fmt: skip
     except SoukError as exc:
-        return inventory_page(
-            request, staff, UnitOfWork(uow.db, write=False), sku=_shown_sku(values["sku"]),
-            errors=exc, values=values,
-        )  # fmt: skip
+        return _refused(request, staff, uow, exc, values)
     return RedirectResponse(f"/admin/inventory?sku={data.sku}&done={data.type}", status_code=303)
 
 
@@ -111,8 +118,5 @@ def request_transfer(
             quantity=data.quantity, reference=f"console:{staff.member.id}",
         )  # fmt: skip
     except SoukError as exc:
-        return inventory_page(
-            request, staff, UnitOfWork(uow.db, write=False), sku=_shown_sku(values["sku"]),
-            errors=exc, values=values,
-        )  # fmt: skip
+        return _refused(request, staff, uow, exc, values)
     return RedirectResponse(f"/admin/inventory?sku={data.sku}&done=transfer", status_code=303)
