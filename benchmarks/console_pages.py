@@ -61,16 +61,26 @@ def prepare(url: str) -> None:
 
 
 def import_orders(api: httpx.Client, count: int) -> None:
+    """Marketplace orders of one unit each, moving on to the next SKU when one sells out."""
     channel = api.get("/v1/channels").json()["data"][0]
-    sku = api.get("/v1/products?limit=1").json()["data"][0]["variants"][0]["sku"]
-    for i in range(count):
+    products = api.get("/v1/products?limit=50").json()["data"]
+    skus = [v["sku"] for p in products for v in p["variants"]]
+    imported = 0
+    for i in range(count * 5):
+        if imported == count or not skus:
+            break
         answer = api.post(
             "/v1/orders/import",
             json={"channel": channel["code"], "external_id": f"bench-{i}",
                   "currency": channel["default_currency"],
-                  "lines": [{"sku": sku, "quantity": 1, "unit_price": 1000 + i}]},
+                  "lines": [{"sku": skus[0], "quantity": 1, "unit_price": 1000 + i}]},
         )  # fmt: skip
+        if answer.status_code == 409:
+            skus.pop(0)
+            continue
         answer.raise_for_status()
+        imported += 1
+    assert imported == count, f"imported {imported} of {count} orders"
 
 
 def signed_in(base: str) -> httpx.Client:
