@@ -10,6 +10,7 @@ from souk.pages.console import (
     fulfilment,
     inventory,
     marketing,
+    notfound,
     orders,
     signin,
     webhooks,
@@ -26,4 +27,5 @@ routers = [
     customers.router,
     marketing.router,
     webhooks.router,
+    notfound.router,
 ]
