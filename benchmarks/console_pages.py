@@ -1,8 +1,8 @@
 """Admin console benchmark: how much a console page costs next to the API call it is a
 client of, over real HTTP, on the demo business with imported orders.
 
-    .venv/bin/python benchmarks/console_pages.py [--backend sqlite] [--orders 300]
-        [--requests 100] [--repeats 3]
+    .venv/bin/python benchmarks/console_pages.py [--backend sqlite] [--orders 150]
+        [--requests 100] [--dashboard-requests 5] [--repeats 3]
 
 A scratch database (SQLite file, or a PostgreSQL database dropped at the end) gets
 `souk demo load --products 200`, `--orders` marketplace orders imported through
@@ -80,6 +80,8 @@ def import_orders(api: httpx.Client, count: int) -> None:
             continue
         answer.raise_for_status()
         imported += 1
+        if imported % 50 == 0:
+            print(f"imported {imported} orders", file=sys.stderr, flush=True)
     assert imported == count, f"imported {imported} of {count} orders"
 
 
@@ -102,12 +104,14 @@ def timed(client: httpx.Client, path: str) -> float:
     return elapsed
 
 
-def one_repeat(page: httpx.Client, api: httpx.Client, requests: int) -> dict[str, Any]:
+def one_repeat(
+    page: httpx.Client, api: httpx.Client, requests: int, dashboard_requests: int
+) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, (page_path, api_path) in PAIRS.items():
         page_ms: list[float] = []
         api_ms: list[float] = []
-        for _ in range(requests):
+        for _ in range(dashboard_requests if name == "dashboard" else requests):
             page_ms.append(timed(page, page_path))
             if api_path:
                 api_ms.append(timed(api, api_path))
@@ -122,8 +126,9 @@ def one_repeat(page: httpx.Client, api: httpx.Client, requests: int) -> dict[str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", default="sqlite", choices=["sqlite", "postgresql"])
-    parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--orders", type=int, default=150)
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--dashboard-requests", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     with scratch_database(args.backend) as url:
@@ -135,7 +140,7 @@ def main() -> None:
                 page = signed_in(server.base)
                 runs = []
                 for repeat in range(args.repeats):
-                    run = one_repeat(page, api, args.requests)
+                    run = one_repeat(page, api, args.requests, args.dashboard_requests)
                     runs.append(run)
                     emit({"benchmark": "console", "backend": args.backend, "repeat": repeat,
                           "orders": args.orders, **run})  # fmt: skip
