@@ -176,3 +176,27 @@ def test_any_movement_form_is_applied_whole_or_refused_in_the_page(
     if answer.status_code != 303:
         assert fr.on_hand("MUG", "store-lyon") == before
         assert 'class="error"' in answer.text
+
+
+def test_a_store_manager_sees_and_counts_only_their_stores_stock(
+    fr: FrenchShop, db: Database
+) -> None:
+    csrf = signed_in(fr.admin, make_staff(db, "store_manager", stores=("store-paris",)))
+    page = fr.admin.get("/admin/inventory?sku=TEE-M").text
+    stock = re.search(r'<table id="stock">(.*?)</table>', page, re.S)
+    assert stock and "store-paris" in stock.group(1)
+    assert "wh-marseille" not in stock.group(1) and "wh-marseille" not in page
+    assert "Request transfer" not in page
+    refused = fr.admin.post(
+        "/admin/inventory/movements",
+        data={"csrf_token": csrf, "sku": "TEE-M", "location": "wh-marseille", "type": "count",
+              "quantity": "0"},
+    )  # fmt: skip
+    assert refused.status_code == 403
+    assert fr.on_hand("TEE-M", "wh-marseille") == 10
+    transfer = fr.admin.post(
+        "/admin/inventory/transfers",
+        data={"csrf_token": csrf, "sku": "TEE-M", "from": "wh-marseille", "to": "store-paris",
+              "quantity": "1"},
+    )  # fmt: skip
+    assert transfer.status_code == 403
