@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt install clean browsers
+.PHONY: run test lint fmt install clean browsers vendor
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Souk needs Python 3.11 or newer"'
@@ -19,6 +19,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/souk migrate
 	$(BIN)/souk demo load --if-empty
+	$(BIN)/souk staff welcome
 	$(BIN)/souk serve
 
 test: install
@@ -36,3 +37,6 @@ fmt: install
 
 clean:
 	rm -rf $(VENV) var
+
+vendor:  # front-end libraries from the npm registry into the package (committed)
+	tools/vendor-pages.sh

@@ -48,6 +48,7 @@ from souk.inventory import api_locations as locations_api
 from souk.inventory.sweeper import ReservationSweeper
 from souk.loyalty import api as loyalty_api
 from souk.orders import api as orders_api
+from souk.pages.console import routes as console_pages
 from souk.pos import api as pos_api
 from souk.pricing import api as pricing_api
 from souk.promotions import api as promotions_api
@@ -82,6 +83,7 @@ ROUTERS = [
     loyalty_api.router,
     audit_api.router,
     *cdp_api.routers,
+    *console_pages.routers,
 ]
 
 

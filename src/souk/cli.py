@@ -30,6 +30,7 @@ from souk.errors import SoukError
 from souk.inventory import cli as inventory_cli
 from souk.inventory.sweeper import ReservationSweeper
 from souk.settings import get_settings
+from souk.staff import cli as staff_cli
 from souk.wiring import wire
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ demo_app = typer.Typer(help="A realistic demo business to explore Souk with.", n
 app.add_typer(keys_app, name="keys")
 app.add_typer(demo_app, name="demo")
 app.add_typer(inventory_cli.app, name="inventory")
+app.add_typer(staff_cli.app, name="staff")
 console = Console()
 errors = Console(stderr=True)
 

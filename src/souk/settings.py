@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     rate_limit_signin_ip: str = Field(default="50/900", pattern=RULE)
     signin_free_failures: int = Field(default=5, ge=1, le=1000)
     signin_max_delay_s: int = Field(default=300, ge=1, le=86_400)
+    # The admin console (docs/console.md): a staff session ends this long after sign-in.
+    console_session_ttl_s: int = Field(default=8 * 3600, gt=0, le=30 * 86_400)
 
     @field_validator("bootstrap_admin_key")
     @classmethod

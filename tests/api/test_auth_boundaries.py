@@ -32,7 +32,9 @@ def _api_routes(routes: list[BaseRoute]) -> Iterator[APIRoute]:
 
 def _routes(app: FastAPI) -> Iterator[tuple[str, str, APIRoute]]:
     for route in _api_routes(app.routes):
-        if route.path not in PUBLIC:
+        # Pages (/, /admin…) are not in the API's schema; they have their own door, a staff
+        # session cookie, tested by tests/api/test_console_access.py.
+        if route.path not in PUBLIC and route.include_in_schema:
             for method in sorted(route.methods):
                 yield method, route.path, route
 

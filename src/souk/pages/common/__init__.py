@@ -1,0 +1,1 @@
+"""What every page shares: templates, the layout, static files, headers, CSRF."""
