@@ -110,9 +110,7 @@ def test_the_kpi_board_counts_what_happened(backend: str, fr: FrenchShop) -> Non
     # Three web carts: two checked out, one left.
     assert board["cart_abandonment"] == {"count": 1, "of": 3, "rate": round(1 / 3, 6)}
     assert board["click_and_collect_share"] == {"count": 1, "of": 2, "rate": 0.5}
-    shipped = [
-        fo for fo in orders[0]["fulfillment_orders"] if fo["type"] == "ship"
-    ]
+    shipped = [fo for fo in orders[0]["fulfillment_orders"] if fo["type"] == "ship"]
     from_store = sum(PLACES[fo["location"]][0] == "store" for fo in shipped)
     assert board["ship_from_store_share"]["count"] == from_store
     assert board["ship_from_store_share"]["of"] == len(shipped)

@@ -103,7 +103,12 @@ def insert_orders(db: Database, orders: Sequence[Order], *, batch: int = 20_000)
             _copy(db, OrderLineRow.__table__, line_rows)
 
 
-CHANNELS = [("web", "EUR", "FR"), ("app", "EUR", "DE"), ("web-us", "USD", "US"), ("web-jp", "JPY", "JP")]
+CHANNELS = [
+    ("web", "EUR", "FR"),
+    ("app", "EUR", "DE"),
+    ("web-us", "USD", "US"),
+    ("web-jp", "JPY", "JP"),
+]
 
 
 def generate(
@@ -120,19 +125,27 @@ def generate(
         channel, currency, country = rng.choice(CHANNELS)
         count = min(rng.randint(1, 7), lines - made)
         order_lines = [
-            Line(f"SKU-{rng.randrange(skus):05d}", q := rng.randint(1, 3), q * rng.randint(500, 9000))
+            Line(
+                f"SKU-{rng.randrange(skus):05d}", q := rng.randint(1, 3), q * rng.randint(500, 9000)
+            )
             for _ in range(count)
         ]
         placed = start + timedelta(seconds=rng.randrange(days * 86_400))
         pickup = rng.random() < 0.15
         orders.append(
             Order(
-                id=f"ord_bench{number:09d}", number=number, channel=channel, currency=currency,
-                placed_at=placed, lines=order_lines, shipping=0 if pickup else 490,
+                id=f"ord_bench{number:09d}",
+                number=number,
+                channel=channel,
+                currency=currency,
+                placed_at=placed,
+                lines=order_lines,
+                shipping=0 if pickup else 490,
                 status="cancelled" if rng.random() < 0.02 else "placed",
-                customer_id=f"cus_{rng.randrange(customers):06d}", country=country,
+                customer_id=f"cus_{rng.randrange(customers):06d}",
+                country=country,
                 fulfillment={"type": "pickup", "location": "store-1"} if pickup else None,
-            )  # fmt: skip
+            )
         )
         made += count
         number += 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -17,7 +17,9 @@ from souk.api.problems import PROBLEM_RESPONSES
 router = APIRouter(tags=["analytics"], responses=PROBLEM_RESPONSES)
 FromQuery = Annotated[date, Query(alias="from", description="First day (UTC), included.")]
 ToQuery = Annotated[date, Query(description="Last day (UTC), included.")]
-CSV = {200: {"content": {"text/csv": {}}, "description": "With `Accept: text/csv`."}}
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "With `Accept: text/csv`."}
+}
 
 
 def _wants_csv(request: Request) -> bool:

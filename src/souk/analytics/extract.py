@@ -28,7 +28,7 @@ from souk.orders.tables import OrderLineRow, OrderRow
 from souk.returns.tables import RefundRow, ReturnLineRow, ReturnRow
 
 BATCH = 50_000
-Columns = dict[str, list[Any]]
+Query = Select[*tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Source:
 
     table: str
     columns: tuple[str, ...]
-    read: Callable[[datetime | None], Select[Any]]
+    read: Callable[[datetime | None], Query]
     shape: Callable[[Any], tuple[Any, ...]]
     clock: int  # index, in the shaped row, of the change time that moves the watermark
 
@@ -52,7 +52,7 @@ def naive(ts: datetime | None) -> datetime | None:
     return ts
 
 
-def _since(stmt: Select[Any], column: Any, since: datetime | None) -> Select[Any]:
+def _since(stmt: Query, column: Any, since: datetime | None) -> Query:
     return stmt if since is None else stmt.where(column >= since.replace(tzinfo=UTC))
 
 
@@ -64,9 +64,10 @@ def _order_row(r: Any) -> tuple[Any, ...]:
     # Only a digest of a guest's e-mail leaves the primary: it tells repeat buyers apart
     # without copying personal data that erasure would have to chase.
     email = r.email.strip().lower().encode() if r.email else None
-    customer = r.customer_id or (f"email:{hashlib.sha256(email).hexdigest()[:24]}" if email else None)
+    guest = f"email:{hashlib.sha256(email).hexdigest()[:24]}" if email else None
     return (
-        r.id, r.channel, r.channel_type, r.source, r.status, customer, r.currency, r.total,
+        r.id, r.channel, r.channel_type, r.source, r.status, r.customer_id or guest, r.currency,
+        r.total,
         naive(r.placed_at), address.get("country") or r.channel_country, store, kind,
         naive(r.updated_at),
     )  # fmt: skip
@@ -92,7 +93,7 @@ def _plain(*clocks: int) -> Callable[[Any], tuple[Any, ...]]:
     return shape
 
 
-def _orders(since: datetime | None) -> Select[Any]:
+def _orders(since: datetime | None) -> Query:
     stmt = select(
         OrderRow.id, OrderRow.channel, ChannelRow.type.label("channel_type"), OrderRow.source,
         OrderRow.status, OrderRow.customer_id, OrderRow.email, OrderRow.currency,
@@ -102,7 +103,7 @@ def _orders(since: datetime | None) -> Select[Any]:
     return _since(stmt, OrderRow.updated_at, since)
 
 
-def _order_lines(since: datetime | None) -> Select[Any]:
+def _order_lines(since: datetime | None) -> Query:
     stmt = select(
         OrderLineRow.id, OrderLineRow.order_id, OrderLineRow.sku, OrderLineRow.quantity,
         OrderLineRow.total, OrderRow.updated_at,
@@ -110,7 +111,7 @@ def _order_lines(since: datetime | None) -> Select[Any]:
     return _since(stmt, OrderRow.updated_at, since)
 
 
-def _return_lines(since: datetime | None) -> Select[Any]:
+def _return_lines(since: datetime | None) -> Query:
     stmt = select(
         ReturnLineRow.id, ReturnLineRow.return_id, ReturnRow.order_id, ReturnRow.channel,
         ReturnLineRow.reason, ReturnLineRow.quantity, ReturnLineRow.amount, ReturnRow.currency,
@@ -119,7 +120,7 @@ def _return_lines(since: datetime | None) -> Select[Any]:
     return _since(stmt, ReturnRow.created_at, since)
 
 
-def _refunds(since: datetime | None) -> Select[Any]:
+def _refunds(since: datetime | None) -> Query:
     stmt = select(
         RefundRow.id, RefundRow.order_id, RefundRow.amount, RefundRow.currency,
         RefundRow.created_at,
@@ -127,7 +128,7 @@ def _refunds(since: datetime | None) -> Select[Any]:
     return _since(stmt, RefundRow.created_at, since)
 
 
-def _fulfillment_orders(since: datetime | None) -> Select[Any]:
+def _fulfillment_orders(since: datetime | None) -> Query:
     stmt = select(
         FulfillmentOrderRow.id, FulfillmentOrderRow.order_id, FulfillmentOrderRow.location,
         FulfillmentOrderRow.type, FulfillmentOrderRow.status, FulfillmentOrderRow.updated_at,
@@ -135,7 +136,7 @@ def _fulfillment_orders(since: datetime | None) -> Select[Any]:
     return _since(stmt, FulfillmentOrderRow.updated_at, since)
 
 
-def _carts(since: datetime | None) -> Select[Any]:
+def _carts(since: datetime | None) -> Query:
     lines = (
         select(func.count(CartLineRow.id))
         .where(CartLineRow.cart_id == CartRow.id)
@@ -148,7 +149,7 @@ def _carts(since: datetime | None) -> Select[Any]:
     return _since(stmt, CartRow.updated_at, since)
 
 
-def _events(since: datetime | None) -> Select[Any]:
+def _events(since: datetime | None) -> Query:
     stmt = select(
         CdpEventRow.id, CdpEventRow.source, CdpEventRow.type, CdpEventRow.event,
         CdpEventRow.profile_id, CdpEventRow.timestamp, CdpEventRow.payload,
@@ -157,19 +158,23 @@ def _events(since: datetime | None) -> Select[Any]:
     return _since(stmt, CdpEventRow.received_at, since)
 
 
-def _profile_orders(since: datetime | None) -> Select[Any]:
+def _profile_orders(since: datetime | None) -> Query:
     stmt = select(
         CdpProfileOrderRow.order_id, CdpProfileOrderRow.profile_id, CdpProfileOrderRow.placed_at
     )
     return _since(stmt, CdpProfileOrderRow.placed_at, since)
 
 
-def _movements(since: datetime | None) -> Select[Any]:
+def _movements(since: datetime | None) -> Query:
     stmt = (
         select(
-            MovementRow.id, VariantRow.sku, LocationRow.code, MovementRow.quantity,
-            MovementRow.on_hand_after, MovementRow.created_at,
-        )  # fmt: skip
+            MovementRow.id,
+            VariantRow.sku,
+            LocationRow.code,
+            MovementRow.quantity,
+            MovementRow.on_hand_after,
+            MovementRow.created_at,
+        )
         .join(VariantRow, VariantRow.id == MovementRow.variant_id)
         .join(LocationRow, LocationRow.id == MovementRow.location_id)
     )
@@ -177,52 +182,116 @@ def _movements(since: datetime | None) -> Select[Any]:
 
 
 INCREMENTAL = [
-    Source("orders", (
-        "id", "channel", "channel_type", "source", "status", "customer_key", "currency",
-        "total", "placed_at", "country", "store", "fulfillment_type", "updated_at",
-    ), _orders, _order_row, 12),  # fmt: skip
     Source(
-        "order_lines", ("id", "order_id", "sku", "quantity", "total", "_clock"),
-        _order_lines, _plain(5), 5,
-    ),
-    Source("return_lines", (
-        "id", "return_id", "order_id", "channel", "reason", "quantity", "amount", "currency",
-        "created_at",
-    ), _return_lines, _plain(8), 8),  # fmt: skip
-    Source(
-        "refunds", ("id", "order_id", "amount", "currency", "created_at"),
-        _refunds, _plain(4), 4,
-    ),
-    Source(
-        "fulfillment_orders", ("id", "order_id", "location", "type", "status", "updated_at"),
-        _fulfillment_orders, _plain(5), 5,
-    ),
-    Source(
-        "carts", ("id", "status", "channel", "lines", "order_id", "created_at", "updated_at"),
-        _carts, _plain(5, 6), 6,
-    ),
-    Source("events", (
-        "id", "source", "type", "event", "profile_id", "ts", "sku", "order_source",
-        "received_at",
-    ), _events, _event_row, 8),  # fmt: skip
-    Source(
-        "profile_orders", ("order_id", "profile_id", "placed_at"),
-        _profile_orders, _plain(2), 2,
+        "orders",
+        (
+            "id",
+            "channel",
+            "channel_type",
+            "source",
+            "status",
+            "customer_key",
+            "currency",
+            "total",
+            "placed_at",
+            "country",
+            "store",
+            "fulfillment_type",
+            "updated_at",
+        ),
+        _orders,
+        _order_row,
+        12,
     ),
     Source(
-        "movements", ("id", "sku", "location", "quantity", "on_hand_after", "created_at"),
-        _movements, _plain(5), 5,
+        "order_lines",
+        ("id", "order_id", "sku", "quantity", "total", "_clock"),
+        _order_lines,
+        _plain(5),
+        5,
+    ),
+    Source(
+        "return_lines",
+        (
+            "id",
+            "return_id",
+            "order_id",
+            "channel",
+            "reason",
+            "quantity",
+            "amount",
+            "currency",
+            "created_at",
+        ),
+        _return_lines,
+        _plain(8),
+        8,
+    ),
+    Source(
+        "refunds",
+        ("id", "order_id", "amount", "currency", "created_at"),
+        _refunds,
+        _plain(4),
+        4,
+    ),
+    Source(
+        "fulfillment_orders",
+        ("id", "order_id", "location", "type", "status", "updated_at"),
+        _fulfillment_orders,
+        _plain(5),
+        5,
+    ),
+    Source(
+        "carts",
+        ("id", "status", "channel", "lines", "order_id", "created_at", "updated_at"),
+        _carts,
+        _plain(5, 6),
+        6,
+    ),
+    Source(
+        "events",
+        (
+            "id",
+            "source",
+            "type",
+            "event",
+            "profile_id",
+            "ts",
+            "sku",
+            "order_source",
+            "received_at",
+        ),
+        _events,
+        _event_row,
+        8,
+    ),
+    Source(
+        "profile_orders",
+        ("order_id", "profile_id", "placed_at"),
+        _profile_orders,
+        _plain(2),
+        2,
+    ),
+    Source(
+        "movements",
+        ("id", "sku", "location", "quantity", "on_hand_after", "created_at"),
+        _movements,
+        _plain(5),
+        5,
     ),
 ]
 
 
-def snapshot_statements() -> dict[str, Select[Any]]:
+def snapshot_statements() -> dict[str, Query]:
     """Small tables copied whole at every refresh: they change in place, without a clock."""
     return {
         "stock": select(
-            VariantRow.sku, LocationRow.code, StockRow.on_hand, StockRow.reserved,
+            VariantRow.sku,
+            LocationRow.code,
+            StockRow.on_hand,
+            StockRow.reserved,
             StockRow.allocated,
-        )  # fmt: skip
+        )
         .join(VariantRow, VariantRow.id == StockRow.variant_id)
         .join(LocationRow, LocationRow.id == StockRow.location_id),
         "variants": select(VariantRow.sku, CategoryRow.code)
@@ -246,7 +315,7 @@ def merges_since(session: Session, since: datetime | None) -> list[tuple[str, st
 
 
 def batches(
-    session: Session, stmt: Select[Any], shape: Callable[[Any], tuple[Any, ...]]
+    session: Session, stmt: Query, shape: Callable[[Any], tuple[Any, ...]]
 ) -> Iterator[Sequence[tuple[Any, ...]]]:
     result = session.execute(stmt.execution_options(yield_per=BATCH))
     for part in result.partitions(BATCH):

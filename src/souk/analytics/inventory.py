@@ -14,6 +14,7 @@ import duckdb
 
 from souk.analytics.kpis import LIVE, bounds
 from souk.analytics.models import Period
+from souk.analytics.store import first
 
 
 def _on_hand_at(conn: duckdb.DuckDBPyConnection, at: Any) -> int:
@@ -22,30 +23,36 @@ def _on_hand_at(conn: duckdb.DuckDBPyConnection, at: Any) -> int:
         SELECT coalesce(sum(on_hand_after), 0) FROM (
             SELECT arg_max(on_hand_after, id) AS on_hand_after FROM movements
             WHERE created_at < $at GROUP BY sku, location)"""
-    row = conn.execute(sql, {"at": at}).fetchone()
+    row = first(conn.execute(sql, {"at": at}))
     return int(row[0]) if row else 0
 
 
 def inventory(conn: duckdb.DuckDBPyConnection, period: Period) -> dict[str, Any]:
-    sold_row = conn.execute(
-        f"""SELECT coalesce(sum(l.quantity), 0) FROM orders o
+    sold_row = first(
+        conn.execute(
+            f"""SELECT coalesce(sum(l.quantity), 0) FROM orders o
             JOIN order_lines l ON l.order_id = o.id WHERE {LIVE}""",
-        bounds(period),
-    ).fetchone()
+            bounds(period),
+        )
+    )
     sold = int(sold_row[0]) if sold_row else 0
     start, end = _on_hand_at(conn, period.lower), _on_hand_at(conn, period.upper)
     average = (start + end) / 2
-    now = conn.execute(
-        """SELECT coalesce(sum(greatest(on_hand - reserved - allocated, 0)), 0),
+    now = first(
+        conn.execute(
+            """SELECT coalesce(sum(greatest(on_hand - reserved - allocated, 0)), 0),
                   count(*) FILTER (WHERE on_hand - reserved - allocated <= 0), count(*)
            FROM stock"""
-    ).fetchone()
+        )
+    )
     available, out_now, lines = (int(x) for x in now) if now else (0, 0, 0)
-    ran_out = conn.execute(
-        """SELECT count(DISTINCT (sku, location)) FROM movements
+    ran_out = first(
+        conn.execute(
+            """SELECT count(DISTINCT (sku, location)) FROM movements
            WHERE on_hand_after <= 0 AND created_at >= $lower AND created_at < $upper""",
-        bounds(period),
-    ).fetchone()
+            bounds(period),
+        )
+    )
     daily = sold / period.days
     return {
         "units_sold": sold,

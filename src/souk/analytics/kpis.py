@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 
 from souk.analytics.models import Period, share
+from souk.analytics.store import first
 
 # A visit ends after this long without an event (the usual web-analytics convention).
 SESSION_GAP = timedelta(minutes=30)
@@ -34,7 +35,7 @@ class Ratio:
 
 
 def _one(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
-    row = conn.execute(sql, params).fetchone()
+    row = first(conn.execute(sql, params))
     assert row is not None
     return tuple(row)
 

@@ -22,7 +22,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from souk.analytics import extract
-from souk.analytics.store import SCHEMA_VERSION, source_identity, store_path, writing
+from souk.analytics.store import SCHEMA_VERSION, first, source_identity, store_path, writing
 from souk.db.base import utcnow
 from souk.db.engine import Database
 
@@ -41,13 +41,15 @@ class RefreshResult:
 def _reset_if_foreign(conn: duckdb.DuckDBPyConnection, identity: str, full: bool) -> bool:
     """Empty the store when asked to, or when it was filled from another database or by an
     older schema: the watermarks would be meaningless."""
-    row = conn.execute("SELECT value FROM meta WHERE key = 'source'").fetchone()
-    version = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    row = first(conn.execute("SELECT value FROM meta WHERE key = 'source'"))
+    version = first(conn.execute("SELECT value FROM meta WHERE key = 'schema'"))
     if not full and row and row[0] == identity and version and version[0] == str(SCHEMA_VERSION):
         return False
     for table in [*TABLES, "watermarks", "meta"]:
         conn.execute(f"DELETE FROM {table}")
-    conn.execute("INSERT INTO meta VALUES ('source', ?), ('schema', ?)", [identity, str(SCHEMA_VERSION)])
+    conn.execute(
+        "INSERT INTO meta VALUES ('source', ?), ('schema', ?)", [identity, str(SCHEMA_VERSION)]
+    )
     return True
 
 
@@ -61,7 +63,10 @@ def _load(
 ) -> None:
     kept = [i for i, name in enumerate(columns) if not name.startswith("_")]
     names = [columns[i] for i in kept]
-    data = {name: np.array([r[i] for r in rows], dtype=object) for name, i in zip(names, kept, strict=True)}
+    data = {
+        name: np.array([r[i] for r in rows], dtype=object)
+        for name, i in zip(names, kept, strict=True)
+    }
     conn.register("batch", data)
     try:
         cols = ", ".join(names)
@@ -76,9 +81,9 @@ def _copy_incremental(
 ) -> dict[str, int]:
     counts: dict[str, int] = {}
     for source in extract.INCREMENTAL:
-        mark = conn.execute(
-            "SELECT seen_until FROM watermarks WHERE source = ?", [source.table]
-        ).fetchone()
+        mark = first(
+            conn.execute("SELECT seen_until FROM watermarks WHERE source = ?", [source.table])
+        )
         seen: datetime | None = mark[0] if mark else None
         since = seen - overlap if seen is not None else None
         copied = 0
@@ -100,7 +105,9 @@ def _copy_snapshots(conn: duckdb.DuckDBPyConnection, session: Session) -> dict[s
         rows = [tuple(r) for r in session.execute(stmt)]
         conn.execute(f"DELETE FROM {table}")
         if rows:
-            columns = tuple(d[0] for d in conn.execute(f"SELECT * FROM {table} LIMIT 0").description)
+            columns = tuple(
+                d[0] for d in conn.execute(f"SELECT * FROM {table} LIMIT 0").description
+            )
             _load(conn, table, columns, rows, upsert=False)
         counts[table] = len(rows)
     return counts
@@ -108,14 +115,16 @@ def _copy_snapshots(conn: duckdb.DuckDBPyConnection, session: Session) -> dict[s
 
 def _apply_merges(conn: duckdb.DuckDBPyConnection, session: Session) -> int:
     """Events and orders of a profile merged into another count as the survivor's."""
-    mark = conn.execute("SELECT seen_until FROM watermarks WHERE source = 'merges'").fetchone()
+    mark = first(conn.execute("SELECT seen_until FROM watermarks WHERE source = 'merges'"))
     seen: datetime | None = mark[0] if mark else None
     merges = extract.merges_since(session, seen)
     for merged, into, when in merges:
         for table in ("events", "profile_orders"):
             conn.execute(f"UPDATE {table} SET profile_id = ? WHERE profile_id = ?", [into, merged])
         seen = when if seen is None or when > seen else seen
-    conn.execute("INSERT OR REPLACE INTO watermarks VALUES ('merges', ?, ?)", [seen, extract.naive(utcnow())])
+    conn.execute(
+        "INSERT OR REPLACE INTO watermarks VALUES ('merges', ?, ?)", [seen, extract.naive(utcnow())]
+    )
     return len(merges)
 
 
@@ -139,7 +148,9 @@ def refresh(*, db: Database, full: bool = False) -> RefreshResult:
                 result.rows = _copy_incremental(conn, session, overlap, now)
                 result.rows.update(_copy_snapshots(conn, session))
                 result.rows["merges"] = _apply_merges(conn, session)
-                conn.execute("INSERT OR REPLACE INTO meta VALUES ('refreshed_at', ?)", [now.isoformat()])
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('refreshed_at', ?)", [now.isoformat()]
+                )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")

@@ -83,9 +83,7 @@ def _params(grouping: Grouping, period: Period) -> dict[str, Any]:
     return bounds if grouping.grain else {**bounds, "start": period.start}
 
 
-def sales(
-    conn: duckdb.DuckDBPyConnection, *, period: Period, grouping: Grouping
-) -> list[SalesRow]:
+def sales(conn: duckdb.DuckDBPyConnection, *, period: Period, grouping: Grouping) -> list[SalesRow]:
     width = 2 + len(grouping.dimensions)
     found: dict[tuple[Any, ...], list[int]] = {}
     for row in conn.execute(_orders_query(grouping), _params(grouping, period)).fetchall():
@@ -98,8 +96,7 @@ def sales(
     for key in sorted(set(found) | set(refunds), key=lambda k: tuple(str(x) for x in k)):
         orders, revenue, units = found.get(key, [0, 0, 0])
         dims = {
-            d: (None if v == "" else v)
-            for d, v in zip(grouping.dimensions, key[1:-1], strict=True)
+            d: (None if v == "" else v) for d, v in zip(grouping.dimensions, key[1:-1], strict=True)
         }
         rows.append(
             SalesRow(

@@ -17,13 +17,13 @@ from souk.analytics.schemas import (
     SalesRead,
     SalesRowRead,
 )
-from souk.analytics.store import reading, store_path
+from souk.analytics.store import first, reading, store_path
 from souk.api.shapes import Money
 from souk.settings import Settings
 
 
 def _refreshed_at(conn: duckdb.DuckDBPyConnection) -> datetime | None:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'refreshed_at'").fetchone()
+    row = first(conn.execute("SELECT value FROM meta WHERE key = 'refreshed_at'"))
     return datetime.fromisoformat(row[0] + "+00:00") if row else None
 
 

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from sqlalchemy.engine import make_url
@@ -22,7 +23,10 @@ from souk.settings import Settings
 
 # The store must never fetch anything at run time: DuckDB's extension auto-install would
 # download from the internet on first use of an unknown function.
-CONFIG = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 SCHEMA_VERSION = 1
 
 DDL = [
@@ -127,3 +131,10 @@ def reading(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             yield conn
         finally:
             conn.close()
+
+
+def first(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
+    """The first row of a result, reading it to the end: DuckDB refuses new work on a
+    connection while a result is still open."""
+    rows = result.fetchall()
+    return tuple(rows[0]) if rows else None
