@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from souk.catalog.tables import CategoryRow, ProductRow, VariantRow
 from souk.db.engine import Database
 from souk.orders.tables import OrderLineRow, OrderRow
 
@@ -150,3 +151,33 @@ def generate(
         made += count
         number += 1
     return orders
+
+
+def insert_catalog(db: Database, *, skus: int = 2000, categories: int = 12) -> None:
+    """The generator's SKUs as products in categories, so that grouping by category has
+    something to group by."""
+    now = datetime.now(UTC)
+    with db.engine.begin() as conn:
+        conn.execute(
+            insert(CategoryRow.__table__),
+            [
+                {"id": c + 1, "code": f"cat-{c:02d}", "parent_id": None, "names": {}}
+                for c in range(categories)
+            ],
+        )
+        conn.execute(
+            insert(ProductRow.__table__),
+            [
+                {"id": i + 1, "handle": f"p-{i:05d}", "category_id": i % categories + 1,
+                 "attributes": {}, "created_at": now, "updated_at": now}
+                for i in range(skus)
+            ],
+        )  # fmt: skip
+        conn.execute(
+            insert(VariantRow.__table__),
+            [
+                {"id": i + 1, "product_id": i + 1, "sku": f"SKU-{i:05d}", "options": {},
+                 "barcode": None, "weight_g": 300, "allow_backorder": False}
+                for i in range(skus)
+            ],
+        )  # fmt: skip
