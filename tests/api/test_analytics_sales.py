@@ -104,6 +104,7 @@ def test_sales_by_category_and_store_and_csv(backend: str, admin: TestClient, db
         ({"from": "2026-03-01", "to": "2026-03-02", "by": "day,week"}, "query.by", "at most one"),
         ({"from": "2026-03-01", "to": "2026-03-02", "by": "channel,channel"}, "query.by", "twice"),
         ({"from": "2020-01-01", "to": "2026-03-02"}, "query.to", "longer than"),
+        ({"from": "9999-12-30", "to": "9999-12-31"}, "query.from", "outside the years"),
     ],
 )
 def test_bad_periods_and_groupings_are_clear_422s(

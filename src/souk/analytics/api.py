@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from souk.analytics import csvout, service
 from souk.analytics.refresh import refresh
-from souk.analytics.schemas import KpisRead, RefreshRead, SalesRead
+from souk.analytics.schemas import AnalyticsRefreshRead, KpisRead, SalesRead
 from souk.api.auth import AdminDep
 from souk.api.deps import DatabaseDep, SettingsDep
 from souk.api.problems import PROBLEM_RESPONSES
@@ -66,14 +66,14 @@ def get_kpis(
     return board
 
 
-@router.post("/v1/analytics/refresh", response_model=RefreshRead)
+@router.post("/v1/analytics/refresh", response_model=AnalyticsRefreshRead)
 def post_refresh(
     db: DatabaseDep,
     _: AdminDep,
     full: Annotated[bool, Query(description="Rebuild the store from scratch.")] = False,
-) -> RefreshRead:
+) -> AnalyticsRefreshRead:
     result = refresh(db=db, full=full)
-    return RefreshRead(
+    return AnalyticsRefreshRead(
         refreshed_at=result.refreshed_at, full=result.full, seconds=round(result.seconds, 3),
         rows=result.rows,
     )  # fmt: skip

@@ -190,18 +190,19 @@ def cohorts(conn: duckdb.DuckDBPyConnection, period: Period) -> list[dict[str, A
     table: dict[Any, dict[int, int]] = {}
     for cohort, offset, customers in conn.execute(sql, bounds(period)).fetchall():
         table.setdefault(cohort, {})[int(offset)] = int(customers)
+    last = period.end.year * 12 + period.end.month
     out = []
     for cohort, counts in table.items():
         size = counts.get(0, 0)
-        out.append(
+        # Every later month up to the period's end, a month nobody came back included.
+        months = range(1, last - (cohort.year * 12 + cohort.month) + 1)
+        retained = [
             {
-                "cohort": cohort.isoformat()[:7],
-                "customers": size,
-                "retained": [
-                    {"months_later": k, "customers": v, "rate": share(v, size)}
-                    for k, v in sorted(counts.items())
-                    if k > 0
-                ],
+                "months_later": k,
+                "customers": counts.get(k, 0),
+                "rate": share(counts.get(k, 0), size),
             }
-        )
+            for k in months
+        ]
+        out.append({"cohort": cohort.isoformat()[:7], "customers": size, "retained": retained})
     return out

@@ -11,6 +11,8 @@ GRAINS = ("day", "week", "month")
 DIMENSIONS = ("channel", "country", "store", "category")
 # A year of days is 366 rows per group: more is a report, not a dashboard.
 MAX_DAYS = 3 * 366
+# The years a shop trades in (as souk.timestamps); also keeps `upper` from overflowing.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,12 @@ class Period:
 
     @classmethod
     def of(cls, start: date, end: date) -> Period:
+        for name, day in (("query.from", start), ("query.to", end)):
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                raise ValidationFailed(
+                    f"{day} is outside the years {FIRST_YEAR} to {LAST_YEAR}",
+                    errors=[field_error(name, f"must be in {FIRST_YEAR}–{LAST_YEAR}")],
+                )
         if end < start:
             raise ValidationFailed(
                 f"The period ends ({end}) before it starts ({start})",

@@ -6,7 +6,7 @@ from datetime import date
 from html import escape
 
 from souk.analytics import charts, service
-from souk.analytics.schemas import KpisRead, RatioRead, SalesRead
+from souk.analytics.schemas import KpiRatioRead, KpisRead, SalesRead
 from souk.settings import Settings
 
 STYLE = """
@@ -19,7 +19,7 @@ td.n{text-align:right}.muted{color:#666}
 """
 
 
-def _pct(r: RatioRead) -> str:
+def _pct(r: KpiRatioRead) -> str:
     return "–" if r.rate is None else f"{r.rate * 100:.1f} %"
 
 
@@ -82,16 +82,20 @@ def _by_channel(by_channel: SalesRead) -> str:
 def _cohorts(board: KpisRead) -> str:
     if not board.cohorts:
         return '<p class="muted">No first orders in this period.</p>'
-    rows = "".join(
-        f"<tr><td>{escape(c.cohort)}</td><td class='n'>{c.customers}</td><td>"
-        + ", ".join(
-            f"+{r.months_later}: {_pct(RatioRead(count=r.customers, of=c.customers, rate=r.rate))}"
+    rows = []
+    for c in board.cohorts:
+        kept = ", ".join(
+            f"+{r.months_later}: " + ("–" if r.rate is None else f"{r.rate * 100:.1f} %")
             for r in c.retained
         )
-        + "</td></tr>"
-        for c in board.cohorts
+        rows.append(
+            f"<tr><td>{escape(c.cohort)}</td><td class='n'>{c.customers}</td><td>{kept}</td></tr>"
+        )
+    return (
+        "<table><tr><th>cohort</th><th>customers</th><th>retained</th></tr>"
+        + "".join(rows)
+        + "</table>"
     )
-    return f"<table><tr><th>cohort</th><th>customers</th><th>retained</th></tr>{rows}</table>"
 
 
 def render(*, settings: Settings, start: date, end: date) -> str:

@@ -24,13 +24,13 @@ class SalesRowRead(BaseModel):
     )
 
 
-class Freshness(BaseModel):
+class AnalyticsFreshness(BaseModel):
     refreshed_at: datetime | None = Field(
         description="When the analytics store last copied the primary (null: never)."
     )
 
 
-class SalesRead(Freshness):
+class SalesRead(AnalyticsFreshness):
     from_: date = Field(alias="from")
     to: date
     by: list[str]
@@ -39,19 +39,19 @@ class SalesRead(Freshness):
     model_config = {"populate_by_name": True}
 
 
-class RatioRead(BaseModel):
+class KpiRatioRead(BaseModel):
     count: int
     of: int
     rate: float | None = Field(description="count / of; null when `of` is 0.")
 
 
 class ReturnRatesRead(BaseModel):
-    overall: RatioRead
-    channels: dict[str, RatioRead]
-    reasons: dict[str, RatioRead] = Field(description="Returned units per reason, of all.")
+    overall: KpiRatioRead
+    channels: dict[str, KpiRatioRead]
+    reasons: dict[str, KpiRatioRead] = Field(description="Returned units per reason, of all.")
 
 
-class CustomersRead(BaseModel):
+class BuyersRead(BaseModel):
     new: int
     returning: int
     anonymous_orders: int
@@ -69,7 +69,7 @@ class CohortRead(BaseModel):
     retained: list[RetentionRead]
 
 
-class InventoryRead(BaseModel):
+class InventoryKpisRead(BaseModel):
     units_sold: int
     on_hand_start: int
     on_hand_end: int
@@ -90,24 +90,24 @@ class CurrencyTotalsRead(BaseModel):
     refunded: Money
 
 
-class KpisRead(Freshness):
+class KpisRead(AnalyticsFreshness):
     from_: date = Field(alias="from")
     to: date
     sales: list[CurrencyTotalsRead]
-    conversion: RatioRead
-    cart_abandonment: RatioRead
-    click_and_collect_share: RatioRead
-    ship_from_store_share: RatioRead
+    conversion: KpiRatioRead
+    cart_abandonment: KpiRatioRead
+    click_and_collect_share: KpiRatioRead
+    ship_from_store_share: KpiRatioRead
     return_rate: ReturnRatesRead
-    ropo_share: RatioRead
-    customers: CustomersRead
+    ropo_share: KpiRatioRead
+    customers: BuyersRead
     cohorts: list[CohortRead]
-    inventory: InventoryRead
+    inventory: InventoryKpisRead
 
     model_config = {"populate_by_name": True}
 
 
-class RefreshRead(Freshness):
+class AnalyticsRefreshRead(AnalyticsFreshness):
     full: bool
     seconds: float
     rows: dict[str, int] = Field(description="Rows copied per source in this refresh.")

@@ -11,8 +11,8 @@ from souk.analytics.models import Grouping, Period
 from souk.analytics.sales import SalesRow, sales
 from souk.analytics.schemas import (
     CurrencyTotalsRead,
+    KpiRatioRead,
     KpisRead,
-    RatioRead,
     ReturnRatesRead,
     SalesRead,
     SalesRowRead,
@@ -53,8 +53,8 @@ def sales_report(*, settings: Settings, start: date, end: date, by: str | None) 
     )
 
 
-def _ratio(r: kpis.Ratio) -> RatioRead:
-    return RatioRead(count=r.part, of=r.whole, rate=r.rate)
+def _ratio(r: kpis.Ratio) -> KpiRatioRead:
+    return KpiRatioRead(count=r.part, of=r.whole, rate=r.rate)
 
 
 def kpi_board(*, settings: Settings, start: date, end: date) -> KpisRead:
