@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from souk.analytics.kpis import LIVE, bounds
+from souk.analytics.kpis import LIVE_LINES, bounds
 from souk.analytics.models import Period
 from souk.analytics.store import first
 
@@ -30,8 +30,7 @@ def _on_hand_at(conn: duckdb.DuckDBPyConnection, at: Any) -> int:
 def inventory(conn: duckdb.DuckDBPyConnection, period: Period) -> dict[str, Any]:
     sold_row = first(
         conn.execute(
-            f"""SELECT coalesce(sum(l.quantity), 0) FROM orders o
-            JOIN order_lines l ON l.order_id = o.id WHERE {LIVE}""",
+            f"SELECT coalesce(sum(l.quantity), 0) FROM order_lines l WHERE {LIVE_LINES}",
             bounds(period),
         )
     )

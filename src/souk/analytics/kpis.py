@@ -21,6 +21,7 @@ ROPO_WINDOW = timedelta(days=30)
 TRACKED = "e.source <> 'souk' AND e.type IN ('page', 'screen', 'track')"
 ONLINE_ORDER = "e.event = 'Order Completed' AND coalesce(e.order_source, '') <> 'pos'"
 LIVE = "o.status <> 'cancelled' AND o.placed_at >= $lower AND o.placed_at < $upper"
+LIVE_LINES = "l.live AND l.placed_at >= $lower AND l.placed_at < $upper"
 STORE_SALE = "(o.source = 'pos' OR o.channel_type = 'pos')"
 
 
@@ -108,8 +109,8 @@ def return_rates(conn: duckdb.DuckDBPyConnection, period: Period) -> dict[str, A
     """Units returned in the period (on the day the return was asked for) over units sold in
     it, per channel; returned units per reason."""
     sold_sql = f"""
-        SELECT o.channel, sum(l.quantity) FROM orders o JOIN order_lines l ON l.order_id = o.id
-        WHERE {LIVE} GROUP BY o.channel"""
+        SELECT l.channel, sum(l.quantity) FROM order_lines l WHERE {LIVE_LINES}
+        GROUP BY l.channel"""
     sold = {c: int(q) for c, q in conn.execute(sold_sql, bounds(period)).fetchall()}
     returned_sql = """
         SELECT channel, reason, sum(quantity) FROM return_lines

@@ -22,7 +22,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from souk.analytics import extract
-from souk.analytics.store import SCHEMA_VERSION, first, source_identity, store_path, writing
+from souk.analytics.store import DDL, SCHEMA_VERSION, first, source_identity, store_path, writing
 from souk.db.base import utcnow
 from souk.db.engine import Database
 
@@ -43,10 +43,14 @@ def _reset_if_foreign(conn: duckdb.DuckDBPyConnection, identity: str, full: bool
     older schema: the watermarks would be meaningless."""
     row = first(conn.execute("SELECT value FROM meta WHERE key = 'source'"))
     version = first(conn.execute("SELECT value FROM meta WHERE key = 'schema'"))
-    if not full and row and row[0] == identity and version and version[0] == str(SCHEMA_VERSION):
+    same_schema = bool(version and version[0] == str(SCHEMA_VERSION))
+    if not full and row and row[0] == identity and same_schema:
         return False
     for table in [*TABLES, "watermarks", "meta"]:
-        conn.execute(f"DELETE FROM {table}")
+        conn.execute(f"DROP TABLE IF EXISTS {table}" if not same_schema else f"DELETE FROM {table}")
+    if not same_schema:
+        for statement in DDL:
+            conn.execute(statement)
     conn.execute(
         "INSERT INTO meta VALUES ('source', ?), ('schema', ?)", [identity, str(SCHEMA_VERSION)]
     )
@@ -80,6 +84,7 @@ def _copy_incremental(
     conn: duckdb.DuckDBPyConnection, session: Session, overlap: timedelta, now: datetime
 ) -> dict[str, int]:
     counts: dict[str, int] = {}
+    orders_mark = first(conn.execute("SELECT seen_until FROM watermarks WHERE source = 'orders'"))
     for source in extract.INCREMENTAL:
         mark = first(
             conn.execute("SELECT seen_until FROM watermarks WHERE source = ?", [source.table])
@@ -96,7 +101,31 @@ def _copy_incremental(
             "INSERT OR REPLACE INTO watermarks VALUES (?, ?, ?)", [source.table, seen, now]
         )
         counts[source.table] = copied
+    orders_seen = orders_mark[0] if orders_mark else None
+    _denormalise(conn, orders_seen - overlap if orders_seen is not None else None)
     return counts
+
+
+def _denormalise(conn: duckdb.DuckDBPyConnection, since: datetime | None) -> None:
+    """Give the orders changed since `since` their units, and their lines the order's
+    attributes (a cancellation makes the lines stop counting too)."""
+    changed = {"since": since or datetime(1970, 1, 1)}
+    conn.execute(
+        """UPDATE order_lines SET placed_at = o.placed_at, live = o.status <> 'cancelled',
+               currency = o.currency, channel = o.channel, country = o.country, store = o.store
+           FROM orders o WHERE o.id = order_lines.order_id
+             AND (o.updated_at >= $since OR order_lines.live IS NULL)""",
+        changed,
+    )
+    conn.execute(
+        """UPDATE orders SET units = u.units
+           FROM (SELECT l.order_id, sum(l.quantity) AS units FROM order_lines l
+                 JOIN orders o ON o.id = l.order_id
+                 WHERE o.updated_at >= $since OR o.units IS NULL
+                 GROUP BY l.order_id) u
+           WHERE orders.id = u.order_id""",
+        changed,
+    )
 
 
 def _copy_snapshots(conn: duckdb.DuckDBPyConnection, session: Session) -> dict[str, int]:

@@ -49,21 +49,16 @@ def _orders_query(grouping: Grouping) -> str:
     select_keys = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
     group = ", ".join(f"k{i}" for i in range(len(keys)))
     if "category" in grouping.dimensions:
+        # Lines carry their order's attributes under the same names (`o` is the line here).
         return f"""
-            SELECT {select_keys}, count(DISTINCT o.id), sum(l.total), sum(l.quantity)
-            FROM orders o JOIN order_lines l ON l.order_id = o.id
-            LEFT JOIN variants v ON v.sku = l.sku
-            WHERE {LIVE_ORDERS} AND o.placed_at >= $lower AND o.placed_at < $upper
+            SELECT {select_keys}, count(DISTINCT o.order_id), sum(o.total), sum(o.quantity)
+            FROM order_lines o LEFT JOIN variants v ON v.sku = o.sku
+            WHERE o.live AND o.placed_at >= $lower AND o.placed_at < $upper
             GROUP BY {group}"""
     return f"""
-        WITH o AS (
-            SELECT * FROM orders o
-            WHERE {LIVE_ORDERS} AND o.placed_at >= $lower AND o.placed_at < $upper),
-        u AS (
-            SELECT l.order_id, sum(l.quantity) AS units FROM order_lines l
-            WHERE l.order_id IN (SELECT id FROM o) GROUP BY l.order_id)
-        SELECT {select_keys}, count(*), sum(o.total), coalesce(sum(u.units), 0)
-        FROM o LEFT JOIN u ON u.order_id = o.id
+        SELECT {select_keys}, count(*), sum(o.total), coalesce(sum(o.units), 0)
+        FROM orders o
+        WHERE {LIVE_ORDERS} AND o.placed_at >= $lower AND o.placed_at < $upper
         GROUP BY {group}"""
 
 
