@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from html import escape
 
 from souk.analytics import charts, service
@@ -53,7 +53,9 @@ def _cards(board: KpisRead) -> str:
 
 
 def _revenue_over_time(daily: SalesRead) -> str:
-    labels = sorted({r.period.isoformat() for r in daily.rows})
+    # Every day of the period, so that a day without sales shows as zero, not as a gap.
+    days = (daily.to - daily.from_).days + 1
+    labels = [(daily.from_ + timedelta(days=i)).isoformat() for i in range(days)]
     index = {d: i for i, d in enumerate(labels)}
     series: dict[str, list[float]] = {}
     for r in daily.rows:

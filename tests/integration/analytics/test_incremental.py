@@ -52,6 +52,11 @@ def test_refresh_copies_only_what_changed(db: Database) -> None:
     # the cancellation's after it: both arrive, and nothing else is read again.
     assert second.rows["orders"] == 3 - 1 + 1
     assert _revenue(db) == 2000 + 4000
+    # The cancelled order's lines stop counting by category too.
+    by_category = sales_report(
+        settings=db.settings, start=date(2026, 3, 1), end=date(2026, 3, 3), by="category"
+    )
+    assert [(r.category, r.orders, r.revenue.amount) for r in by_category.rows] == [(None, 2, 6000)]
 
 
 def test_a_late_commit_inside_the_overlap_is_not_lost(db: Database) -> None:
