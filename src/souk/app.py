@@ -13,9 +13,9 @@ from fastapi_offline import FastAPIOffline
 
 from souk import __version__
 from souk.access import api as access_api
+from souk.access import service as access_service
 from souk.analytics import api as analytics_api
 from souk.analytics.refresh import AnalyticsRefresher
-from souk.access import service as access_service
 from souk.api import health, replays
 from souk.api.audit import AuditMiddleware
 from souk.api.auth import KeyCache

@@ -91,8 +91,9 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run the background work without the HTTP API: the outbox dispatcher (event handlers,
-    such as routing placed orders) and the reservation sweeper. Lets API servers run with
-    SOUK_DISPATCHER_ENABLED=0 and SOUK_RESERVATION_SWEEP_INTERVAL_S=0 (docs/deployment.md)."""
+    such as routing placed orders), the reservation sweeper and the analytics refresh. Lets
+    API servers run with SOUK_DISPATCHER_ENABLED=0, SOUK_RESERVATION_SWEEP_INTERVAL_S=0 and
+    SOUK_ANALYTICS_REFRESH_INTERVAL_S=0 (docs/deployment.md)."""
     settings = get_settings()
     db = Database(settings)
     if settings.auto_migrate:
