@@ -40,6 +40,8 @@ class Order:
     customer_id: str | None = None
     country: str | None = None
     fulfillment: dict[str, Any] | None = field(default=None)
+    # When the row last changed (unset: when it was placed), what the analytics watermark reads.
+    updated_at: datetime | None = None
 
     @property
     def total(self) -> int:
@@ -56,7 +58,8 @@ def _order_values(o: Order) -> dict[str, Any]:
         "total": o.total, "prices_include_tax": True,
         "shipping_address": {"country": o.country} if o.country else None,
         "fulfillment": o.fulfillment or {"type": "delivery"}, "adjustments": None,
-        "placed_at": o.placed_at, "created_at": o.placed_at, "updated_at": o.placed_at,
+        "placed_at": o.placed_at, "created_at": o.placed_at,
+        "updated_at": o.updated_at or o.placed_at,
     }  # fmt: skip
 
 
