@@ -109,13 +109,20 @@ def _locked(path: Path, *, exclusive: bool) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect(str(path), read_only=read_only, config=CONFIG)
+    # A long query would otherwise draw a progress bar on the server's terminal.
+    conn.execute("SET enable_progress_bar = false")
+    return conn
+
+
 @contextmanager
 def writing(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """The store opened for a refresh (one at a time, machine-wide)."""
     # DuckDB refuses a read-write open in a process that holds the file read-only, so a
     # process's own readers and writer take turns as well.
     with _in_process, _locked(path, exclusive=True):
-        conn = duckdb.connect(str(path), config=CONFIG)
+        conn = _connect(path, read_only=False)
         try:
             for statement in DDL:
                 conn.execute(statement)
@@ -130,7 +137,7 @@ def reading(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         with writing(path):
             pass
     with _locked(path, exclusive=False):
-        conn = duckdb.connect(str(path), read_only=True, config=CONFIG)
+        conn = _connect(path, read_only=True)
         try:
             yield conn
         finally:
