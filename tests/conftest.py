@@ -120,6 +120,8 @@ def settings(database_url: str) -> Settings:
         dispatcher_enabled=False,
         # Tests that want the background sweeper turn it on themselves.
         reservation_sweep_interval_s=0,
+        # Analytics tests refresh the store on demand (POST /v1/analytics/refresh).
+        analytics_refresh_interval_s=0,
         # Tests call from one client address many times; the rate-limit tests turn it on.
         rate_limit_enabled=False,
     )

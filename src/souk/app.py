@@ -14,6 +14,8 @@ from fastapi_offline import FastAPIOffline
 from souk import __version__
 from souk.access import api as access_api
 from souk.access import service as access_service
+from souk.analytics import api as analytics_api
+from souk.analytics.refresh import AnalyticsRefresher
 from souk.api import health, replays
 from souk.api.audit import AuditMiddleware
 from souk.api.auth import KeyCache
@@ -84,6 +86,7 @@ ROUTERS = [
     audit_api.router,
     *cdp_api.routers,
     *console_pages.routers,
+    analytics_api.router,
 ]
 
 
@@ -106,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     wire(bus, db)
     dispatcher = Dispatcher(db, bus)
     sweeper = ReservationSweeper(db, interval_s=settings.reservation_sweep_interval_s)
+    analytics = AnalyticsRefresher(db, interval_s=settings.analytics_refresh_interval_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -120,9 +124,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.dispatcher_enabled:
             dispatcher.start()
         sweeper.start()
+        analytics.start()
         try:
             yield
         finally:
+            analytics.stop()
             sweeper.stop()
             dispatcher.stop()
             db.dispose()

@@ -20,6 +20,8 @@ from rich.table import Table
 from souk.access import service as access_service
 from souk.access.models import Role
 from souk.access.schemas import ApiKeyCreate
+from souk.analytics import cli as analytics_cli
+from souk.analytics.refresh import AnalyticsRefresher
 from souk.db import backup as backups
 from souk.db.engine import Database
 from souk.db.migrate import migrate as run_migrations
@@ -44,6 +46,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(demo_app, name="demo")
 app.add_typer(inventory_cli.app, name="inventory")
 app.add_typer(staff_cli.app, name="staff")
+app.add_typer(analytics_cli.app, name="analytics")
+app.command("report")(analytics_cli.report)
 console = Console()
 errors = Console(stderr=True)
 
@@ -89,8 +93,9 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run the background work without the HTTP API: the outbox dispatcher (event handlers,
-    such as routing placed orders) and the reservation sweeper. Lets API servers run with
-    SOUK_DISPATCHER_ENABLED=0 and SOUK_RESERVATION_SWEEP_INTERVAL_S=0 (docs/deployment.md)."""
+    such as routing placed orders), the reservation sweeper and the analytics refresh. Lets
+    API servers run with SOUK_DISPATCHER_ENABLED=0, SOUK_RESERVATION_SWEEP_INTERVAL_S=0 and
+    SOUK_ANALYTICS_REFRESH_INTERVAL_S=0 (docs/deployment.md)."""
     settings = get_settings()
     db = Database(settings)
     if settings.auto_migrate:
@@ -99,15 +104,18 @@ def worker() -> None:
     wire(bus, db)
     dispatcher = Dispatcher(db, bus)
     sweeper = ReservationSweeper(db, interval_s=settings.reservation_sweep_interval_s)
+    analytics = AnalyticsRefresher(db, interval_s=settings.analytics_refresh_interval_s)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     dispatcher.start()
     sweeper.start()
+    analytics.start()
     console.print("[green]worker running[/] (outbox dispatcher, reservation sweeper)")
     try:
         stop.wait()
     finally:
+        analytics.stop()
         sweeper.stop()
         dispatcher.stop()
         db.dispose()

@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     signin_max_delay_s: int = Field(default=300, ge=1, le=86_400)
     # The admin console (docs/console.md): a staff session ends this long after sign-in.
     console_session_ttl_s: int = Field(default=8 * 3600, gt=0, le=30 * 86_400)
+    # Analytics (docs/insight.md): the DuckDB file (unset: beside the SQLite file, or under
+    # var/ for PostgreSQL), how often servers and the worker refresh it (0: only on demand),
+    # and how far back each refresh re-reads to catch transactions that committed late.
+    analytics_path: str | None = None
+    analytics_refresh_interval_s: float = Field(default=60.0, ge=0)
+    analytics_overlap_s: int = Field(default=300, ge=0, le=86_400)
 
     @field_validator("bootstrap_admin_key")
     @classmethod
