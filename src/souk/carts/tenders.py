@@ -84,7 +84,7 @@ def choose(
         if points and cart.customer_id is None:
             errors.append(field_error("body.loyalty_points", "sign in to pay with points"))
         elif points:
-            point_value(load_program(session), cart.currency, "body.loyalty_points")
+            point_value(session, cart.currency, "body.loyalty_points")
             held = available_points(session, cart.customer_id or "")
             if points > held:
                 errors.append(

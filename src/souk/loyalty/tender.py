@@ -27,15 +27,17 @@ from souk.payments.service import GiveBack, record_captured
 PROVIDER = "loyalty"
 
 
-def point_value(program: Program | None, currency: str, field: str) -> Decimal:
-    """What one point pays for in `currency` (minor units); 422 if points pay for nothing."""
+def point_value(session: Session, currency: str, field: str) -> tuple[Program, Decimal]:
+    """The program, and what one point pays for in `currency` (minor units); 422 if points
+    pay for nothing there."""
+    program = load_program(session)
     value = program.point_value.get(currency) if program is not None else None
-    if value is None or value <= 0:
+    if program is None or value is None or value <= 0:
         raise ValidationFailed(
             "Points cannot pay in this currency",
             errors=[field_error(field, f"the loyalty program gives points no value in {currency}")],
         )
-    return value
+    return program, value
 
 
 def worth(points: int, value: Decimal) -> int:

@@ -30,9 +30,9 @@ from souk.inventory.queries import get_location
 from souk.orders.models import OrderLineInput, compute_totals, tax_for
 from souk.orders.placement import route_now
 from souk.orders.service import record_order
-from souk.payments.service import record_captured
 from souk.pos.models import discrepancy_kind, payment_errors
 from souk.pos.schemas import PosSale
+from souk.pos.tenders import take_payments
 from souk.pricing.queries import tax_rate, unit_prices
 
 Emit = Any
@@ -108,12 +108,7 @@ def record_sale(session: Session, *, principal: Principal, sale: PosSale, emit: 
         emit=emit,
     )
     result.order_id = order.id
-    for payment in sale.payments:
-        if payment.amount > 0:
-            record_captured(
-                session=session, order_id=order.id, amount=payment.amount, currency=currency,
-                method=payment.method.value, provider="in_store", reference=payment.reference,
-            )  # fmt: skip
+    take_payments(session, sale=sale, order_id=order.id, currency=currency, customer=customer)
     if carry_out:
         _hand_over_now(session, order_id=order.id, store=store.code, sale=sale,
                        result=result, channel=channel.code, emit=emit)  # fmt: skip

@@ -44,6 +44,16 @@ class PosPayment(BaseModel):
     method: PaymentMethod
     amount: int = Field(ge=0, le=10**12)
     reference: str | None = Field(default=None, max_length=100, pattern=PLAIN)
+    code: str | None = Field(
+        default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9 -]+$",
+        description="gift_card: the code on the card.",
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _code_for_gift_cards(self) -> Self:
+        if (self.method is PaymentMethod.GIFT_CARD) != (self.code is not None):
+            raise ValueError("a gift_card payment, and only one, carries the card's code")
+        return self
 
 
 class PosFulfillment(BaseModel):
