@@ -15,7 +15,7 @@ from souk.carts.evaluation import evaluate
 from souk.carts.models import BLOCKING, CHECKOUT_HOLD_S, MESSAGES
 from souk.carts.sold_out import sold_out
 from souk.carts.tables import CartLineRow, CartRow
-from souk.carts.tenders import NONE, Tenders
+from souk.carts.tenders import Tenders
 from souk.carts.views import totals_adjustments
 from souk.catalog.queries import variants_by_sku
 from souk.channels.models import Channel
@@ -59,7 +59,7 @@ class Plan:
     uses: list[Use] = field(default_factory=list)
     adjustments: list[dict[str, Any]] = field(default_factory=list)
     # Gift cards and points, taken in the order's transaction; the payment pays the rest.
-    tenders: Tenders = NONE
+    tenders: Tenders = field(default_factory=Tenders)
 
     @property
     def charge(self) -> int:

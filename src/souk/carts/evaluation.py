@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from souk.carts.discounts import Discounts, Priced, discounts
 from souk.carts.models import BLOCKING, MESSAGES, Issue, listing_issue
 from souk.carts.tables import CartRow
-from souk.carts.tenders import NONE, Tenders, settle
+from souk.carts.tenders import Tenders, settle
 from souk.catalog.queries import CartItem, cart_items
 from souk.channels.models import Channel
 from souk.inventory.availability import atp, available_at
@@ -84,7 +84,7 @@ class CartView:
     # What the cart should remember after this read: (line id → price, issue) shown.
     seen: dict[str, tuple[int | None, str | None]]
     discounts: Discounts = field(default_factory=Discounts)
-    tenders: Tenders = NONE
+    tenders: Tenders = field(default_factory=Tenders)
 
     @property
     def ready(self) -> bool:

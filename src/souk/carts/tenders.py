@@ -16,7 +16,7 @@ program and the member's balance).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -43,16 +43,13 @@ class Tender:
 
 @dataclass
 class Tenders:
-    items: list[Tender]
-    problems: list[tuple[str, str]]
+    items: list[Tender] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
     program: Program | None = None
 
     @property
     def paid(self) -> int:
         return sum(t.amount for t in self.items)
-
-
-NONE = Tenders([], [])
 
 
 def unusable(card: CardInfo, currency: str) -> str | None:
@@ -99,8 +96,8 @@ def settle(session: Session, cart: CartRow, total: int) -> Tenders:
     """What each tender of the cart pays of `total`, as balances are now."""
     ids, points = list(cart.gift_cards or []), cart.loyalty_points or 0
     if not ids and not points:
-        return NONE
-    out = Tenders([], [])
+        return Tenders()
+    out = Tenders()
     left = total
     cards = cards_by_id(session=session, ids=ids)
     for card_id in ids:
