@@ -273,6 +273,9 @@ def void_payment(*, session: Session, payment_id: str) -> int:
     row = _get(session, payment_id)
     open_amount = capturable(row.status, row.amount, row.captured, row.voided)
     if open_amount <= 0:
+        if row.status == "authorized":
+            # A zero-amount authorisation (gift cards or points paid the whole cart).
+            _refresh_status(row)
         return 0
     result = get_provider(row.provider).void(authorization=row.provider_reference or row.id)
     _log(session, row, "void", open_amount, result)
