@@ -89,9 +89,18 @@ def begin(
 ) -> str:
     """A pending payment, written before the provider is called: if the process dies in
     between, the row says an authorisation may exist and for which cart."""
+    row = _new_row(provider, amount, currency, cart_id, order_id, method, at)
+    session.add(row)
+    return row.id
+
+
+def _new_row(
+    provider: str, amount: int, currency: str, cart_id: str | None, order_id: str | None,
+    method: str, at: datetime | None,
+) -> PaymentRow:  # fmt: skip
     get_provider(provider)
     now = at or utcnow()
-    row = PaymentRow(
+    return PaymentRow(
         id=new_id("pay"),
         order_id=order_id,
         cart_id=cart_id,
@@ -106,8 +115,6 @@ def begin(
         created_at=now,
         updated_at=now,
     )
-    session.add(row)
-    return row.id
 
 
 def call_authorize(
@@ -178,23 +185,15 @@ def record_captured(
 ) -> PaymentInfo:
     """Money already taken outside Souk (cash or card at a till, a marketplace payout), or
     stored value debited in the caller's transaction (`at` orders several such tenders)."""
-    payment_id = begin(
-        session=session,
-        provider=provider,
-        amount=amount,
-        currency=currency,
-        order_id=order_id,
-        method=method,
-        at=at,
-    )
-    session.flush()
-    row = _get(session, payment_id)
-    ok = ProviderResult(True, reference=reference or payment_id)
-    _log(session, row, "authorize", amount, ok)
-    _log(session, row, "capture", amount, ok)
-    row.provider_reference = reference or payment_id
+    row = _new_row(provider, amount, currency, None, order_id, method, at)
+    row.provider_reference = reference or row.id
     row.captured = amount
     row.status = status_of(amount=amount, captured=amount, refunded=0, voided=0)
+    session.add(row)
+    session.flush()  # the payment before its log: no ORM relationship orders them
+    ok = ProviderResult(True, reference=row.provider_reference)
+    _log(session, row, "authorize", amount, ok)
+    _log(session, row, "capture", amount, ok)
     return to_info(row)
 
 
