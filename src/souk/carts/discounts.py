@@ -61,17 +61,36 @@ def discounts(
     lines: list[Priced],
     shipping: int,
 ) -> Discounts:
+    return discounts_for(
+        session, Shopper(cart.customer_id, cart.email, list(cart.coupon_codes or [])),
+        channel=channel.code, currency=cart.currency, now=now, lines=lines, shipping=shipping,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Shopper:
+    customer_id: str | None
+    email: str | None
+    codes: list[str]
+
+
+def discounts_for(
+    session: Session, shopper: Shopper, *, channel: str, currency: str, now: datetime,
+    lines: list[Priced], shipping: int,
+) -> Discounts:  # fmt: skip
+    """The one engine for a web cart and a till sale alike (`souk.pos.sales`): the same
+    lines, shopper and moment give the same adjustments to the minor unit."""
     live = live_promotions(session, now)
     promotions = live.promotions
-    codes = list(cart.coupon_codes or [])
+    codes = shopper.codes
     if not promotions and not codes:
         return Discounts()
-    accepted, refused = resolve(session=session, codes=codes, customer_id=cart.customer_id)
-    who = customer_key(cart.customer_id, cart.email)
+    accepted, refused = resolve(session=session, codes=codes, customer_id=shopper.customer_id)
+    who = customer_key(shopper.customer_id, shopper.email)
     exhausted = used_up_for(session=session, live=live, customer=who)
     ctx = Context(
-        channel=channel.code,
-        currency=cart.currency,
+        channel=channel,
+        currency=currency,
         now=now,
         codes=accepted,
         exhausted=exhausted,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -79,6 +79,9 @@ class PosSale(BaseModel):
     lines: list[PosLine] = Field(min_length=1, max_length=200)
     customer: PosCustomer | None = None
     payments: list[PosPayment] = Field(default=[], max_length=10)
+    coupon_codes: list[Annotated[str, Field(min_length=1, max_length=64, pattern=CODE)]] = Field(
+        default=[], max_length=20, description="Codes typed at the till (a personal coupon too)."
+    )
     fulfillment: PosFulfillment | None = None
 
 
