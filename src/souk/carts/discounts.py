@@ -38,6 +38,9 @@ class Discounts:
     problems: list[Problem] = field(default_factory=list)
     uses: list[Use] = field(default_factory=list)
     promotions: list[Promotion] = field(default_factory=list)
+    # What the engine was given, so the preview can explain the promotions it skipped.
+    context: Context | None = None
+    engine_lines: list[CartLine] = field(default_factory=list)
 
     @property
     def shipping_discount(self) -> int:
@@ -96,14 +99,15 @@ def discounts_for(
         exhausted=exhausted,
         shipping=shipping,
     )
-    result: Result = evaluate(
-        promotions,
-        [CartLine(x.id, x.sku, x.quantity, x.unit_price, x.category) for x in lines],
-        ctx,
-    )
+    engine_lines = [CartLine(x.id, x.sku, x.quantity, x.unit_price, x.category) for x in lines]
+    candidates = live.candidates(
+        channel=channel, skus={x.sku for x in lines},
+        categories={x.category for x in lines if x.category}, coded=set(accepted.values()),
+    )  # fmt: skip
+    result: Result = evaluate(candidates, engine_lines, ctx)
     out = Discounts(
         lines=result.lines, shipping=result.shipping, verdicts=result.verdicts,
-        promotions=promotions,
+        promotions=promotions, context=ctx, engine_lines=engine_lines,
     )  # fmt: skip
     out.problems = [Problem("coupon-invalid", f"{p.code}: {p.reason}") for p in refused]
     reasons = {v.promotion: v.reason for v in result.verdicts if not v.applies}
