@@ -15,10 +15,13 @@ from souk.db.outbox import EventBus
 from souk.fulfilment import handlers as fulfilment_handlers
 from souk.fulfilment.config import RoutingConfig
 from souk.fulfilment.reads import fulfillment_orders_of
+from souk.giftcards import tender as giftcard_tender
 from souk.inventory.locations import validate_channel_locations
 from souk.inventory.queries import location_exists, variants_with_stock
 from souk.loyalty import handlers as loyalty_handlers
+from souk.loyalty import tender as loyalty_tender
 from souk.orders import queries as orders_queries
+from souk.payments import service as payments_service
 from souk.promotions import handlers as promotions_handlers
 
 
@@ -30,6 +33,9 @@ def wire(bus: EventBus, db: Database | None = None) -> None:
     catalog_service.register_in_use_check(variants_with_stock)
     orders_queries.register_fulfillment_reader(fulfillment_orders_of)
     customers_service.register_sign_in_reaction(cart_ownership.on_sign_in)
+    # The order refunds reach stored-value tenders in: points, then gift cards.
+    payments_service.register_give_back(loyalty_tender.PROVIDER, loyalty_tender.give_back)
+    payments_service.register_give_back(giftcard_tender.PROVIDER, giftcard_tender.give_back)
     if db is not None:
         # Handlers that open their own unit of work need the database they run against.
         fulfilment_handlers.subscribe(bus, db)

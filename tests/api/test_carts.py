@@ -310,18 +310,19 @@ def test_another_customers_cart_is_forbidden(shop: Shop) -> None:
     assert lines(untouched) == [("SNK-42", 1, 12000)] and untouched["locale"] == "ja"
 
 
-def test_gift_cards_and_points_are_refused_until_checkout_takes_them(shop: Shop) -> None:
+def test_an_unknown_gift_card_or_points_without_sign_in_are_refused(shop: Shop) -> None:
     cart = shop.cart("web")
     response = shop.call(
-        "PATCH", f"/v1/carts/{cart['id']}", "web", json={"gift_cards": ["AAAA-BBBB-CCCC"]}
-    )
+        "PATCH", f"/v1/carts/{cart['id']}", "web",
+        json={"gift_cards": ["AAAA-BBBB-CCCC"], "loyalty_points": 10},
+    )  # fmt: skip
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {
-            "field": "body.gift_cards",
-            "message": "paying with gift cards and loyalty points at checkout is not available yet",
-        }
+        {"field": "body.gift_cards.0", "message": "no gift card with that code"},
+        {"field": "body.loyalty_points", "message": "sign in to pay with points"},
     ]
+    unchanged = shop.call("GET", f"/v1/carts/{cart['id']}", "web").json()
+    assert unchanged["tenders"] == []
 
 
 def _parse(value: str) -> Any:

@@ -135,7 +135,19 @@ def test_refund_never_exceeds_what_was_captured_across_all_refunds(
     assert credit.status_code == 200, credit.text
     (issued,) = credit.json()["refunds"]
     assert (issued["to"], issued["amount"]["amount"]) == ("store_credit", 2500)
-    assert issued["store_credit_id"].startswith("sc_")
+    # It is a gift card of kind store_credit for the customer, its code shown this once.
+    assert issued["store_credit_id"].startswith("gft_")
+    card = fr.admin.get(f"/v1/gift-cards/{issued['store_credit_id']}").json()
+    assert (card["kind"], card["balance"]["amount"], card["status"]) == (
+        "store_credit", 2500, "active",
+    )  # fmt: skip
+    assert [(e["type"], e["amount"], e["order"]) for e in card["ledger"]] == [
+        ("issue", 2500, ret["order_id"])
+    ]
+    later = fr.admin.get(f"/v1/returns/{ret['id']}").json()["refunds"]
+    assert later[0]["store_credit_code"] is None  # a bearer secret, shown once
+    found = fr.admin.post("/v1/gift-cards/lookup", json={"code": issued["store_credit_code"]})
+    assert found.json()["id"] == issued["store_credit_id"]
 
 
 def test_late_unshipped_and_non_returnable_returns_are_refused(

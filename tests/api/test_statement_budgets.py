@@ -158,3 +158,73 @@ def test_storefront_reads_stay_within_their_statement_budgets(shop: Shop) -> Non
     )
     assert available == {"sku": "SNK-42", "channel": "web", "available": 10}
     _within("availability", count)
+
+
+# What a gift card adds when it pays part of the cart: its read on every cart read (1), and
+# at checkout that read in the plan, then in the order's transaction the conditional
+# UPDATE, its ledger entry and the captured payment (begin, 2 transaction-log entries).
+TENDER_BUDGET = {"get cart": 1, "checkout": 6}
+
+
+def test_a_gift_card_tender_costs_what_it_says(shop: Shop) -> None:
+    card = shop.admin.post("/v1/gift-cards", json={"currency": "JPY", "amount": 1000})
+    assert card.status_code == 201, card.text
+    cart = shop.call("POST", "/v1/carts", "web", json={}).json()
+    for sku in SKUS:
+        assert shop.add(cart["id"], "web", sku).status_code == 201
+    patched = shop.call(
+        "PATCH", f"/v1/carts/{cart['id']}", "web",
+        json={"email": "aiko@example.jp", "shipping_address": ADDRESS_JP,
+              "fulfillment": {"type": "delivery"}, "gift_cards": [card.json()["code"]]},
+    )  # fmt: skip
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["tenders"][0]["amount"]["amount"] == 1000
+    seen, read = _measure(
+        shop, "get cart", lambda: shop.call("GET", f"/v1/carts/{cart['id']}", "web")
+    )
+    assert seen["amount_due"]["amount"] == seen["totals"]["total"]["amount"] - 1000
+    order, placed = _measure(shop, "checkout", lambda: shop.checkout(cart["id"], "web"))
+    assert {p["method"]: p["amount"]["amount"] for p in order["payments"]}["gift_card"] == 1000
+    for step, count in (("get cart", read), ("checkout", placed)):
+        budget = BUDGET[step][0] + TENDER_BUDGET[step]
+        assert len(count) <= budget, f"{step}: {len(count)} > {budget}:\n{count.report()}"
+    print("tender statements:", len(read), len(placed))
+
+
+# Points: the program and the member's balance on every cart read (2); at checkout those in
+# the plan, then in the order's transaction the member's account locked, the once-per-order
+# check, the conditional UPDATE and re-read, the oldest points' entries spent, the redeem
+# entry, the captured payment (3) — never a statement per earn entry beyond the one read.
+# The checkout of a signed-in member also reads their email (1), tender or not.
+POINTS_BUDGET = {"get cart": 2, "checkout": 13 + 1}
+
+
+def test_a_points_tender_costs_what_it_says(shop: Shop) -> None:
+    program = {"currency_rates": {"JPY": "0.01"}, "point_values": {"JPY": "1"}, "tiers": []}
+    assert shop.admin.put("/v1/loyalty/program", json=program).status_code == 200
+    member = shop.register("web", "aiko@example.jp")
+    token, customer = member["token"], member["customer"]["id"]
+    given = shop.admin.post(
+        "/v1/loyalty/adjustments", json={"customer": customer, "points": 500, "reason": "hi"}
+    )
+    assert given.status_code == 200, given.text
+    cart = shop.call("POST", "/v1/carts", "web", token=token, json={}).json()
+    for sku in SKUS:
+        assert shop.add(cart["id"], "web", sku, token=token).status_code == 201
+    patched = shop.call(
+        "PATCH", f"/v1/carts/{cart['id']}", "web", token=token,
+        json={"shipping_address": ADDRESS_JP, "fulfillment": {"type": "delivery"},
+              "loyalty_points": 500},
+    )  # fmt: skip
+    assert patched.status_code == 200, patched.text
+    _dispatch(shop)
+    seen, read = _measure(
+        shop, "get cart", lambda: shop.call("GET", f"/v1/carts/{cart['id']}", "web", token=token)
+    )
+    assert seen["tenders"][0]["points"] == 500
+    order, placed = _measure(shop, "checkout", lambda: shop.checkout(cart["id"], "web", token))
+    assert {p["method"]: p["amount"]["amount"] for p in order["payments"]}["loyalty_points"] == 500
+    for step, count in (("get cart", read), ("checkout", placed)):
+        budget = BUDGET[step][0] + POINTS_BUDGET[step]
+        assert len(count) <= budget, f"{step}: {len(count)} > {budget}:\n{count.report()}"
+    print("points statements:", len(read), len(placed))

@@ -34,6 +34,7 @@ from souk.carts.models import CHECKOUT_HOLD_S, CartStatus
 from souk.carts.schemas import CheckoutRequest
 from souk.carts.sold_out import sold_out
 from souk.carts.tables import CartLineRow, CartRow
+from souk.carts.tenders import take as take_tenders
 from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
@@ -72,7 +73,7 @@ def checkout(
         provider=provider.name,
         payment_id=plan.payment_id,
         token=data.payment.token,
-        amount=plan.total,
+        amount=plan.charge,
         currency=plan.currency,
     )
     if not result.approved:
@@ -137,7 +138,7 @@ def _claim(db: Database, plan: Plan, provider: str) -> None:
         plan.payment_id = payments.begin(
             session=s,
             provider=provider,
-            amount=plan.total,
+            amount=plan.charge,
             currency=plan.currency,
             cart_id=plan.cart_id,
         )
@@ -222,6 +223,8 @@ def _complete(uow: UnitOfWork, plan: Plan, result: ProviderResult) -> OrderRow:
         payments.record_authorization(
             session=s, payment_id=plan.payment_id, result=result, order_id=order.id
         )
+        take_tenders(s, tenders=plan.tenders, order_id=order.id, customer_id=plan.customer_id,
+                     currency=plan.currency)  # fmt: skip
         if plan.uses:
             # A limit another checkout used up meanwhile refuses this order (409) and the
             # authorisation is voided: the shopper is never charged the discounted price

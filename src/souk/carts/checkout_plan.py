@@ -15,6 +15,7 @@ from souk.carts.evaluation import evaluate
 from souk.carts.models import BLOCKING, CHECKOUT_HOLD_S, MESSAGES
 from souk.carts.sold_out import sold_out
 from souk.carts.tables import CartLineRow, CartRow
+from souk.carts.tenders import Tenders
 from souk.carts.views import totals_adjustments
 from souk.catalog.queries import variants_by_sku
 from souk.channels.models import Channel
@@ -57,6 +58,12 @@ class Plan:
     # The promotions the totals count on; taken in the order's transaction, all or none.
     uses: list[Use] = field(default_factory=list)
     adjustments: list[dict[str, Any]] = field(default_factory=list)
+    # Gift cards and points, taken in the order's transaction; the payment pays the rest.
+    tenders: Tenders = field(default_factory=Tenders)
+
+    @property
+    def charge(self) -> int:
+        return self.total - self.tenders.paid
 
 
 def plan_checkout(db: Database, *, cart_id: str, channel: str, customer_id: str | None) -> Plan:
@@ -119,6 +126,7 @@ def plan_checkout(db: Database, *, cart_id: str, channel: str, customer_id: str 
             stale_holds=stale,
             uses=view.discounts.uses,
             adjustments=[a.model_dump(mode="json") for a in totals_adjustments(view)],
+            tenders=view.tenders,
         )
 
 

@@ -38,6 +38,9 @@ class Discounts:
     problems: list[Problem] = field(default_factory=list)
     uses: list[Use] = field(default_factory=list)
     promotions: list[Promotion] = field(default_factory=list)
+    # What the engine was given, so the preview can explain the promotions it skipped.
+    context: Context | None = None
+    engine_lines: list[CartLine] = field(default_factory=list)
 
     @property
     def shipping_discount(self) -> int:
@@ -61,30 +64,50 @@ def discounts(
     lines: list[Priced],
     shipping: int,
 ) -> Discounts:
+    return discounts_for(
+        session, Shopper(cart.customer_id, cart.email, list(cart.coupon_codes or [])),
+        channel=channel.code, currency=cart.currency, now=now, lines=lines, shipping=shipping,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Shopper:
+    customer_id: str | None
+    email: str | None
+    codes: list[str]
+
+
+def discounts_for(
+    session: Session, shopper: Shopper, *, channel: str, currency: str, now: datetime,
+    lines: list[Priced], shipping: int,
+) -> Discounts:  # fmt: skip
+    """The one engine for a web cart and a till sale alike (`souk.pos.sales`): the same
+    lines, shopper and moment give the same adjustments to the minor unit."""
     live = live_promotions(session, now)
     promotions = live.promotions
-    codes = list(cart.coupon_codes or [])
+    codes = shopper.codes
     if not promotions and not codes:
         return Discounts()
-    accepted, refused = resolve(session=session, codes=codes, customer_id=cart.customer_id)
-    who = customer_key(cart.customer_id, cart.email)
+    accepted, refused = resolve(session=session, codes=codes, customer_id=shopper.customer_id)
+    who = customer_key(shopper.customer_id, shopper.email)
     exhausted = used_up_for(session=session, live=live, customer=who)
     ctx = Context(
-        channel=channel.code,
-        currency=cart.currency,
+        channel=channel,
+        currency=currency,
         now=now,
         codes=accepted,
         exhausted=exhausted,
         shipping=shipping,
     )
-    result: Result = evaluate(
-        promotions,
-        [CartLine(x.id, x.sku, x.quantity, x.unit_price, x.category) for x in lines],
-        ctx,
-    )
+    engine_lines = [CartLine(x.id, x.sku, x.quantity, x.unit_price, x.category) for x in lines]
+    candidates = live.candidates(
+        channel=channel, skus={x.sku for x in lines},
+        categories={x.category for x in lines if x.category}, coded=set(accepted.values()),
+    )  # fmt: skip
+    result: Result = evaluate(candidates, engine_lines, ctx)
     out = Discounts(
         lines=result.lines, shipping=result.shipping, verdicts=result.verdicts,
-        promotions=promotions,
+        promotions=promotions, context=ctx, engine_lines=engine_lines,
     )  # fmt: skip
     out.problems = [Problem("coupon-invalid", f"{p.code}: {p.reason}") for p in refused]
     reasons = {v.promotion: v.reason for v in result.verdicts if not v.applies}

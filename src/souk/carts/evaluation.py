@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from souk.carts.discounts import Discounts, Priced, discounts
 from souk.carts.models import BLOCKING, MESSAGES, Issue, listing_issue
 from souk.carts.tables import CartRow
+from souk.carts.tenders import Tenders, settle
 from souk.catalog.queries import CartItem, cart_items
 from souk.channels.models import Channel
 from souk.inventory.availability import atp, available_at
@@ -83,6 +84,7 @@ class CartView:
     # What the cart should remember after this read: (line id → price, issue) shown.
     seen: dict[str, tuple[int | None, str | None]]
     discounts: Discounts = field(default_factory=Discounts)
+    tenders: Tenders = field(default_factory=Tenders)
 
     @property
     def ready(self) -> bool:
@@ -312,9 +314,12 @@ def evaluate(
         prices_include_tax=inclusive,
     )
     changes, seen = _changes(cart, views)
+    tenders = settle(session, cart, totals.total)
+    problems.extend(CartProblem(code, message) for code, message in tenders.problems)
     return CartView(
-        cart, channel, views, totals, shipping, shipping_tax, problems, changes, seen, found
-    )
+        cart, channel, views, totals, shipping, shipping_tax, problems, changes, seen, found,
+        tenders,
+    )  # fmt: skip
 
 
 def _changes(

@@ -9,16 +9,14 @@ from souk.carts.access import open_cart_for, touch
 from souk.carts.models import check_currency, check_pickup
 from souk.carts.schemas import CartRead, CartUpdate
 from souk.carts.tables import CartRow
+from souk.carts.tenders import choose as choose_tenders
 from souk.carts.views import show
 from souk.catalog.queries import listing_states, variants_by_sku
 from souk.channels.models import Channel
 from souk.channels.queries import get_channel
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
-from souk.errors import ValidationFailed, field_error
 from souk.promotions.codes import normalize
-
-NOT_YET = "paying with gift cards and loyalty points at checkout is not available yet"
 
 
 def update_cart(
@@ -29,13 +27,6 @@ def update_cart(
     pickup store moves the cart's holds there."""
     now = utcnow()
     sent = data.model_fields_set
-    promo = [
-        field_error(f"body.{name}", NOT_YET)
-        for name in ("gift_cards", "loyalty_points")
-        if getattr(data, name)
-    ]
-    if promo:
-        raise ValidationFailed("Gift cards and points cannot be used yet", errors=promo)
     with uow:
         s = uow.session
         sales = get_channel(session=s, code=channel)
@@ -53,6 +44,9 @@ def update_cart(
         if data.coupon_codes is not None:
             # Kept as entered (normalised); each read says whether it applies and why not.
             cart.coupon_codes = list(dict.fromkeys(normalize(c) for c in data.coupon_codes))
+        if data.gift_cards is not None or data.loyalty_points is not None:
+            # After a currency change: a card must be in the cart's currency.
+            choose_tenders(s, cart, data.gift_cards, data.loyalty_points)
         if "shipping_address" in sent:
             address = data.shipping_address
             cart.shipping_address = address.model_dump() if address else None

@@ -11,6 +11,8 @@ from souk.carts.evaluation import evaluate
 from souk.channels.queries import get_channel
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
+from souk.promotions.engine import Verdict
+from souk.promotions.models import why_not
 
 
 class PromotionVerdict(BaseModel):
@@ -38,6 +40,12 @@ def preview(*, uow: UnitOfWork, cart_id: str) -> PromotionPreview:
         names = {p.id: p.name for p in found.promotions}
         taken = {u.promotion_id: u.amount for u in found.uses}
         verdicts = {v.promotion: v for v in found.verdicts}
+        if found.context is not None:
+            # Not candidates for this cart (souk.promotions.live): say why all the same.
+            for p in found.promotions:
+                if p.id not in verdicts:
+                    reason = why_not(p, found.engine_lines, found.context)
+                    verdicts[p.id] = Verdict(p.id, False, reason or "not evaluated")
         return PromotionPreview(
             cart=cart.id,
             channel=cart.channel,

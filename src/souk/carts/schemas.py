@@ -27,9 +27,9 @@ class CartCreate(BaseModel):
 
 
 class CartUpdate(BaseModel):
-    """Only the fields sent change. `coupon_codes`, `gift_cards` and `loyalty_points` are
-    part of the contract for the promotions and loyalty issues; until then a non-empty
-    value is refused rather than silently ignored."""
+    """Only the fields sent change. `gift_cards` (codes; `[]` removes them) and
+    `loyalty_points` (`0` removes them) pay for the cart before the checkout's payment:
+    see `souk.carts.tenders`."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -128,6 +128,15 @@ class ShippingRead(BaseModel):
     amount: Money
 
 
+class TenderRead(BaseModel):
+    method: str = Field(description="gift_card | loyalty_points")
+    gift_card: str | None = Field(default=None, description="The card's id.")
+    last4: str | None = None
+    balance: Money | None = Field(default=None, description="The card's balance now.")
+    points: int | None = Field(default=None, description="The points this pays with.")
+    amount: Money = Field(description="What this tender pays of the cart's total.")
+
+
 class CartRead(BaseModel):
     id: str
     status: str
@@ -143,6 +152,14 @@ class CartRead(BaseModel):
     shipping: ShippingRead | None
     changes: list[ChangeRead] = Field(description="What changed since the cart was last shown.")
     problems: list[ProblemRead] = Field(description="What must be fixed before checkout.")
+    tenders: list[TenderRead] = Field(
+        default_factory=list,
+        description="Gift cards, then points, in the order they pay; the checkout's payment "
+        "pays `amount_due`.",
+    )
+    amount_due: Money | None = Field(
+        default=None, description="totals.total less what the tenders pay; never below zero."
+    )
     ready_for_checkout: bool
     order_id: str | None
     merged_into: str | None

@@ -30,6 +30,9 @@ class CartRow(Base):
     pickup_location: Mapped[str | None] = mapped_column(String(64))
     # Codes the shopper entered, normalised; the engine accepts or lists each in `problems`.
     coupon_codes: Mapped[list[str] | None] = mapped_column(Json)
+    # Tenders the shopper chose (`souk.carts.tenders`): gift-card ids, never their codes.
+    gift_cards: Mapped[list[str] | None] = mapped_column(Json)
+    loyalty_points: Mapped[int | None]
     # Bumped by every change: checkout reads the cart, then claims it only if unchanged.
     version: Mapped[int] = mapped_column(default=1)
     # Set while a checkout runs (its payment is being authorised); a crashed checkout's

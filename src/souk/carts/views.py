@@ -16,8 +16,10 @@ from souk.carts.schemas import (
     ChangeRead,
     ProblemRead,
     ShippingRead,
+    TenderRead,
 )
 from souk.carts.tables import CartLineRow, CartRow
+from souk.carts.tenders import Tender
 from souk.channels.models import Channel
 from souk.channels.queries import get_channel
 from souk.db.base import utcnow
@@ -99,11 +101,25 @@ def cart_read(view: CartView) -> CartRead:
             for ch in view.changes
         ],
         problems=[ProblemRead(code=p.code, message=p.message) for p in view.problems],
+        tenders=[_tender(x, c) for x in view.tenders.items],
+        amount_due=money(t.total - view.tenders.paid),
         ready_for_checkout=view.ready and cart.status == "active",
         order_id=cart.order_id,
         merged_into=cart.merged_into,
         created_at=cart.created_at,
         updated_at=cart.updated_at,
+    )
+
+
+def _tender(x: Tender, currency: str) -> TenderRead:
+    card = x.card
+    return TenderRead(
+        method=x.method,
+        gift_card=card.id if card else None,
+        last4=card.last4 if card else None,
+        balance=Money(amount=card.balance, currency=currency) if card else None,
+        points=x.points if card is None else None,
+        amount=Money(amount=x.amount, currency=currency),
     )
 
 

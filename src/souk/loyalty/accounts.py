@@ -21,7 +21,7 @@ from souk.errors import Conflict
 from souk.loyalty.models import EarnLine, EntryType, Program, Tier, points_for_order
 from souk.loyalty.tables import LoyaltyAccountRow, LoyaltyEntryRow
 
-CREDITS = (EntryType.EARN.value, EntryType.ADJUST.value)
+CREDITS = (EntryType.EARN.value, EntryType.ADJUST.value, EntryType.REFUND.value)
 
 
 class NotEnoughPoints(Conflict):
@@ -270,6 +270,27 @@ def redeem(
     )
     session.add(entry)
     return entry
+
+
+def restore(
+    *,
+    session: Session,
+    program: Program,
+    customer_id: str,
+    points: int,
+    reference: str,
+    order_id: str | None,
+    now: datetime,
+) -> None:
+    """Points that paid for an order come back (a refund, a cancellation); once per
+    reference. They are new points as far as expiry goes: the old ones may have expired."""
+    account = open_account(session, customer_id, None, now)
+    if points <= 0 or _already(session, EntryType.REFUND, reference) is not None:
+        return
+    _credit(
+        session, program, account, kind=EntryType.REFUND, points=points, now=now,
+        reference=reference, order_id=order_id,
+    )  # fmt: skip
 
 
 def adjust(

@@ -19,6 +19,7 @@ class EntryType(StrEnum):
     EXPIRE = "expire"
     ADJUST = "adjust"
     CLAWBACK = "clawback"
+    REFUND = "refund"  # points paid with, given back by a refund or a cancellation
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,10 @@ _PROVIDERS: dict[str, PaymentProvider] = {
     "test": TestProvider(),
     "in_store": OfflineProvider("in_store"),
     "marketplace": OfflineProvider("marketplace"),
+    # Stored value the shop holds itself: the ledgers move in the caller's transaction
+    # (see `souk.payments.service.register_give_back`), the provider only records.
+    "gift_card": OfflineProvider("gift_card"),
+    "loyalty": OfflineProvider("loyalty"),
 }
 # Shoppers may pay through these at checkout; the offline ones are for POS and imports.
 CHECKOUT_PROVIDERS = frozenset({"test"})

@@ -8,6 +8,10 @@ amounts are checked and changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,6 +20,30 @@ from souk.errors import Conflict, InvalidState, NotFound
 from souk.payments.models import PaymentInfo, capturable, status_of
 from souk.payments.providers import ProviderResult, get_provider
 from souk.payments.tables import PaymentRow, PaymentTransactionRow
+
+
+@dataclass(frozen=True, slots=True)
+class GiveBack:
+    """A refund of stored value (a gift card, points): what the tender's ledger must
+    credit, inside the refund's transaction."""
+
+    payment_id: str
+    order_id: str
+    reference: str
+    currency: str
+    paid: int
+    refunded_before: int
+    amount: int
+
+
+_GIVE_BACK: dict[str, Callable[[Session, GiveBack], None]] = {}
+
+
+def register_give_back(provider: str, give_back: Callable[[Session, GiveBack], None]) -> None:
+    """From wiring: how a stored-value tender's refund reaches its ledger. Refunds go to
+    the card or cash first, then to the stored-value tenders in the order registered
+    (points, then gift cards), so that a partial refund gives real money back first."""
+    _GIVE_BACK[provider] = give_back
 
 
 def to_info(row: PaymentRow) -> PaymentInfo:
@@ -57,12 +85,22 @@ def begin(
     cart_id: str | None = None,
     order_id: str | None = None,
     method: str = "card",
+    at: datetime | None = None,
 ) -> str:
     """A pending payment, written before the provider is called: if the process dies in
     between, the row says an authorisation may exist and for which cart."""
+    row = _new_row(provider, amount, currency, cart_id, order_id, method, at)
+    session.add(row)
+    return row.id
+
+
+def _new_row(
+    provider: str, amount: int, currency: str, cart_id: str | None, order_id: str | None,
+    method: str, at: datetime | None,
+) -> PaymentRow:  # fmt: skip
     get_provider(provider)
-    now = utcnow()
-    row = PaymentRow(
+    now = at or utcnow()
+    return PaymentRow(
         id=new_id("pay"),
         order_id=order_id,
         cart_id=cart_id,
@@ -77,8 +115,6 @@ def begin(
         created_at=now,
         updated_at=now,
     )
-    session.add(row)
-    return row.id
 
 
 def call_authorize(
@@ -145,24 +181,19 @@ def record_captured(
     method: str,
     provider: str = "in_store",
     reference: str | None = None,
+    at: datetime | None = None,
 ) -> PaymentInfo:
-    """Money already taken outside Souk (cash or card at a till, a marketplace payout)."""
-    payment_id = begin(
-        session=session,
-        provider=provider,
-        amount=amount,
-        currency=currency,
-        order_id=order_id,
-        method=method,
-    )
-    session.flush()
-    row = _get(session, payment_id)
-    ok = ProviderResult(True, reference=reference or payment_id)
-    _log(session, row, "authorize", amount, ok)
-    _log(session, row, "capture", amount, ok)
-    row.provider_reference = reference or payment_id
+    """Money already taken outside Souk (cash or card at a till, a marketplace payout), or
+    stored value debited in the caller's transaction (`at` orders several such tenders)."""
+    row = _new_row(provider, amount, currency, None, order_id, method, at)
+    row.provider_reference = reference or row.id
     row.captured = amount
     row.status = status_of(amount=amount, captured=amount, refunded=0, voided=0)
+    session.add(row)
+    session.flush()  # the payment before its log: no ORM relationship orders them
+    ok = ProviderResult(True, reference=row.provider_reference)
+    _log(session, row, "authorize", amount, ok)
+    _log(session, row, "capture", amount, ok)
     return to_info(row)
 
 
@@ -241,6 +272,9 @@ def void_payment(*, session: Session, payment_id: str) -> int:
     row = _get(session, payment_id)
     open_amount = capturable(row.status, row.amount, row.captured, row.voided)
     if open_amount <= 0:
+        if row.status == "authorized":
+            # A zero-amount authorisation (gift cards or points paid the whole cart).
+            _refresh_status(row)
         return 0
     result = get_provider(row.provider).void(authorization=row.provider_reference or row.id)
     _log(session, row, "void", open_amount, result)
@@ -250,7 +284,8 @@ def void_payment(*, session: Session, payment_id: str) -> int:
 
 
 def refund(*, session: Session, order_id: str, amount: int) -> int:
-    """Refund `amount` of what was captured, newest payment first; returns it.
+    """Refund `amount` of what was captured, newest card or cash payment first, then the
+    stored-value tenders (`register_give_back`); returns it.
 
     Conflict if that is more than captured minus already refunded."""
     if amount <= 0:
@@ -262,13 +297,11 @@ def refund(*, session: Session, order_id: str, amount: int) -> int:
             f"Cannot refund {amount}: only {refundable} was captured and not yet refunded"
         )
     remaining = amount
-    for row in reversed(rows):
+    for row in _refund_order(rows):
         give = min(remaining, row.captured - row.refunded)
         if give <= 0:
             continue
-        result = get_provider(row.provider).refund(
-            authorization=row.provider_reference or row.id, amount=give
-        )
+        result = _refund_one(session, row, give)
         _log(session, row, "refund", give, result)
         if not result.approved:
             raise InvalidState(f"The provider refused to refund payment {row.id}")
@@ -276,6 +309,28 @@ def refund(*, session: Session, order_id: str, amount: int) -> int:
         _refresh_status(row)
         remaining -= give
     return amount
+
+
+def _refund_order(rows: list[PaymentRow]) -> list[PaymentRow]:
+    ranks = {name: i + 1 for i, name in enumerate(_GIVE_BACK)}
+    newest_first = list(reversed(rows))
+    return sorted(newest_first, key=lambda r: ranks.get(r.provider, 0))
+
+
+def _refund_one(session: Session, row: PaymentRow, amount: int) -> ProviderResult:
+    give_back = _GIVE_BACK.get(row.provider)
+    if give_back is None:
+        return get_provider(row.provider).refund(
+            authorization=row.provider_reference or row.id, amount=amount
+        )
+    give_back(
+        session,
+        GiveBack(
+            payment_id=row.id, order_id=str(row.order_id), reference=row.provider_reference or "",
+            currency=row.currency, paid=row.captured, refunded_before=row.refunded, amount=amount,
+        ),
+    )  # fmt: skip
+    return ProviderResult(True, reference=row.provider_reference)
 
 
 def payments_for(*, session: Session, order_id: str) -> list[PaymentInfo]:

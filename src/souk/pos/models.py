@@ -20,6 +20,8 @@ from souk.errors import field_error
 class PaymentMethod(StrEnum):
     CASH = "cash"
     CARD = "card"
+    GIFT_CARD = "gift_card"  # with the card's `code`
+    LOYALTY_POINTS = "loyalty_points"  # the member named by `customer.loyalty_card`
 
 
 def fingerprint(transaction: dict[str, Any]) -> str:

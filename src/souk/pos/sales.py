@@ -27,13 +27,15 @@ from souk.fulfilment.tables import OrderRoutingRow
 from souk.inventory.availability import available_at
 from souk.inventory.movements import record_movement
 from souk.inventory.queries import get_location
-from souk.orders.models import OrderLineInput, compute_totals, tax_for
+from souk.orders.models import compute_totals
 from souk.orders.placement import route_now
 from souk.orders.service import record_order
-from souk.payments.service import record_captured
 from souk.pos.models import discrepancy_kind, payment_errors
+from souk.pos.pricing import price_sale
 from souk.pos.schemas import PosSale
-from souk.pricing.queries import tax_rate, unit_prices
+from souk.pos.tenders import take_payments
+from souk.pricing.queries import unit_prices
+from souk.promotions.redemptions import customer_key, redeem
 
 Emit = Any
 
@@ -60,20 +62,6 @@ def record_sale(session: Session, *, principal: Principal, sale: PosSale, emit: 
             errors.append(field_error(f"lines.{i}.unit_price", f"{line.sku!r} has no price"))
     if errors:
         raise ValidationFailed("The sale cannot be recorded", errors=errors)
-    lines = []
-    for line in sale.lines:
-        unit = line.unit_price if line.unit_price is not None else prices[line.sku]
-        rate = tax_rate(
-            session=session, country=store.country, category=variants[line.sku].category
-        )
-        tax = tax_for(unit * line.quantity, rate, inclusive=channel.prices_include_tax)
-        lines.append(OrderLineInput(line.sku, line.quantity, unit, tax=tax, tax_rate=rate))
-    total = compute_totals(lines, prices_include_tax=channel.prices_include_tax).total
-    errors = payment_errors(
-        total=total, amounts=[p.amount for p in sale.payments], currency=currency
-    )
-    if errors:
-        raise ValidationFailed("The payments do not match the sale", errors=errors)
     result = Recorded(order_id="")
     customer = None
     if sale.customer is not None:
@@ -84,6 +72,18 @@ def record_sale(session: Session, *, principal: Principal, sale: PosSale, emit: 
         )  # fmt: skip
         if customer is None and (who.customer_id or who.loyalty_card):
             result.warnings.append("no such customer: the sale is recorded without one")
+    email = _typed_email(sale, customer)
+    priced = price_sale(
+        session, sale=sale, channel=channel, store=store, variants=variants, prices=prices,
+        customer=customer, email=email or (customer.email if customer else None),
+    )  # fmt: skip
+    lines = priced.lines
+    total = compute_totals(lines, prices_include_tax=channel.prices_include_tax).total
+    errors = payment_errors(
+        total=total, amounts=[p.amount for p in sale.payments], currency=currency
+    )
+    if errors:
+        raise ValidationFailed("The payments do not match the sale", errors=errors)
     carry_out = sale.fulfillment is None
     fulfillment: dict[str, Any] = {"type": "in_store", "location": store.code}
     address = None
@@ -98,7 +98,7 @@ def record_sale(session: Session, *, principal: Principal, sale: PosSale, emit: 
         lines=lines,
         currency=currency,
         customer_id=customer.id if customer else None,
-        email=_typed_email(sale, customer),
+        email=email,
         shipping_address=address.model_dump() if address else None,
         fulfillment=fulfillment,
         source="pos",
@@ -106,14 +106,17 @@ def record_sale(session: Session, *, principal: Principal, sale: PosSale, emit: 
         status="fulfilled" if carry_out else "placed",
         placed_at=sale.occurred_at,
         emit=emit,
+        adjustments=priced.adjustments,
     )
     result.order_id = order.id
-    for payment in sale.payments:
-        if payment.amount > 0:
-            record_captured(
-                session=session, order_id=order.id, amount=payment.amount, currency=currency,
-                method=payment.method.value, provider="in_store", reference=payment.reference,
-            )  # fmt: skip
+    if priced.uses:
+        # The same limits as online, taken in the sale's transaction: a use the limit no
+        # longer allows refuses the sale (409) and records nothing.
+        redeem(
+            session=session, order_id=order.id, uses=priced.uses, currency=currency,
+            customer=customer_key(customer.id if customer else None, email),
+        )  # fmt: skip
+    take_payments(session, sale=sale, order_id=order.id, currency=currency, customer=customer)
     if carry_out:
         _hand_over_now(session, order_id=order.id, store=store.code, sale=sale,
                        result=result, channel=channel.code, emit=emit)  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -44,6 +44,16 @@ class PosPayment(BaseModel):
     method: PaymentMethod
     amount: int = Field(ge=0, le=10**12)
     reference: str | None = Field(default=None, max_length=100, pattern=PLAIN)
+    code: str | None = Field(
+        default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9 -]+$",
+        description="gift_card: the code on the card.",
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _code_for_gift_cards(self) -> Self:
+        if (self.method is PaymentMethod.GIFT_CARD) != (self.code is not None):
+            raise ValueError("a gift_card payment, and only one, carries the card's code")
+        return self
 
 
 class PosFulfillment(BaseModel):
@@ -69,6 +79,9 @@ class PosSale(BaseModel):
     lines: list[PosLine] = Field(min_length=1, max_length=200)
     customer: PosCustomer | None = None
     payments: list[PosPayment] = Field(default=[], max_length=10)
+    coupon_codes: list[Annotated[str, Field(min_length=1, max_length=64, pattern=CODE)]] = Field(
+        default=[], max_length=20, description="Codes typed at the till (a personal coupon too)."
+    )
     fulfillment: PosFulfillment | None = None
 
 

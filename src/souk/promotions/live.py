@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -35,6 +35,55 @@ class Live:
     promotions: list[Promotion]
     used_up: frozenset[str]
     per_customer: dict[str, int]
+    index: Index = field(default_factory=lambda: Index((), {}, {}, {}))
+
+    def candidates(
+        self, *, channel: str, skus: set[str], categories: set[str], coded: set[str]
+    ) -> list[Promotion]:
+        """The promotions that may apply to a cart of these SKUs and categories in this
+        channel — every other one would be refused by its channel or by "no line of the
+        cart is one the promotion is about" — plus those of the codes entered, so that a
+        code that does not apply is always explained. Built once per cache fill, so a cart
+        read evaluates only its candidates, not every live promotion."""
+        picked = set(self.index.everywhere)
+        for sku in skus:
+            picked.update(self.index.by_sku.get(sku, ()))
+        for category in categories:
+            picked.update(self.index.by_category.get(category, ()))
+        wanted = {self.index.position[pid] for pid in coded if pid in self.index.position}
+        for i in picked:
+            p = self.promotions[i]
+            if not p.coupon_required and (not p.channels or channel in p.channels):
+                wanted.add(i)
+        return [self.promotions[i] for i in sorted(wanted)]
+
+
+@dataclass(frozen=True)
+class Index:
+    everywhere: tuple[int, ...]  # positions of promotions about every line
+    by_sku: dict[str, tuple[int, ...]]
+    by_category: dict[str, tuple[int, ...]]
+    position: dict[str, int]
+
+
+def index_of(promotions: list[Promotion]) -> Index:
+    everywhere: list[int] = []
+    by_sku: dict[str, list[int]] = {}
+    by_category: dict[str, list[int]] = {}
+    for i, p in enumerate(promotions):
+        c = p.conditions
+        if not c.skus and not c.categories:
+            everywhere.append(i)
+        for sku in c.skus:
+            by_sku.setdefault(sku, []).append(i)
+        for category in c.categories:
+            by_category.setdefault(category, []).append(i)
+    return Index(
+        tuple(everywhere),
+        {k: tuple(v) for k, v in by_sku.items()},
+        {k: tuple(v) for k, v in by_category.items()},
+        {p.id: i for i, p in enumerate(promotions)},
+    )
 
 
 def live_promotions(*, session: Session, now: datetime | None) -> Live:
@@ -49,8 +98,10 @@ def live_promotions(*, session: Session, now: datetime | None) -> Live:
             (PromotionRow.ends_at.is_(None)) | (PromotionRow.ends_at > now),
         )
     rows = session.scalars(stmt).all()
+    promotions = [to_promotion(r) for r in rows]
     return Live(
-        promotions=[to_promotion(r) for r in rows],
+        promotions=promotions,
+        index=index_of(promotions),
         used_up=frozenset(
             r.id for r in rows if r.usage_limit is not None and r.times_used >= r.usage_limit
         ),

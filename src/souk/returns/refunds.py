@@ -8,12 +8,13 @@ from souk.access.models import Principal, Role
 from souk.db.base import new_id, utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import Conflict, Forbidden, InvalidState
+from souk.giftcards.service import open_card
 from souk.orders.queries import load_order
 from souk.payments.service import refund
 from souk.returns.models import RefundTo, ReturnStatus
 from souk.returns.reads import load_return, refundable, return_read
 from souk.returns.schemas import RefundBody, ReturnRead
-from souk.returns.tables import RefundRow, StoreCreditRow
+from souk.returns.tables import RefundRow
 
 
 def refund_return(
@@ -33,24 +34,18 @@ def refund_return(
                 f"Cannot refund {amount} {ret.currency}: return {ret.id} has {ceiling} "
                 f"{ret.currency} left to refund"
             )
-        credit_id = None
+        credit_id = code = None
         if data.to is RefundTo.ORIGINAL:
             refund(session=session, order_id=ret.order_id, amount=amount)
         else:
+            # Store credit is a gift card of kind `store_credit`: spent the same way on
+            # every channel, with the same ledger and the same never-below-zero guarantee.
             order = load_order(session=session, order_id=ret.order_id)
-            credit_id = new_id("sc")
-            session.add(
-                StoreCreditRow(
-                    id=credit_id,
-                    customer_id=order.customer_id,
-                    email=order.email,
-                    currency=ret.currency,
-                    amount=amount,
-                    balance=amount,
-                    reference=ret.id,
-                    created_at=utcnow(),
-                )
-            )
+            card, code = open_card(
+                session=session, currency=ret.currency, amount=amount, kind="store_credit",
+                customer_id=order.customer_id, order_id=ret.order_id,
+            )  # fmt: skip
+            credit_id = card.id
         row = RefundRow(
             id=new_id("rfd"),
             return_id=ret.id,
@@ -77,5 +72,8 @@ def refund_return(
             },
         )
         result = return_read(ret)
+        for shown in result.refunds:
+            if shown.id == row.id:
+                shown.store_credit_code = code  # shown once, like an issued card's code
         uow.commit()
         return result

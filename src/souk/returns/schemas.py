@@ -76,7 +76,11 @@ class RefundRead(BaseModel):
     id: str
     amount: Money
     to: RefundTo
-    store_credit_id: str | None
+    store_credit_id: str | None = Field(description="The store-credit gift card's id.")
+    store_credit_code: str | None = Field(
+        default=None,
+        description="Only in the answer of the refund that issued it: the code to spend it with.",
+    )
     created_at: datetime
 
 

@@ -66,7 +66,8 @@ class RefundRow(Base):
 
 
 class StoreCreditRow(Base):
-    """Credit issued to a customer instead of money back; spent like a gift card."""
+    """Superseded: store credit is now a gift card of kind `store_credit` (souk.giftcards);
+    the table stays for the rows written before, and nothing writes it any more."""
 
     __tablename__ = "store_credits"
 
