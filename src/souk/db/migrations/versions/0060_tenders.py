@@ -16,7 +16,7 @@ from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
 revision = "0060"
-down_revision = "0020"
+down_revision = "0040"
 branch_labels = None
 depends_on = None
 
