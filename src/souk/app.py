@@ -56,6 +56,8 @@ from souk.settings import Settings, get_settings
 from souk.shipping import api as shipping_api
 from souk.storefront import api as storefront_api
 from souk.storefront.cache import PageCache
+from souk.webhooks import api as webhooks_api
+from souk.webhooks.worker import DeliveryWorker
 from souk.wiring import wire
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,7 @@ ROUTERS = [
     loyalty_api.router,
     audit_api.router,
     *cdp_api.routers,
+    webhooks_api.router,
 ]
 
 
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     wire(bus, db)
     dispatcher = Dispatcher(db, bus)
     sweeper = ReservationSweeper(db, interval_s=settings.reservation_sweep_interval_s)
+    webhook_worker = DeliveryWorker(db, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -117,12 +121,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         if settings.dispatcher_enabled:
             dispatcher.start()
+            webhook_worker.start()
         sweeper.start()
         try:
             yield
         finally:
             sweeper.stop()
             dispatcher.stop()
+            webhook_worker.stop()
             db.dispose()
 
     app = FastAPIOffline(
@@ -139,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.dispatcher = dispatcher
     app.state.dispatcher_wake = dispatcher.wake
     app.state.sweeper = sweeper
+    app.state.webhook_worker = webhook_worker
     app.state.key_cache = KeyCache()
     app.state.token_signer = TokenSigner(resolve_secret(settings), settings.customer_token_ttl_s)
     app.state.idempotency = IdempotencyStore(
