@@ -127,7 +127,7 @@ class DeliveryWorker:
             stmt = stmt.with_for_update(skip_locked=True, of=d)
         with self.db.transaction() as session:
             jobs = []
-            for row, endpoint in session.execute(stmt).tuples():
+            for row, endpoint in session.execute(stmt):
                 row.locked_until = now + self.lease
                 jobs.append(
                     Job(
