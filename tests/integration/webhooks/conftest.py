@@ -39,7 +39,9 @@ class Hooks:
         return worker
 
     def endpoint(self, url: str, events: list[str] | None = None) -> dict[str, Any]:
-        response = self.admin.post("/v1/webhook-endpoints", json={"url": url, "events": events or ["*"]})
+        response = self.admin.post(
+            "/v1/webhook-endpoints", json={"url": url, "events": events or ["*"]}
+        )
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()
         return body

@@ -19,7 +19,10 @@ def test_a_delivery_verifies_with_standardwebhooks_and_svix(hooks: Hooks) -> Non
         endpoint = hooks.endpoint(receiver.url, ["fulfillment_order.ready"])
         assert endpoint["secret"].startswith("whsec_")
         # When an order is ready (and an event it does not want happens)
-        hooks.emit("fulfillment_order.ready", {"order_id": "ord_1", "fulfillment_order_id": "fo_1", "lines": [1, 2]})
+        hooks.emit(
+            "fulfillment_order.ready",
+            {"order_id": "ord_1", "fulfillment_order_id": "fo_1", "lines": [1, 2]},
+        )
         hooks.emit("product.updated", {"id": "prod_1"})
         assert hooks.deliver() == 1
         (got,) = receiver.wait_for(1)
