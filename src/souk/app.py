@@ -38,7 +38,7 @@ from souk.customers.lockout import SignInGuard
 from souk.customers.tokens import TokenSigner, resolve_secret
 from souk.db.engine import Database
 from souk.db.migrate import migrate
-from souk.db.outbox import Dispatcher, EventBus
+from souk.db.outbox import EventBus
 from souk.db.uow import UnitOfWork
 from souk.fulfilment import api as fulfilment_api
 from souk.giftcards import api as giftcards_api
@@ -56,6 +56,7 @@ from souk.settings import Settings, get_settings
 from souk.shipping import api as shipping_api
 from souk.storefront import api as storefront_api
 from souk.storefront.cache import PageCache
+from souk.stream.runner import make_dispatcher
 from souk.webhooks import api as webhooks_api
 from souk.webhooks.worker import DeliveryWorker
 from souk.wiring import wire
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     db = Database(settings)
     bus = EventBus()
     wire(bus, db)
-    dispatcher = Dispatcher(db, bus)
+    dispatcher = make_dispatcher(db, bus, settings)
     sweeper = ReservationSweeper(db, interval_s=settings.reservation_sweep_interval_s)
     webhook_worker = DeliveryWorker(db, settings)
 

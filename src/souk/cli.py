@@ -23,13 +23,15 @@ from souk.access.schemas import ApiKeyCreate
 from souk.db import backup as backups
 from souk.db.engine import Database
 from souk.db.migrate import migrate as run_migrations
-from souk.db.outbox import Dispatcher, EventBus
+from souk.db.outbox import EventBus
 from souk.db.uow import UnitOfWork
 from souk.demo import loader
 from souk.errors import SoukError
 from souk.inventory import cli as inventory_cli
 from souk.inventory.sweeper import ReservationSweeper
 from souk.settings import get_settings
+from souk.stream.runner import make_dispatcher
+from souk.webhooks.worker import DeliveryWorker
 from souk.wiring import wire
 
 app = typer.Typer(
@@ -87,7 +89,8 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run the background work without the HTTP API: the outbox dispatcher (event handlers,
-    such as routing placed orders) and the reservation sweeper. Lets API servers run with
+    such as routing placed orders) or, with SOUK_NATS_URL, the JetStream relay and durable
+    consumers; webhook deliveries; and the reservation sweeper. Lets API servers run with
     SOUK_DISPATCHER_ENABLED=0 and SOUK_RESERVATION_SWEEP_INTERVAL_S=0 (docs/deployment.md)."""
     settings = get_settings()
     db = Database(settings)
@@ -95,17 +98,21 @@ def worker() -> None:
         run_migrations(db)
     bus = EventBus()
     wire(bus, db)
-    dispatcher = Dispatcher(db, bus)
+    dispatcher = make_dispatcher(db, bus, settings)
     sweeper = ReservationSweeper(db, interval_s=settings.reservation_sweep_interval_s)
+    webhook_worker = DeliveryWorker(db, settings)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     dispatcher.start()
     sweeper.start()
-    console.print("[green]worker running[/] (outbox dispatcher, reservation sweeper)")
+    webhook_worker.start()
+    relay = "NATS relay and consumers" if settings.nats_url else "outbox dispatcher"
+    console.print(f"[green]worker running[/] ({relay}, webhook deliveries, reservation sweeper)")
     try:
         stop.wait()
     finally:
+        webhook_worker.stop()
         sweeper.stop()
         dispatcher.stop()
         db.dispose()
