@@ -47,6 +47,10 @@ def decode(data: bytes) -> Event:
 def durable_name(subscribed: str, handler: Handler) -> str:
     """Stable across restarts and processes: the handler's qualified name and its event, so
     every worker process shares one durable consumer per (handler, event)."""
-    raw = f"{handler.__module__}.{getattr(handler, '__qualname__', repr(handler))}.{subscribed}"
+    # A callable object may name itself (`consumer_name`), else its class names it.
+    name = getattr(handler, "consumer_name", None) or getattr(
+        handler, "__qualname__", type(handler).__qualname__
+    )
+    raw = f"{handler.__module__}.{name}.{subscribed}"
     raw = raw.replace(".<locals>", "")
     return re.sub(r"[^A-Za-z0-9_-]", "_", raw)[-MAX_DURABLE:]
