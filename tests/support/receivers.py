@@ -30,6 +30,12 @@ class Reply:
 Script = Callable[[int, Received], Reply]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A sender closing its idle keep-alive connection is not an error of the receiver.
+        pass
+
+
 class Receiver:
     def __init__(self, script: Script | None = None) -> None:
         self.script: Script = script or (lambda n, r: Reply())
@@ -68,7 +74,7 @@ class Receiver:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
         self.url = f"http://127.0.0.1:{self.port}/hook"
