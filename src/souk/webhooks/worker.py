@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import exists, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from souk.db.base import utcnow
@@ -30,6 +32,7 @@ from souk.webhooks.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookE
 
 log = logging.getLogger(__name__)
 GONE = 410
+RECORD_TRIES = 5
 
 # Every worker of this process, woken when the event handler enqueues.
 _workers: weakref.WeakSet[DeliveryWorker] = weakref.WeakSet()
@@ -143,10 +146,20 @@ class DeliveryWorker:
         return jobs
 
     def _record(self, results: list[tuple[Job, Outcome]]) -> None:
-        now = utcnow()
-        with self.db.transaction() as session:
-            for job, outcome in results:
-                self._record_one(session, job, outcome, now)
+        # Sent is sent: an outcome lost to a busy database would have the lease run out and
+        # the delivery sent again, so the write is retried a few times before giving up.
+        for attempt in range(RECORD_TRIES):
+            try:
+                now = utcnow()
+                with self.db.transaction() as session:
+                    for job, outcome in results:
+                        self._record_one(session, job, outcome, now)
+                return
+            except OperationalError:
+                if attempt == RECORD_TRIES - 1:
+                    raise
+                log.warning("recording %d webhook attempts failed; retrying", len(results))
+                time.sleep(0.2 * (attempt + 1))
 
     def _record_one(self, session: Session, job: Job, outcome: Outcome, now: datetime) -> None:
         row = session.get(WebhookDeliveryRow, job.seq)
