@@ -44,7 +44,7 @@ from souk.db.uow import UnitOfWork
 from souk.settings import Settings
 from souk.webhooks import endpoints
 from souk.webhooks import handlers as webhooks_handlers
-from souk.webhooks.schemas import EndpointCreate
+from souk.webhooks.schemas import WebhookEndpointCreate
 from souk.webhooks.worker import DeliveryWorker
 
 PAY = {"payment": {"provider": "test", "token": "tok_ok"}}
@@ -123,7 +123,7 @@ def fan_out(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             for receiver in listening:
                 endpoints.create_endpoint(
                     uow=UnitOfWork(db),
-                    data=EndpointCreate(url=receiver.url, events=["*"]),
+                    data=WebhookEndpointCreate(url=receiver.url, events=["*"]),
                     allow_private=True,
                 )
             for start in range(0, args.events, 500):

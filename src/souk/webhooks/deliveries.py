@@ -15,7 +15,7 @@ from souk.db.outbox import Event
 from souk.db.uow import UnitOfWork
 from souk.errors import InvalidState, NotFound
 from souk.webhooks.models import object_key, slim_payload
-from souk.webhooks.schemas import AttemptRead, DeliveryRead, DeliveryStatus
+from souk.webhooks.schemas import DeliveryStatus, WebhookAttemptRead, WebhookDeliveryRead
 from souk.webhooks.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
 from souk.webhooks.worker import ring
 
@@ -59,9 +59,9 @@ def enqueue(*, session: Session, event: Event, endpoint_ids: Sequence[str], base
     session.execute(stmt.on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"]))
 
 
-def _read(row: WebhookDeliveryRow, attempts: list[WebhookAttemptRow]) -> DeliveryRead:
+def _read(row: WebhookDeliveryRow, attempts: list[WebhookAttemptRow]) -> WebhookDeliveryRead:
     status: DeliveryStatus = row.status  # type: ignore[assignment]
-    return DeliveryRead(
+    return WebhookDeliveryRead(
         id=row.id,
         endpoint_id=row.endpoint_id,
         event_id=row.event_id,
@@ -74,7 +74,7 @@ def _read(row: WebhookDeliveryRow, attempts: list[WebhookAttemptRow]) -> Deliver
         created_at=row.created_at,
         delivered_at=row.delivered_at,
         attempt_log=[
-            AttemptRead(
+            WebhookAttemptRead(
                 attempted_at=a.attempted_at,
                 status_code=a.status_code,
                 error=a.error,
@@ -92,7 +92,7 @@ def list_deliveries(
     status: DeliveryStatus | None,
     limit: int = PAGE,
     cursor: str | None = None,
-) -> tuple[list[DeliveryRead], str | None]:
+) -> tuple[list[WebhookDeliveryRead], str | None]:
     """Newest first; `status=failed` is the dead-letter list."""
     after = decode_cursor(cursor)
     with uow:
@@ -118,7 +118,7 @@ def list_deliveries(
         return [_read(r, attempts[r.seq]) for r in rows], next_cursor
 
 
-def replay(*, uow: UnitOfWork, delivery_id: str) -> DeliveryRead:
+def replay(*, uow: UnitOfWork, delivery_id: str) -> WebhookDeliveryRead:
     """Send again, with the same `webhook-id`, now; a receiver that de-duplicates on it sees
     a replay of a delivery it already took as the duplicate it is."""
     with uow:

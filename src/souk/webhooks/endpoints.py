@@ -16,7 +16,12 @@ from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
 from souk.webhooks import addresses
 from souk.webhooks.models import WILDCARD, unknown_events, wants
-from souk.webhooks.schemas import EndpointCreate, EndpointCreated, EndpointRead, SecretRotated
+from souk.webhooks.schemas import (
+    WebhookEndpointCreate,
+    WebhookEndpointCreated,
+    WebhookEndpointRead,
+    WebhookSecretRotated,
+)
 from souk.webhooks.signing import new_secret
 from souk.webhooks.tables import WebhookEndpointRow
 
@@ -30,8 +35,8 @@ def invalidate_directory() -> None:
     _generation = next(_changes)
 
 
-def _read(row: WebhookEndpointRow) -> EndpointRead:
-    return EndpointRead(
+def _read(row: WebhookEndpointRow) -> WebhookEndpointRead:
+    return WebhookEndpointRead(
         id=row.id,
         url=row.url,
         events=list(row.events),
@@ -43,8 +48,8 @@ def _read(row: WebhookEndpointRow) -> EndpointRead:
 
 
 def create_endpoint(
-    *, uow: UnitOfWork, data: EndpointCreate, allow_private: bool
-) -> EndpointCreated:
+    *, uow: UnitOfWork, data: WebhookEndpointCreate, allow_private: bool
+) -> WebhookEndpointCreated:
     problems = [field_error("events", f"unknown event {e!r}") for e in unknown_events(data.events)]
     try:
         addresses.resolve(data.url, allow_private=allow_private)
@@ -65,7 +70,7 @@ def create_endpoint(
         uow.session.add(row)
         uow.commit()
     invalidate_directory()
-    return EndpointCreated(**_read(row).model_dump(), secret=row.secret)
+    return WebhookEndpointCreated(**_read(row).model_dump(), secret=row.secret)
 
 
 def _get(session: Session, endpoint_id: str) -> WebhookEndpointRow:
@@ -75,12 +80,12 @@ def _get(session: Session, endpoint_id: str) -> WebhookEndpointRow:
     return row
 
 
-def get_endpoint(*, uow: UnitOfWork, endpoint_id: str) -> EndpointRead:
+def get_endpoint(*, uow: UnitOfWork, endpoint_id: str) -> WebhookEndpointRead:
     with uow:
         return _read(_get(uow.session, endpoint_id))
 
 
-def list_endpoints(*, uow: UnitOfWork) -> list[EndpointRead]:
+def list_endpoints(*, uow: UnitOfWork) -> list[WebhookEndpointRead]:
     with uow:
         rows = uow.session.scalars(select(WebhookEndpointRow).order_by(WebhookEndpointRow.id))
         return [_read(r) for r in rows]
@@ -93,14 +98,14 @@ def delete_endpoint(*, uow: UnitOfWork, endpoint_id: str) -> None:
     invalidate_directory()
 
 
-def rotate_secret(*, uow: UnitOfWork, endpoint_id: str, overlap_s: int) -> SecretRotated:
+def rotate_secret(*, uow: UnitOfWork, endpoint_id: str, overlap_s: int) -> WebhookSecretRotated:
     now = utcnow()
     with uow:
         row = _get(uow.session, endpoint_id)
         row.previous_secret = row.secret if overlap_s > 0 else None
         row.previous_secret_expires_at = now + timedelta(seconds=overlap_s) if overlap_s else None
         row.secret = new_secret()
-        result = SecretRotated(
+        result = WebhookSecretRotated(
             id=row.id, secret=row.secret, previous_secret_expires_at=row.previous_secret_expires_at
         )
         uow.commit()

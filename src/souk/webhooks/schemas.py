@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 DeliveryStatus = Literal["pending", "succeeded", "failed"]
 
 
-class EndpointCreate(BaseModel):
+class WebhookEndpointCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(min_length=1, max_length=2000)
@@ -18,7 +18,7 @@ class EndpointCreate(BaseModel):
     description: str | None = Field(default=None, max_length=500)
 
 
-class EndpointRead(BaseModel):
+class WebhookEndpointRead(BaseModel):
     id: str
     url: str
     events: list[str]
@@ -28,25 +28,25 @@ class EndpointRead(BaseModel):
     created_at: datetime
 
 
-class EndpointCreated(EndpointRead):
+class WebhookEndpointCreated(WebhookEndpointRead):
     # Shown once, at creation and rotation; receivers verify with it.
     secret: str
 
 
-class SecretRotated(BaseModel):
+class WebhookSecretRotated(BaseModel):
     id: str
     secret: str
     previous_secret_expires_at: datetime | None
 
 
-class AttemptRead(BaseModel):
+class WebhookAttemptRead(BaseModel):
     attempted_at: datetime
     status_code: int | None
     error: str | None
     duration_ms: int
 
 
-class DeliveryRead(BaseModel):
+class WebhookDeliveryRead(BaseModel):
     id: str
     endpoint_id: str
     event_id: int
@@ -58,4 +58,4 @@ class DeliveryRead(BaseModel):
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
-    attempt_log: list[AttemptRead]
+    attempt_log: list[WebhookAttemptRead]
