@@ -40,7 +40,7 @@ from souk.customers.lockout import SignInGuard
 from souk.customers.tokens import TokenSigner, resolve_secret
 from souk.db.engine import Database
 from souk.db.migrate import migrate
-from souk.db.outbox import Dispatcher, EventBus
+from souk.db.outbox import EventBus
 from souk.db.uow import UnitOfWork
 from souk.fulfilment import api as fulfilment_api
 from souk.giftcards import api as giftcards_api
@@ -59,6 +59,9 @@ from souk.settings import Settings, get_settings
 from souk.shipping import api as shipping_api
 from souk.storefront import api as storefront_api
 from souk.storefront.cache import PageCache
+from souk.stream.runner import make_dispatcher
+from souk.webhooks import api as webhooks_api
+from souk.webhooks.worker import DeliveryWorker
 from souk.wiring import wire
 
 log = logging.getLogger(__name__)
@@ -87,6 +90,7 @@ ROUTERS = [
     *cdp_api.routers,
     *console_pages.routers,
     analytics_api.router,
+    webhooks_api.router,
 ]
 
 
@@ -107,9 +111,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     db = Database(settings)
     bus = EventBus()
     wire(bus, db)
-    dispatcher = Dispatcher(db, bus)
+    dispatcher = make_dispatcher(db, bus, settings)
     sweeper = ReservationSweeper(db, interval_s=settings.reservation_sweep_interval_s)
     analytics = AnalyticsRefresher(db, interval_s=settings.analytics_refresh_interval_s)
+    webhook_worker = DeliveryWorker(db, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -123,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         if settings.dispatcher_enabled:
             dispatcher.start()
+            webhook_worker.start()
         sweeper.start()
         analytics.start()
         try:
@@ -131,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             analytics.stop()
             sweeper.stop()
             dispatcher.stop()
+            webhook_worker.stop()
             db.dispose()
 
     app = FastAPIOffline(
@@ -147,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.dispatcher = dispatcher
     app.state.dispatcher_wake = dispatcher.wake
     app.state.sweeper = sweeper
+    app.state.webhook_worker = webhook_worker
     app.state.key_cache = KeyCache()
     app.state.token_signer = TokenSigner(resolve_secret(settings), settings.customer_token_ttl_s)
     app.state.idempotency = IdempotencyStore(

@@ -25,7 +25,7 @@ from souk.analytics.refresh import AnalyticsRefresher
 from souk.db import backup as backups
 from souk.db.engine import Database
 from souk.db.migrate import migrate as run_migrations
-from souk.db.outbox import Dispatcher, EventBus
+from souk.db.outbox import EventBus
 from souk.db.uow import UnitOfWork
 from souk.demo import loader
 from souk.errors import SoukError
@@ -33,6 +33,8 @@ from souk.inventory import cli as inventory_cli
 from souk.inventory.sweeper import ReservationSweeper
 from souk.settings import get_settings
 from souk.staff import cli as staff_cli
+from souk.stream.runner import make_dispatcher
+from souk.webhooks.worker import DeliveryWorker
 from souk.wiring import wire
 
 app = typer.Typer(
@@ -93,7 +95,8 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run the background work without the HTTP API: the outbox dispatcher (event handlers,
-    such as routing placed orders), the reservation sweeper and the analytics refresh. Lets
+    such as routing placed orders) or, with SOUK_NATS_URL, the JetStream relay and durable
+    consumers; webhook deliveries; the reservation sweeper and the analytics refresh. Lets
     API servers run with SOUK_DISPATCHER_ENABLED=0, SOUK_RESERVATION_SWEEP_INTERVAL_S=0 and
     SOUK_ANALYTICS_REFRESH_INTERVAL_S=0 (docs/deployment.md)."""
     settings = get_settings()
@@ -102,19 +105,26 @@ def worker() -> None:
         run_migrations(db)
     bus = EventBus()
     wire(bus, db)
-    dispatcher = Dispatcher(db, bus)
+    dispatcher = make_dispatcher(db, bus, settings)
     sweeper = ReservationSweeper(db, interval_s=settings.reservation_sweep_interval_s)
     analytics = AnalyticsRefresher(db, interval_s=settings.analytics_refresh_interval_s)
+    webhook_worker = DeliveryWorker(db, settings)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     dispatcher.start()
     sweeper.start()
     analytics.start()
-    console.print("[green]worker running[/] (outbox dispatcher, reservation sweeper)")
+    webhook_worker.start()
+    relay = "NATS relay and consumers" if settings.nats_url else "outbox dispatcher"
+    console.print(
+        f"[green]worker running[/] ({relay}, webhook deliveries, reservation sweeper, "
+        "analytics refresh)"
+    )
     try:
         stop.wait()
     finally:
+        webhook_worker.stop()
         analytics.stop()
         sweeper.stop()
         dispatcher.stop()

@@ -123,6 +123,26 @@ class Settings(BaseSettings):
     analytics_path: str | None = None
     analytics_refresh_interval_s: float = Field(default=60.0, ge=0)
     analytics_overlap_s: int = Field(default=300, ge=0, le=86_400)
+    # Webhooks (docs/webhooks.md). Loopback and private addresses are refused unless this is
+    # set (server-side request forgery); tests and local development set it.
+    webhook_allow_private: bool = False
+    # Seconds between a failed attempt and the next (the Standard Webhooks schedule).
+    webhook_retry_schedule_s: list[float] = [5, 300, 1800, 7200, 18000, 36000, 36000]
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # Deliveries sent at once by one process, and claimed per round.
+    webhook_concurrency: int = Field(default=8, ge=1, le=256)
+    webhook_batch_size: int = Field(default=100, ge=1, le=10_000)
+    # How long the old secret keeps signing after a rotation.
+    webhook_secret_overlap_s: int = Field(default=24 * 3600, ge=0)
+    # How long a process may match events against endpoints as it last read them.
+    webhook_endpoints_cache_ms: int = Field(default=2000, ge=0, le=3_600_000)
+    # Where payloads' fetch URLs point (the API as integrators reach it).
+    public_base_url: str = "http://127.0.0.1:8000"
+    # The event stream (docs/operations.md): the JetStream stream and its subject prefix.
+    nats_stream: str = Field(default="SOUK_EVENTS", pattern=r"^[A-Za-z0-9_-]+$")
+    nats_subject_prefix: str = Field(default="souk.events", pattern=r"^[a-z0-9_.-]+$")
+    # How long the broker remembers a message id to drop a re-published duplicate.
+    nats_duplicate_window_s: int = Field(default=3600, gt=0)
 
     @field_validator("bootstrap_admin_key")
     @classmethod

@@ -23,6 +23,7 @@ from souk.loyalty import tender as loyalty_tender
 from souk.orders import queries as orders_queries
 from souk.payments import service as payments_service
 from souk.promotions import handlers as promotions_handlers
+from souk.webhooks import handlers as webhooks_handlers
 
 
 def wire(bus: EventBus, db: Database | None = None) -> None:
@@ -43,3 +44,4 @@ def wire(bus: EventBus, db: Database | None = None) -> None:
         loyalty_handlers.subscribe(bus, db)
         promotions_handlers.subscribe(bus, db)
         cdp_handlers.subscribe(bus, db)
+        webhooks_handlers.subscribe(bus, db)

@@ -47,7 +47,11 @@ def settings(settings: Settings) -> Settings:
     # Counted in steady state: promotions are read once per process and kept (a cart read
     # within SOUK_PROMOTIONS_CACHE_MS costs no statement for them), so the cache must not
     # lapse in the middle of a measured flow.
-    return settings.model_copy(update={"promotions_cache_ms": 3_600_000})
+    # Likewise the webhook endpoints the dispatcher matches every event against: read once
+    # per process and kept, so an event no endpoint wants costs nothing.
+    return settings.model_copy(
+        update={"promotions_cache_ms": 3_600_000, "webhook_endpoints_cache_ms": 3_600_000}
+    )
 
 
 @pytest.fixture

@@ -66,6 +66,11 @@ class EventBus:
     def handlers_for(self, name: str) -> list[Handler]:
         return [*self._handlers.get(name, ()), *self._handlers.get("*", ())]
 
+    def subscriptions(self) -> list[tuple[str, Handler]]:
+        """Every (event name, handler) pair: the event stream runs one durable consumer
+        for each, so that one failing handler never makes another see an event again."""
+        return [(name, h) for name, handlers in self._handlers.items() for h in handlers]
+
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, 3600))

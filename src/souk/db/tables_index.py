@@ -33,6 +33,7 @@ TABLE_MODULES = [
     "souk.audit.tables",
     "souk.cdp.tables",
     "souk.staff.tables",
+    "souk.webhooks.tables",
 ]
 
 

@@ -1,0 +1,203 @@
+"""The delivery worker: claims due deliveries, sends them a batch at a time over a pool of
+threads, records each attempt, and schedules the next per the Standard Webhooks schedule.
+
+Per-object ordering: a delivery is not claimed while an earlier delivery of the same object
+to the same endpoint is still pending (waiting, in flight or being retried), so the events
+of one order reach an endpoint in the order they happened. A dead-lettered delivery no
+longer holds the ones after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, aliased
+
+from souk.db.base import utcnow
+from souk.db.engine import Database
+from souk.settings import Settings
+from souk.webhooks.endpoints import invalidate_directory, signing_secrets
+from souk.webhooks.models import retry_delay
+from souk.webhooks.sender import Job, Outcome, send
+from souk.webhooks.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
+
+log = logging.getLogger(__name__)
+GONE = 410
+RECORD_TRIES = 5
+
+# Every worker of this process, woken when the event handler enqueues.
+_workers: weakref.WeakSet[DeliveryWorker] = weakref.WeakSet()
+
+
+def ring() -> None:
+    for worker in list(_workers):
+        worker.wake()
+
+
+class DeliveryWorker:
+    def __init__(self, db: Database, settings: Settings, *, poll_s: float = 1.0) -> None:
+        self.db = db
+        self.settings = settings
+        self.poll_s = poll_s
+        self.schedule = list(settings.webhook_retry_schedule_s)
+        self.allow_private = settings.webhook_allow_private
+        # An attempt that outlives its lease is taken again by another worker.
+        self.lease = timedelta(seconds=settings.webhook_timeout_s * 3 + 30)
+        self._client = httpx.Client(
+            timeout=settings.webhook_timeout_s,
+            follow_redirects=False,  # a redirect could lead past the address check
+            limits=httpx.Limits(max_connections=settings.webhook_concurrency * 2),
+        )
+        self._pool = ThreadPoolExecutor(settings.webhook_concurrency, "souk-webhook")
+        self._rng = random.Random()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        _workers.add(self)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="souk-webhooks", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.settings.webhook_timeout_s + 10)
+        self._pool.shutdown(wait=True)
+        self._client.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(timeout=self.poll_s)
+            self._wake.clear()
+            try:
+                while not self._stop.is_set() and self.run_once() > 0:
+                    pass
+            except Exception:
+                log.exception("webhook delivery round failed; retrying")
+
+    def run_once(self) -> int:
+        """Claim, send and record one batch; returns how many deliveries it sent."""
+        jobs = self._claim()
+        if not jobs:
+            return 0
+        now = utcnow()
+        outcomes = list(
+            self._pool.map(
+                lambda job: send(self._client, job, allow_private=self.allow_private, now=now),
+                jobs,
+            )
+        )
+        self._record(list(zip(jobs, outcomes, strict=True)))
+        return len(jobs)
+
+    def _claim(self) -> list[Job]:
+        now = utcnow()
+        d, earlier = WebhookDeliveryRow, aliased(WebhookDeliveryRow)
+        blocked = exists().where(
+            earlier.endpoint_id == d.endpoint_id,
+            earlier.object_key == d.object_key,
+            earlier.status == "pending",
+            earlier.seq < d.seq,
+        )
+        stmt = (
+            select(d, WebhookEndpointRow)
+            .join(WebhookEndpointRow, WebhookEndpointRow.id == d.endpoint_id)
+            .where(
+                d.status == "pending",
+                d.next_attempt_at <= now,
+                (d.locked_until.is_(None)) | (d.locked_until < now),
+                WebhookEndpointRow.disabled_at.is_(None),
+                ~blocked,
+            )
+            .order_by(d.seq)
+            .limit(self.settings.webhook_batch_size)
+        )
+        if not self.db.is_sqlite:
+            stmt = stmt.with_for_update(skip_locked=True, of=d)
+        with self.db.transaction() as session:
+            jobs = []
+            for row, endpoint in session.execute(stmt):
+                row.locked_until = now + self.lease
+                jobs.append(
+                    Job(
+                        seq=row.seq,
+                        msg_id=row.id,
+                        endpoint_id=endpoint.id,
+                        url=endpoint.url,
+                        secrets=signing_secrets(endpoint, now),
+                        payload=dict(row.payload),
+                        attempts=row.attempts,
+                    )
+                )
+        return jobs
+
+    def _record(self, results: list[tuple[Job, Outcome]]) -> None:
+        # Sent is sent: an outcome lost to a busy database would have the lease run out and
+        # the delivery sent again, so the write is retried a few times before giving up.
+        for attempt in range(RECORD_TRIES):
+            try:
+                now = utcnow()
+                with self.db.transaction() as session:
+                    for job, outcome in results:
+                        self._record_one(session, job, outcome, now)
+                return
+            except OperationalError:
+                if attempt == RECORD_TRIES - 1:
+                    raise
+                log.warning("recording %d webhook attempts failed; retrying", len(results))
+                time.sleep(0.2 * (attempt + 1))
+
+    def _record_one(self, session: Session, job: Job, outcome: Outcome, now: datetime) -> None:
+        row = session.get(WebhookDeliveryRow, job.seq)
+        if row is None:  # its endpoint was deleted meanwhile
+            return
+        session.add(
+            WebhookAttemptRow(
+                delivery_seq=job.seq,
+                attempted_at=now,
+                status_code=outcome.status_code,
+                error=outcome.error,
+                duration_ms=outcome.duration_ms,
+            )
+        )
+        row.attempts += 1
+        row.locked_until = None
+        row.last_status_code = outcome.status_code
+        row.last_error = outcome.error
+        if outcome.succeeded:
+            row.status, row.delivered_at = "succeeded", now
+            return
+        if outcome.status_code == GONE:
+            # The receiver says the endpoint is gone for good: stop sending to it at all.
+            row.status = "failed"
+            session.execute(
+                update(WebhookEndpointRow)
+                .where(WebhookEndpointRow.id == job.endpoint_id)
+                .values(disabled_at=now, disabled_reason="the endpoint answered 410 Gone")
+            )
+            invalidate_directory()
+            return
+        delay = retry_delay(
+            attempts=row.attempts,
+            schedule=self.schedule,
+            retry_after_s=outcome.retry_after_s,
+            rng=self._rng,
+        )
+        if delay is None:
+            row.status = "failed"
+        else:
+            row.next_attempt_at = now + delay
