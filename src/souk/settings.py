@@ -115,6 +115,15 @@ class Settings(BaseSettings):
     rate_limit_signin_ip: str = Field(default="50/900", pattern=RULE)
     signin_free_failures: int = Field(default=5, ge=1, le=1000)
     signin_max_delay_s: int = Field(default=300, ge=1, le=86_400)
+    # Pages and feeds (docs/pages.md, docs/feeds.md). The address shoppers reach Souk at,
+    # for the links in feeds (unset: the address the request came to).
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    # The channel of the demo storefront at /shop (unset: the first web channel) and its
+    # publishable key (unset: one derived from the secret key, registered on first use).
+    shop_channel: str | None = None
+    shop_publishable_key: str | None = None
+    # The brand a feed names for products whose attributes do not carry one.
+    feed_brand: str = Field(default="Souk", min_length=1, max_length=70)
 
     @field_validator("bootstrap_admin_key")
     @classmethod
