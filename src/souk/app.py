@@ -49,7 +49,9 @@ from souk.inventory import api_locations as locations_api
 from souk.inventory.sweeper import ReservationSweeper
 from souk.loyalty import api as loyalty_api
 from souk.orders import api as orders_api
+from souk.pages.till import routes as till_pages
 from souk.pos import api as pos_api
+from souk.pos import till_api
 from souk.pricing import api as pricing_api
 from souk.promotions import api as promotions_api
 from souk.returns import api as returns_api
@@ -84,6 +86,12 @@ ROUTERS = [
     audit_api.router,
     *cdp_api.routers,
     feeds_api.router,
+    till_api.router,
+]
+
+# Pages served beside the API (their own files, their own policy: docs/pages.md).
+PAGES = [
+    till_pages.mount,
 ]
 
 
@@ -171,6 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problems(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.router.routes.extend(PAGES)
 
     # Outermost last: request id → rate limits → size limit → nesting limit → audit →
     # idempotency → the app.
