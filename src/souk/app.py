@@ -49,6 +49,7 @@ from souk.inventory import api_locations as locations_api
 from souk.inventory.sweeper import ReservationSweeper
 from souk.loyalty import api as loyalty_api
 from souk.orders import api as orders_api
+from souk.pages.shop import routes as shop_pages
 from souk.pages.till import routes as till_pages
 from souk.pos import api as pos_api
 from souk.pos import till_api
@@ -92,6 +93,7 @@ ROUTERS = [
 # Pages served beside the API (their own files, their own policy: docs/pages.md).
 PAGES = [
     till_pages.mount,
+    *shop_pages.routes,
 ]
 
 

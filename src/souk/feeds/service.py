@@ -30,21 +30,21 @@ def build_feed(*, db: Database, channel: str, base_url: str, brand: str) -> Feed
             cursor=cursor,
         )
         for product in found["data"]:
-            items.extend(_items(product, base_url=base_url, channel=channel, brand=brand))
+            items.extend(_items(product, base_url=base_url, brand=brand))
         cursor = found["next_cursor"]
         if cursor is None:
             break
-    return Feed(channel=shop.code, title=shop.name, link=_shop_link(base_url, channel), items=items)
+    return Feed(channel=shop.code, title=shop.name, link=_shop_link(base_url), items=items)
 
 
-def _shop_link(base_url: str, channel: str) -> str:
-    return f"{base_url.rstrip('/')}/shop/?channel={channel}"
+def _shop_link(base_url: str) -> str:
+    return f"{base_url.rstrip('/')}/shop/"
 
 
-def _items(product: dict[str, Any], *, base_url: str, channel: str, brand: str) -> list[FeedItem]:
+def _items(product: dict[str, Any], *, base_url: str, brand: str) -> list[FeedItem]:
     base = base_url.rstrip("/")
     attributes = product["attributes"]
-    link = f"{base}/shop/product.html?handle={product['handle']}&channel={channel}"
+    link = f"{base}/shop/products/{product['handle']}"
     image = attributes.get("image_url") or f"{base}/shop/assets/product.png"
     several = len(product["variants"]) > 1
     return [
