@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -58,7 +59,7 @@ async def shell(request: Request, screen: str) -> Response:
         screen=screen,
         currencies=config.currencies,
         languages=[(code, language_name(code)) for code in LANGUAGES],
-        config_json=_json_block(data),
+        config_json=Markup(_json_block(data)),  # noqa: S704 - JSON made safe just above
     )
     response = HTMLResponse(html, headers=PAGE_HEADERS)
     if asked in MESSAGES:
