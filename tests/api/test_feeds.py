@@ -51,9 +51,7 @@ def _google(client: TestClient, key: str) -> ET.Element:
     return ET.fromstring(response.content)
 
 
-def test_google_feed_has_every_required_attribute(
-    robot: TestClient, keys: dict[str, str]
-) -> None:
+def test_google_feed_has_every_required_attribute(robot: TestClient, keys: dict[str, str]) -> None:
     root = _google(robot, keys["market"])
     assert root.tag == "rss" and root.get("version") == "2.0"
     channel = root.find("channel")
@@ -169,5 +167,7 @@ def test_feeds_take_the_admin_key_or_this_channels_publishable_key_only(
         "/v1/feeds/nowhere/meta.csv", headers={"Authorization": f"Bearer {ADMIN_KEY}"}
     )
     assert unknown.status_code == 404
-    bad = robot.get("/v1/feeds/NOT A CODE/meta.csv", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    bad = robot.get(
+        "/v1/feeds/NOT A CODE/meta.csv", headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+    )
     assert bad.status_code == 422

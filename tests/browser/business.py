@@ -68,7 +68,8 @@ def seed(url: str, admin_key: str) -> Business:
         _ok(admin.post("/v1/products", json={
             "handle": "linen-shirt", "category": "shirts",
             "title": {"en": "Linen shirt", "fr": "Chemise en lin", "ja": "リネンシャツ"},
-            "description": {"en": "Breathable linen.", "fr": "Lin respirant.", "ja": "通気性のよいリネン。"},
+            "description": {"en": "Breathable linen.", "fr": "Lin respirant.",
+                            "ja": "通気性のよいリネン。"},
             "variants": [
                 {"sku": "LS-S", "options": {"size": "S"}, "barcode": SHIRT_S},
                 {"sku": "LS-M", "options": {"size": "M"}, "barcode": SHIRT_M},
@@ -89,7 +90,9 @@ def seed(url: str, admin_key: str) -> Business:
         ]))  # fmt: skip
         for handle in ("linen-shirt", "cookbook"):
             for channel in ("web", "pos-paris"):
-                _ok(admin.put(f"/v1/products/{handle}/listings/{channel}", json={"published": True}))
+                _ok(
+                    admin.put(f"/v1/products/{handle}/listings/{channel}", json={"published": True})
+                )
         for sku, location, quantity in (
             ("LS-S", "store-paris", 10), ("LS-M", "store-paris", 3), ("CB-1", "store-paris", 4),
             ("LS-S", "wh-1", 20), ("LS-M", "wh-1", 20), ("CB-1", "wh-1", 20),

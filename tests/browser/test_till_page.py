@@ -27,7 +27,9 @@ def _sell(page: Page, *barcodes: str, method: str = "cash", card: str | None = N
 
 
 def _waiting(page: Page, count: int) -> None:
-    expect(page.locator("#queue-state")).to_have_attribute("data-waiting", str(count), timeout=20_000)
+    expect(page.locator("#queue-state")).to_have_attribute(
+        "data-waiting", str(count), timeout=20_000
+    )
 
 
 def test_sales_taken_offline_are_recorded_once_when_the_network_is_back(
@@ -88,7 +90,9 @@ def test_sales_taken_offline_are_recorded_once_when_the_network_is_back(
         for screen in ("Click & collect", "Returns", "Incoming transfers"):
             page.get_by_role("button", name=screen, exact=True).click()
             assert serious_violations(page) == [], screen
-            page.screenshot(path=str(screenshots / f"till-{screen[:6].lower()}.png"), full_page=True)
+            page.screenshot(
+                path=str(screenshots / f"till-{screen[:6].lower()}.png"), full_page=True
+            )
         context.close()
 
         orders = httpx.get(

@@ -16,7 +16,11 @@ def _check_digit(body: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-@given(st.sampled_from([8, 12, 13, 14]).flatmap(lambda n: st.text("0123456789", min_size=n - 1, max_size=n - 1)))
+@given(
+    st.sampled_from([8, 12, 13, 14]).flatmap(
+        lambda n: st.text("0123456789", min_size=n - 1, max_size=n - 1)
+    )
+)
 def test_a_gtin_is_kept_exactly_when_its_check_digit_is_right(body: str) -> None:
     good = body + _check_digit(body)
     assert valid_gtin(good) == good

@@ -42,7 +42,9 @@ async def feed_reader(
         if principal is None:
             raise Unauthorized("Unknown or revoked key")
         if principal.role is not Role.ADMIN:
-            raise Forbidden("`Authorization` takes an admin key here; a channel's key goes in ?key=")
+            raise Forbidden(
+                "`Authorization` takes an admin key here; a channel's key goes in ?key="
+            )
         return principal
     if not key:
         raise Unauthorized("Send an admin key as `Authorization: Bearer`, or the channel's "
@@ -94,9 +96,7 @@ async def meta_feed(
 ) -> Response:
     """Meta (Facebook, Instagram) catalog CSV: the channel's prices and ATP less its buffer."""
     feed = await _feed(request, db, settings, channel)
-    return Response(
-        formats.meta_csv(feed), media_type="text/csv; charset=utf-8", headers=CACHING
-    )
+    return Response(formats.meta_csv(feed), media_type="text/csv; charset=utf-8", headers=CACHING)
 
 
 @router.get("/{channel}/inventory.json")
@@ -107,6 +107,4 @@ async def inventory_feed(
     Reading it changes nothing; its orders come back through `POST /v1/orders/import`."""
     feed = await _feed(request, db, settings, channel)
     body = formats.inventory(feed, utcnow().isoformat().replace("+00:00", "Z"))
-    return Response(
-        json.dumps(body).encode(), media_type="application/json", headers=CACHING
-    )
+    return Response(json.dumps(body).encode(), media_type="application/json", headers=CACHING)

@@ -58,8 +58,6 @@ def till_transfers(uow: StaleReadUowDep, principal: PosDep) -> list[TransferRead
     """Transfers coming to this store that have not arrived yet, oldest first."""
     found = incoming_transfers(uow=uow, location=principal.location or "")
     return [
-        TransferRead.model_validate(
-            {**asdict(t), "from": t.from_location, "to": t.to_location}
-        )
+        TransferRead.model_validate({**asdict(t), "from": t.from_location, "to": t.to_location})
         for t in found
     ]

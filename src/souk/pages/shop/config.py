@@ -62,7 +62,9 @@ class ShopKeys:
             try:
                 access.create_key(
                     uow=UnitOfWork(db),
-                    data=ApiKeyCreate(name="demo storefront", role=Role.STOREFRONT, channel=channel),
+                    data=ApiKeyCreate(
+                        name="demo storefront", role=Role.STOREFRONT, channel=channel
+                    ),
                     secret=secret,
                 )
             except Exception:
