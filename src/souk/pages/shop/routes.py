@@ -25,7 +25,6 @@ templates = Environment(
 )
 SCREENS = {"catalog": "catalog", "product": "catalog", "cart": "cart", "checkout": "checkout",
            "account": "account"}  # fmt: skip
-keys = ShopKeys()
 NO_CHANNEL = (
     "<!doctype html><html lang=en><title>Souk shop</title><main><h1>No web channel yet</h1>"
     "<p>Create one, or run <code>souk demo load</code>.</p></main></html>"
@@ -43,8 +42,11 @@ async def shell(request: Request, screen: str) -> Response:
         asked, request.cookies.get("shop_lang"), request.headers.get("accept-language")
     )
     t = MESSAGES[lang]
+    state = request.app.state
+    if not hasattr(state, "shop_keys"):
+        state.shop_keys = ShopKeys()  # one per application: each has its own database
     config = await run_in_threadpool(
-        shop_config, db=request.app.state.db, settings=request.app.state.settings, keys=keys
+        shop_config, db=state.db, settings=state.settings, keys=state.shop_keys
     )
     if config is None:
         return HTMLResponse(NO_CHANNEL, status_code=503, headers=PAGE_HEADERS)
