@@ -49,7 +49,8 @@ def test_the_shop_waits_for_a_channel_then_speaks_the_shoppers_language(
     csp = page.headers["content-security-policy"]
     assert STRICT in csp and "unsafe-inline" not in csp
     config = _config(page.text)
-    assert (config["channel"], config["currencies"], config["lang"]) == ("web", ["EUR", "JPY"], "ja")
+    shown = (config["channel"], config["currencies"], config["lang"])
+    assert shown == ("web", ["EUR", "JPY"], "ja")
     assert [p["code"] for p in config["places"]] == ["store-1"]  # type: ignore[attr-defined]
     # ?lang= wins and is remembered
     french = shopper.get("/shop/cart", params={"lang": "fr"})

@@ -63,7 +63,8 @@ def test_a_store_sees_only_the_transfers_coming_to_it_until_they_arrive(fr: Fren
     ).json()
     paris = _till(fr, "store-paris")
     listed = paris.get("/v1/pos/transfers").json()
-    assert [(t["id"], t["sku"], t["from"], t["to"], t["quantity"], t["status"]) for t in listed] == [
+    fields = ("id", "sku", "from", "to", "quantity", "status")
+    assert [tuple(t[f] for f in fields) for t in listed] == [
         (to_paris["id"], "TEE-M", "wh-marseille", "store-paris", 3, "requested")
     ]
     admin.post(f"/v1/inventory/transfers/{to_paris['id']}/ship")
