@@ -5,11 +5,13 @@ never in a URL that ends up in someone's logs."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, Field
 
 from souk.access.models import Principal, Role
 from souk.api.auth import bearer, resolve_key
@@ -21,6 +23,18 @@ from souk.errors import Forbidden, Unauthorized
 from souk.feeds import formats
 from souk.feeds.models import Feed
 from souk.feeds.service import build_feed
+
+
+class InventoryItem(BaseModel):
+    sku: str
+    available: int = Field(description="ATP in this channel less its buffer, never below 0")
+
+
+class InventoryFeed(BaseModel):
+    channel: str
+    generated_at: datetime
+    items: list[InventoryItem]
+
 
 router = APIRouter(prefix="/v1/feeds", tags=["feeds"], responses=PROBLEM_RESPONSES)
 
@@ -62,13 +76,17 @@ async def feed_reader(
 ReaderDep = Annotated[Principal, Depends(feed_reader)]
 
 
-async def _feed(request: Request, db: DatabaseDep, settings: SettingsDep, channel: str) -> Feed:
+async def channel_feed(
+    request: Request, channel: CodePath, db: DatabaseDep, settings: SettingsDep, _: ReaderDep
+) -> Feed:
+    """The channel's feed, built once the caller is known to be allowed to read it."""
     base = settings.public_url or str(request.base_url)
     return await run_in_threadpool(
         build_feed, db=db, channel=channel, base_url=base, brand=settings.feed_brand
     )
 
 
+FeedDep = Annotated[Feed, Depends(channel_feed)]
 # Fetched every few hours by a robot: a minute of staleness in a proxy is harmless.
 CACHING = {"Cache-Control": "private, max-age=60"}
 
@@ -78,11 +96,8 @@ CACHING = {"Cache-Control": "private, max-age=60"}
     response_class=Response,
     responses={200: {"content": {"application/xml": {}}, "description": "RSS 2.0, `g:` items"}},
 )
-async def google_feed(
-    request: Request, channel: CodePath, db: DatabaseDep, settings: SettingsDep, _: ReaderDep
-) -> Response:
+async def google_feed(feed: FeedDep) -> Response:
     """Google Merchant Center product feed: the channel's prices and ATP less its buffer."""
-    feed = await _feed(request, db, settings, channel)
     return Response(formats.google_rss(feed), media_type="application/xml", headers=CACHING)
 
 
@@ -91,20 +106,14 @@ async def google_feed(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "Meta catalog data feed"}},
 )
-async def meta_feed(
-    request: Request, channel: CodePath, db: DatabaseDep, settings: SettingsDep, _: ReaderDep
-) -> Response:
+async def meta_feed(feed: FeedDep) -> Response:
     """Meta (Facebook, Instagram) catalog CSV: the channel's prices and ATP less its buffer."""
-    feed = await _feed(request, db, settings, channel)
     return Response(formats.meta_csv(feed), media_type="text/csv; charset=utf-8", headers=CACHING)
 
 
-@router.get("/{channel}/inventory.json")
-async def inventory_feed(
-    request: Request, channel: CodePath, db: DatabaseDep, settings: SettingsDep, _: ReaderDep
-) -> Response:
+@router.get("/{channel}/inventory.json", response_model=InventoryFeed)
+async def inventory_feed(feed: FeedDep) -> Response:
     """Per-SKU ATP for a marketplace connector: what the channel may sell, less its buffer.
     Reading it changes nothing; its orders come back through `POST /v1/orders/import`."""
-    feed = await _feed(request, db, settings, channel)
     body = formats.inventory(feed, utcnow().isoformat().replace("+00:00", "Z"))
     return Response(json.dumps(body).encode(), media_type="application/json", headers=CACHING)

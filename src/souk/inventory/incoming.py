@@ -10,7 +10,7 @@ from souk.catalog.tables import VariantRow
 from souk.db.uow import UnitOfWork
 from souk.inventory.models import TransferStatus
 from souk.inventory.tables import LocationRow, TransferRow
-from souk.inventory.transfers import Transfer
+from souk.inventory.transfers import Transfer, transfer_of
 
 OPEN = (TransferStatus.REQUESTED.value, TransferStatus.SHIPPED.value)
 
@@ -30,18 +30,6 @@ def incoming_transfers(*, uow: UnitOfWork, location: str, limit: int = 200) -> l
     )
     with uow:
         return [
-            Transfer(
-                id=row.id,
-                sku=sku,
-                from_location=from_code,
-                to_location=to_code,
-                quantity=row.quantity,
-                status=TransferStatus(row.status),
-                reference=row.reference,
-                created_at=row.created_at,
-                shipped_at=row.shipped_at,
-                received_at=row.received_at,
-                cancelled_at=row.cancelled_at,
-            )
+            transfer_of(row, sku, from_code, to_code)
             for row, sku, from_code, to_code in uow.session.execute(statement)
         ]
