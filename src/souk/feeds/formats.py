@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
-from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
 
 from souk.feeds.models import Feed, FeedItem, price_text
 
 GOOGLE_NS = "http://base.google.com/ns/1.0"
-ET.register_namespace("g", GOOGLE_NS)
+# Characters XML 1.0 cannot carry at all, even escaped (control characters but tab and
+# newlines): a title holding one would make the whole feed unreadable.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 META_COLUMNS = [
     "id",
@@ -41,14 +44,21 @@ def _meta_availability(item: FeedItem) -> str:
     return "available for order" if item.backorder else "out of stock"
 
 
+def _element(name: str, value: str) -> str:
+    return f"<{name}>{escape(_XML_INVALID.sub('', value))}</{name}>"
+
+
 def google_rss(feed: Feed) -> bytes:
-    rss = ET.Element("rss", {"version": "2.0"})
-    channel = ET.SubElement(rss, "channel")
-    ET.SubElement(channel, "title").text = feed.title
-    ET.SubElement(channel, "link").text = feed.link
-    ET.SubElement(channel, "description").text = f"Products of {feed.title} ({feed.channel})"
+    """Written as text rather than through ElementTree, whose serialiser costs three times
+    the reads on a large catalog; the tests parse every feed back with ElementTree."""
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>\n',
+        f'<rss version="2.0" xmlns:g="{GOOGLE_NS}"><channel>',
+        _element("title", feed.title),
+        _element("link", feed.link),
+        _element("description", f"Products of {feed.title} ({feed.channel})"),
+    ]
     for item in feed.items:
-        entry = ET.SubElement(channel, "item")
         fields: list[tuple[str, str | None]] = [
             ("id", item.id),
             ("item_group_id", item.group_id),
@@ -65,11 +75,11 @@ def google_rss(feed: Feed) -> bytes:
             ("identifier_exists", None if item.gtin else "no"),
             ("product_type", item.category),
         ]
-        for name, value in fields:
-            if value is not None:
-                ET.SubElement(entry, f"{{{GOOGLE_NS}}}{name}").text = value
-    body: bytes = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
-    return body
+        parts.append("<item>")
+        parts.extend(_element(f"g:{name}", value) for name, value in fields if value is not None)
+        parts.append("</item>")
+    parts.append("</channel></rss>\n")
+    return "".join(parts).encode()
 
 
 def meta_csv(feed: Feed) -> str:
