@@ -47,7 +47,7 @@ def _price(text: str) -> tuple[Decimal, str]:
 def _google(client: TestClient, key: str) -> ET.Element:
     response = client.get("/v1/feeds/market/google.xml", params={"key": key})
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("application/xml")
+    assert response.headers["content-type"] == "text/xml; charset=utf-8"
     return ET.fromstring(response.content)
 
 

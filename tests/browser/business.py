@@ -57,7 +57,9 @@ def _channel(code: str, kind: str) -> dict[str, Any]:
 
 
 def seed(url: str, admin_key: str) -> Business:
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin_key}"}) as admin:
+    with httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {admin_key}"}, timeout=60
+    ) as admin:
         _ok(admin.post("/v1/locations", json=_location("wh-1", "warehouse")))
         _ok(admin.post("/v1/locations", json=_location("store-paris", "store")))
         _ok(admin.post("/v1/channels", json=_channel("web", "web")))

@@ -114,7 +114,9 @@ def test_a_shopper_buys_for_pickup_with_a_cart_that_followed_them(
         laptop.close()
 
         order = httpx.get(
-            f"{server.url}/v1/orders/{order_id}", headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+            f"{server.url}/v1/orders/{order_id}",
+            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+            timeout=60,
         ).json()
 
     assert order["channel"] == "web"

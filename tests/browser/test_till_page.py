@@ -99,11 +99,13 @@ def test_sales_taken_offline_are_recorded_once_when_the_network_is_back(
             server.url + "/v1/orders",
             params={"channel": "pos-paris"},
             headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+            timeout=60,
         ).json()["data"]
         stock = httpx.get(
             server.url + "/v1/inventory/LS-S",
             params={"location": "store-paris"},
             headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+            timeout=60,
         ).json()
 
     assert len(orders) == 3

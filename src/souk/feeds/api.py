@@ -94,11 +94,11 @@ CACHING = {"Cache-Control": "private, max-age=60"}
 @router.get(
     "/{channel}/google.xml",
     response_class=Response,
-    responses={200: {"content": {"application/xml": {}}, "description": "RSS 2.0, `g:` items"}},
+    responses={200: {"content": {"text/xml": {}}, "description": "RSS 2.0, `g:` items"}},
 )
 async def google_feed(feed: FeedDep) -> Response:
     """Google Merchant Center product feed: the channel's prices and ATP less its buffer."""
-    return Response(formats.google_rss(feed), media_type="application/xml", headers=CACHING)
+    return Response(formats.google_rss(feed), media_type="text/xml", headers=CACHING)
 
 
 @router.get(
