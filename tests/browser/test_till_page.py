@@ -90,9 +90,8 @@ def test_sales_taken_offline_are_recorded_once_when_the_network_is_back(
         for screen in ("Click & collect", "Returns", "Incoming transfers"):
             page.get_by_role("button", name=screen, exact=True).click()
             assert serious_violations(page) == [], screen
-            page.screenshot(
-                path=str(screenshots / f"till-{screen[:6].lower()}.png"), full_page=True
-            )
+            slug = screen.split()[0].lower().strip("&")
+            page.screenshot(path=str(screenshots / f"till-{slug}.png"), full_page=True)
         context.close()
 
         orders = httpx.get(
