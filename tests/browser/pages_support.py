@@ -7,13 +7,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 # axe-core from the npm registry (`npm pack axe-core@4.10.3`), vendored: tests download
 # nothing. It is evaluated through the DevTools protocol, which the page's CSP does not
 # govern, so the page keeps its real policy during the check.
 AXE = (Path(__file__).parents[1] / "support" / "vendor" / "axe.min.js").read_text()
 SERIOUS = {"serious", "critical"}
+# Waiting for what the page shows, never sleeping: on a loaded 2-core machine an answer may
+# take longer than Playwright's 5 s default without anything being wrong.
+expect.set_options(timeout=30_000)
 
 
 class Watch:

@@ -7,29 +7,15 @@
 // can stand in for the key here: `credentials()` is the one place that decides.
 import { call, Offline, Refused, problemText } from "./api.js";
 import { format, parse, taxOn } from "./money.js";
+import { $, el, text } from "./dom.js";
 import * as store from "./store.js";
+import { loadPickups, loadTransfers, takeReturn } from "./work.js";
 
 const KEY = "souk.till.key";
-const $ = (id) => document.getElementById(id);
 const state = { key: null, till: null, variants: [], basket: new Map(), syncing: false };
 
 function credentials() {
   return state.key;
-}
-
-function text(element, value) {
-  element.textContent = value;
-}
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(props)) {
-    if (name === "text") node.textContent = value;
-    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value);
-  }
-  node.append(...children);
-  return node;
 }
 
 function api(method, path, body) {
@@ -268,87 +254,13 @@ async function sync() {
   }
 }
 
-// --- click & collect ------------------------------------------------------------------
-async function loadPickups() {
-  const list = $("pickups");
-  list.replaceChildren();
-  const location = encodeURIComponent(state.till.location);
-  for (const status of ["ready", "accepted", "open"]) {
-    const page = await api("GET", `/v1/fulfillment-orders?location=${location}&status=${status}`);
-    for (const fo of page.data.filter((f) => f.type === "pickup")) list.append(pickupItem(fo));
-  }
-  if (!list.children.length) list.append(el("li", { text: "No click & collect order at this store" }));
-}
-
-function pickupItem(fo) {
-  const items = fo.lines.map((l) => `${l.quantity} × ${l.sku}`).join(", ");
-  const item = el("li", {}, `Order ${fo.order_id}: ${items} — ${fo.status} `);
-  if (fo.status === "ready") {
-    const id = `code-${fo.id}`;
-    const code = el("input", { id, autocomplete: "off" });
-    item.append(el("label", { for: id, text: `Pickup code for ${fo.order_id}` }), code,
-      el("button", { type: "button", text: "Hand over", onclick: () => act(fo, "collect", { pickup_code: code.value.trim() }) }));
-  } else {
-    item.append(el("button", { type: "button", text: "Ready for collection", onclick: () => prepare(fo) }));
-  }
-  return item;
-}
-
-async function prepare(fo) {
-  if (fo.status === "open") await act(fo, "accept", undefined, false);
-  await act(fo, "ready");
-}
-
-async function act(fo, action, body, refresh = true) {
-  try {
-    const done = await api("POST", `/v1/fulfillment-orders/${fo.id}/${action}`, body);
-    text($("pickups-message"), action === "collect" ? `Order ${fo.order_id} handed over` : `Order ${fo.order_id}: ${done.status}`);
-  } catch (error) {
-    text($("pickups-message"), error instanceof Refused ? problemText(error.problem) : "Offline: try again when the network is back");
-  }
-  if (refresh) await loadPickups();
-}
-
-// --- returns --------------------------------------------------------------------------
-async function takeReturn(event) {
-  event.preventDefault();
-  const f = event.target.elements;
-  const order = f.order.value.trim();
-  const quantity = Number.parseInt(f.quantity.value, 10);
-  const errors = [];
-  if (!order) errors.push("Type the order id");
-  if (!f.sku.value.trim()) errors.push("Type the SKU");
-  if (!(quantity > 0)) errors.push("The quantity must be at least 1");
-  text($("return-error"), errors.join(". "));
-  if (errors.length) return;
-  const sku = f.sku.value.trim();
-  try {
-    const created = await api("POST", `/v1/orders/${encodeURIComponent(order)}/returns`, {
-      method: "in_store", location: state.till.location, lines: [{ sku, quantity, reason: f.reason.value }],
-    });
-    await api("POST", `/v1/returns/${created.id}/receive`, {
-      location: state.till.location, lines: [{ sku, quantity, condition: f.condition.value }],
-    });
-    const refunded = await api("POST", `/v1/returns/${created.id}/refund`, { to: f.to.value });
-    const amount = refunded.refunds.at(-1)?.amount;
-    text($("return-result"), `Return ${created.id} taken; refunded ${amount ? format(amount.amount, amount.currency) : "nothing"}`);
-    event.target.reset();
-  } catch (error) {
-    text($("return-error"), error instanceof Refused ? problemText(error.problem) : "Returns need the network: try again when it is back");
-  }
-}
-
-// --- transfers ------------------------------------------------------------------------
-async function loadTransfers() {
-  const body = $("transfers").tBodies[0];
-  const transfers = await api("GET", "/v1/pos/transfers");
-  body.replaceChildren(...transfers.map((t) => el("tr", {},
-    el("td", { text: t.sku }), el("td", { text: t.from }), el("td", { text: String(t.quantity) }), el("td", { text: t.status }))));
-  if (!transfers.length) body.append(el("tr", {}, el("td", { colspan: "4", text: "Nothing on its way" })));
-}
-
 // --- screens --------------------------------------------------------------------------
-const LOADERS = { pickups: loadPickups, transfers: loadTransfers };
+const LOADERS = { pickups: () => loadPickups(work()), transfers: () => loadTransfers(work()) };
+
+// What the store-work screens need from the till: its API calls and its store.
+function work() {
+  return { api, till: state.till };
+}
 
 function show(name) {
   for (const button of document.querySelectorAll(".tabs [data-screen]")) {
@@ -379,9 +291,9 @@ function bind() {
   $("sale-form").addEventListener("submit", completeSale);
   $("sync-now").addEventListener("click", sync);
   $("ship").addEventListener("change", () => { $("ship-fields").hidden = !$("ship").checked; });
-  $("pickups-refresh").addEventListener("click", loadPickups);
-  $("transfers-refresh").addEventListener("click", loadTransfers);
-  $("return-form").addEventListener("submit", takeReturn);
+  $("pickups-refresh").addEventListener("click", () => loadPickups(work()));
+  $("transfers-refresh").addEventListener("click", () => loadTransfers(work()));
+  $("return-form").addEventListener("submit", (event) => takeReturn(work(), event));
   for (const button of document.querySelectorAll(".tabs [data-screen]")) {
     button.addEventListener("click", () => show(button.dataset.screen));
   }
