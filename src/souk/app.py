@@ -42,6 +42,7 @@ from souk.db.engine import Database
 from souk.db.migrate import migrate
 from souk.db.outbox import EventBus
 from souk.db.uow import UnitOfWork
+from souk.feeds import api as feeds_api
 from souk.fulfilment import api as fulfilment_api
 from souk.giftcards import api as giftcards_api
 from souk.inventory import api as inventory_api
@@ -51,7 +52,10 @@ from souk.inventory.sweeper import ReservationSweeper
 from souk.loyalty import api as loyalty_api
 from souk.orders import api as orders_api
 from souk.pages.console import routes as console_pages
+from souk.pages.shop import routes as shop_pages
+from souk.pages.till import routes as till_pages
 from souk.pos import api as pos_api
+from souk.pos import till_api
 from souk.pricing import api as pricing_api
 from souk.promotions import api as promotions_api
 from souk.returns import api as returns_api
@@ -91,6 +95,14 @@ ROUTERS = [
     *console_pages.routers,
     analytics_api.router,
     webhooks_api.router,
+    feeds_api.router,
+    till_api.router,
+]
+
+# Pages served beside the API (their own files, their own policy: docs/pages.md).
+PAGES = [
+    till_pages.mount,
+    *shop_pages.routes,
 ]
 
 
@@ -185,6 +197,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problems(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.router.routes.extend(PAGES)
 
     # Outermost last: request id → rate limits → size limit → nesting limit → audit →
     # idempotency → the app.

@@ -143,6 +143,15 @@ class Settings(BaseSettings):
     nats_subject_prefix: str = Field(default="souk.events", pattern=r"^[a-z0-9_.-]+$")
     # How long the broker remembers a message id to drop a re-published duplicate.
     nats_duplicate_window_s: int = Field(default=3600, gt=0)
+    # Pages and feeds (docs/pages.md, docs/feeds.md). The address shoppers reach Souk at,
+    # for the links in feeds (unset: the address the request came to).
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    # The channel of the demo storefront at /shop (unset: the first web channel) and its
+    # publishable key (unset: one derived from the secret key, registered on first use).
+    shop_channel: str | None = None
+    shop_publishable_key: str | None = None
+    # The brand a feed names for products whose attributes do not carry one.
+    feed_brand: str = Field(default="Souk", min_length=1, max_length=70)
 
     @field_validator("bootstrap_admin_key")
     @classmethod

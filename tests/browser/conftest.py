@@ -6,6 +6,8 @@ CI=true, where they fail: `make test` installs it (tools/ensure-chromium.sh).
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,5 +54,12 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def screenshots(tmp_path: Path) -> Path:
-    return tmp_path
+def screenshots(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """Where a page test keeps its screenshots: `$SOUK_TEST_ARTIFACTS/<test name>` when that
+    is set (so that a CI run can keep them), else the test's temporary folder."""
+    root = os.environ.get("SOUK_TEST_ARTIFACTS")
+    if not root:
+        return tmp_path
+    folder = Path(root) / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -85,3 +85,11 @@ def get_channel(*, session: Session, code: str) -> Channel:
     if found is None:
         raise NotFound(f"No channel {code!r}")
     return found[1]
+
+
+def first_channel_of_type(*, session: Session, type_: str) -> str | None:
+    """The code of the oldest channel of this type (the demo storefront's default)."""
+    code = session.scalar(
+        select(ChannelRow.code).where(ChannelRow.type == type_).order_by(ChannelRow.id).limit(1)
+    )
+    return None if code is None else str(code)

@@ -227,11 +227,16 @@ def _read(session: Session, transfer_id: str) -> Transfer:
         )
     )
     sku = session.scalar(select(VariantRow.sku).where(VariantRow.id == row.variant_id))
+    return transfer_of(row, str(sku), codes[row.from_location_id], codes[row.to_location_id])
+
+
+def transfer_of(row: TransferRow, sku: str, from_location: str, to_location: str) -> Transfer:
+    """A transfer's row as the other modules see it, with its SKU and location codes."""
     return Transfer(
         id=row.id,
-        sku=str(sku),
-        from_location=codes[row.from_location_id],
-        to_location=codes[row.to_location_id],
+        sku=sku,
+        from_location=from_location,
+        to_location=to_location,
         quantity=row.quantity,
         status=TransferStatus(row.status),
         reference=row.reference,

@@ -1,1 +1,2 @@
-"""Server-rendered pages: the admin console (/admin) and their shared plumbing."""
+"""Server-rendered pages: the admin console (/admin), the till (/pos), the demo storefront
+(/shop), and their shared plumbing."""

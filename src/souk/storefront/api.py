@@ -57,7 +57,7 @@ def browse_products(
 ) -> Response:
     """Products open in this channel and priced in the currency, out-of-stock ones included."""
     key = ("page", shopper.channel, locale, currency, q, category, limit, cursor)
-    return _cached(
+    return cached(
         request,
         key,
         lambda: page.browse(
@@ -83,7 +83,7 @@ def show_product(
     currency: str | None = CURRENCY,
 ) -> Response:
     key = ("product", shopper.channel, handle, locale, currency)
-    return _cached(
+    return cached(
         request,
         key,
         lambda: page.product(
@@ -92,7 +92,7 @@ def show_product(
     )
 
 
-def _cached(request: Request, key: Hashable, build: Callable[[], dict[str, Any]]) -> Response:
+def cached(request: Request, key: Hashable, build: Callable[[], dict[str, Any]]) -> Response:
     cache: PageCache = request.app.state.storefront_cache
     entry = cache.get(key)
     if entry is None:

@@ -1,0 +1,1 @@
+"""Product and inventory feeds for marketplaces and social shops (docs/feeds.md)."""

@@ -1,0 +1,1 @@
+"""The demo storefront at /shop (docs/pages.md)."""

@@ -1,0 +1,1 @@
+"""The store associate's till at /pos (docs/pages.md)."""
