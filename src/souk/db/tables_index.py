@@ -32,6 +32,8 @@ TABLE_MODULES = [
     "souk.loyalty.tables",
     "souk.audit.tables",
     "souk.cdp.tables",
+    "souk.forecasting.tables",
+    "souk.recommendations.tables",
 ]
 
 

@@ -1,0 +1,158 @@
+"""Fitting statsforecast models to one demand series, choosing among them by a rolling-origin
+backtest, and forecasting with prediction intervals.
+
+The candidates depend on the demand class (`models.classify`): ETS and ARIMA for smooth and
+erratic demand, Croston (optimised), TSB and ADIDA for intermittent and lumpy demand. Each
+candidate is refitted at every origin of the backtest on the history before it only, so the
+error that chooses it is an honest out-of-sample one.
+
+ETS and ARIMA give their own intervals; the Croston family gives none, so their interval is
+the mean plus or minus the empirical quantile of the backtest's absolute errors at the level
+asked, never below zero (demand is not negative).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np
+from statsforecast.models import ADIDA, TSB, AutoARIMA, AutoETS, CrostonOptimized
+
+from souk.forecasting.models import (
+    MIN_HISTORY,
+    Accuracy,
+    DemandClass,
+    Frequency,
+    Series,
+    classify,
+    is_intermittent,
+    mase,
+    mean_of,
+    rmsse,
+    season_length,
+)
+
+# ARIMA with a 52-week season fits for minutes per series; ETS cannot take seasons above 24.
+# Yearly seasonality of weekly data is left to the level and trend (docs/forecasting.md).
+MAX_SEASON = 24
+Factory = Callable[[int], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    model: str
+    demand_class: DemandClass
+    mean: Series
+    lo: Series
+    hi: Series
+    accuracy: Accuracy
+
+
+def _candidates(kind: DemandClass) -> dict[str, Factory]:
+    if is_intermittent(kind):
+        return {
+            "CrostonOptimized": lambda m: CrostonOptimized(),
+            "TSB": lambda m: TSB(alpha_d=0.2, alpha_p=0.2),
+            "ADIDA": lambda m: ADIDA(),
+        }
+    return {
+        "AutoETS": lambda m: AutoETS(season_length=m if m <= MAX_SEASON else 1),
+        # A bounded, approximated search: ARIMA is ten times ETS's cost (docs/forecasting.md).
+        "AutoARIMA": lambda m: AutoARIMA(
+            season_length=m if m <= MAX_SEASON else 1, approximation=True, max_p=3, max_q=3
+        ),
+    }
+
+
+def _predict(factory: Factory, y: Series, *, h: int, m: int) -> Series:
+    with warnings.catch_warnings():
+        # ARIMA's optimiser warns on flat stretches and still returns a usable fit.
+        warnings.simplefilter("ignore", UserWarning)
+        out = factory(m).forecast(y=y, h=h)
+    return np.clip(np.asarray(out["mean"], dtype=np.float64), 0.0, None)
+
+
+def backtest(
+    factory: Factory, y: Series, *, h: int, windows: int, m: int
+) -> tuple[list[float | None], list[float | None], list[float]]:
+    """Rolling origins: the last `windows` blocks of `h` periods, each forecast from the
+    history before it. Returns MASE and RMSSE per origin and every absolute error."""
+    mases: list[float | None] = []
+    rmsses: list[float | None] = []
+    errors: list[float] = []
+    for w in range(windows, 0, -1):
+        cut = len(y) - w * h
+        train, actual = y[:cut], y[cut : cut + h]
+        forecast = _predict(factory, train, h=h, m=m)
+        mases.append(mase(train=train, actual=actual, forecast=forecast, m=max(m, 1)))
+        rmsses.append(rmsse(train=train, actual=actual, forecast=forecast))
+        errors.extend(np.abs(actual - forecast).tolist())
+    return mases, rmsses, errors
+
+
+def _windows_for(n: int, *, h: int, wanted: int) -> int:
+    # Every origin keeps at least MIN_HISTORY periods to fit on.
+    return max(0, min(wanted, (n - MIN_HISTORY) // h))
+
+
+def fit_series(
+    y: Series, *, freq: Frequency, h: int, level: int, windows: int = 3, backtest_h: int = 4
+) -> Fit:
+    kind = classify(y)
+    if kind is DemandClass.SHORT:
+        return _short(y, h=h)
+    m = season_length(freq, len(y))
+    bh = min(backtest_h, h)
+    nw = _windows_for(len(y), h=bh, wanted=windows)
+    best: tuple[float, str, Accuracy, list[float]] | None = None
+    for name, factory in _candidates(kind).items():
+        if nw == 0:
+            best = (0.0, name, Accuracy(None, None, 0), [])
+            break
+        mases, rmsses, errors = backtest(factory, y, h=bh, windows=nw, m=m)
+        score = mean_of(mases)
+        # Without a scale (constant history) the plain mean absolute error decides.
+        key = score if score is not None else float(np.mean(errors))
+        if best is None or key < best[0]:
+            best = (key, name, Accuracy(score, mean_of(rmsses), nw), errors)
+        # The next, costlier candidate is tried only where this one did no better than the
+        # naive forecast the error is scaled by.
+        if score is not None and best[0] < 1.0:
+            break
+    assert best is not None
+    _, name, accuracy, errors = best
+    factory = _candidates(kind)[name]
+    if is_intermittent(kind):
+        mean = _predict(factory, y, h=h, m=m)
+        spread = float(np.quantile(errors, level / 100)) if errors else float(np.std(y))
+        lo, hi = np.clip(mean - spread, 0.0, None), mean + spread
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            out = factory(m).forecast(y=y, h=h, level=[level])
+        mean = np.clip(np.asarray(out["mean"], dtype=np.float64), 0.0, None)
+        lo = np.clip(np.asarray(out[f"lo-{level}"], dtype=np.float64), 0.0, None)
+        hi = np.clip(np.asarray(out[f"hi-{level}"], dtype=np.float64), 0.0, None)
+    return Fit(name, kind, mean, np.minimum(lo, mean), np.maximum(hi, mean), accuracy)
+
+
+def _short(y: Series, *, h: int) -> Fit:
+    """A store that opened last month: the mean of what it sold so far, with an interval
+    as wide as what it has seen."""
+    level = float(np.mean(y)) if len(y) else 0.0
+    hi = float(np.max(y)) if len(y) else 0.0
+    mean = np.full(h, level)
+    return Fit(
+        "HistoricAverage",
+        DemandClass.SHORT,
+        mean,
+        np.zeros(h),
+        np.full(h, max(hi, level)),
+        Accuracy(None, None, 0),
+    )
