@@ -40,6 +40,7 @@ from souk.db.engine import Database
 from souk.db.migrate import migrate
 from souk.db.outbox import Dispatcher, EventBus
 from souk.db.uow import UnitOfWork
+from souk.forecasting import api as forecasting_api
 from souk.fulfilment import api as fulfilment_api
 from souk.giftcards import api as giftcards_api
 from souk.inventory import api as inventory_api
@@ -82,6 +83,7 @@ ROUTERS = [
     loyalty_api.router,
     audit_api.router,
     *cdp_api.routers,
+    forecasting_api.router,
 ]
 
 
