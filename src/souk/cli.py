@@ -27,6 +27,8 @@ from souk.db.outbox import Dispatcher, EventBus
 from souk.db.uow import UnitOfWork
 from souk.demo import loader
 from souk.errors import SoukError
+from souk.forecasting.models import Frequency
+from souk.forecasting.runs import run_forecasts
 from souk.inventory import cli as inventory_cli
 from souk.inventory.sweeper import ReservationSweeper
 from souk.settings import get_settings
@@ -230,3 +232,26 @@ def demo_load(
         db.dispose()
     for line in summary:
         console.print(line)
+
+
+@app.command()
+def forecast(
+    frequency: Annotated[
+        Frequency | None, typer.Option(help="week or day (default: SOUK_FORECAST_FREQUENCY).")
+    ] = None,
+) -> None:
+    """Forecast demand per SKU and location from every channel's sales, store the forecasts
+    and the redistribution proposals built on them (docs/forecasting.md)."""
+    db = _database()
+    run_migrations(db)
+    try:
+        run = run_forecasts(db=db, frequency=frequency)
+    finally:
+        db.dispose()
+    mase = "n/a" if run.accuracy.mase is None else f"{run.accuracy.mase:.3f}"
+    rmsse = "n/a" if run.accuracy.rmsse is None else f"{run.accuracy.rmsse:.3f}"
+    console.print(
+        f"[green]{run.series} {run.frequency.value}ly series forecast[/] in {run.seconds:.1f} s "
+        f"(run {run.id}; backtest MASE {mase}, RMSSE {rmsse}); "
+        f"{run.proposals} transfer proposals"
+    )

@@ -42,7 +42,9 @@ class Targets:
 
     @property
     def shortfall(self) -> int:
-        return max(0, self.order_up_to - self.position) if self.position <= self.reorder_point else 0
+        if self.position > self.reorder_point:
+            return 0
+        return max(0, self.order_up_to - self.position)
 
     @property
     def excess(self) -> int:

@@ -20,11 +20,12 @@ from souk.inventory.transfers import request_transfer_in
 
 def _decide(uow: UnitOfWork, proposal_id: str, status: str) -> TransferProposalRow:
     session = uow.session
-    changed = session.execute(
+    moved = session.execute(
         update(TransferProposalRow)
         .where(TransferProposalRow.id == proposal_id, TransferProposalRow.status == "proposed")
         .values(status=status, decided_at=utcnow())
-    ).rowcount
+    )
+    changed = getattr(moved, "rowcount", 0)
     row = session.scalar(select(TransferProposalRow).where(TransferProposalRow.id == proposal_id))
     if row is None:
         raise NotFound(f"No transfer proposal {proposal_id!r}")

@@ -98,9 +98,16 @@ def suggestions(
             coming[p.sku] = coming.get(p.sku, 0) + p.quantity
         data.append(
             SuggestionRead(
-                type="transfer", id=p.id, sku=p.sku, from_=p.from_location, to=p.to_location,
-                quantity=p.quantity, why=p.why, status=p.status, transfer=p.transfer_id,
-            )  # fmt: skip
+                type="transfer",
+                id=p.id,
+                sku=p.sku,
+                from_=p.from_location,
+                to=p.to_location,
+                quantity=p.quantity,
+                why=p.why,
+                status=p.status,
+                transfer=p.transfer_id,
+            )
         )
     for row in rows:
         stock = figures.get((row.sku, location))
@@ -112,9 +119,15 @@ def suggestions(
         if t.shortfall > 0:
             data.append(
                 SuggestionRead(
-                    type="reorder", id=None, sku=row.sku, from_=None, to=location,
-                    quantity=t.shortfall, why=reorder_why(t, policy),
-                    reorder_point=t.reorder_point, order_up_to=t.order_up_to,
-                )  # fmt: skip
+                    type="reorder",
+                    id=None,
+                    sku=row.sku,
+                    from_=None,
+                    to=location,
+                    quantity=t.shortfall,
+                    why=reorder_why(t, policy),
+                    reorder_point=t.reorder_point,
+                    order_up_to=t.order_up_to,
+                )
             )
     return SuggestionsRead(location=location, data=data)

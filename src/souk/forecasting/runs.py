@@ -73,9 +73,14 @@ def run_forecasts(
         ]
         forecasts.append(
             SeriesForecast(
-                series.sku, series.location, fit.model, fit.demand_class,
-                len(series.values), points, fit.accuracy,
-            )  # fmt: skip
+                series.sku,
+                series.location,
+                fit.model,
+                fit.demand_class,
+                len(series.values),
+                points,
+                fit.accuracy,
+            )
         )
     accuracy = Accuracy(
         mean_of([f.accuracy.mase for f in forecasts]),
@@ -88,10 +93,15 @@ def run_forecasts(
         seconds = time.perf_counter() - started
         uow.session.execute(
             insert(ForecastRunRow).values(
-                id=run_id, frequency=freq.value, horizon=settings.forecast_horizon,
-                series=len(forecasts), mase=accuracy.mase, rmsse=accuracy.rmsse,
-                seconds=seconds, started_at=utcnow(),
-            )  # fmt: skip
+                id=run_id,
+                frequency=freq.value,
+                horizon=settings.forecast_horizon,
+                series=len(forecasts),
+                mase=accuracy.mase,
+                rmsse=accuracy.rmsse,
+                seconds=seconds,
+                started_at=utcnow(),
+            )
         )
         uow.commit()
     return RunSummary(run_id, freq, len(forecasts), accuracy, proposals, seconds)
@@ -113,13 +123,20 @@ def _store(
             insert(DemandForecastRow),
             [
                 {
-                    "sku": f.sku, "location": f.location, "frequency": freq.value,
-                    "model": f.model, "demand_class": f.demand_class.value,
-                    "history": f.history, "level": settings.forecast_level,
+                    "sku": f.sku,
+                    "location": f.location,
+                    "frequency": freq.value,
+                    "model": f.model,
+                    "demand_class": f.demand_class.value,
+                    "history": f.history,
+                    "level": settings.forecast_level,
                     "points": [_point_json(p) for p in f.points],
-                    "mase": f.accuracy.mase, "rmsse": f.accuracy.rmsse,
-                    "windows": f.accuracy.windows, "run_id": run_id, "computed_at": now,
-                }  # fmt: skip
+                    "mase": f.accuracy.mase,
+                    "rmsse": f.accuracy.rmsse,
+                    "windows": f.accuracy.windows,
+                    "run_id": run_id,
+                    "computed_at": now,
+                }
                 for f in forecasts
             ],
         )
@@ -142,8 +159,9 @@ def _store(
         stock = figures.get((f.sku, f.location))
         position = stock.available + stock.inbound if stock else 0
         by_sku[f.sku].append(
-            targets(sku=f.sku, location=f.location, points=f.points, position=position,
-                    policy=policy)  # fmt: skip
+            targets(
+                sku=f.sku, location=f.location, points=f.points, position=position, policy=policy
+            )
         )
     moves = [m for sku in sorted(by_sku) for m in redistribute(by_sku[sku], policy=policy)]
     if moves:
@@ -151,11 +169,18 @@ def _store(
             insert(TransferProposalRow),
             [
                 {
-                    "id": new_id("tp"), "sku": m.sku, "from_location": m.source,
-                    "to_location": m.target, "quantity": m.quantity, "why": m.why[:500],
-                    "status": "proposed", "transfer_id": None, "run_id": run_id,
-                    "created_at": now, "decided_at": None,
-                }  # fmt: skip
+                    "id": new_id("tp"),
+                    "sku": m.sku,
+                    "from_location": m.source,
+                    "to_location": m.target,
+                    "quantity": m.quantity,
+                    "why": m.why[:500],
+                    "status": "proposed",
+                    "transfer_id": None,
+                    "run_id": run_id,
+                    "created_at": now,
+                    "decided_at": None,
+                }
                 for m in moves
             ],
         )
