@@ -42,6 +42,9 @@ from souk.forecasting.models import (
 # Yearly seasonality of weekly data is left to the level and trend (docs/forecasting.md).
 MAX_SEASON = 24
 Factory = Callable[[int], Any]
+# What statsforecast raises on a history it cannot fit ("tiny datasets", a singular
+# system): that candidate is skipped, and with none left the series gets the plain mean.
+FIT_ERRORS = (ValueError, NotImplementedError, ArithmeticError, np.linalg.LinAlgError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +118,10 @@ def fit_series(
         if nw == 0:
             best = (0.0, name, Accuracy(None, None, 0), [])
             break
-        mases, rmsses, errors = backtest(factory, y, h=bh, windows=nw, m=m)
+        try:
+            mases, rmsses, errors = backtest(factory, y, h=bh, windows=nw, m=m)
+        except FIT_ERRORS:
+            continue
         score = mean_of(mases)
         # Without a scale (constant history) the plain mean absolute error decides.
         key = score if score is not None else float(np.mean(errors))
@@ -125,8 +131,20 @@ def fit_series(
         # naive forecast the error is scaled by.
         if score is not None and best[0] < 1.0:
             break
-    assert best is not None
+    if best is None:
+        return _short(y, h=h, kind=kind)
     _, name, accuracy, errors = best
+    try:
+        return _final(y, name=name, kind=kind, accuracy=accuracy, errors=errors, h=h, m=m,
+                      level=level)  # fmt: skip
+    except FIT_ERRORS:
+        return _short(y, h=h, kind=kind)
+
+
+def _final(
+    y: Series, *, name: str, kind: DemandClass, accuracy: Accuracy, errors: list[float],
+    h: int, m: int, level: int,
+) -> Fit:  # fmt: skip
     factory = _candidates(kind)[name]
     if is_intermittent(kind):
         mean = _predict(factory, y, h=h, m=m)
@@ -142,7 +160,7 @@ def fit_series(
     return Fit(name, kind, mean, np.minimum(lo, mean), np.maximum(hi, mean), accuracy)
 
 
-def _short(y: Series, *, h: int) -> Fit:
+def _short(y: Series, *, h: int, kind: DemandClass = DemandClass.SHORT) -> Fit:
     """A store that opened last month: the mean of what it sold so far, with an interval
     as wide as what it has seen."""
     level = float(np.mean(y)) if len(y) else 0.0
@@ -150,7 +168,7 @@ def _short(y: Series, *, h: int) -> Fit:
     mean = np.full(h, level)
     return Fit(
         "HistoricAverage",
-        DemandClass.SHORT,
+        kind,
         mean,
         np.zeros(h),
         np.full(h, max(hi, level)),

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 
 class ForecastPointRead(BaseModel):
-    date: date = Field(description="First day of the period (a Monday for weekly forecasts).")
+    date: dt.date = Field(description="First day of the period (a Monday for weekly forecasts).")
     mean: float
     lo: float = Field(description="Lower bound of the prediction interval (`level` percent).")
     hi: float
@@ -29,7 +29,7 @@ class ForecastRead(BaseModel):
     demand_class: str
     history: int = Field(description="Periods of history the model was fitted on.")
     level: int
-    computed_at: datetime
+    computed_at: dt.datetime
     accuracy: ForecastAccuracyRead
     points: list[ForecastPointRead]
 
