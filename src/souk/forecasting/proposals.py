@@ -42,15 +42,16 @@ def accept(*, uow: UnitOfWork, proposal_id: str) -> SuggestionRead:
             to_location=row.to_location, quantity=row.quantity, reference=row.id,
         )  # fmt: skip
         row.transfer_id = transfer.id
+        answer = _read(row)
         uow.commit()
-        return _read(row)
+        return answer
 
 
 def dismiss(*, uow: UnitOfWork, proposal_id: str) -> SuggestionRead:
     with uow:
-        row = _decide(uow, proposal_id, "dismissed")
+        answer = _read(_decide(uow, proposal_id, "dismissed"))
         uow.commit()
-        return _read(row)
+        return answer
 
 
 def _read(row: TransferProposalRow) -> SuggestionRead:

@@ -91,43 +91,43 @@ def suggestions(
             .order_by(DemandForecastRow.sku)
         ).all()
         figures = figures_at(session=session, skus={r.sku for r in rows}, locations=[location])
-    coming: dict[str, int] = {}
-    data = []
-    for p in proposals:
-        if p.to_location == location and p.status == "proposed":
-            coming[p.sku] = coming.get(p.sku, 0) + p.quantity
-        data.append(
-            SuggestionRead(
-                type="transfer",
-                id=p.id,
-                sku=p.sku,
-                from_=p.from_location,
-                to=p.to_location,
-                quantity=p.quantity,
-                why=p.why,
-                status=p.status,
-                transfer=p.transfer_id,
-            )
-        )
-    for row in rows:
-        stock = figures.get((row.sku, location))
-        position = (stock.available + stock.inbound if stock else 0) + coming.get(row.sku, 0)
-        points = [Point(date.fromisoformat(p["date"]), p["mean"], p["lo"], p["hi"])
-                  for p in row.points]  # fmt: skip
-        t = targets(sku=row.sku, location=location, points=points, position=position,
-                    policy=policy)  # fmt: skip
-        if t.shortfall > 0:
+        coming: dict[str, int] = {}
+        data = []
+        for p in proposals:
+            if p.to_location == location and p.status == "proposed":
+                coming[p.sku] = coming.get(p.sku, 0) + p.quantity
             data.append(
                 SuggestionRead(
-                    type="reorder",
-                    id=None,
-                    sku=row.sku,
-                    from_=None,
-                    to=location,
-                    quantity=t.shortfall,
-                    why=reorder_why(t, policy),
-                    reorder_point=t.reorder_point,
-                    order_up_to=t.order_up_to,
+                    type="transfer",
+                    id=p.id,
+                    sku=p.sku,
+                    from_=p.from_location,
+                    to=p.to_location,
+                    quantity=p.quantity,
+                    why=p.why,
+                    status=p.status,
+                    transfer=p.transfer_id,
                 )
             )
-    return SuggestionsRead(location=location, data=data)
+        for row in rows:
+            stock = figures.get((row.sku, location))
+            position = (stock.available + stock.inbound if stock else 0) + coming.get(row.sku, 0)
+            points = [Point(date.fromisoformat(p["date"]), p["mean"], p["lo"], p["hi"])
+                      for p in row.points]  # fmt: skip
+            t = targets(sku=row.sku, location=location, points=points, position=position,
+                        policy=policy)  # fmt: skip
+            if t.shortfall > 0:
+                data.append(
+                    SuggestionRead(
+                        type="reorder",
+                        id=None,
+                        sku=row.sku,
+                        from_=None,
+                        to=location,
+                        quantity=t.shortfall,
+                        why=reorder_why(t, policy),
+                        reorder_point=t.reorder_point,
+                        order_up_to=t.order_up_to,
+                    )
+                )
+        return SuggestionsRead(location=location, data=data)
