@@ -52,6 +52,7 @@ from souk.orders import api as orders_api
 from souk.pos import api as pos_api
 from souk.pricing import api as pricing_api
 from souk.promotions import api as promotions_api
+from souk.recommendations import api as recommendations_api
 from souk.returns import api as returns_api
 from souk.settings import Settings, get_settings
 from souk.shipping import api as shipping_api
@@ -84,6 +85,7 @@ ROUTERS = [
     audit_api.router,
     *cdp_api.routers,
     forecasting_api.router,
+    recommendations_api.router,
 ]
 
 

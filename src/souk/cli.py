@@ -31,6 +31,7 @@ from souk.forecasting.models import Frequency
 from souk.forecasting.runs import run_forecasts
 from souk.inventory import cli as inventory_cli
 from souk.inventory.sweeper import ReservationSweeper
+from souk.recommendations.refresh import refresh as refresh_recommendations
 from souk.settings import get_settings
 from souk.wiring import wire
 
@@ -44,6 +45,9 @@ demo_app = typer.Typer(help="A realistic demo business to explore Souk with.", n
 app.add_typer(keys_app, name="keys")
 app.add_typer(demo_app, name="demo")
 app.add_typer(inventory_cli.app, name="inventory")
+recs_app = typer.Typer(help="Recommendations: bought/viewed together, personalised.",
+                       no_args_is_help=True)  # fmt: skip
+app.add_typer(recs_app, name="recs")
 console = Console()
 errors = Console(stderr=True)
 
@@ -254,4 +258,20 @@ def forecast(
         f"[green]{run.series} {run.frequency.value}ly series forecast[/] in {run.seconds:.1f} s "
         f"(run {run.id}; backtest MASE {mase}, RMSSE {rmsse}); "
         f"{run.proposals} transfer proposals"
+    )
+
+
+@recs_app.command("refresh")
+def recs_refresh() -> None:
+    """Add the orders and product views since the last refresh to the pair counts, and
+    retrain the personalised lists (docs/forecasting.md)."""
+    db = _database()
+    run_migrations(db)
+    try:
+        done = refresh_recommendations(db=db)
+    finally:
+        db.dispose()
+    console.print(
+        f"[green]recommendations refreshed[/] in {done.seconds:.1f} s: {done.baskets} new orders, "
+        f"{done.views} new views, {done.profiles} personalised lists"
     )
