@@ -35,11 +35,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import rdata  # noqa: E402  (benchmark-only dependency: the `bench` extra)
+import rdata
 
-from benchmarks.stats import emit, summarise  # noqa: E402
-from souk.forecasting.engine import fit_series  # noqa: E402
-from souk.forecasting.models import Frequency, mase, mean_of, seasonal_naive  # noqa: E402
+from benchmarks.stats import emit, summarise
+from souk.forecasting.engine import fit_series
+from souk.forecasting.models import Frequency, mase, mean_of, seasonal_naive
 
 SEASON = 52
 ORIGINS = 3
@@ -66,9 +66,7 @@ def load_orange_juice() -> list[tuple[str, np.ndarray, np.ndarray]]:
     return series
 
 
-def score(
-    y: np.ndarray, reported: np.ndarray, *, select: int
-) -> tuple[float | None, float | None]:
+def score(y: np.ndarray, reported: np.ndarray, *, select: int) -> tuple[float | None, float | None]:
     ours: list[float | None] = []
     naive: list[float | None] = []
     for w in range(ORIGINS, 0, -1):
