@@ -15,8 +15,9 @@ only the weeks before it. Souk fits per series with
 intermittent demand) without the inner backtest `souk forecast` runs to choose between
 ETS/ARIMA and Croston/TSB/ADIDA: that selection costs an ARIMA search, about a second per
 fit on this machine, which the 60-s budget for 913 series × 3 origins cannot hold
-(`--select 2` runs it, on a `--series` subset). Seasonal naive repeats the same weeks of the year before. MASE is scaled,
-for both, by the training weeks' in-sample seasonal naive error, and averaged over series.
+(`--select 2` runs it, on a `--series` subset). Seasonal naive repeats the same weeks of
+the year before. MASE is scaled, for both, by the training weeks' in-sample seasonal naive
+error, and averaged over series.
 Target: Souk's MASE ≥ 15 % lower than seasonal naive's, all series in under 60 s.
 Prints one JSON line per repeat and a summary line.
 """
