@@ -56,12 +56,13 @@ def train_and_recommend(
         (np.fromiter(weights.values(), dtype=np.float32), (rows, cols)),
         shape=(len(profiles), len(skus)),
     )
-    model = AlternatingLeastSquares(
-        factors=min(factors, len(skus)), iterations=iterations, regularization=regularization,
-        random_state=seed, use_gpu=False,
-    )  # fmt: skip
     n = min(per_profile, len(skus))
+    # Built inside the limit too: the model checks the BLAS threads when it is created.
     with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(
+            factors=min(factors, len(skus)), iterations=iterations, regularization=regularization,
+            random_state=seed, use_gpu=False,
+        )  # fmt: skip
         model.fit(matrix, show_progress=False)
         ids, scores = model.recommend(
             np.arange(len(profiles)), matrix, N=n, filter_already_liked_items=False
