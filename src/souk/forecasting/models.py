@@ -34,6 +34,10 @@ class Frequency(StrEnum):
     WEEK = "week"
     DAY = "day"
 
+    @property
+    def adjective(self) -> str:
+        return "weekly" if self is Frequency.WEEK else "daily"
+
 
 class DemandClass(StrEnum):
     SMOOTH = "smooth"

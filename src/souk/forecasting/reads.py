@@ -47,7 +47,7 @@ def get_forecast(
         )
         if row is None:
             raise NotFound(
-                f"No {frequency.value}ly forecast for {sku!r} at {location!r}: it has not "
+                f"No {frequency.adjective} forecast for {sku!r} at {location!r}: it has not "
                 "sold there yet, or `souk forecast` has not run since it did"
             )
         if horizon is not None and horizon > len(row.points):
