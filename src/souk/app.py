@@ -43,6 +43,7 @@ from souk.db.migrate import migrate
 from souk.db.outbox import EventBus
 from souk.db.uow import UnitOfWork
 from souk.feeds import api as feeds_api
+from souk.forecasting import api as forecasting_api
 from souk.fulfilment import api as fulfilment_api
 from souk.giftcards import api as giftcards_api
 from souk.inventory import api as inventory_api
@@ -58,6 +59,7 @@ from souk.pos import api as pos_api
 from souk.pos import till_api
 from souk.pricing import api as pricing_api
 from souk.promotions import api as promotions_api
+from souk.recommendations import api as recommendations_api
 from souk.returns import api as returns_api
 from souk.settings import Settings, get_settings
 from souk.shipping import api as shipping_api
@@ -97,6 +99,8 @@ ROUTERS = [
     webhooks_api.router,
     feeds_api.router,
     till_api.router,
+    forecasting_api.router,
+    recommendations_api.router,
 ]
 
 # Pages served beside the API (their own files, their own policy: docs/pages.md).

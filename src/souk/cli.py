@@ -29,8 +29,11 @@ from souk.db.outbox import EventBus
 from souk.db.uow import UnitOfWork
 from souk.demo import loader
 from souk.errors import SoukError
+from souk.forecasting.models import Frequency
+from souk.forecasting.runs import run_forecasts
 from souk.inventory import cli as inventory_cli
 from souk.inventory.sweeper import ReservationSweeper
+from souk.recommendations.refresh import refresh as refresh_recommendations
 from souk.settings import get_settings
 from souk.staff import cli as staff_cli
 from souk.stream.runner import make_dispatcher
@@ -50,6 +53,9 @@ app.add_typer(inventory_cli.app, name="inventory")
 app.add_typer(staff_cli.app, name="staff")
 app.add_typer(analytics_cli.app, name="analytics")
 app.command("report")(analytics_cli.report)
+recs_app = typer.Typer(help="Recommendations: bought/viewed together, personalised.",
+                       no_args_is_help=True)  # fmt: skip
+app.add_typer(recs_app, name="recs")
 console = Console()
 errors = Console(stderr=True)
 
@@ -250,3 +256,42 @@ def demo_load(
         db.dispose()
     for line in summary:
         console.print(line)
+
+
+@app.command()
+def forecast(
+    frequency: Annotated[
+        Frequency | None, typer.Option(help="week or day (default: SOUK_FORECAST_FREQUENCY).")
+    ] = None,
+) -> None:
+    """Forecast demand per SKU and location from every channel's sales, store the forecasts
+    and the redistribution proposals built on them (docs/forecasting.md)."""
+    db = _database()
+    run_migrations(db)
+    try:
+        run = run_forecasts(db=db, frequency=frequency)
+    finally:
+        db.dispose()
+    mase = "n/a" if run.accuracy.mase is None else f"{run.accuracy.mase:.3f}"
+    rmsse = "n/a" if run.accuracy.rmsse is None else f"{run.accuracy.rmsse:.3f}"
+    console.print(
+        f"[green]{run.series} {run.frequency.adjective} series forecast[/] in {run.seconds:.1f} s "
+        f"(run {run.id}; backtest MASE {mase}, RMSSE {rmsse}); "
+        f"{run.proposals} transfer proposals"
+    )
+
+
+@recs_app.command("refresh")
+def recs_refresh() -> None:
+    """Add the orders and product views since the last refresh to the pair counts, and
+    retrain the personalised lists (docs/forecasting.md)."""
+    db = _database()
+    run_migrations(db)
+    try:
+        done = refresh_recommendations(db=db)
+    finally:
+        db.dispose()
+    console.print(
+        f"[green]recommendations refreshed[/] in {done.seconds:.1f} s: {done.baskets} new orders, "
+        f"{done.views} new views, {done.profiles} personalised lists"
+    )

@@ -153,6 +153,18 @@ class Settings(BaseSettings):
     # The brand a feed names for products whose attributes do not carry one.
     feed_brand: str = Field(default="Souk", min_length=1, max_length=70)
 
+    # Demand forecasting and replenishment (docs/forecasting.md).
+    forecast_frequency: Literal["week", "day"] = "week"
+    forecast_horizon: int = Field(default=12, ge=1, le=366)
+    forecast_level: int = Field(default=80, ge=50, le=99)
+    forecast_backtest_windows: int = Field(default=3, ge=0, le=52)
+    replenishment_lead_time_days: float = Field(default=7, gt=0, le=365)
+    replenishment_review_days: float = Field(default=7, gt=0, le=365)
+    replenishment_service_level: float = Field(default=0.95, gt=0.5, lt=1)
+    # Recommendations (docs/forecasting.md): ALS factors and list length per profile.
+    recs_factors: int = Field(default=32, ge=2, le=512)
+    recs_per_profile: int = Field(default=50, ge=1, le=500)
+
     @field_validator("bootstrap_admin_key")
     @classmethod
     def _strong_enough(cls, value: str | None) -> str | None:

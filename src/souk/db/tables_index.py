@@ -34,6 +34,8 @@ TABLE_MODULES = [
     "souk.cdp.tables",
     "souk.staff.tables",
     "souk.webhooks.tables",
+    "souk.forecasting.tables",
+    "souk.recommendations.tables",
 ]
 
 

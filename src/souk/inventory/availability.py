@@ -111,6 +111,18 @@ def available_at(
 ) -> dict[tuple[str, str], int]:
     """Available per (sku, location code), never below zero; unknown SKUs or locations are
     absent, a known pair without stock is 0."""
+    figures = figures_at(session=session, skus=skus, locations=locations, now=now)
+    return {pair: f.available for pair, f in figures.items()}
+
+
+def figures_at(
+    *,
+    session: Session,
+    skus: Collection[str],
+    locations: Collection[str],
+    now: datetime | None = None,
+) -> dict[tuple[str, str], StockFigures]:
+    """All figures per (sku, location code), in one query; as `available_at`."""
     if not skus or not locations:
         return {}
     now = now or utcnow()
@@ -133,7 +145,7 @@ def available_at(
         )
         .where(VariantRow.sku.in_(list(set(skus))))
     ).all()
-    return {(sku, code): _figures(*figures).available for sku, code, *figures in rows}
+    return {(sku, code): _figures(*figures) for sku, code, *figures in rows}
 
 
 @dataclass(frozen=True, slots=True)

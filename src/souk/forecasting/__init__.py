@@ -1,0 +1,1 @@
+"""Demand forecasts per SKU and location, and the replenishment built on them."""

@@ -1,0 +1,1 @@
+"""Recommendations: items bought or viewed together, and personalised ones (implicit ALS)."""

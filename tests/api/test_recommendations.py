@@ -1,0 +1,135 @@
+"""Recommendations through HTTP on both back ends: till baskets and web product views make
+"bought together" and "viewed together", a member's own list comes from ALS, only what the
+asking channel can sell now is answered, a refresh adds only what is new, and bad requests
+are told what is wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from souk.db.base import utcnow
+from souk.db.engine import Database
+from souk.recommendations.refresh import refresh
+from tests.fulfilment_factories import PRICES, FrenchShop, french_shop
+from tests.integration.cdp.factories import send, write_key
+
+BASKETS = [("TEE-M", "CAP"), ("TEE-M", "CAP"), ("TEE-M", "MUG"), ("CAP",)]
+
+
+def _till(fr: FrenchShop, txn: str, skus: tuple[str, ...], member: bool = False) -> None:
+    body: dict[str, Any] = {
+        "client_txn_id": txn,
+        "occurred_at": utcnow().isoformat(),
+        "lines": [{"sku": s, "quantity": 1} for s in skus],
+        "payments": [{"method": "card", "amount": sum(PRICES[s] for s in skus)}],
+    }
+    if member:
+        body["customer"] = {"email": "anne@example.com"}
+    sold = fr.admin.post(
+        "/v1/pos/sales", headers={"Authorization": f"Bearer {fr.pos_keys['store-paris']}"},
+        json=body,
+    )  # fmt: skip
+    assert sold.status_code == 201, sold.text
+
+
+@pytest.fixture
+def shop(admin: TestClient, db: Database) -> FrenchShop:
+    fr = french_shop(admin, db)
+    assert admin.post("/v1/customers", json={"email": "anne@example.com"}).status_code == 201
+    for n, basket in enumerate(BASKETS):
+        _till(fr, f"t-{n}", basket, member=n == 0)
+    key = write_key(admin)
+    views = [
+        {"type": "track", "event": "Product Viewed", "anonymousId": "anon-1",
+         "messageId": f"v-{n}", "properties": {"sku": sku}}
+        for n, sku in enumerate(["MUG", "CAP", "MUG"])
+    ]  # fmt: skip
+    sent = send(admin, "/v1/batch", {"batch": views}, key=key)
+    assert sent.status_code == 200, sent.text
+    fr.dispatch()
+    done = refresh(db=db)
+    assert (done.baskets, done.views) == (4, 3)
+    return fr
+
+
+def _recs(fr: FrenchShop, **params: Any) -> Any:
+    return fr.admin.get("/v1/recommendations", params=params)
+
+
+def test_what_was_bought_together_comes_first_and_says_why(shop: FrenchShop) -> None:
+    got = _recs(shop, sku="TEE-M", channel="web")
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert (body["channel"], body["sku"], body["profile"]) == ("web", "TEE-M", None)
+    assert [i["sku"] for i in body["items"]] == ["CAP", "MUG"]
+    cap, mug = body["items"]
+    # cosine: 2 baskets with both, TEE-M in 3, CAP in 3; MUG once of TEE-M's 3 and its own 1
+    assert cap["score"] == pytest.approx(2 / 3) and mug["score"] == pytest.approx(1 / 3**0.5)
+    assert cap["why"] == "bought together with TEE-M in 2 orders"
+    # Viewed together: MUG and CAP looked at on one browsing day
+    viewed = _recs(shop, sku="MUG", channel="web").json()["items"]
+    assert viewed[0]["sku"] in {"TEE-M", "CAP"}
+    assert any(i["why"] == "viewed together with MUG in 1 browsing days" for i in viewed) or any(
+        "bought together with MUG" in i["why"] for i in viewed
+    )
+    assert len(_recs(shop, sku="TEE-M", channel="web", limit=1).json()["items"]) == 1
+
+
+def test_what_the_channel_cannot_sell_now_is_left_out(shop: FrenchShop) -> None:
+    # pos-lyon ships from the Marseille warehouse only, which holds no mugs
+    items = _recs(shop, sku="TEE-M", channel="pos-lyon").json()["items"]
+    assert [i["sku"] for i in items] == ["CAP"]
+    # Unpublished in the web channel, the cap is not recommended there either
+    hidden = shop.admin.put("/v1/products/cap/listings/web", json={"published": False})
+    assert hidden.status_code == 200, hidden.text
+    assert [i["sku"] for i in _recs(shop, sku="TEE-M", channel="web").json()["items"]] == ["MUG"]
+
+
+def test_a_member_gets_a_list_of_their_own(shop: FrenchShop) -> None:
+    profile = shop.admin.get("/v1/profiles", params={"email": "anne@example.com"}).json()
+    (anne,) = profile["data"]
+    body = _recs(shop, profile=anne["id"], channel="web").json()
+    assert body["profile"] == anne["id"]
+    skus = [i["sku"] for i in body["items"]]
+    assert set(skus) >= {"TEE-M", "CAP"}
+    assert all(i["why"] == "people who shop like you bought it" for i in body["items"])
+    scores = [i["score"] for i in body["items"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_a_refresh_adds_only_what_is_new(shop: FrenchShop, db: Database) -> None:
+    _till(shop, "t-new-1", ("TEE-M", "MUG"))
+    _till(shop, "t-new-2", ("TEE-M", "MUG"))
+    done = refresh(db=db)
+    assert (done.baskets, done.views) == (2, 0)
+    items = _recs(shop, sku="TEE-M", channel="web").json()["items"]
+    assert [i["sku"] for i in items] == ["MUG", "CAP"]
+    assert items[0]["why"] == "bought together with TEE-M in 3 orders"
+    assert refresh(db=db).baskets == 0
+
+
+BAD_REQUESTS = [
+    ({"sku": "NOPE", "channel": "web"}, 404, "No SKU 'NOPE'"),
+    ({"sku": "TEE-M", "channel": "nowhere"}, 404, "No channel 'nowhere'"),
+    ({"profile": "prof_nope", "channel": "web"}, 404, "No profile 'prof_nope'"),
+    ({"channel": "web"}, 422, "one of profile or sku"),
+    ({"sku": "TEE-M", "profile": "prof_x", "channel": "web"}, 422, "one of profile or sku"),
+    ({"sku": "TEE-M", "channel": "web", "limit": 0}, 422, ""),
+    ({"sku": "TEE-M"}, 422, ""),
+]
+
+
+def test_bad_recommendation_requests_are_answered_clearly(shop: FrenchShop) -> None:
+    for params, status, says in BAD_REQUESTS:
+        got = _recs(shop, **params)
+        assert got.status_code == status, (params, got.text)
+        assert got.headers["content-type"].startswith("application/problem+json")
+        assert says in got.json()["detail"], params
+    anonymous = TestClient(shop.admin.app)
+    assert (
+        anonymous.get("/v1/recommendations", params={"sku": "TEE-M", "channel": "web"}).status_code
+        == 401
+    )
