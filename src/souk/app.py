@@ -40,6 +40,9 @@ from souk.db.engine import Database
 from souk.db.migrate import migrate
 from souk.db.outbox import Dispatcher, EventBus
 from souk.db.uow import UnitOfWork
+from souk.engagement import api as engagement_api
+from souk.engagement import tracking_api as engagement_links_api
+from souk.engagement.worker import EngagementWorker
 from souk.fulfilment import api as fulfilment_api
 from souk.giftcards import api as giftcards_api
 from souk.inventory import api as inventory_api
@@ -82,6 +85,8 @@ ROUTERS = [
     loyalty_api.router,
     audit_api.router,
     *cdp_api.routers,
+    engagement_api.router,
+    engagement_links_api.router,
 ]
 
 
@@ -104,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     wire(bus, db)
     dispatcher = Dispatcher(db, bus)
     sweeper = ReservationSweeper(db, interval_s=settings.reservation_sweep_interval_s)
+    engagement = EngagementWorker(db, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -117,10 +123,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         if settings.dispatcher_enabled:
             dispatcher.start()
+            # The server that handles events also sends what they queue.
+            engagement.start()
         sweeper.start()
         try:
             yield
         finally:
+            engagement.stop()
             sweeper.stop()
             dispatcher.stop()
             db.dispose()
@@ -139,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.dispatcher = dispatcher
     app.state.dispatcher_wake = dispatcher.wake
     app.state.sweeper = sweeper
+    app.state.engagement = engagement
     app.state.key_cache = KeyCache()
     app.state.token_signer = TokenSigner(resolve_secret(settings), settings.customer_token_ttl_s)
     app.state.idempotency = IdempotencyStore(

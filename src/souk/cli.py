@@ -26,6 +26,8 @@ from souk.db.migrate import migrate as run_migrations
 from souk.db.outbox import Dispatcher, EventBus
 from souk.db.uow import UnitOfWork
 from souk.demo import loader
+from souk.engagement import cli as engagement_cli
+from souk.engagement.worker import EngagementWorker
 from souk.errors import SoukError
 from souk.inventory import cli as inventory_cli
 from souk.inventory.sweeper import ReservationSweeper
@@ -42,6 +44,7 @@ demo_app = typer.Typer(help="A realistic demo business to explore Souk with.", n
 app.add_typer(keys_app, name="keys")
 app.add_typer(demo_app, name="demo")
 app.add_typer(inventory_cli.app, name="inventory")
+app.add_typer(engagement_cli.app, name="engagement")
 console = Console()
 errors = Console(stderr=True)
 
@@ -97,15 +100,18 @@ def worker() -> None:
     wire(bus, db)
     dispatcher = Dispatcher(db, bus)
     sweeper = ReservationSweeper(db, interval_s=settings.reservation_sweep_interval_s)
+    engagement = EngagementWorker(db, settings)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     dispatcher.start()
     sweeper.start()
-    console.print("[green]worker running[/] (outbox dispatcher, reservation sweeper)")
+    engagement.start()
+    console.print("[green]worker running[/] (outbox dispatcher, reservation sweeper, engagement)")
     try:
         stop.wait()
     finally:
+        engagement.stop()
         sweeper.stop()
         dispatcher.stop()
         db.dispose()
