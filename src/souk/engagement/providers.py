@@ -10,6 +10,7 @@ import logging
 import smtplib
 from collections import deque
 from dataclasses import dataclass, field
+from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Protocol
@@ -54,7 +55,9 @@ class SmtpProvider:
         self.timeout_s = timeout_s
 
     def build(self, message: Outgoing) -> EmailMessage:
-        email = EmailMessage()
+        # A long List-Unsubscribe URL must stay one plain header: at the default 78
+        # columns it would be folded into encoded words that mail clients cannot follow.
+        email = EmailMessage(policy=policy.default.clone(max_line_length=998))
         email["From"] = self.sender
         email["To"] = message.recipient
         email["Subject"] = message.subject

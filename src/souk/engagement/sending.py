@@ -34,6 +34,7 @@ from souk.promotions.codes import add_personal_code
 from souk.settings import Settings
 
 log = logging.getLogger(__name__)
+OPTIONAL = ("cart", "order", "coupon", "product", "pickup")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +167,12 @@ class Sender:
         if not recipient:
             self._stop(row, Status.SUPPRESSED, f"the profile has no address for {row.channel}")
             return None
-        variables: dict[str, Any] = {"profile": facts.as_variables(), **row.context}
+        # What a trigger does not have is None, so `{% if coupon %}` works everywhere.
+        variables: dict[str, Any] = {
+            **dict.fromkeys(OPTIONAL),
+            "profile": facts.as_variables(),
+            **row.context,
+        }
         cart_id = row.context.get("cart_id")
         if isinstance(cart_id, str):
             cart = cart_snapshot(s, cart_id)
