@@ -62,7 +62,7 @@ def results(*, uow: UnitOfWork, experiment_id: str) -> ExperimentResults:
         ):
             exposed[variant], converted[variant] = int(total), int(conversions)
         names = [str(v["name"]) for v in row.variants]
-        alpha = float(row.alpha)
+        alpha, min_exposures, experiment = float(row.alpha), row.min_exposures, row.id
     control = names[0]
     base = (converted[control], exposed[control])
     out: list[VariantResult] = []
@@ -86,7 +86,7 @@ def results(*, uow: UnitOfWork, experiment_id: str) -> ExperimentResults:
                 p_value=p,
             )
         )
-    return _decide(row.id, control, out, min_exposures=row.min_exposures, alpha=alpha)
+    return _decide(experiment, control, out, min_exposures=min_exposures, alpha=alpha)
 
 
 def _decide(
