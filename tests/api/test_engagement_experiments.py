@@ -87,9 +87,11 @@ def test_journey_experiment_varies_the_message_and_converts_on_the_next_order(
     fr: FrenchShop, db: Database, settings: Settings, inbox: tuple[Inbox, int]
 ) -> None:
     mail, _ = inbox
-    b_template = {"en": {"subject": "B {{ order.number }}", "body": "Variant B {{ unsubscribe_url }}"}}
-    made = journey(fr.admin, experiment={"variants": [{"name": "A"}, {"name": "B", "template": b_template}],
-                                         "min_exposures": 1})  # fmt: skip
+    b_template = {
+        "en": {"subject": "B {{ order.number }}", "body": "Variant B {{ unsubscribe_url }}"}
+    }
+    variants = [{"name": "A"}, {"name": "B", "template": b_template}]
+    made = journey(fr.admin, experiment={"variants": variants, "min_exposures": 1})
     exp = made["experiment"]["id"]
     assert [v["name"] for v in made["experiment"]["variants"]] == ["A", "B"]
     profile = order_profile(fr)

@@ -6,10 +6,10 @@ minted once per message, and a consent withdrawn while a message waits stops it.
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from urllib.parse import urlsplit
 
 from souk.db.base import utcnow
 from souk.db.engine import Database

@@ -162,7 +162,9 @@ def test_ready_for_pickup(
     fr: FrenchShop, db: Database, settings: Settings, inbox: tuple[Inbox, int]
 ) -> None:
     mail, _ = inbox
-    template = {"en": {"subject": "Ready", "body": "Code {{ pickup.code }} at {{ pickup.location }}"}}
+    template = {
+        "en": {"subject": "Ready", "body": "Code {{ pickup.code }} at {{ pickup.location }}"}
+    }
     journey(fr.admin, name="Pickup", trigger="fulfillment_order.ready", template=template)
     order = fr.web_order(("CAP", 1), pickup="store-paris")
     profile = str(profile_of(fr.admin, "anne@example.com")["id"])
@@ -188,8 +190,13 @@ def test_back_in_stock_and_price_drop_reach_who_asked_or_looked(
     profile = str(profile_of(fr.admin, "anne@example.com")["id"])
     consent(fr.admin, profile, granted=True)
     key = write_key(fr.admin)
-    asked = {"type": "track", "userId": "u-anne", "event": "Back In Stock Requested",
-             "properties": {"sku": "MUG"}, "context": {"traits": {"email": "anne@example.com"}}}
+    asked = {
+        "type": "track",
+        "userId": "u-anne",
+        "event": "Back In Stock Requested",
+        "properties": {"sku": "MUG"},
+        "context": {"traits": {"email": "anne@example.com"}},
+    }
     identify = {"type": "identify", "userId": "u-anne", "traits": {"email": "anne@example.com"}}
     assert send(fr.admin, "/v1/batch", {"batch": [identify, asked]}, key=key).status_code == 200
     fr.dispatch()

@@ -50,7 +50,9 @@ def _profile(db: Database, email: str, granted: bool) -> str:
     return profile
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(plan=steps, withdrawn=st.booleans())
 def test_each_object_is_sent_once_or_never(
     db: Database, settings: Settings, plan: list[tuple[str, int]], withdrawn: bool
@@ -64,8 +66,8 @@ def test_each_object_is_sent_once_or_never(
     ))  # fmt: skip
     profile = _profile(db, "anne@example.com", granted=True)
     provider = LoggingProvider("email")
-    rules = Rules.from_settings(settings.model_copy(update={"engagement_max_per_day": 1000,
-                                                            "engagement_quiet_hours": "00:00-00:00"}))  # fmt: skip
+    unlimited = {"engagement_max_per_day": 1000, "engagement_quiet_hours": "00:00-00:00"}
+    rules = Rules.from_settings(settings.model_copy(update=unlimited))
     senders = [Sender(db, rules, {"email": provider}) for _ in range(2)]
     delivered: set[int] = set()
     for i, (step, n) in enumerate(plan):
