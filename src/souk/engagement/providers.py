@@ -52,6 +52,7 @@ class SmtpProvider:
         self.user = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
         self.sender = sender
+        self.domain = sender.rsplit("@", 1)[-1].strip(">") or "souk.invalid"
         self.timeout_s = timeout_s
 
     def build(self, message: Outgoing) -> EmailMessage:
@@ -61,7 +62,9 @@ class SmtpProvider:
         email["From"] = self.sender
         email["To"] = message.recipient
         email["Subject"] = message.subject
-        email["Message-ID"] = make_msgid(idstring=message.message_id)
+        # With a domain: without one, make_msgid asks the resolver for this host's name on
+        # every message, which cost ~0.2 s each in the benchmark.
+        email["Message-ID"] = make_msgid(idstring=message.message_id, domain=self.domain)
         # RFC 8058: a one-click unsubscribe that a mail client POSTs to without a page.
         email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
