@@ -27,6 +27,8 @@ from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.engagement_factories import Inbox, free_port
+
 from benchmarks.harness import scratch_database
 from benchmarks.stats import emit, summarise
 from souk.cdp.consents import record_consents
@@ -43,7 +45,6 @@ from souk.engagement.queueing import Occurrence, queue_all
 from souk.engagement.schemas import JourneyCreate
 from souk.engagement.sending import Rules, Sender
 from souk.settings import Settings
-from tests.engagement_factories import Inbox, free_port
 
 TEMPLATE = {
     "en": {
