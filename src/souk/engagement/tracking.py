@@ -48,29 +48,27 @@ def unsubscribe(*, db: Database, token: str) -> None:
     with UnitOfWork(db) as uow:
         row = _by_token(uow, token)
         row.unsubscribed_at = row.unsubscribed_at or utcnow()
-        cdp.record_engagement(
-            uow=uow,
-            profile_id=row.profile_id,
-            message_id=f"message.unsubscribed:{row.id}",
-            event=f"{EVENT_NAMES[row.channel]} Unsubscribed",
-            properties={"message_id": row.id, "journey": row.journey_id, "purpose": purpose},
-        )
+        _note(uow, row, "Unsubscribed", "unsubscribed", purpose=purpose)
         uow.commit()
+
+
+def _note(uow: UnitOfWork, row: MessageRow, what: str, key: str, **properties: object) -> None:
+    """An engagement event on the profile, once per message (and link)."""
+    cdp.record_engagement(
+        uow=uow,
+        profile_id=row.profile_id,
+        message_id=f"message.{key}:{row.id}",
+        event=f"{EVENT_NAMES[row.channel]} {what}",
+        properties={"message_id": row.id, "journey": row.journey_id, **properties},
+    )
 
 
 def opened(*, db: Database, token: str) -> None:
     with UnitOfWork(db) as uow:
         row = _by_token(uow, token)
-        now = utcnow()
         row.opens += 1
-        row.first_opened_at = row.first_opened_at or now
-        cdp.record_engagement(
-            uow=uow,
-            profile_id=row.profile_id,
-            message_id=f"message.opened:{row.id}",
-            event=f"{EVENT_NAMES[row.channel]} Opened",
-            properties={"message_id": row.id, "journey": row.journey_id, "variant": row.variant},
-        )
+        row.first_opened_at = row.first_opened_at or utcnow()
+        _note(uow, row, "Opened", "opened", variant=row.variant)
         uow.commit()
 
 
@@ -87,12 +85,6 @@ def clicked(*, db: Database, token: str, link: int) -> str:
         row.first_clicked_at = row.first_clicked_at or now
         # A click implies the message was opened, even with images blocked.
         row.first_opened_at = row.first_opened_at or now
-        cdp.record_engagement(
-            uow=uow,
-            profile_id=row.profile_id,
-            message_id=f"message.clicked:{row.id}:{link}",
-            event=f"{EVENT_NAMES[row.channel]} Link Clicked",
-            properties={"message_id": row.id, "journey": row.journey_id, "url": url},
-        )
+        _note(uow, row, "Link Clicked", f"clicked:{link}", url=url)
         uow.commit()
         return url

@@ -10,8 +10,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from souk.db.base import utcnow
@@ -23,18 +21,15 @@ from souk.settings import Settings
 from tests.engagement_factories import (
     Inbox,
     consent,
-    engagement_settings,
-    inbox,
     journey,
     messages,
     profile_of,
     sender,
     text_of,
 )
-from tests.fulfilment_factories import ADDRESS_PARIS, FrenchShop, french_shop
+from tests.fulfilment_factories import ADDRESS_PARIS, FrenchShop
 from tests.integration.cdp.factories import send, write_key
 
-__all__ = ["inbox"]
 REMINDER = {
     "en": {
         "subject": "You left {{ cart.lines | length }} item(s)",
@@ -43,16 +38,6 @@ REMINDER = {
         "{{ unsubscribe_url }}",
     }
 }
-
-
-@pytest.fixture
-def settings(settings: Settings, inbox: tuple[Inbox, int]) -> Settings:
-    return engagement_settings(settings, inbox[1])
-
-
-@pytest.fixture
-def fr(admin: TestClient, db: Database) -> FrenchShop:
-    return french_shop(admin, db)
 
 
 def _customer(fr: FrenchShop) -> tuple[str, str]:

@@ -18,28 +18,14 @@ from tests.engagement_factories import (
     TEMPLATE,
     Inbox,
     consent,
-    engagement_settings,
-    inbox,
     journey,
     messages,
     order_profile,
     sender,
     text_of,
 )
-from tests.fulfilment_factories import FrenchShop, french_shop
+from tests.fulfilment_factories import FrenchShop
 from tests.integration.cdp.factories import send, write_key
-
-__all__ = ["inbox"]
-
-
-@pytest.fixture
-def settings(settings: Settings, inbox: tuple[Inbox, int]) -> Settings:
-    return engagement_settings(settings, inbox[1])
-
-
-@pytest.fixture
-def fr(admin: TestClient, db: Database) -> FrenchShop:
-    return french_shop(admin, db)
 
 
 def _profiles(admin: TestClient, n: int) -> list[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import pytest
 from fastapi.testclient import TestClient
 
 from souk.db.base import utcnow
@@ -17,28 +16,14 @@ from souk.settings import Settings
 from tests.engagement_factories import (
     Inbox,
     consent,
-    engagement_settings,
     html_of,
-    inbox,
     journey,
     messages,
     order_profile,
     sender,
     text_of,
 )
-from tests.fulfilment_factories import FrenchShop, french_shop
-
-__all__ = ["inbox"]
-
-
-@pytest.fixture
-def settings(settings: Settings, inbox: tuple[Inbox, int]) -> Settings:
-    return engagement_settings(settings, inbox[1])
-
-
-@pytest.fixture
-def fr(admin: TestClient, db: Database) -> FrenchShop:
-    return french_shop(admin, db)
+from tests.fulfilment_factories import FrenchShop
 
 
 def _promotion(admin: TestClient) -> str:
