@@ -22,14 +22,14 @@ from souk.engagement.schemas import (
     ExperimentCreate,
     ExperimentIn,
     ExperimentRead,
-    VariantIn,
-    VariantRead,
+    ExperimentVariantIn,
+    ExperimentVariantRead,
 )
 from souk.engagement.tables import ExperimentRow, ExposureRow
 from souk.errors import NotFound, ValidationFailed, field_error
 
 
-def variant_problems(variants: list[VariantIn], field: str) -> list[dict[str, str]]:
+def variant_problems(variants: list[ExperimentVariantIn], field: str) -> list[dict[str, str]]:
     found: list[dict[str, str]] = []
     names = [v.name for v in variants]
     for i, name in enumerate(names):
@@ -60,7 +60,7 @@ def experiment_read(row: ExperimentRow) -> ExperimentRead:
     return ExperimentRead(
         id=row.id,
         name=row.name,
-        variants=[VariantRead(**v) for v in row.variants],
+        variants=[ExperimentVariantRead(**v) for v in row.variants],
         min_exposures=row.min_exposures,
         alpha=float(row.alpha),
         attribution_days=row.attribution_days,

@@ -23,7 +23,7 @@ class MessageTemplate(BaseModel):
 Template = Annotated[dict[Locale, MessageTemplate], Field(min_length=1, max_length=50)]
 
 
-class VariantIn(BaseModel):
+class ExperimentVariantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
     weight: int = Field(default=1, ge=1, le=10_000)
@@ -37,7 +37,7 @@ class VariantIn(BaseModel):
 
 class ExperimentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    variants: list[VariantIn] = Field(min_length=2, max_length=10)
+    variants: list[ExperimentVariantIn] = Field(min_length=2, max_length=10)
     min_exposures: int = Field(
         default=1000, ge=1, le=10_000_000, description="Per variant, before any decision."
     )
@@ -65,7 +65,7 @@ class JourneyCreate(BaseModel):
     active: bool = True
 
 
-class VariantRead(BaseModel):
+class ExperimentVariantRead(BaseModel):
     name: str
     weight: int
     template: dict[str, MessageTemplate] | None = None
@@ -75,7 +75,7 @@ class VariantRead(BaseModel):
 class ExperimentRead(BaseModel):
     id: str
     name: str
-    variants: list[VariantRead]
+    variants: list[ExperimentVariantRead]
     min_exposures: int
     alpha: float
     attribution_days: int
@@ -128,7 +128,7 @@ class AssignmentRead(BaseModel):
     variant: str
 
 
-class VariantResult(BaseModel):
+class ExperimentVariantResult(BaseModel):
     name: str
     exposures: int
     conversions: int
@@ -144,7 +144,7 @@ class VariantResult(BaseModel):
 class ExperimentResults(BaseModel):
     experiment: str
     control: str
-    variants: list[VariantResult]
+    variants: list[ExperimentVariantResult]
     decision: Literal["collecting", "winner", "no_difference"]
     winner: str | None
     rule: str

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from souk.db.uow import UnitOfWork
 from souk.engagement.experiments import load
-from souk.engagement.schemas import ExperimentResults, VariantResult
+from souk.engagement.schemas import ExperimentResults, ExperimentVariantResult
 from souk.engagement.tables import ExposureRow
 
 RULE = (
@@ -65,7 +65,7 @@ def results(*, uow: UnitOfWork, experiment_id: str) -> ExperimentResults:
         alpha, min_exposures, experiment = float(row.alpha), row.min_exposures, row.id
     control = names[0]
     base = (converted[control], exposed[control])
-    out: list[VariantResult] = []
+    out: list[ExperimentVariantResult] = []
     for name in names:
         k, n = converted[name], exposed[name]
         low, high = wilson(k, n)
@@ -73,7 +73,7 @@ def results(*, uow: UnitOfWork, experiment_id: str) -> ExperimentResults:
             (None, None, None, None) if name == control else _compare((k, n), base)
         )
         out.append(
-            VariantResult(
+            ExperimentVariantResult(
                 name=name,
                 exposures=n,
                 conversions=k,
@@ -90,7 +90,12 @@ def results(*, uow: UnitOfWork, experiment_id: str) -> ExperimentResults:
 
 
 def _decide(
-    experiment: str, control: str, out: list[VariantResult], *, min_exposures: int, alpha: float
+    experiment: str,
+    control: str,
+    out: list[ExperimentVariantResult],
+    *,
+    min_exposures: int,
+    alpha: float,
 ) -> ExperimentResults:
     if any(v.exposures < min_exposures for v in out):
         return ExperimentResults(
