@@ -44,6 +44,9 @@ from souk.db.outbox import EventBus
 from souk.db.uow import UnitOfWork
 from souk.feeds import api as feeds_api
 from souk.forecasting import api as forecasting_api
+from souk.engagement import api as engagement_api
+from souk.engagement import tracking_api as engagement_links_api
+from souk.engagement.worker import EngagementWorker
 from souk.fulfilment import api as fulfilment_api
 from souk.giftcards import api as giftcards_api
 from souk.inventory import api as inventory_api
@@ -101,6 +104,8 @@ ROUTERS = [
     till_api.router,
     forecasting_api.router,
     recommendations_api.router,
+    engagement_api.router,
+    engagement_links_api.router,
 ]
 
 # Pages served beside the API (their own files, their own policy: docs/pages.md).
@@ -131,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sweeper = ReservationSweeper(db, interval_s=settings.reservation_sweep_interval_s)
     analytics = AnalyticsRefresher(db, interval_s=settings.analytics_refresh_interval_s)
     webhook_worker = DeliveryWorker(db, settings)
+    engagement = EngagementWorker(db, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -145,12 +151,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.dispatcher_enabled:
             dispatcher.start()
             webhook_worker.start()
+            # The server that handles events also sends what they queue.
+            engagement.start()
         sweeper.start()
         analytics.start()
         try:
             yield
         finally:
             analytics.stop()
+            engagement.stop()
             sweeper.stop()
             dispatcher.stop()
             webhook_worker.stop()
@@ -171,6 +180,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.dispatcher_wake = dispatcher.wake
     app.state.sweeper = sweeper
     app.state.webhook_worker = webhook_worker
+    app.state.engagement = engagement
     app.state.key_cache = KeyCache()
     app.state.token_signer = TokenSigner(resolve_secret(settings), settings.customer_token_ttl_s)
     app.state.idempotency = IdempotencyStore(

@@ -28,6 +28,8 @@ from souk.db.migrate import migrate as run_migrations
 from souk.db.outbox import EventBus
 from souk.db.uow import UnitOfWork
 from souk.demo import loader
+from souk.engagement import cli as engagement_cli
+from souk.engagement.worker import EngagementWorker
 from souk.errors import SoukError
 from souk.forecasting.models import Frequency
 from souk.forecasting.runs import run_forecasts
@@ -56,6 +58,7 @@ app.command("report")(analytics_cli.report)
 recs_app = typer.Typer(help="Recommendations: bought/viewed together, personalised.",
                        no_args_is_help=True)  # fmt: skip
 app.add_typer(recs_app, name="recs")
+app.add_typer(engagement_cli.app, name="engagement")
 console = Console()
 errors = Console(stderr=True)
 
@@ -102,9 +105,10 @@ def serve(
 def worker() -> None:
     """Run the background work without the HTTP API: the outbox dispatcher (event handlers,
     such as routing placed orders) or, with SOUK_NATS_URL, the JetStream relay and durable
-    consumers; webhook deliveries; the reservation sweeper and the analytics refresh. Lets
-    API servers run with SOUK_DISPATCHER_ENABLED=0, SOUK_RESERVATION_SWEEP_INTERVAL_S=0 and
-    SOUK_ANALYTICS_REFRESH_INTERVAL_S=0 (docs/deployment.md)."""
+    consumers; webhook deliveries; the reservation sweeper, the analytics refresh and the
+    engagement sends. Lets API servers run with SOUK_DISPATCHER_ENABLED=0,
+    SOUK_RESERVATION_SWEEP_INTERVAL_S=0 and SOUK_ANALYTICS_REFRESH_INTERVAL_S=0
+    (docs/deployment.md)."""
     settings = get_settings()
     db = Database(settings)
     if settings.auto_migrate:
@@ -115,6 +119,7 @@ def worker() -> None:
     sweeper = ReservationSweeper(db, interval_s=settings.reservation_sweep_interval_s)
     analytics = AnalyticsRefresher(db, interval_s=settings.analytics_refresh_interval_s)
     webhook_worker = DeliveryWorker(db, settings)
+    engagement = EngagementWorker(db, settings)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -122,14 +127,16 @@ def worker() -> None:
     sweeper.start()
     analytics.start()
     webhook_worker.start()
+    engagement.start()
     relay = "NATS relay and consumers" if settings.nats_url else "outbox dispatcher"
     console.print(
         f"[green]worker running[/] ({relay}, webhook deliveries, reservation sweeper, "
-        "analytics refresh)"
+        "analytics refresh, engagement)"
     )
     try:
         stop.wait()
     finally:
+        engagement.stop()
         webhook_worker.stop()
         analytics.stop()
         sweeper.stop()

@@ -165,6 +165,22 @@ class Settings(BaseSettings):
     recs_factors: int = Field(default=32, ge=2, le=512)
     recs_per_profile: int = Field(default=50, ge=1, le=500)
 
+    # Engagement (docs/engagement.md): email over SMTP (smtp://host:port, smtps://…), the
+    # public address links in messages point at, and the rules every message obeys.
+    smtp_url: str | None = None
+    smtp_from: str = "Souk <noreply@souk.invalid>"
+    public_url: str = "http://127.0.0.1:8000"
+    # How often the worker scans for abandoned carts and churn risk and sends what is due
+    # (0: off; `souk engagement run` does one round by hand).
+    engagement_interval_s: float = Field(default=30.0, ge=0)
+    engagement_cart_idle_s: int = Field(default=3600, ge=0)
+    engagement_max_per_day: int = Field(default=3, ge=1, le=1000)
+    engagement_quiet_hours: str = Field(default="21:00-08:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$")
+    engagement_default_timezone: str = "UTC"
+    engagement_default_locale: str = "en"
+    engagement_churn_threshold: float = Field(default=0.7, gt=0, le=1)
+    engagement_max_attempts: int = Field(default=5, ge=1, le=100)
+
     @field_validator("bootstrap_admin_key")
     @classmethod
     def _strong_enough(cls, value: str | None) -> str | None:

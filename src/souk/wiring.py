@@ -12,6 +12,7 @@ from souk.channels.queries import channel_exists
 from souk.customers import service as customers_service
 from souk.db.engine import Database
 from souk.db.outbox import EventBus
+from souk.engagement import handlers as engagement_handlers
 from souk.fulfilment import handlers as fulfilment_handlers
 from souk.fulfilment.config import RoutingConfig
 from souk.fulfilment.reads import fulfillment_orders_of
@@ -45,3 +46,5 @@ def wire(bus: EventBus, db: Database | None = None) -> None:
         promotions_handlers.subscribe(bus, db)
         cdp_handlers.subscribe(bus, db)
         webhooks_handlers.subscribe(bus, db)
+        # After the CDP: an order must be on its buyer's profile before a message finds it.
+        engagement_handlers.subscribe(bus, db)

@@ -19,6 +19,8 @@ from souk.db.base import utcnow
 from souk.db.engine import Database
 
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+# The links inside a message: its unguessable token is the credential (an unknown one is 404).
+PUBLIC |= {"/v1/unsubscribe/{token}", "/v1/t/o/{token}.gif", "/v1/t/c/{token}/{link}"}
 
 
 def _api_routes(routes: list[BaseRoute]) -> Iterator[APIRoute]:

@@ -36,6 +36,7 @@ TABLE_MODULES = [
     "souk.webhooks.tables",
     "souk.forecasting.tables",
     "souk.recommendations.tables",
+    "souk.engagement.tables",
 ]
 
 

@@ -4,6 +4,7 @@ POS), inside the caller's transaction."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -165,3 +166,12 @@ def find_by_external_id(*, session: Session, channel: str, external_id: str) -> 
 
 def find_by_cart(*, session: Session, cart_id: str) -> OrderRow | None:
     return session.scalar(select(OrderRow).where(OrderRow.cart_id == cart_id))
+
+
+def cart_and_placement(*, session: Session, order_id: str) -> tuple[str | None, datetime] | None:
+    """The cart an order came from and when it was placed, in one narrow read (engagement
+    runs this on every `order.placed`)."""
+    row = session.execute(
+        select(OrderRow.cart_id, OrderRow.placed_at).where(OrderRow.id == order_id)
+    ).first()
+    return (row[0], row[1]) if row is not None else None

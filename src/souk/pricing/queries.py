@@ -91,3 +91,15 @@ def tax_rate(
         return Decimal(0)
     best = max(rows, key=lambda r: specificity(r[0], r[1]))
     return Decimal(best[2]).quantize(RATE_QUANTUM).normalize() if best[2] else Decimal(0)
+
+
+def base_prices(*, session: Session, skus: Collection[str]) -> dict[tuple[str, str], int]:
+    """(sku, currency) → the price that holds in every channel without an override."""
+    if not skus:
+        return {}
+    rows = session.execute(
+        select(VariantRow.sku, PriceRow.currency, PriceRow.amount)
+        .join(PriceRow, PriceRow.variant_id == VariantRow.id)
+        .where(VariantRow.sku.in_(list(set(skus))), PriceRow.channel_id.is_(None))
+    )
+    return {(sku, currency): amount for sku, currency, amount in rows}

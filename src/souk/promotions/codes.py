@@ -95,23 +95,29 @@ def personal_coupon(
     if not customer_exists:
         raise NotFound(f"No customer {customer_id}")
     with uow:
-        load(uow.session, promotion_id)
-        code = _random_code("P")
-        uow.session.add(
-            PromotionCodeRow(
-                code=code,
-                promotion_id=promotion_id,
-                customer_id=customer_id,
-                usage_limit=1,
-                times_used=0,
-                created_at=utcnow(),
-            )
-        )
-        uow.emit(
-            "coupon.issued", {"promotion": promotion_id, "customer": customer_id, "code": code}
-        )
+        code = add_personal_code(uow, promotion_id=promotion_id, customer_id=customer_id)
         uow.commit()
     return PersonalCouponRead(promotion=promotion_id, customer=customer_id, code=code)
+
+
+def add_personal_code(uow: UnitOfWork, *, promotion_id: str, customer_id: str | None) -> str:
+    """A single-use code in the caller's open transaction (engagement mints one per message
+    in the transaction that records it, so a retried send never mints a second). Without a
+    customer the code is single-use but anyone's."""
+    load(uow.session, promotion_id)
+    code = _random_code("P")
+    uow.session.add(
+        PromotionCodeRow(
+            code=code,
+            promotion_id=promotion_id,
+            customer_id=customer_id,
+            usage_limit=1,
+            times_used=0,
+            created_at=utcnow(),
+        )
+    )
+    uow.emit("coupon.issued", {"promotion": promotion_id, "customer": customer_id, "code": code})
+    return code
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,92 @@
+"""Turning a trigger into queued messages: one row per journey, object and profile. The
+unique `dedupe_key` makes this idempotent — a redelivered event, a scan that runs twice or
+two workers racing insert nothing the second time — so a message is never queued (and so
+never sent) twice for the same trigger and object."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from souk.db.base import new_id, utcnow
+from souk.db.uow import UnitOfWork
+from souk.engagement.models import Status, Trigger
+from souk.engagement.rows import insert_once
+from souk.engagement.tables import JourneyRow, MessageRow
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """A trigger that happened to one profile about one object."""
+
+    trigger: Trigger
+    profile_id: str
+    object_id: str
+    at: datetime
+    context: dict[str, Any] = field(default_factory=dict)
+    segment: str | None = None
+
+
+def queue(uow: UnitOfWork, occurrence: Occurrence) -> int:
+    """Queue the occurrence's messages in the caller's open unit of work; returns how many
+    were new."""
+    s = uow.session
+    stmt = select(JourneyRow).where(
+        JourneyRow.trigger == occurrence.trigger.value, JourneyRow.active.is_(True)
+    )
+    if occurrence.trigger is Trigger.SEGMENT_ENTERED:
+        stmt = stmt.where(JourneyRow.segment == occurrence.segment)
+    added = 0
+    for journey in s.scalars(stmt.order_by(JourneyRow.id)):
+        key = f"{journey.id}|{occurrence.object_id}|{occurrence.profile_id}"
+        added += insert_once(
+            s,
+            MessageRow,
+            {
+                "id": new_id("msg"),
+                "dedupe_key": key[:300],
+                "journey_id": journey.id,
+                "profile_id": occurrence.profile_id,
+                "trigger": journey.trigger,
+                "object_id": occurrence.object_id[:200],
+                "channel": journey.channel,
+                "purpose": journey.purpose,
+                "status": Status.QUEUED.value,
+                "context": occurrence.context,
+                "send_after": occurrence.at + timedelta(seconds=journey.delay_s),
+                "experiment_id": journey.experiment_id,
+                "token": secrets.token_urlsafe(32),
+                "attempts": 0,
+                "links": [],
+                "opens": 0,
+                "clicks": 0,
+                "created_at": utcnow(),
+            },
+        )
+    return added
+
+
+def queue_all(*, uow: UnitOfWork, occurrences: list[Occurrence]) -> int:
+    with uow:
+        added = sum(queue(uow, o) for o in occurrences)
+        uow.commit()
+        return added
+
+
+def cancel_cart_reminders(uow: UnitOfWork, cart_id: str) -> int:
+    """The cart checked out before its reminder left: the reminder is cancelled (the
+    sender re-checks the cart too, for a checkout it has not heard of yet)."""
+    result = uow.session.execute(
+        update(MessageRow)
+        .where(
+            MessageRow.trigger == Trigger.CART_ABANDONED.value,
+            MessageRow.object_id == cart_id,
+            MessageRow.status == Status.QUEUED.value,
+        )
+        .values(status=Status.CANCELLED.value, reason="the cart checked out first")
+    )
+    return int(getattr(result, "rowcount", 0))
