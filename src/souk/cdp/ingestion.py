@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from souk.cdp import profiles
 from souk.cdp.errors import IngestRejected
+from souk.cdp.identity_view import IdentityView
 from souk.cdp.models import (
     Identity,
     MessageInvalid,
@@ -104,7 +105,11 @@ def _store(
         accepted = duplicates = 0
         touched: set[str] = set()
         resolved: dict[tuple[frozenset[Identity], bool], CdpProfileRow] = {}
-        for message, message_id in zip(messages, ids, strict=True):
+        found = [identities_of(m) for m in messages]
+        # Every claim of the batch in one look-up: resolution then runs from memory.
+        view = IdentityView(s)
+        view.prime(i.claim for ids_ in found for i in ids_ if i.claim is not None)
+        for message, message_id, identities in zip(messages, ids, found, strict=True):
             if message_id in known:
                 duplicates += 1
                 continue
@@ -116,7 +121,7 @@ def _store(
             timestamp = corrected_timestamp(
                 received_at=received_at, sent_at=sent_at, original=original
             )
-            identities, proves = identities_of(message), proves_identity(message)
+            proves = proves_identity(message)
             # A visitor sends many calls per batch with the same identifiers: once resolved,
             # they name the same profile until a merge moves it.
             key = (frozenset(identities), proves)
@@ -130,6 +135,7 @@ def _store(
                     message_id=message_id,
                     now=received_at,
                     emit=uow.emit,
+                    view=view,
                 )
                 resolved[key] = profile
             record_event(
@@ -140,6 +146,7 @@ def _store(
                 profile_id=profile.id,
                 timestamp=timestamp,
                 received_at=received_at,
+                profile=profile,
             )
             traits = traits_of(message)
             if traits:
@@ -160,6 +167,7 @@ def record_event(
     profile_id: str,
     timestamp: datetime,
     received_at: datetime,
+    profile: CdpProfileRow | None = None,
 ) -> CdpEventRow:
     payload = {
         **message,
@@ -184,7 +192,10 @@ def record_event(
         payload=payload,
     )
     uow.session.add(row)
-    profile = uow.session.get(profiles.CdpProfileRow, profile_id)
+    if profile is None:
+        # A profile made in this transaction is pending, not in the identity map: the
+        # caller that has it passes it, which spares a flush and a read.
+        profile = uow.session.get(profiles.CdpProfileRow, profile_id)
     if profile is not None and (profile.last_seen is None or timestamp > profile.last_seen):
         profile.last_seen = timestamp
     return row
