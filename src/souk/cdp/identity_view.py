@@ -35,6 +35,7 @@ class IdentityView:
         # Profiles made in this transaction are pending, which `session.get` cannot see
         # without flushing and reading them back.
         self._made: dict[str, CdpProfileRow] = {}
+        self._merged_into: dict[str, str] = {}
 
     def prime(self, claims: Iterable[str]) -> None:
         """Look up every claim not seen yet, then load the owners' identities and rows:
@@ -100,6 +101,15 @@ class IdentityView:
         """Every identity of `source` now belongs to `target` (a merge)."""
         self.held(target).update(self.held(source))
         self._held[source] = set()
+        self._merged_into[source] = target
         for claim, owner in self._owner.items():
             if owner == source:
                 self._owner[claim] = target
+
+    def current(self, profile_id: str) -> str:
+        """Where `profile_id` lives after the merges this transaction made."""
+        seen = {profile_id}
+        while (parent := self._merged_into.get(profile_id)) is not None and parent not in seen:
+            seen.add(parent)
+            profile_id = parent
+        return profile_id

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from souk.cdp import profiles
@@ -106,6 +106,7 @@ def _store(
         touched: set[str] = set()
         resolved: dict[tuple[frozenset[Identity], bool], CdpProfileRow] = {}
         found = [identities_of(m) for m in messages]
+        rows: list[dict[str, Any]] = []
         # Every claim of the batch in one look-up: resolution then runs from memory.
         view = IdentityView(s)
         view.prime(i.claim for ids_ in found for i in ids_ if i.claim is not None)
@@ -138,24 +139,67 @@ def _store(
                     view=view,
                 )
                 resolved[key] = profile
-            record_event(
-                uow,
-                source=source,
-                message_id=message_id,
-                message=message,
-                profile_id=profile.id,
-                timestamp=timestamp,
-                received_at=received_at,
-                profile=profile,
+            rows.append(
+                event_values(
+                    source=source,
+                    message_id=message_id,
+                    message=message,
+                    profile_id=profile.id,
+                    timestamp=timestamp,
+                    received_at=received_at,
+                )
             )
+            if profile.last_seen is None or timestamp > profile.last_seen:
+                profile.last_seen = timestamp
             traits = traits_of(message)
             if traits:
                 profile.traits = {**profile.traits, **traits}
             touched.add(profile.id)
             accepted += 1
-        roots = profiles.refresh(uow, touched, now=received_at)
+        for row in rows:
+            # A later message of the batch may have merged the profile an event was filed
+            # under; the event follows it, and remembers where it was born.
+            row["profile_id"] = view.current(row["origin_profile_id"])
+        if rows:
+            # One multi-row INSERT without RETURNING: nothing here needs the new ids.
+            s.execute(insert(CdpEventRow.__table__), rows)
+        roots = profiles.refresh(uow, {view.current(p) for p in touched}, now=received_at)
         uow.commit()
         return accepted, duplicates, roots
+
+
+def event_values(
+    *,
+    source: str,
+    message_id: str,
+    message: dict[str, Any],
+    profile_id: str,
+    timestamp: datetime,
+    received_at: datetime,
+) -> dict[str, Any]:
+    """The columns of the `cdp_events` row that keeps `message` as received."""
+    payload = {
+        **message,
+        "messageId": message_id,
+        "timestamp": timestamp.isoformat(),
+        "receivedAt": received_at.isoformat(),
+    }
+    if message.get("timestamp") is not None:
+        payload["originalTimestamp"] = message["timestamp"]
+    event = message.get("event") if message.get("type") == "track" else message.get("name")
+    return {
+        "source": source,
+        "message_id": message_id,
+        "type": str(message.get("type")),
+        "event": str(event)[:200] if event is not None else None,
+        "user_id": _short(message.get("userId")),
+        "anonymous_id": _short(message.get("anonymousId")),
+        "profile_id": profile_id,
+        "origin_profile_id": profile_id,
+        "timestamp": timestamp,
+        "received_at": received_at,
+        "payload": payload,
+    }
 
 
 def record_event(
@@ -167,35 +211,19 @@ def record_event(
     profile_id: str,
     timestamp: datetime,
     received_at: datetime,
-    profile: CdpProfileRow | None = None,
 ) -> CdpEventRow:
-    payload = {
-        **message,
-        "messageId": message_id,
-        "timestamp": timestamp.isoformat(),
-        "receivedAt": received_at.isoformat(),
-    }
-    if message.get("timestamp") is not None:
-        payload["originalTimestamp"] = message["timestamp"]
-    event = message.get("event") if message.get("type") == "track" else message.get("name")
     row = CdpEventRow(
-        source=source,
-        message_id=message_id,
-        type=str(message.get("type")),
-        event=str(event)[:200] if event is not None else None,
-        user_id=_short(message.get("userId")),
-        anonymous_id=_short(message.get("anonymousId")),
-        profile_id=profile_id,
-        origin_profile_id=profile_id,
-        timestamp=timestamp,
-        received_at=received_at,
-        payload=payload,
+        **event_values(
+            source=source,
+            message_id=message_id,
+            message=message,
+            profile_id=profile_id,
+            timestamp=timestamp,
+            received_at=received_at,
+        )
     )
     uow.session.add(row)
-    if profile is None:
-        # A profile made in this transaction is pending, not in the identity map: the
-        # caller that has it passes it, which spares a flush and a read.
-        profile = uow.session.get(profiles.CdpProfileRow, profile_id)
+    profile = uow.session.get(profiles.CdpProfileRow, profile_id)
     if profile is not None and (profile.last_seen is None or timestamp > profile.last_seen):
         profile.last_seen = timestamp
     return row
