@@ -52,6 +52,7 @@ from souk.pos import api as pos_api
 from souk.pricing import api as pricing_api
 from souk.promotions import api as promotions_api
 from souk.returns import api as returns_api
+from souk.risk import api as risk_api
 from souk.settings import Settings, get_settings
 from souk.shipping import api as shipping_api
 from souk.storefront import api as storefront_api
@@ -82,6 +83,7 @@ ROUTERS = [
     loyalty_api.router,
     audit_api.router,
     *cdp_api.routers,
+    risk_api.router,
 ]
 
 

@@ -20,6 +20,7 @@ from souk.inventory.queries import location_exists, variants_with_stock
 from souk.loyalty import handlers as loyalty_handlers
 from souk.orders import queries as orders_queries
 from souk.promotions import handlers as promotions_handlers
+from souk.risk import handlers as risk_handlers
 
 
 def wire(bus: EventBus, db: Database | None = None) -> None:
@@ -37,3 +38,4 @@ def wire(bus: EventBus, db: Database | None = None) -> None:
         loyalty_handlers.subscribe(bus, db)
         promotions_handlers.subscribe(bus, db)
         cdp_handlers.subscribe(bus, db)
+        risk_handlers.subscribe(bus, db)

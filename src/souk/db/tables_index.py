@@ -32,6 +32,7 @@ TABLE_MODULES = [
     "souk.loyalty.tables",
     "souk.audit.tables",
     "souk.cdp.tables",
+    "souk.risk.tables",
 ]
 
 
