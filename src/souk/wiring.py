@@ -7,6 +7,7 @@ from souk.access import service as access_service
 from souk.carts import ownership as cart_ownership
 from souk.catalog import service as catalog_service
 from souk.cdp import handlers as cdp_handlers
+from souk.cdp import privacy as cdp_privacy
 from souk.channels import service as channels_service
 from souk.channels.queries import channel_exists
 from souk.customers import service as customers_service
@@ -19,6 +20,7 @@ from souk.inventory.locations import validate_channel_locations
 from souk.inventory.queries import location_exists, variants_with_stock
 from souk.loyalty import handlers as loyalty_handlers
 from souk.orders import queries as orders_queries
+from souk.privacy.service import erase_person
 from souk.promotions import handlers as promotions_handlers
 from souk.risk import handlers as risk_handlers
 
@@ -31,6 +33,7 @@ def wire(bus: EventBus, db: Database | None = None) -> None:
     catalog_service.register_in_use_check(variants_with_stock)
     orders_queries.register_fulfillment_reader(fulfillment_orders_of)
     customers_service.register_sign_in_reaction(cart_ownership.on_sign_in)
+    cdp_privacy.register_eraser("commerce", erase_person)
     if db is not None:
         # Handlers that open their own unit of work need the database they run against.
         fulfilment_handlers.subscribe(bus, db)

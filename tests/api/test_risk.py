@@ -203,7 +203,7 @@ def test_signals_combined_hold_the_order_until_a_reviewer_releases_it(shop: Shop
 def test_a_rejected_order_stays_out_of_fulfilment_and_fraud_raises_the_weights(
     shop: Shop,
 ) -> None:
-    for i in range(3):
+    for _ in range(3):
         place(shop, email="y@example.jp", risk={"card_fingerprint": "fp2"})
     order = place(
         shop,
