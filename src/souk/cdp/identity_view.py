@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from souk.cdp.models import Identity
@@ -36,6 +36,8 @@ class IdentityView:
         # without flushing and reading them back.
         self._made: dict[str, CdpProfileRow] = {}
         self._merged_into: dict[str, str] = {}
+        # New identity rows, written in one multi-row INSERT before anything reads the table
+        self._pending: list[dict[str, object]] = []
 
     def prime(self, claims: Iterable[str]) -> None:
         """Look up every claim not seen yet, then load the owners' identities and rows:
@@ -45,6 +47,7 @@ class IdentityView:
             return
         for claim in missing:
             self._owner[claim] = None
+        self.flush()
         for chunk in _chunks(missing):
             rows = self.session.execute(
                 select(CdpIdentityRow.claim, CdpIdentityRow.profile_id).where(
@@ -61,6 +64,7 @@ class IdentityView:
     def _load(self, profile_ids: list[str]) -> None:
         for pid in profile_ids:
             self._held[pid] = set()
+        self.flush()
         for chunk in _chunks(profile_ids):
             rows = self.session.execute(
                 select(CdpIdentityRow.profile_id, CdpIdentityRow.type, CdpIdentityRow.value).where(
@@ -92,13 +96,23 @@ class IdentityView:
         made = self._made.get(profile_id)
         return made if made is not None else self.session.get(CdpProfileRow, profile_id)
 
-    def added(self, profile_id: str, identity: Identity) -> None:
+    def added(self, profile_id: str, identity: Identity, row: dict[str, object]) -> None:
         self.held(profile_id).add((identity.type.value, identity.value))
         if identity.claim is not None:
             self._owner[identity.claim] = profile_id
+        self._pending.append(row)
+
+    def flush(self) -> None:
+        """Write the new identities (and, first, the new profiles they belong to)."""
+        if self._pending:
+            rows, self._pending = self._pending, []
+            self.session.flush()
+            self.session.execute(insert(CdpIdentityRow.__table__), rows)
 
     def moved(self, source: str, target: str) -> None:
-        """Every identity of `source` now belongs to `target` (a merge)."""
+        """Every identity of `source` now belongs to `target` (a merge); the caller moves
+        the rows next, so the pending ones are written first."""
+        self.flush()
         self.held(target).update(self.held(source))
         self._held[source] = set()
         self._merged_into[source] = target

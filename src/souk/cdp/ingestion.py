@@ -156,6 +156,7 @@ def _store(
                 profile.traits = {**profile.traits, **traits}
             touched.add(profile.id)
             accepted += 1
+        view.flush()
         for row in rows:
             # A later message of the batch may have merged the profile an event was filed
             # under; the event follows it, and remembers where it was born.

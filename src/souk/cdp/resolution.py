@@ -132,7 +132,12 @@ def resolve(
 ) -> CdpProfileRow:
     """The profile these identifiers name, after any merge they prove; it holds every one
     of them that fits its limits. A batch passes one `view` for all its messages."""
-    view = view or IdentityView(session)
+    if view is None:
+        own = IdentityView(session)
+        found = resolve(session, identities=identities, proves=proves, reason=reason,
+                        message_id=message_id, now=now, emit=emit, view=own)  # fmt: skip
+        own.flush()
+        return found
     ordered = sorted(identities, key=lambda i: PRIORITY.index(i.type))
     owner_of = view.owners(i.claim for i in ordered if i.claim is not None)
     owners: list[tuple[str, Identity]] = []
@@ -217,18 +222,16 @@ def _attach(
             continue  # ours already, or another person's that this message may not take
         if counts[identity.type.value] >= LIMITS[identity.type]:
             continue
-        session.add(
-            CdpIdentityRow(
-                profile_id=target.id,
-                origin_profile_id=target.id,
-                type=identity.type.value,
-                value=identity.value,
-                claim=identity.claim,
-                source=source,
-                created_at=now,
-            )
-        )
-        view.added(target.id, identity)
+        row = {
+            "profile_id": target.id,
+            "origin_profile_id": target.id,
+            "type": identity.type.value,
+            "value": identity.value,
+            "claim": identity.claim,
+            "source": source,
+            "created_at": now,
+        }
+        view.added(target.id, identity, row)
         counts[identity.type.value] += 1
 
 
