@@ -68,7 +68,9 @@ def anne(admin: TestClient, db: Database) -> dict[str, Any]:
     assert admin.put("/v1/loyalty/program", json=PROGRAM).status_code == 200
     registered = shop.register("web", EMAIL.upper(), name=NAME)
     token, customer = registered["token"], registered["customer"]["id"]
-    patched = shop.call("PATCH", "/v1/customers/me", "web", token=token, json={"phone": PHONE_TYPED})
+    patched = shop.call(
+        "PATCH", "/v1/customers/me", "web", token=token, json={"phone": PHONE_TYPED}
+    )
     assert patched.status_code == 200, patched.text
     card = admin.patch(f"/v1/customers/{customer}", json={"loyalty_card": "LOYAL-778899"})
     assert card.status_code == 200, card.text
@@ -77,7 +79,10 @@ def anne(admin: TestClient, db: Database) -> dict[str, Any]:
     cart = shop.cart("web", token=token)
     assert shop.add(cart["id"], "web", "SNK-42", token=token).status_code == 201
     where = {"shipping_address": ADDRESS, "fulfillment": {"type": "delivery"}}
-    assert shop.call("PATCH", f"/v1/carts/{cart['id']}", "web", token=token, json=where).status_code == 200
+    assert (
+        shop.call("PATCH", f"/v1/carts/{cart['id']}", "web", token=token, json=where).status_code
+        == 200
+    )
     body = {"payment": {"provider": "test", "token": "tok_ok"}, "risk": {"device_id": "dev-anne"}}
     order = shop.call("POST", f"/v1/carts/{cart['id']}/checkout", "web", token=token, json=body)
     assert order.status_code == 201, order.text
@@ -123,7 +128,10 @@ def test_after_erasure_no_table_holds_the_person(
     assert order["customer_id"] == anne["customer"] if "customer_id" in order else True
     # The account cannot be signed in with any more
     login = anne["shop"].call(
-        "POST", "/v1/customers/login", "web", json={"email": EMAIL, "password": "correct horse battery"}
+        "POST",
+        "/v1/customers/login",
+        "web",
+        json={"email": EMAIL, "password": "correct horse battery"},
     )
     assert login.status_code in (401, 422)
 
@@ -145,5 +153,8 @@ def test_an_erasure_leaves_other_people_alone(
     shop: Shop = anne["shop"]
     other = shop.register("web", "bob@example.com", name="Bob Other")
     before = admin.get(f"/v1/customers/{other['customer']['id']}").json()
-    assert admin.post("/v1/privacy/requests", json={"type": "erase", "email": EMAIL}).status_code == 200
+    assert (
+        admin.post("/v1/privacy/requests", json={"type": "erase", "email": EMAIL}).status_code
+        == 200
+    )
     assert admin.get(f"/v1/customers/{other['customer']['id']}").json() == before

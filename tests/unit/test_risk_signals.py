@@ -55,7 +55,7 @@ def test_the_score_is_the_capped_sum_of_the_weights_that_fired(f: Facts, w: dict
 
 @given(facts)
 def test_no_single_default_signal_holds_an_order(f: Facts) -> None:
-    score, decision, signals = assess(f, DEFAULT_WEIGHTS, LIMITS, review_at=50, reject_at=80)
+    _score, decision, signals = assess(f, DEFAULT_WEIGHTS, LIMITS, review_at=50, reject_at=80)
     if len(signals) <= 1:
         assert decision is Decision.ACCEPT
 

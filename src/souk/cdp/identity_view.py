@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from souk.cdp.models import Identity
 from souk.cdp.tables import CdpIdentityRow, CdpProfileRow
+from souk.db.base import Base
 
 CHUNK = 500  # bound parameters per IN list, well under either back end's limit
 
@@ -107,7 +108,7 @@ class IdentityView:
         if self._pending:
             rows, self._pending = self._pending, []
             self.session.flush()
-            self.session.execute(insert(CdpIdentityRow.__table__), rows)
+            self.session.execute(insert(Base.metadata.tables["cdp_identities"]), rows)
 
     def moved(self, source: str, target: str) -> None:
         """Every identity of `source` now belongs to `target` (a merge); the caller moves

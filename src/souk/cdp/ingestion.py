@@ -31,7 +31,7 @@ from souk.cdp.models import (
 )
 from souk.cdp.resolution import resolve
 from souk.cdp.tables import CdpEventRow, CdpProfileRow
-from souk.db.base import new_id, utcnow
+from souk.db.base import Base, new_id, utcnow
 from souk.db.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ def _store(
             row["profile_id"] = view.current(row["origin_profile_id"])
         if rows:
             # One multi-row INSERT without RETURNING: nothing here needs the new ids.
-            s.execute(insert(CdpEventRow.__table__), rows)
+            s.execute(insert(Base.metadata.tables["cdp_events"]), rows)
         roots = profiles.refresh(uow, {view.current(p) for p in touched}, now=received_at)
         uow.commit()
         return accepted, duplicates, roots

@@ -82,9 +82,10 @@ def _seeds(uow: UnitOfWork, family: set[str], email: str | None) -> Seeds:
         for key in _NAME_TRAITS:
             if isinstance(traits.get(key), str) and traits[key].strip():
                 seeds.names.add(traits[key].strip())
-        first, last = traits.get("firstName") or traits.get("first_name"), traits.get(
-            "lastName"
-        ) or traits.get("last_name")
+        first, last = (
+            traits.get("firstName") or traits.get("first_name"),
+            traits.get("lastName") or traits.get("last_name"),
+        )
         if isinstance(first, str) and isinstance(last, str):
             seeds.names.add(f"{first} {last}")
         for key, into in (("email", seeds.emails), ("phone", seeds.phones)):

@@ -134,10 +134,10 @@ def resolve(
     of them that fits its limits. A batch passes one `view` for all its messages."""
     if view is None:
         own = IdentityView(session)
-        found = resolve(session, identities=identities, proves=proves, reason=reason,
-                        message_id=message_id, now=now, emit=emit, view=own)  # fmt: skip
+        resolved = resolve(session, identities=identities, proves=proves, reason=reason,
+                           message_id=message_id, now=now, emit=emit, view=own)  # fmt: skip
         own.flush()
-        return found
+        return resolved
     ordered = sorted(identities, key=lambda i: PRIORITY.index(i.type))
     owner_of = view.owners(i.claim for i in ordered if i.claim is not None)
     owners: list[tuple[str, Identity]] = []
@@ -222,7 +222,7 @@ def _attach(
             continue  # ours already, or another person's that this message may not take
         if counts[identity.type.value] >= LIMITS[identity.type]:
             continue
-        row = {
+        row: dict[str, object] = {
             "profile_id": target.id,
             "origin_profile_id": target.id,
             "type": identity.type.value,

@@ -74,9 +74,7 @@ def scrub_everywhere(session: Session, subject: Subject) -> int:
             continue
         for column in columns:
             triggers = strong + [r for r in references if r not in strong]
-            rows = session.execute(
-                select(*key, column).where(_like_any(column, triggers))
-            ).all()
+            rows = session.execute(select(*key, column).where(_like_any(column, triggers))).all()
             for row in rows:
                 *ids, value = row
                 new = _replace(value, weak)  # a JSON column's value comes parsed

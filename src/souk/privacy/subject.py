@@ -5,6 +5,7 @@ carts), and the personal values to remove wherever they were copied."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -73,7 +74,9 @@ def gather(
         conditions.append(CustomerRow.id.in_(subject.customer_ids))
     if subject.loyalty_cards:
         conditions.append(CustomerRow.loyalty_card.in_(subject.loyalty_cards))
-    for customer in session.scalars(select(CustomerRow).where(or_(*conditions))) if conditions else []:
+    for customer in (
+        session.scalars(select(CustomerRow).where(or_(*conditions))) if conditions else []
+    ):
         subject.customer_ids.add(customer.id)
         subject.emails.add(customer.email.lower())
         for value, into in (
@@ -97,6 +100,7 @@ def gather(
             owned.append(func.lower(table.email).in_(subject.emails))
         if not owned:
             continue
+        row: Any
         for row in session.scalars(select(table).where(or_(*owned))):
             (subject.order_ids if table is OrderRow else subject.cart_ids).add(row.id)
             _address(subject, row.shipping_address)
