@@ -320,3 +320,44 @@ def test_reviews_need_an_admin_key(shop: Shop) -> None:
     assert shop.store.get(f"/v1/orders/{order['id']}/risk").status_code == 401
     storefront = shop.call("GET", "/v1/risk/reviews", "web")
     assert storefront.status_code in (401, 403)
+
+
+def test_two_reviewers_deciding_at_once_decide_once(shop: Shop, db: Database) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from souk.db.uow import UnitOfWork
+    from souk.errors import InvalidState
+    from souk.risk import reviews
+    from souk.risk.schemas import ReviewOutcome
+    from souk.risk.service import Policy
+
+    for i in range(3):
+        place(shop, email=f"r{i}@example.jp", risk={"card_fingerprint": "fpr", "device_id": "r"})
+    order = place(shop, email="r9@example.jp", risk={"card_fingerprint": "fpr", "device_id": "r"})
+    assert order["risk"]["status"] == "held"
+    policy = Policy.from_settings(db.settings)
+    barrier = threading.Barrier(2)
+
+    def decide(outcome: str) -> str:
+        barrier.wait()
+        try:
+            reviews.decide(
+                uow=UnitOfWork(db), order_id=order["id"], policy=policy, reviewer=outcome,
+                data=ReviewOutcome(outcome=outcome),
+            )  # fmt: skip
+        except InvalidState:
+            return "refused"
+        return outcome
+
+    with ThreadPoolExecutor(2) as pool:
+        results = sorted(pool.map(decide, ["fraud", "legitimate"]))
+    assert results.count("refused") == 1, results
+    winner = next(r for r in results if r != "refused")
+    final = shop.admin.get(f"/v1/orders/{order['id']}/risk").json()
+    assert final["review"]["outcome"] == winner
+    factor = 1.1 if winner == "fraud" else 0.9
+    weights = {w["signal"]: w for w in shop.admin.get("/v1/risk/weights").json()}
+    for name in names(order):
+        assert weights[name]["weight"] == pytest.approx(DEFAULT_WEIGHTS[name] * factor)
+        assert weights[name]["confirmed"] + weights[name]["cleared"] == 1

@@ -140,14 +140,7 @@ def _store(
                 )
                 resolved[key] = profile
             rows.append(
-                event_values(
-                    source=source,
-                    message_id=message_id,
-                    message=message,
-                    profile_id=profile.id,
-                    timestamp=timestamp,
-                    received_at=received_at,
-                )
+                event_values(source, message_id, message, profile.id, timestamp, received_at)
             )
             if profile.last_seen is None or timestamp > profile.last_seen:
                 profile.last_seen = timestamp
@@ -170,7 +163,6 @@ def _store(
 
 
 def event_values(
-    *,
     source: str,
     message_id: str,
     message: dict[str, Any],

@@ -94,6 +94,7 @@ def decide(
             .execution_options(synchronize_session=False)
         )
         if not getattr(moved, "rowcount", 0):
+            s.refresh(row)  # another reviewer may have decided it since it was read
             raise InvalidState(f"Order {order_id} is not waiting for a review (it is {row.status})")
         for signal in sorted({str(s["name"]) for s in row.signals}):
             _learn(uow, signal, fraud=fraud, rate=policy.learning_rate)
