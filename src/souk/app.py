@@ -64,6 +64,7 @@ from souk.pricing import api as pricing_api
 from souk.promotions import api as promotions_api
 from souk.recommendations import api as recommendations_api
 from souk.returns import api as returns_api
+from souk.risk import api as risk_api
 from souk.settings import Settings, get_settings
 from souk.shipping import api as shipping_api
 from souk.storefront import api as storefront_api
@@ -106,6 +107,7 @@ ROUTERS = [
     recommendations_api.router,
     engagement_api.router,
     engagement_links_api.router,
+    risk_api.router,
 ]
 
 # Pages served beside the API (their own files, their own policy: docs/pages.md).

@@ -180,6 +180,21 @@ class Settings(BaseSettings):
     engagement_default_locale: str = "en"
     engagement_churn_threshold: float = Field(default=0.7, gt=0, le=1)
     engagement_max_attempts: int = Field(default=5, ge=1, le=100)
+    # Fraud screening (docs/risk.md): scores at or above review hold an order for review,
+    # at or above reject too (ranked first); reviews move the weights by the learning rate.
+    risk_screening: bool = True
+    risk_review_threshold: int = Field(default=50, ge=1, le=100)
+    risk_reject_threshold: int = Field(default=80, ge=1, le=100)
+    # Minor units per currency (no conversion between currencies is assumed); an order in
+    # a currency not listed is never "high value".
+    risk_high_value: dict[str, int] = Field(
+        default={"EUR": 50_000, "USD": 50_000, "GBP": 50_000, "CHF": 50_000, "JPY": 80_000}
+    )
+    risk_new_account_days: int = Field(default=7, ge=0, le=3650)
+    risk_learning_rate: float = Field(default=0.1, gt=0, lt=1)
+    # The header the CDN or load balancer in front of Souk sets to the client IP's country
+    # (Cloudflare's CF-IPCountry); no GeoIP database ships with Souk.
+    risk_ip_country_header: str = "cf-ipcountry"
 
     @field_validator("bootstrap_admin_key")
     @classmethod

@@ -7,6 +7,7 @@ from souk.access import service as access_service
 from souk.carts import ownership as cart_ownership
 from souk.catalog import service as catalog_service
 from souk.cdp import handlers as cdp_handlers
+from souk.cdp import privacy as cdp_privacy
 from souk.channels import service as channels_service
 from souk.channels.queries import channel_exists
 from souk.customers import service as customers_service
@@ -25,6 +26,8 @@ from souk.orders import queries as orders_queries
 from souk.payments import service as payments_service
 from souk.promotions import handlers as promotions_handlers
 from souk.webhooks import handlers as webhooks_handlers
+from souk.privacy.service import erase_person
+from souk.risk import handlers as risk_handlers
 
 
 def wire(bus: EventBus, db: Database | None = None) -> None:
@@ -38,6 +41,7 @@ def wire(bus: EventBus, db: Database | None = None) -> None:
     # The order refunds reach stored-value tenders in: points, then gift cards.
     payments_service.register_give_back(loyalty_tender.PROVIDER, loyalty_tender.give_back)
     payments_service.register_give_back(giftcard_tender.PROVIDER, giftcard_tender.give_back)
+    cdp_privacy.register_eraser("commerce", erase_person)
     if db is not None:
         # Handlers that open their own unit of work need the database they run against.
         fulfilment_handlers.subscribe(bus, db)
@@ -48,3 +52,4 @@ def wire(bus: EventBus, db: Database | None = None) -> None:
         webhooks_handlers.subscribe(bus, db)
         # After the CDP: an order must be on its buyer's profile before a message finds it.
         engagement_handlers.subscribe(bus, db)
+        risk_handlers.subscribe(bus, db)

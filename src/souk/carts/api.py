@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
 
 from souk.access.models import Principal
 from souk.api.auth import AdminDep, StorefrontDep
@@ -27,6 +29,22 @@ router = APIRouter(tags=["carts"], responses=PROBLEM_RESPONSES)
 CHECKOUT_RESPONSES: dict[int | str, dict[str, object]] = {
     402: {"model": Problem, "description": "Payment declined; nothing is held or charged"},
 }
+
+
+def checkout_context(request: Request, data: CheckoutRequest) -> dict[str, Any]:
+    """What fraud screening learns of the buyer's session (souk.risk): the storefront's
+    optional `risk` facts, the client address and the country the proxy in front found
+    for it."""
+    context: dict[str, Any] = data.risk.model_dump(exclude_none=True) if data.risk else {}
+    if request.client is not None:
+        context["ip"] = request.client.host[:64]
+    header = request.app.state.settings.risk_ip_country_header
+    country = request.headers.get(header, "").strip().upper()
+    if len(country) == 2 and country.isalpha():
+        context["ip_country"] = country
+    if "billing_country" in context:
+        context["billing_country"] = str(context["billing_country"]).upper()
+    return context
 
 
 def _channel(store: Principal) -> str:
@@ -134,12 +152,18 @@ def remove_line(
 def checkout(
     cart_id: IdPath,
     data: CheckoutRequest,
+    request: Request,
     uow: UowDep,
     store: StorefrontDep,
     customer: OptionalCustomerDep,
 ) -> OrderRead:
     return checkout_service.checkout(
-        uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer, data=data
+        uow=uow,
+        cart_id=cart_id,
+        channel=_channel(store),
+        customer_id=customer,
+        data=data,
+        context=checkout_context(request, data),
     )
 
 

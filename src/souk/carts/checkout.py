@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -65,6 +66,7 @@ def checkout(
     channel: str,
     customer_id: str | None,
     data: CheckoutRequest,
+    context: dict[str, Any] | None = None,
 ) -> OrderRead:
     provider = checkout_provider(data.payment.provider, data.payment.token)
     plan = plan_checkout(uow.db, cart_id=cart_id, channel=channel, customer_id=customer_id)
@@ -82,7 +84,7 @@ def checkout(
     try:
         # The order's own transaction does not wake the dispatcher: routing, right after it,
         # does (with its events), and by then `order.placed` finds the order routed.
-        order = _complete(UnitOfWork(uow.db), plan, result)
+        order = _complete(UnitOfWork(uow.db), plan, result, context)
     except (InvalidState, IntegrityError) as exc:
         _undo(uow.db, plan, result, void=True)
         raise Conflict(
@@ -200,7 +202,9 @@ def _forget_holds(s: Session, cart_id: str, reservation_ids: list[str]) -> None:
     )
 
 
-def _complete(uow: UnitOfWork, plan: Plan, result: ProviderResult) -> OrderRow:
+def _complete(
+    uow: UnitOfWork, plan: Plan, result: ProviderResult, context: dict[str, Any] | None = None
+) -> OrderRow:
     with uow:
         s = uow.session
         order = record_order(
@@ -219,6 +223,7 @@ def _complete(uow: UnitOfWork, plan: Plan, result: ProviderResult) -> OrderRow:
             locale=plan.locale,
             emit=uow.emit,
             adjustments=plan.adjustments,
+            checkout_context=context or None,
         )
         payments.record_authorization(
             session=s, payment_id=plan.payment_id, result=result, order_id=order.id

@@ -63,10 +63,31 @@ class PaymentInput(BaseModel):
     token: str = Field(min_length=1, max_length=200, pattern=ID_PATTERN)
 
 
+class CheckoutRiskInput(BaseModel):
+    """What the storefront knows of the buyer's session, for fraud screening (all optional;
+    a signal whose facts are missing does not fire)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    card_fingerprint: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The payment provider's fingerprint of the card (the same for one card "
+        "across tokens)",
+    )
+    device_id: str | None = Field(default=None, min_length=1, max_length=100)
+    billing_country: str | None = Field(default=None, pattern="^[A-Za-z]{2}$")
+    pickup_by_other: bool = Field(
+        default=False, description="Someone other than the buyer will collect the order"
+    )
+
+
 class CheckoutRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     payment: PaymentInput
+    risk: CheckoutRiskInput | None = None
 
 
 class CartHoldRead(BaseModel):

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from souk.cdp import profiles
 from souk.cdp.errors import IngestRejected
+from souk.cdp.identity_view import IdentityView
 from souk.cdp.models import (
     Identity,
     MessageInvalid,
@@ -30,7 +31,7 @@ from souk.cdp.models import (
 )
 from souk.cdp.resolution import resolve
 from souk.cdp.tables import CdpEventRow, CdpProfileRow
-from souk.db.base import new_id, utcnow
+from souk.db.base import Base, new_id, utcnow
 from souk.db.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,12 @@ def _store(
         accepted = duplicates = 0
         touched: set[str] = set()
         resolved: dict[tuple[frozenset[Identity], bool], CdpProfileRow] = {}
-        for message, message_id in zip(messages, ids, strict=True):
+        found = [identities_of(m) for m in messages]
+        rows: list[dict[str, Any]] = []
+        # Every claim of the batch in one look-up: resolution then runs from memory.
+        view = IdentityView(s)
+        view.prime(i.claim for ids_ in found for i in ids_ if i.claim is not None)
+        for message, message_id, identities in zip(messages, ids, found, strict=True):
             if message_id in known:
                 duplicates += 1
                 continue
@@ -116,7 +122,7 @@ def _store(
             timestamp = corrected_timestamp(
                 received_at=received_at, sent_at=sent_at, original=original
             )
-            identities, proves = identities_of(message), proves_identity(message)
+            proves = proves_identity(message)
             # A visitor sends many calls per batch with the same identifiers: once resolved,
             # they name the same profile until a merge moves it.
             key = (frozenset(identities), proves)
@@ -130,25 +136,63 @@ def _store(
                     message_id=message_id,
                     now=received_at,
                     emit=uow.emit,
+                    view=view,
                 )
                 resolved[key] = profile
-            record_event(
-                uow,
-                source=source,
-                message_id=message_id,
-                message=message,
-                profile_id=profile.id,
-                timestamp=timestamp,
-                received_at=received_at,
+            rows.append(
+                event_values(source, message_id, message, profile.id, timestamp, received_at)
             )
+            if profile.last_seen is None or timestamp > profile.last_seen:
+                profile.last_seen = timestamp
             traits = traits_of(message)
             if traits:
                 profile.traits = {**profile.traits, **traits}
             touched.add(profile.id)
             accepted += 1
-        roots = profiles.refresh(uow, touched, now=received_at)
+        view.flush()
+        for row in rows:
+            # A later message of the batch may have merged the profile an event was filed
+            # under; the event follows it, and remembers where it was born.
+            row["profile_id"] = view.current(row["origin_profile_id"])
+        if rows:
+            # One multi-row INSERT without RETURNING: nothing here needs the new ids.
+            s.execute(insert(Base.metadata.tables["cdp_events"]), rows)
+        roots = profiles.refresh(uow, {view.current(p) for p in touched}, now=received_at)
         uow.commit()
         return accepted, duplicates, roots
+
+
+def event_values(
+    source: str,
+    message_id: str,
+    message: dict[str, Any],
+    profile_id: str,
+    timestamp: datetime,
+    received_at: datetime,
+) -> dict[str, Any]:
+    """The columns of the `cdp_events` row that keeps `message` as received."""
+    payload = {
+        **message,
+        "messageId": message_id,
+        "timestamp": timestamp.isoformat(),
+        "receivedAt": received_at.isoformat(),
+    }
+    if message.get("timestamp") is not None:
+        payload["originalTimestamp"] = message["timestamp"]
+    event = message.get("event") if message.get("type") == "track" else message.get("name")
+    return {
+        "source": source,
+        "message_id": message_id,
+        "type": str(message.get("type")),
+        "event": str(event)[:200] if event is not None else None,
+        "user_id": _short(message.get("userId")),
+        "anonymous_id": _short(message.get("anonymousId")),
+        "profile_id": profile_id,
+        "origin_profile_id": profile_id,
+        "timestamp": timestamp,
+        "received_at": received_at,
+        "payload": payload,
+    }
 
 
 def record_event(
@@ -161,27 +205,15 @@ def record_event(
     timestamp: datetime,
     received_at: datetime,
 ) -> CdpEventRow:
-    payload = {
-        **message,
-        "messageId": message_id,
-        "timestamp": timestamp.isoformat(),
-        "receivedAt": received_at.isoformat(),
-    }
-    if message.get("timestamp") is not None:
-        payload["originalTimestamp"] = message["timestamp"]
-    event = message.get("event") if message.get("type") == "track" else message.get("name")
     row = CdpEventRow(
-        source=source,
-        message_id=message_id,
-        type=str(message.get("type")),
-        event=str(event)[:200] if event is not None else None,
-        user_id=_short(message.get("userId")),
-        anonymous_id=_short(message.get("anonymousId")),
-        profile_id=profile_id,
-        origin_profile_id=profile_id,
-        timestamp=timestamp,
-        received_at=received_at,
-        payload=payload,
+        **event_values(
+            source=source,
+            message_id=message_id,
+            message=message,
+            profile_id=profile_id,
+            timestamp=timestamp,
+            received_at=received_at,
+        )
     )
     uow.session.add(row)
     profile = uow.session.get(profiles.CdpProfileRow, profile_id)

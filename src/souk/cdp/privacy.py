@@ -4,15 +4,19 @@ CDP holds about a person (machine-readable), or erase it.
 Erasure here deletes the raw events (their payloads hold whatever the client sent),
 identities, consents, segment memberships and merge edges of the profile and everything
 merged into it, and empties its traits; the profile row and its order links stay, as a
-pseudonymous shell, so that order statistics keep adding up. The commerce domains'
-own records (customer account, addresses, carts, orders) are erased by their owners —
-see docs/customer-data.md for what is and is not covered yet."""
+pseudonymous shell, so that order statistics keep adding up. What the profile knew of the
+person (emails, phones, names, user ids, loyalty cards) is handed, before it is deleted,
+to the erasers registered here (souk.privacy, wired in souk.wiring), which erase the
+person in every other domain in the same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
 
 from souk.cdp.models import Identity, IdType, normalize
 from souk.cdp.reads import profile_read
@@ -28,6 +32,66 @@ from souk.cdp.tables import (
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
+
+
+@dataclass
+class Seeds:
+    """What the CDP knows the person by; `found` is False when no profile held them."""
+
+    emails: set[str] = field(default_factory=set)
+    phones: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+    customer_ids: set[str] = field(default_factory=set)
+    loyalty_cards: set[str] = field(default_factory=set)
+    found: bool = True
+
+
+Eraser = Callable[[Session, Seeds], dict[str, int]]
+_erasers: dict[str, Eraser] = {}
+
+
+def register_eraser(name: str, eraser: Eraser) -> None:
+    _erasers[name] = eraser
+
+
+_SEED_TYPES = {
+    IdType.EMAIL.value: "emails",
+    IdType.PHONE.value: "phones",
+    IdType.USER_ID.value: "customer_ids",
+    IdType.POS_CUSTOMER_ID.value: "customer_ids",
+    IdType.LOYALTY_CARD.value: "loyalty_cards",
+}
+_NAME_TRAITS = ("name", "firstName", "lastName", "first_name", "last_name")
+
+
+def _seeds(uow: UnitOfWork, family: set[str], email: str | None) -> Seeds:
+    seeds = Seeds(found=bool(family))
+    if email:
+        seeds.emails.add(normalize(IdType.EMAIL, email) or email.strip().lower())
+    rows = uow.session.execute(
+        select(CdpIdentityRow.type, CdpIdentityRow.value).where(
+            CdpIdentityRow.profile_id.in_(family)
+        )
+    )
+    for kind, value in rows:
+        if kind in _SEED_TYPES:
+            getattr(seeds, _SEED_TYPES[kind]).add(value)
+    for traits in uow.session.scalars(
+        select(CdpProfileRow.traits).where(CdpProfileRow.id.in_(family))
+    ):
+        for key in _NAME_TRAITS:
+            if isinstance(traits.get(key), str) and traits[key].strip():
+                seeds.names.add(traits[key].strip())
+        first, last = (
+            traits.get("firstName") or traits.get("first_name"),
+            traits.get("lastName") or traits.get("last_name"),
+        )
+        if isinstance(first, str) and isinstance(last, str):
+            seeds.names.add(f"{first} {last}")
+        for key, into in (("email", seeds.emails), ("phone", seeds.phones)):
+            if isinstance(traits.get(key), str) and traits[key].strip():
+                into.add(traits[key].strip())
+    return seeds
 
 
 def _profile_of(uow: UnitOfWork, *, email: str | None, profile: str | None) -> str:
@@ -79,9 +143,15 @@ def erase(*, uow: UnitOfWork, email: str | None, profile: str | None) -> dict[st
     now = utcnow()
     with uow:
         s = uow.session
-        root = _profile_of(uow, email=email, profile=profile)
-        family = _family(uow, root)
-        counts = {}
+        try:
+            root: str | None = _profile_of(uow, email=email, profile=profile)
+        except NotFound:
+            if email is None or not _erasers:
+                raise
+            root = None  # no profile, but a customer account or orders may hold the email
+        family = _family(uow, root) if root else set()
+        seeds = _seeds(uow, family, email)
+        counts: dict[str, int] = {}
         for name, table in (
             ("events", CdpEventRow),
             ("identities", CdpIdentityRow),
@@ -103,6 +173,13 @@ def erase(*, uow: UnitOfWork, email: str | None, profile: str | None) -> dict[st
             .where(CdpProfileRow.id.in_(family))
             .values(traits={}, last_seen=None, updated_at=now)
         )
-        uow.emit("profile.erased", {"profile": root})
+        elsewhere: dict[str, int] = {}
+        for eraser in _erasers.values():
+            elsewhere.update(eraser(s, seeds))
+        if root is None and not elsewhere:
+            raise NotFound("No profile, customer or order holds this email")
+        counts.update(elsewhere)
+        if root is not None:
+            uow.emit("profile.erased", {"profile": root})
         uow.commit()
         return {"type": "erase", "profile": root, "erased": counts, "at": now.isoformat()}

@@ -28,21 +28,45 @@ MAX_RULE_EVENTS = 5_000
 
 
 def order_facts(session: Session, profile_id: str) -> list[OrderFact]:
+    return order_facts_of(session, [profile_id])[profile_id]
+
+
+def order_facts_of(session: Session, profile_ids: list[str]) -> dict[str, list[OrderFact]]:
+    """The orders of several profiles in one statement (a batch touches many)."""
+    facts: dict[str, list[OrderFact]] = {p: [] for p in profile_ids}
+    if not profile_ids:
+        return facts
     rows = session.scalars(
-        select(CdpProfileOrderRow).where(CdpProfileOrderRow.profile_id == profile_id)
+        select(CdpProfileOrderRow)
+        .where(CdpProfileOrderRow.profile_id.in_(profile_ids))
+        .order_by(CdpProfileOrderRow.placed_at, CdpProfileOrderRow.order_id)
     )
-    return [
-        OrderFact(
-            channel=r.channel,
-            source=r.source,
-            currency=r.currency,
-            total=r.total,
-            placed_at=r.placed_at,
-            categories=tuple(r.categories),
-            returned=r.returned,
+    for r in rows:
+        facts[r.profile_id].append(
+            OrderFact(
+                channel=r.channel,
+                source=r.source,
+                currency=r.currency,
+                total=r.total,
+                placed_at=r.placed_at,
+                categories=tuple(r.categories),
+                returned=r.returned,
+            )
         )
-        for r in rows
-    ]
+    return facts
+
+
+def _memberships(session: Session, profile_ids: list[str]) -> dict[str, set[str]]:
+    current: dict[str, set[str]] = {p: set() for p in profile_ids}
+    if profile_ids:
+        rows = session.execute(
+            select(CdpSegmentMemberRow.profile_id, CdpSegmentMemberRow.segment_id).where(
+                CdpSegmentMemberRow.profile_id.in_(profile_ids)
+            )
+        )
+        for profile_id, segment_id in rows:
+            current[profile_id].add(segment_id)
+    return current
 
 
 def events_for_rules(
@@ -96,34 +120,36 @@ def refresh(uow: UnitOfWork, profile_ids: Iterable[str], *, now: datetime) -> li
     s.flush()
     roots = sorted({root_of(s, p) for p in profile_ids})
     segments = list(s.scalars(select(CdpSegmentRow).order_by(CdpSegmentRow.id)))
+    all_facts = order_facts_of(s, roots)
+    members = _memberships(s, roots) if segments else {}
     for profile_id in roots:
         profile = s.get(CdpProfileRow, profile_id)
         if profile is None:
             continue
-        facts = order_facts(s, profile_id)
+        facts = all_facts[profile_id]
         computed = compute(facts, last_seen=profile.last_seen, now=now)
         if any(f.source == "pos" for f in facts):
             computed["ropo"] = ropo(*_touches(s, profile_id))
         profile.computed = computed
         profile.updated_at = now
         if segments:
-            resegment(uow, profile, segments, now=now)
+            resegment(uow, profile, segments, now=now, current=members[profile_id])
     return roots
 
 
 def resegment(
-    uow: UnitOfWork, profile: CdpProfileRow, segments: list[CdpSegmentRow], *, now: datetime
+    uow: UnitOfWork,
+    profile: CdpProfileRow,
+    segments: list[CdpSegmentRow],
+    *,
+    now: datetime,
+    current: set[str] | None = None,
 ) -> None:
     s = uow.session
     window = max(rules.event_window_days(seg.rule) for seg in segments)
     events = events_for_rules(s, profile.id, days=window, now=now)
-    current = set(
-        s.scalars(
-            select(CdpSegmentMemberRow.segment_id).where(
-                CdpSegmentMemberRow.profile_id == profile.id
-            )
-        )
-    )
+    if current is None:
+        current = _memberships(s, [profile.id])[profile.id]
     for segment in segments:
         member = rules.evaluate(
             segment.rule, traits=profile.traits, computed=profile.computed, events=events, now=now

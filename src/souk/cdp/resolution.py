@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from souk.cdp.identity_view import IdentityView
 from souk.cdp.models import LIMITS, PRIORITY, Identity, IdType
 from souk.cdp.tables import (
     CdpConsentRow,
@@ -33,41 +34,28 @@ Emit = Callable[[str, dict[str, Any]], None]
 OWNED = (CdpIdentityRow, CdpEventRow, CdpProfileOrderRow, CdpConsentRow)
 
 
-def new_profile(session: Session, now: datetime) -> CdpProfileRow:
+def new_profile(session: Session, now: datetime, view: IdentityView | None = None) -> CdpProfileRow:
     row = CdpProfileRow(
         id=new_id("prof"), traits={}, computed={}, last_seen=None, created_at=now, updated_at=now
     )
     session.add(row)
+    if view is not None:
+        view.started(row)
     return row
 
 
 def root_of(session: Session, profile_id: str) -> str:
-    """The profile that `profile_id` now lives in (itself unless merged)."""
+    """The profile that `profile_id` now lives in (itself unless merged). Rows already in
+    the session answer without a statement: merges and unmerges set `merged_into` on them."""
     seen = {profile_id}
     current = profile_id
     while True:
-        parent = session.scalar(
-            select(CdpProfileRow.merged_into).where(CdpProfileRow.id == current)
-        )
+        row = session.get(CdpProfileRow, current)
+        parent = row.merged_into if row is not None else None
         if parent is None or parent in seen:
             return current
         seen.add(parent)
         current = parent
-
-
-def _counts(session: Session, profile_id: str) -> Counter[str]:
-    return Counter(
-        session.scalars(select(CdpIdentityRow.type).where(CdpIdentityRow.profile_id == profile_id))
-    )
-
-
-def _held(session: Session, profile_id: str) -> set[tuple[str, str]]:
-    rows = session.execute(
-        select(CdpIdentityRow.type, CdpIdentityRow.value).where(
-            CdpIdentityRow.profile_id == profile_id
-        )
-    )
-    return {(t, v) for t, v in rows}
 
 
 def _separated(session: Session, a: str, b: str) -> bool:
@@ -94,7 +82,10 @@ def merge(
     message_id: str | None,
     now: datetime,
     emit: Emit,
+    view: IdentityView | None = None,
 ) -> None:
+    if view is not None:
+        view.moved(merged.id, into.id)
     for table in OWNED:
         session.execute(
             update(table).where(table.profile_id == merged.id).values(profile_id=into.id)
@@ -137,19 +128,18 @@ def resolve(
     message_id: str | None,
     now: datetime,
     emit: Emit,
+    view: IdentityView | None = None,
 ) -> CdpProfileRow:
     """The profile these identifiers name, after any merge they prove; it holds every one
-    of them that fits its limits."""
+    of them that fits its limits. A batch passes one `view` for all its messages."""
+    if view is None:
+        own = IdentityView(session)
+        resolved = resolve(session, identities=identities, proves=proves, reason=reason,
+                           message_id=message_id, now=now, emit=emit, view=own)  # fmt: skip
+        own.flush()
+        return resolved
     ordered = sorted(identities, key=lambda i: PRIORITY.index(i.type))
-    claims = [i.claim for i in ordered if i.claim is not None]
-    owner_of: dict[str, str] = {}
-    if claims:
-        rows = session.execute(
-            select(CdpIdentityRow.claim, CdpIdentityRow.profile_id).where(
-                CdpIdentityRow.claim.in_(claims)
-            )
-        )
-        owner_of = {str(claim): profile for claim, profile in rows}
+    owner_of = view.owners(i.claim for i in ordered if i.claim is not None)
     owners: list[tuple[str, Identity]] = []
     for identity in ordered:
         owner = owner_of.get(identity.claim or "")
@@ -160,28 +150,26 @@ def resolve(
         # email typed into a form proves nothing about who is at the keyboard.
         owners = [(o, via) for o, via in owners if via.type is IdType.ANONYMOUS_ID]
     if not owners:
-        target = new_profile(session, now)
-        session.flush()
+        target = new_profile(session, now, view)
     else:
-        found = session.get(CdpProfileRow, owners[0][0])
+        found = view.profile(owners[0][0])
         assert found is not None
         target = found
-        if _belongs_elsewhere(session, target, owners[0][1], ordered, owner_of):
+        if _belongs_elsewhere(view, target, owners[0][1], ordered, owner_of):
             # A second user id arriving with the first one's anonymous id (another person on
             # the same browser): as Segment Unify does, the lower-priority identifier is let
             # go and the higher one starts a profile of its own.
             fresh = [i for i in ordered if i.claim is None or i.claim not in owner_of]
-            target = new_profile(session, now)
-            session.flush()
-            _attach(session, target, fresh, owner_of, now=now, source=reason)
+            target = new_profile(session, now, view)
+            _attach(session, view, target, fresh, owner_of, now=now, source=reason)
             return target
     if proves:
         for owner, via in owners[1:]:
-            other = session.get(CdpProfileRow, owner)
+            other = view.profile(owner)
             if other is None or _separated(session, target.id, other.id):
                 continue
-            their = _counts(session, other.id)
-            if not _fits(_counts(session, target.id), their.elements()):
+            their = view.counts(other.id)
+            if not _fits(view.counts(target.id), their.elements()):
                 continue  # two user ids, say: two people, whatever else they share
             merge(
                 session,
@@ -192,13 +180,14 @@ def resolve(
                 message_id=message_id,
                 now=now,
                 emit=emit,
+                view=view,
             )
-    _attach(session, target, ordered, owner_of, now=now, source=reason)
+    _attach(session, view, target, ordered, owner_of, now=now, source=reason)
     return target
 
 
 def _belongs_elsewhere(
-    session: Session,
+    view: IdentityView,
     target: CdpProfileRow,
     via: Identity,
     identities: list[Identity],
@@ -206,7 +195,7 @@ def _belongs_elsewhere(
 ) -> bool:
     """Whether an unowned identifier ranked at or above the one that found `target` no
     longer fits in it (its type is at its limit there)."""
-    counts = _counts(session, target.id)
+    counts = view.counts(target.id)
     rank = PRIORITY.index(via.type)
     return any(
         PRIORITY.index(i.type) <= rank and counts[i.type.value] >= LIMITS[i.type]
@@ -217,6 +206,7 @@ def _belongs_elsewhere(
 
 def _attach(
     session: Session,
+    view: IdentityView,
     target: CdpProfileRow,
     identities: list[Identity],
     owner_of: dict[str, str],
@@ -224,28 +214,25 @@ def _attach(
     now: datetime,
     source: str,
 ) -> None:
-    held = _held(session, target.id)
-    counts = _counts(session, target.id)
+    held = view.held(target.id)
+    counts = view.counts(target.id)
     for identity in identities:
         key = (identity.type.value, identity.value)
         if key in held or (identity.claim is not None and identity.claim in owner_of):
             continue  # ours already, or another person's that this message may not take
         if counts[identity.type.value] >= LIMITS[identity.type]:
             continue
-        session.add(
-            CdpIdentityRow(
-                profile_id=target.id,
-                origin_profile_id=target.id,
-                type=identity.type.value,
-                value=identity.value,
-                claim=identity.claim,
-                source=source,
-                created_at=now,
-            )
-        )
-        held.add(key)
+        row: dict[str, object] = {
+            "profile_id": target.id,
+            "origin_profile_id": target.id,
+            "type": identity.type.value,
+            "value": identity.value,
+            "claim": identity.claim,
+            "source": source,
+            "created_at": now,
+        }
+        view.added(target.id, identity, row)
         counts[identity.type.value] += 1
-    session.flush()
 
 
 def find_by_identity(session: Session, identity: Identity) -> str | None:

@@ -116,7 +116,7 @@ class PrivacyRequest(BaseModel):
 
 class PrivacyResult(BaseModel):
     type: str
-    profile: str
+    profile: str | None
     data: dict[str, Any] | None = None
     erased: dict[str, int] | None = None
     at: str | None = None

@@ -37,6 +37,7 @@ TABLE_MODULES = [
     "souk.forecasting.tables",
     "souk.recommendations.tables",
     "souk.engagement.tables",
+    "souk.risk.tables",
 ]
 
 

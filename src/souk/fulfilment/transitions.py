@@ -24,6 +24,7 @@ from souk.fulfilment.models import (
 )
 from souk.fulfilment.order_link import capture_handed_over, follow_fulfilment
 from souk.fulfilment.reads import fo_read, load_fo
+from souk.fulfilment.release import ensure_released
 from souk.fulfilment.schemas import FulfillmentOrderRead
 from souk.fulfilment.tables import FulfillmentOrderRow, ShipmentRow
 from souk.inventory.models import TransferStatus
@@ -31,6 +32,8 @@ from souk.inventory.reservations import allocate_direct, consume_allocation
 from souk.inventory.transfers import get_transfer
 
 MAX_PICKUP_CODE_FAILURES = 5
+# What moves units towards the customer; rejecting or cancelling stays possible on a held order.
+FORWARD = frozenset({Action.ACCEPT, Action.PACK, Action.SHIP, Action.READY, Action.COLLECT})
 
 
 def advance(
@@ -40,6 +43,8 @@ def advance(
     pressing two buttons at once cannot both succeed."""
     before = FoStatus(fo.status)
     after = next_status(FoType(fo.type), before, action)
+    if action in FORWARD:
+        ensure_released(uow.session, fo.order_id)
     now = utcnow()
     moved = uow.session.execute(
         update(FulfillmentOrderRow)

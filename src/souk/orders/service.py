@@ -99,6 +99,7 @@ def record_order(
     note: str | None = None,
     emit: Emit | None = None,
     adjustments: list[dict[str, Any]] | None = None,
+    checkout_context: dict[str, Any] | None = None,
 ) -> OrderRow:
     """Write an order with its lines, totals and first status; announce `order.placed`.
 
@@ -138,6 +139,7 @@ def record_order(
         shipping_address=shipping_address,
         fulfillment=fulfillment,
         adjustments=adjustments or None,
+        checkout_context=checkout_context,
         placed_at=placed_at or now,
         created_at=now,
         updated_at=now,

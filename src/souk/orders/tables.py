@@ -54,6 +54,9 @@ class OrderRow(Base):
     fulfillment: Mapped[dict[str, Any] | None] = mapped_column(Json)
     # Which promotion took what, as the cart showed it: [{promotion, code, target, amount}].
     adjustments: Mapped[list[dict[str, Any]] | None] = mapped_column(Json)
+    # What the checkout knew of the buyer's session, for fraud screening (souk.risk): IP
+    # and its country, device, card fingerprint, billing country. Erased with the person.
+    checkout_context: Mapped[dict[str, Any] | None] = mapped_column(Json)
     placed_at: Mapped[datetime]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

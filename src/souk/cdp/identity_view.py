@@ -1,0 +1,130 @@
+"""The identities table as one transaction sees it, read in a few statements per batch
+instead of several per message.
+
+Resolution asks three questions again and again: which profile owns this claim, which
+identities a profile holds, how many of each type. A batch of 100 messages from ten
+visitors asks them a few hundred times; the answers only change through this
+transaction's own writes (kept in step here) or another writer's commit (which the unique
+claim turns into an IntegrityError and a replay of the batch, see `ingestion.py`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from souk.cdp.models import Identity
+from souk.cdp.tables import CdpIdentityRow, CdpProfileRow
+from souk.db.base import Base
+
+CHUNK = 500  # bound parameters per IN list, well under either back end's limit
+
+
+def _chunks(values: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+class IdentityView:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        # claim -> owning profile; None records "looked up, nobody holds it"
+        self._owner: dict[str, str | None] = {}
+        self._held: dict[str, set[tuple[str, str]]] = {}
+        # Profiles made in this transaction are pending, which `session.get` cannot see
+        # without flushing and reading them back.
+        self._made: dict[str, CdpProfileRow] = {}
+        self._merged_into: dict[str, str] = {}
+        # New identity rows, written in one multi-row INSERT before anything reads the table
+        self._pending: list[dict[str, object]] = []
+
+    def prime(self, claims: Iterable[str]) -> None:
+        """Look up every claim not seen yet, then load the owners' identities and rows:
+        three statements for a whole batch."""
+        missing = sorted({c for c in claims if c not in self._owner})
+        if not missing:
+            return
+        for claim in missing:
+            self._owner[claim] = None
+        self.flush()
+        for chunk in _chunks(missing):
+            rows = self.session.execute(
+                select(CdpIdentityRow.claim, CdpIdentityRow.profile_id).where(
+                    CdpIdentityRow.claim.in_(chunk)
+                )
+            )
+            self._owner.update({str(claim): str(profile) for claim, profile in rows})
+        owners = sorted({p for c in missing if (p := self._owner[c]) is not None})
+        self._load([p for p in owners if p not in self._held])
+        for chunk in _chunks(owners):
+            # Into the identity map, so that `session.get` answers without a statement.
+            list(self.session.scalars(select(CdpProfileRow).where(CdpProfileRow.id.in_(chunk))))
+
+    def _load(self, profile_ids: list[str]) -> None:
+        for pid in profile_ids:
+            self._held[pid] = set()
+        self.flush()
+        for chunk in _chunks(profile_ids):
+            rows = self.session.execute(
+                select(CdpIdentityRow.profile_id, CdpIdentityRow.type, CdpIdentityRow.value).where(
+                    CdpIdentityRow.profile_id.in_(chunk)
+                )
+            )
+            for pid, kind, value in rows:
+                self._held[str(pid)].add((str(kind), str(value)))
+
+    def owners(self, claims: Iterable[str]) -> dict[str, str]:
+        wanted = list(claims)
+        self.prime(wanted)
+        return {c: p for c in wanted if (p := self._owner[c]) is not None}
+
+    def held(self, profile_id: str) -> set[tuple[str, str]]:
+        if profile_id not in self._held:
+            self._load([profile_id])
+        return self._held[profile_id]
+
+    def counts(self, profile_id: str) -> Counter[str]:
+        return Counter(kind for kind, _ in self.held(profile_id))
+
+    def started(self, profile: CdpProfileRow) -> None:
+        """A profile created in this transaction: it holds nothing yet."""
+        self._held[profile.id] = set()
+        self._made[profile.id] = profile
+
+    def profile(self, profile_id: str) -> CdpProfileRow | None:
+        made = self._made.get(profile_id)
+        return made if made is not None else self.session.get(CdpProfileRow, profile_id)
+
+    def added(self, profile_id: str, identity: Identity, row: dict[str, object]) -> None:
+        self.held(profile_id).add((identity.type.value, identity.value))
+        if identity.claim is not None:
+            self._owner[identity.claim] = profile_id
+        self._pending.append(row)
+
+    def flush(self) -> None:
+        """Write the new identities (and, first, the new profiles they belong to)."""
+        if self._pending:
+            rows, self._pending = self._pending, []
+            self.session.flush()
+            self.session.execute(insert(Base.metadata.tables["cdp_identities"]), rows)
+
+    def moved(self, source: str, target: str) -> None:
+        """Every identity of `source` now belongs to `target` (a merge); the caller moves
+        the rows next, so the pending ones are written first."""
+        self.flush()
+        self.held(target).update(self.held(source))
+        self._held[source] = set()
+        self._merged_into[source] = target
+        for claim, owner in self._owner.items():
+            if owner == source:
+                self._owner[claim] = target
+
+    def current(self, profile_id: str) -> str:
+        """Where `profile_id` lives after the merges this transaction made."""
+        seen = {profile_id}
+        while (parent := self._merged_into.get(profile_id)) is not None and parent not in seen:
+            seen.add(parent)
+            profile_id = parent
+        return profile_id

@@ -1,0 +1,36 @@
+"""Fraud screening's event handler (subscribed in `souk.wiring`): screen each placed order
+in a unit of work of its own; idempotent (one assessment per order)."""
+
+from __future__ import annotations
+
+from souk.db.engine import Database
+from souk.db.outbox import Event, EventBus
+from souk.db.uow import UnitOfWork
+from souk.fulfilment.release import register_release_check
+from souk.risk.service import Policy, release_check, screen
+
+
+def screen_order(*, uow: UnitOfWork, order_id: str, policy: Policy) -> None:
+    with uow:
+        row = screen(uow.session, order_id, policy)
+        if row is not None and row.status == "held":
+            uow.emit(
+                "risk.held",
+                {"order_id": order_id, "score": row.score, "decision": row.decision},
+            )
+        uow.commit()
+
+
+def subscribe(bus: EventBus, db: Database) -> None:
+    if not db.settings.risk_screening:
+        register_release_check("risk", None)
+        return
+    policy = Policy.from_settings(db.settings)
+    register_release_check("risk", release_check(policy))
+
+    def on_placed(event: Event) -> None:
+        order_id = event.payload.get("order_id")
+        if isinstance(order_id, str) and event.payload.get("source") == "checkout":
+            screen_order(uow=UnitOfWork(db), order_id=order_id, policy=policy)
+
+    bus.subscribe("order.placed", on_placed)

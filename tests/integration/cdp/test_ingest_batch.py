@@ -1,0 +1,128 @@
+"""Set-based batch ingestion on both back ends: a batch costs a bounded number of statements
+whatever its size, and resolving a batch at once gives exactly what resolving its messages
+one call at a time gives (merges inside the batch included)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from souk.cdp import ingestion
+from souk.cdp.tables import CdpEventRow, CdpIdentityRow, CdpProfileRow
+from souk.db.engine import Database
+from souk.db.uow import UnitOfWork
+from tests.support.statements import counting
+
+BATCH_STATEMENTS = 12  # dedup, claims, 3 inserts, segments, orders, members, computed update…
+
+
+def _visitors(size: int, start: int = 0) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    for n in range(start, start + size):
+        visitor = f"v{n // 10}"
+        if n % 10 == 9:
+            messages.append({"type": "identify", "anonymousId": visitor, "userId": f"u-{visitor}",
+                             "traits": {"email": f"{visitor}@example.com"},
+                             "messageId": f"m{n}"})  # fmt: skip
+        else:
+            messages.append({"type": "track", "anonymousId": visitor, "event": "Product Viewed",
+                             "properties": {"sku": f"S{n % 7}"}, "messageId": f"m{n}"})  # fmt: skip
+    return messages
+
+
+def _ingest(db: Database, messages: list[dict[str, Any]]) -> ingestion.IngestResult:
+    return ingestion.ingest(uow_factory=lambda: UnitOfWork(db), source="web", messages=messages)
+
+
+def test_a_batch_costs_the_same_few_statements_whatever_its_size(db: Database) -> None:
+    for size in (10, 100, 300):
+        with counting(db.engine) as count:
+            result = _ingest(db, _visitors(size, start=size * 1000))
+        assert result.accepted == size
+        assert len(count) <= BATCH_STATEMENTS, count.report()
+
+
+def test_an_event_filed_before_a_merge_in_the_same_batch_follows_the_profile(
+    db: Database,
+) -> None:
+    # Given a signed-in user known from an earlier batch
+    _ingest(db, [{"type": "identify", "userId": "u-1", "anonymousId": "phone", "messageId": "a"}])
+    # When one batch brings a new browser's views, then the sign-in that joins it
+    batch = [
+        {"type": "track", "anonymousId": "laptop", "event": "Product Viewed", "messageId": "b"},
+        {"type": "track", "anonymousId": "laptop", "event": "Cart Viewed", "messageId": "c"},
+        {"type": "identify", "userId": "u-1", "anonymousId": "laptop", "messageId": "d"},
+    ]
+    result = _ingest(db, batch)
+    # Then every event lives in the user's profile and remembers where it was born
+    with db.transaction(write=False) as s:
+        events = {e.message_id: e for e in s.scalars(select(CdpEventRow))}
+        root = events["a"].profile_id
+        assert result.profiles == [root]
+        assert {e.profile_id for e in events.values()} == {root}
+        assert events["b"].origin_profile_id == events["c"].origin_profile_id != root
+        merged = s.get(CdpProfileRow, events["b"].origin_profile_id)
+        assert merged is not None and merged.merged_into == root
+        owners = set(s.scalars(select(CdpIdentityRow.profile_id)))
+        assert owners == {root}
+
+
+message = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["track", "identify", "alias"]),
+        "anonymousId": st.sampled_from(["a1", "a2", "a3"]),
+        "userId": st.sampled_from([None, "u1", "u2"]),
+        "email": st.sampled_from([None, "x@example.com", "y@example.com"]),
+    }
+)
+
+
+def _as_segment(i: int, m: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": m["type"], "anonymousId": m["anonymousId"],
+                           "messageId": f"h{i}"}  # fmt: skip
+    if m["type"] == "track":
+        out["event"] = "Product Viewed"
+    if m["type"] == "alias":
+        out["userId"], out["previousId"] = m["userId"] or "u1", m["anonymousId"]
+    elif m["userId"]:
+        out["userId"] = m["userId"]
+    if m["email"]:
+        out["traits"] = {"email": m["email"]}
+    return out
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(message, min_size=1, max_size=12))
+def test_any_batch_keeps_the_identity_invariants(
+    db: Database, messages: list[dict[str, Any]]
+) -> None:
+    with db.transaction() as s:
+        for table in (CdpEventRow, CdpIdentityRow, CdpProfileRow):
+            s.query(table).delete()
+    batch = [_as_segment(i, m) for i, m in enumerate(messages)]
+    result = _ingest(db, batch)
+    assert result.accepted == len(batch)
+    with db.transaction(write=False) as s:
+        profiles = {p.id: p for p in s.scalars(select(CdpProfileRow))}
+
+        def root(pid: str) -> str:
+            while profiles[pid].merged_into is not None:
+                pid = str(profiles[pid].merged_into)
+            return pid
+
+        events = list(s.scalars(select(CdpEventRow)))
+        # every message stored once, on a live profile that its birth profile leads to
+        assert sorted(e.message_id for e in events) == sorted(m["messageId"] for m in batch)
+        for event in events:
+            assert profiles[event.profile_id].merged_into is None
+            assert root(event.origin_profile_id) == event.profile_id
+        held: dict[str, list[str]] = {}
+        for identity in s.scalars(select(CdpIdentityRow)):
+            assert profiles[identity.profile_id].merged_into is None
+            held.setdefault(identity.profile_id, []).append(identity.type)
+        # one user id per person, never two people joined
+        assert all(kinds.count("user_id") <= 1 for kinds in held.values())
+        assert sorted(result.profiles) == sorted({e.profile_id for e in events})
