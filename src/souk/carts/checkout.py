@@ -195,6 +195,8 @@ def _why_not_claimed(s: Session, cart_id: str, now: datetime) -> None:
 
 
 def _forget_holds(s: Session, cart_id: str, reservation_ids: list[str]) -> None:
+    if not reservation_ids:
+        return
     s.execute(
         update(CartLineRow)
         .where(CartLineRow.cart_id == cart_id, CartLineRow.reservation_id.in_(reservation_ids))

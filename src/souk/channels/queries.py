@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from souk.channels.models import Channel, ChannelType
 from souk.channels.tables import ChannelLocationRow, ChannelRow
+from souk.db.reference import CHANNELS
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound
 
@@ -69,8 +70,13 @@ _CHANNEL_WITH_LOCATIONS = (
 
 
 def channel_with_id(*, session: Session, code: str) -> tuple[int, Channel] | None:
-    """The channel and its row id in one round trip, without ORM objects: nearly every
-    storefront, cart, checkout and reservation request resolves its channel."""
+    """The channel and its row id, from the process's reference cache or in one round trip
+    without ORM objects: nearly every storefront, cart, checkout and reservation request
+    resolves its channel."""
+    return CHANNELS.get(session, code, lambda: _read_channel(session, code))
+
+
+def _read_channel(session: Session, code: str) -> tuple[int, Channel] | None:
     rows = session.execute(_CHANNEL_WITH_LOCATIONS, {"code": code}).all()
     if not rows:
         return None

@@ -16,6 +16,7 @@ from souk.channels.queries import to_channel
 from souk.channels.schemas import ChannelCreate, ChannelRead, ChannelUpdate
 from souk.channels.tables import ChannelLocationRow, ChannelRow
 from souk.db.base import utcnow
+from souk.db.reference import CHANNELS
 from souk.db.uow import UnitOfWork
 from souk.errors import AlreadyExists, NotFound, ValidationFailed, field_error
 from souk.money import is_currency
@@ -135,6 +136,7 @@ def create_channel(*, uow: UnitOfWork, data: ChannelCreate) -> ChannelRead:
         result = to_read(row)
         uow.emit("channel.created", {"channel": row.code})
         uow.commit()
+        CHANNELS.forget(uow.db)
         return result
 
 
@@ -161,6 +163,7 @@ def update_channel(*, uow: UnitOfWork, code: str, data: ChannelUpdate) -> Channe
         result = to_read(row)
         uow.emit("channel.updated", {"channel": row.code})
         uow.commit()
+        CHANNELS.forget(uow.db)
         return result
 
 

@@ -46,30 +46,33 @@ def allocate(
     )
     if not getattr(won, "rowcount", 0):
         _refuse_allocation(session, reservation_id, now)
-    total = session.scalar(
-        select(lines_t.c.id).where(lines_t.c.reservation_id == reservation_id).limit(1)
-    )
     rows = session.execute(
         update(lines_t)
         .where(lines_t.c.reservation_id == reservation_id, lines_t.c.status == "held")
         .values(status="allocated")
         .returning(lines_t.c.stock_id, lines_t.c.quantity)
     ).all()
-    if total is not None and not rows:
+    if not rows and session.scalar(
+        select(lines_t.c.id).where(lines_t.c.reservation_id == reservation_id).limit(1)
+    ):
         raise InvalidState(f"Reservation {reservation_id} has expired")
     units: dict[int, int] = {}
     for stock_id, quantity in rows:
         units[stock_id] = units.get(stock_id, 0) + quantity
     labels = stock_labels(session, stock_ids=units.keys())
     result = []
+    inserts = []
     for stock_id in sorted(units):
         q = units[stock_id]
         adjust(session, stock_id=stock_id, now=now, reserved=-q, allocated=q)
-        allocation_id = _insert(session, stock_id, q, reference, reservation_id, now)
+        allocation_id = new_id("alc")
+        inserts.append(_values(allocation_id, stock_id, q, reference, reservation_id, now))
         label = labels[stock_id]
         result.append(
             Allocation(allocation_id, label.sku, label.location, q, reference, reservation_id)
         )
+    if inserts:
+        session.execute(insert(allocations_t), inserts)  # one executemany for every row
     return result
 
 
@@ -87,6 +90,27 @@ def _refuse_allocation(session: Session, reservation_id: str, now: datetime) -> 
     raise InvalidState(f"Reservation {reservation_id} cannot be allocated: it is {status}")
 
 
+def _values(
+    allocation_id: str,
+    stock_id: int,
+    quantity: int,
+    reference: str,
+    reservation_id: str | None,
+    now: datetime,
+) -> dict[str, object]:
+    return {
+        "id": allocation_id,
+        "stock_id": stock_id,
+        "reservation_id": reservation_id,
+        "reference": reference,
+        "quantity": quantity,
+        "consumed": 0,
+        "released": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def _insert(
     session: Session,
     stock_id: int,
@@ -96,19 +120,8 @@ def _insert(
     now: datetime,
 ) -> str:
     allocation_id = new_id("alc")
-    session.execute(
-        insert(allocations_t).values(
-            id=allocation_id,
-            stock_id=stock_id,
-            reservation_id=reservation_id,
-            reference=reference,
-            quantity=quantity,
-            consumed=0,
-            released=0,
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    values = _values(allocation_id, stock_id, quantity, reference, reservation_id, now)
+    session.execute(insert(allocations_t).values(**values))
     return allocation_id
 
 

@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import BindParameter, ColumnElement, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from souk.catalog.tables import VariantRow
+from souk.db.dialects import upsert_insert
 from souk.inventory.models import StockFigures
 from souk.inventory.tables import LocationRow, reservation_lines, stock_levels
 
@@ -137,8 +137,7 @@ def ensure_stock(
     found = _stock_ids(session, wanted)
     missing = wanted - found.keys()
     if missing:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else None
-        stmt = (insert or sqlite.insert)(stock_t).values(
+        stmt = upsert_insert(session, stock_t).values(
             [{"variant_id": v, "location_id": loc, "updated_at": now} for v, loc in missing]
         )
         # Two first receipts may race to create the row: the loser takes the winner's.

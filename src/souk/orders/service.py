@@ -155,6 +155,8 @@ def record_order(
             tax=line.tax,
             tax_rate=line.tax_rate,
             total=line.amount,
+            # Known empty: attaching allocations then appends without loading the collection.
+            allocations=[],
         )
         for i, line in enumerate(lines)
     ]

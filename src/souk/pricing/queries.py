@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from souk.catalog.tables import VariantRow
 from souk.channels.tables import ChannelRow
+from souk.db.reference import TAX_RATES
 from souk.pricing.tables import PriceRow, TaxRateRow
 
 RATE_QUANTUM = Decimal("0.00001")
@@ -47,19 +48,26 @@ def specificity(rate_region: str | None, rate_category: str | None) -> tuple[int
     return matched, int(rate_category is not None)
 
 
-TaxRates = list[tuple[str | None, str | None, Decimal]]
+TaxRates = tuple[tuple[str | None, str | None, Decimal], ...]
 
 
 def tax_rates(*, session: Session, country: str, region: str | None = None) -> TaxRates:
     """Every rate that may apply in the country (and region), whatever the category: one
-    read for a whole cart, which `rate_in` then picks from per category."""
+    read for a whole cart (none from the reference cache), which `rate_in` then picks from
+    per category."""
+    return TAX_RATES.get(
+        session, (country, region), lambda: _read_tax_rates(session, country, region)
+    )
+
+
+def _read_tax_rates(session: Session, country: str, region: str | None) -> TaxRates:
     rows = session.execute(
         select(TaxRateRow.region, TaxRateRow.category, TaxRateRow.rate).where(
             TaxRateRow.country == country,
             or_(TaxRateRow.region.is_(None), TaxRateRow.region == region),
         )
     )
-    return [(r, c, Decimal(rate)) for r, c, rate in rows]
+    return tuple((r, c, Decimal(rate)) for r, c, rate in rows)
 
 
 def rate_in(rates: TaxRates, category: str | None) -> Decimal:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from souk.channels.locales import is_country
 from souk.db.base import utcnow
+from souk.db.reference import TAX_RATES
 from souk.db.uow import UnitOfWork
 from souk.errors import AlreadyExists, ValidationFailed, field_error
 from souk.pricing.models import format_rate, scope_of
@@ -54,6 +55,7 @@ def create_tax_rate(*, uow: UnitOfWork, data: TaxRateCreate) -> TaxRateRead:
             raise AlreadyExists(f"A tax rate for {scope} already exists") from exc
         result = _read(row)
         uow.commit()
+        TAX_RATES.forget(uow.db)
         return result
 
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from souk.db.base import new_id, utcnow
+from souk.db.dialects import upsert_insert
 from souk.errors import Conflict
 from souk.promotions.tables import (
     PromotionCodeRow,
@@ -112,9 +111,8 @@ def _take_customer_use(session: Session, promotion_id: str, customer: str) -> No
     )
     if limit is None:
         return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
-        insert(PromotionCustomerUseRow)
+        upsert_insert(session, PromotionCustomerUseRow)
         .values(promotion_id=promotion_id, customer_key=customer, times_used=0)
         .on_conflict_do_nothing()
     )

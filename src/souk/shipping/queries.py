@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from souk.db.reference import SHIPPING_RATES
 from souk.shipping.models import ShippingQuote, ShippingRate, best_quote
 from souk.shipping.tables import ShippingRateRow
 
@@ -21,10 +22,14 @@ def to_rate(row: ShippingRateRow) -> ShippingRate:
     )
 
 
+def _read_rates(session: Session) -> tuple[ShippingRate, ...]:
+    return tuple(to_rate(r) for r in session.scalars(select(ShippingRateRow)))
+
+
 def quote(
     *, session: Session, country: str, weight_g: int, currency: str, channel: str
 ) -> ShippingQuote | None:
     """The delivery price for a parcel, or None when no rate delivers there."""
     # Rates are few (tens); filtering in Python keeps the JSON columns portable.
-    rates = [to_rate(r) for r in session.scalars(select(ShippingRateRow))]
+    rates = SHIPPING_RATES.get(session, "all", lambda: _read_rates(session))
     return best_quote(rates, country=country, weight_g=weight_g, currency=currency, channel=channel)

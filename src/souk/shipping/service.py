@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from souk.channels.queries import channel_exists
 from souk.db.base import utcnow
+from souk.db.reference import SHIPPING_RATES
 from souk.db.uow import UnitOfWork
 from souk.errors import AlreadyExists, NotFound, ValidationFailed, field_error
 from souk.money import is_currency
@@ -68,6 +69,7 @@ def create_rate(*, uow: UnitOfWork, data: ShippingRateCreate) -> ShippingRateRea
             ) from exc
         result = _read(row)
         uow.commit()
+        SHIPPING_RATES.forget(uow.db)
         return result
 
 
@@ -90,6 +92,7 @@ def replace_rate(*, uow: UnitOfWork, code: str, data: ShippingRateCreate) -> Shi
         _fill(row, data)
         result = _read(row)
         uow.commit()
+        SHIPPING_RATES.forget(uow.db)
         return result
 
 
@@ -108,3 +111,4 @@ def delete_rate(*, uow: UnitOfWork, code: str) -> None:
     with uow:
         uow.session.delete(_get(uow, code))
         uow.commit()
+        SHIPPING_RATES.forget(uow.db)
