@@ -42,11 +42,11 @@ from souk.db.engine import Database
 from souk.db.migrate import migrate
 from souk.db.outbox import EventBus
 from souk.db.uow import UnitOfWork
-from souk.feeds import api as feeds_api
-from souk.forecasting import api as forecasting_api
 from souk.engagement import api as engagement_api
 from souk.engagement import tracking_api as engagement_links_api
 from souk.engagement.worker import EngagementWorker
+from souk.feeds import api as feeds_api
+from souk.forecasting import api as forecasting_api
 from souk.fulfilment import api as fulfilment_api
 from souk.giftcards import api as giftcards_api
 from souk.inventory import api as inventory_api

@@ -146,8 +146,9 @@ class Settings(BaseSettings):
     nats_subject_prefix: str = Field(default="souk.events", pattern=r"^[a-z0-9_.-]+$")
     # How long the broker remembers a message id to drop a re-published duplicate.
     nats_duplicate_window_s: int = Field(default=3600, gt=0)
-    # Pages and feeds (docs/pages.md, docs/feeds.md). The address shoppers reach Souk at,
-    # for the links in feeds (unset: the address the request came to).
+    # Pages, feeds and messages (docs/pages.md, docs/feeds.md, docs/engagement.md). The
+    # address shoppers reach Souk at, for the links in feeds (unset: the address the request
+    # came to) and in messages (unset: http://127.0.0.1:8000).
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
     # The channel of the demo storefront at /shop (unset: the first web channel) and its
     # publishable key (unset: one derived from the secret key, registered on first use).
@@ -168,11 +169,11 @@ class Settings(BaseSettings):
     recs_factors: int = Field(default=32, ge=2, le=512)
     recs_per_profile: int = Field(default=50, ge=1, le=500)
 
-    # Engagement (docs/engagement.md): email over SMTP (smtp://host:port, smtps://…), the
-    # public address links in messages point at, and the rules every message obeys.
+    # Engagement (docs/engagement.md): email over SMTP (smtp://host:port, smtps://…) and the
+    # rules every message obeys; links in messages point at `public_url` (unset: the
+    # address `souk serve` listens on by default).
     smtp_url: str | None = None
     smtp_from: str = "Souk <noreply@souk.invalid>"
-    public_url: str = "http://127.0.0.1:8000"
     # How often the worker scans for abandoned carts and churn risk and sends what is due
     # (0: off; `souk engagement run` does one round by hand).
     engagement_interval_s: float = Field(default=30.0, ge=0)

@@ -24,10 +24,10 @@ from souk.loyalty import handlers as loyalty_handlers
 from souk.loyalty import tender as loyalty_tender
 from souk.orders import queries as orders_queries
 from souk.payments import service as payments_service
-from souk.promotions import handlers as promotions_handlers
-from souk.webhooks import handlers as webhooks_handlers
 from souk.privacy.service import erase_person
+from souk.promotions import handlers as promotions_handlers
 from souk.risk import handlers as risk_handlers
+from souk.webhooks import handlers as webhooks_handlers
 
 
 def wire(bus: EventBus, db: Database | None = None) -> None:
