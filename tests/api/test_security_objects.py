@@ -347,6 +347,16 @@ NO_FOREIGN_OBJECT = {
         f"POST /v1/{call}": "events go to the ingest key's own channel; no object is named"
         for call in ("track", "identify", "page", "screen", "alias", "group", "batch")
     },
+    **{
+        f"GET /v1/feeds/{{channel}}/{feed}": (
+            "a channel's publishable key reads its own channel's feed only: another channel's "
+            "key is refused with 403 (tests/api/test_feeds.py)"
+        )
+        for feed in ("google.xml", "meta.csv", "inventory.json")
+    },
+    "GET /v1/pos/till": "the key's own channel and store; the request names no store",
+    "GET /v1/pos/catalog": "the key's own channel's catalog; the request names no store",
+    "GET /v1/pos/transfers": "transfers into the key's own store; the request names none",
     "POST /v1/gift-cards/lookup": (
         "the code is the card's bearer secret and a card is spendable in every store: "
         "holding it is the authority, no other store's object is named"

@@ -13,9 +13,11 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import nats
 import pytest
@@ -24,6 +26,8 @@ from souk.db.outbox import Event
 from souk.settings import Settings
 from tests.conftest import IN_CI
 from tests.support.server import free_port
+
+T = TypeVar("T")
 
 SHARED_NATS = os.environ.get("SOUK_TEST_NATS_URL", "nats://127.0.0.1:4222")
 NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
@@ -98,6 +102,13 @@ def stream_settings(settings: Settings, url: str) -> Settings:
     )
 
 
+def _apart(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run `work` on an event loop of its own thread: the test's thread may already run one
+    (Playwright's sync API leaves its loop running in a worker that ran browser tests)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(work())).result()
+
+
 def stream_messages(settings: Settings) -> int:
     async def count() -> int:
         nc = await nats.connect(settings.nats_url, connect_timeout=2, max_reconnect_attempts=1)
@@ -107,7 +118,7 @@ def stream_messages(settings: Settings) -> int:
         finally:
             await nc.close()
 
-    return asyncio.run(count())
+    return _apart(count)
 
 
 def delete_stream(settings: Settings) -> None:
@@ -120,7 +131,7 @@ def delete_stream(settings: Settings) -> None:
 
     # A private broker's stream goes with its store directory anyway.
     with contextlib.suppress(Exception):
-        asyncio.run(delete())
+        _apart(delete)
 
 
 @dataclass
