@@ -22,9 +22,11 @@ run: install
 	$(BIN)/souk staff welcome
 	$(BIN)/souk serve
 
+# Three test processes on two cores: many tests wait on servers they start, brokers and
+# browsers, so a third process keeps the cores busy (the suite is bound to CI's 20 minutes).
 test: install
 	@tools/ensure-chromium.sh
-	$(BIN)/pytest -p no:cacheprovider -n 2 --dist loadgroup
+	$(BIN)/pytest -p no:cacheprovider -n 3 --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks tools
