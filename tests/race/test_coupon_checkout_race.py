@@ -6,10 +6,7 @@ code) and charged nothing; no stock stays held."""
 from __future__ import annotations
 
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from threading import Barrier
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -20,6 +17,7 @@ from souk.payments.tables import PaymentRow
 from souk.settings import Settings
 from tests.checkout_factories import ADDRESS_JP, Shop, make_shop
 from tests.conftest import ADMIN_KEY
+from tests.support.racing import race_checkouts
 from tests.support.server import live_server
 
 pytestmark = pytest.mark.slow
@@ -67,23 +65,7 @@ def test_a_single_use_code_goes_to_exactly_one_of_200_racing_checkouts(
         carts.append(cart["id"])
 
     with live_server(database_url, ADMIN_KEY, workers=2) as server:
-        start = Barrier(32)
-
-        def buy(chunk: list[str]) -> list[tuple[int, str]]:
-            out = []
-            with httpx.Client(base_url=server.url, timeout=60) as client:
-                start.wait()
-                for cart_id in chunk:
-                    r = client.post(
-                        f"/v1/carts/{cart_id}/checkout",
-                        headers={"X-Publishable-Key": shop.keys["web"]},
-                        json={"payment": {"provider": "test", "token": "tok_ok"}},
-                    )
-                    out.append((r.status_code, r.json().get("type", "")))
-            return out
-
-        with ThreadPoolExecutor(32) as pool:
-            results = [x for part in pool.map(buy, [carts[i::32] for i in range(32)]) for x in part]
+        results = race_checkouts(server.url, shop.keys["web"], carts, threads=32)
 
     statuses = Counter(status for status, _ in results)
     assert statuses[201] == 1, statuses

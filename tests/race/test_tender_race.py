@@ -12,7 +12,6 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -28,6 +27,7 @@ from tests.api.test_pos import RECENTLY
 from tests.checkout_factories import ADDRESS_JP, Shop, make_shop
 from tests.conftest import ADMIN_KEY
 from tests.fulfilment_factories import french_shop
+from tests.support.racing import race_checkouts
 from tests.support.server import live_server
 
 pytestmark = pytest.mark.slow
@@ -69,23 +69,7 @@ def test_one_gift_card_is_never_spent_beyond_its_balance_by_racing_checkouts(
         carts.append(cart["id"])
 
     with live_server(database_url, ADMIN_KEY, workers=2) as server:
-        start = Barrier(16)
-
-        def buy(chunk: list[str]) -> list[tuple[int, str]]:
-            out = []
-            with httpx.Client(base_url=server.url, timeout=60) as client:
-                start.wait()
-                for cart_id in chunk:
-                    r = client.post(
-                        f"/v1/carts/{cart_id}/checkout",
-                        headers={"X-Publishable-Key": shop.keys["web"]},
-                        json={"payment": {"provider": "test", "token": "tok_ok"}},
-                    )
-                    out.append((r.status_code, r.json().get("type", "")))
-            return out
-
-        with ThreadPoolExecutor(16) as pool:
-            results = [x for part in pool.map(buy, [carts[i::16] for i in range(16)]) for x in part]
+        results = race_checkouts(server.url, shop.keys["web"], carts, threads=16)
 
     statuses = Counter(status for status, _ in results)
     assert statuses[201] == COVERED, statuses
