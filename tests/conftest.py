@@ -84,12 +84,17 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _truncate_all(url: str) -> None:
+    """Empty every table a test wrote to. TRUNCATE costs about as much per table as a table
+    file rewrite (seconds for all 80 on a busy machine), so only the tables holding rows are
+    truncated: one query finds them, with `EXISTS` stopping at the first row of each."""
     tables = [t.name for t in metadata().sorted_tables]
+    probe = " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables)
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(
-            text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
-        )
+        filled = list(conn.execute(text(probe)).scalars())
+        if filled:
+            names = ", ".join(f'"{t}"' for t in filled)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 
