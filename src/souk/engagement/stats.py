@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from scipy.stats import binomtest, fisher_exact
 from sqlalchemy import func, select
 
 from souk.db.uow import UnitOfWork
@@ -31,6 +30,8 @@ RULE = (
 def wilson(conversions: int, exposures: int) -> tuple[float, float]:
     if exposures == 0:
         return 0.0, 1.0
+    from scipy.stats import binomtest  # seconds to import; only results need it
+
     ci = binomtest(conversions, exposures).proportion_ci(confidence_level=0.95, method="wilson")
     return float(ci.low), float(ci.high)
 
@@ -46,6 +47,8 @@ def _compare(
     d = p1 - p0
     low = d - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
     high = d + math.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
+    from scipy.stats import fisher_exact
+
     _, p_value = fisher_exact([[k1, n1 - k1], [k0, n0 - k0]])
     return d, low, high, float(p_value)
 

@@ -22,7 +22,6 @@ from typing import Any
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
-from statsforecast.models import ADIDA, TSB, AutoARIMA, AutoETS, CrostonOptimized
 
 from souk.forecasting.models import (
     MIN_HISTORY,
@@ -58,6 +57,10 @@ class Fit:
 
 
 def _candidates(kind: DemandClass) -> dict[str, Factory]:
+    # Imported here: statsforecast (with pandas and numba) takes seconds to import, and every
+    # API worker and CLI command would pay it at start-up for a run that happens weekly.
+    from statsforecast.models import ADIDA, TSB, AutoARIMA, AutoETS, CrostonOptimized
+
     if is_intermittent(kind):
         return {
             "CrostonOptimized": lambda m: CrostonOptimized(),

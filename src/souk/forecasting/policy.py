@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-from scipy.stats import norm
+from statistics import NormalDist
 
 from souk.forecasting.models import Point
 
@@ -63,7 +62,7 @@ class Move:
 def _over(points: list[Point], days: float, *, period_days: int, level: int) -> tuple[float, float]:
     """Mean and standard deviation of demand over the next `days`, a partial last period
     counted in proportion."""
-    z_interval = float(norm.ppf(0.5 + level / 200))
+    z_interval = NormalDist().inv_cdf(0.5 + level / 200)
     periods = days / period_days
     mean = var = 0.0
     for i, p in enumerate(points):
@@ -79,7 +78,7 @@ def _over(points: list[Point], days: float, *, period_days: int, level: int) -> 
 def targets(
     *, sku: str, location: str, points: list[Point], position: int, policy: Policy
 ) -> Targets:
-    z = float(norm.ppf(policy.service_level))
+    z = NormalDist().inv_cdf(policy.service_level)
     lead_mean, lead_sigma = _over(
         points, policy.lead_time_days, period_days=policy.period_days, level=policy.level
     )

@@ -16,8 +16,6 @@ solver failure.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_array
 
 from souk.fulfilment.routing_model import Problem, Solution
 
@@ -88,6 +86,11 @@ def solve(
             stock = problem.sku_stock[sku][j]
             if len(shared) > 1 and stock < sum(problem.usable[i, j] for i, _ in shared):
                 add_row([(col, 1.0) for _, col in shared], -np.inf, float(stock))
+
+    # Imported on the first order that needs the optimiser (most have one candidate location):
+    # SciPy's optimize package takes a second or more to import in every worker at start-up.
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_array
 
     matrix = coo_array((vals, (rows, cols)), shape=(len(lower_b), n_vars)).tocsc()
     try:

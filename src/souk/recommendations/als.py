@@ -14,7 +14,6 @@ from dataclasses import dataclass
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
-from implicit.als import AlternatingLeastSquares
 from scipy.sparse import csr_matrix
 from threadpoolctl import threadpool_limits
 
@@ -57,6 +56,9 @@ def train_and_recommend(
         shape=(len(profiles), len(skus)),
     )
     n = min(per_profile, len(skus))
+    # Imported here: implicit is only needed by the nightly refresh, not by every process.
+    from implicit.als import AlternatingLeastSquares
+
     # Built inside the limit too: the model checks the BLAS threads when it is created.
     with threadpool_limits(1, "blas"):
         model = AlternatingLeastSquares(
