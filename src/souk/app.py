@@ -183,7 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sweeper = sweeper
     app.state.webhook_worker = webhook_worker
     app.state.engagement = engagement
-    app.state.key_cache = KeyCache()
+    app.state.key_cache = KeyCache(settings.api_key_cache_s)
     app.state.token_signer = TokenSigner(resolve_secret(settings), settings.customer_token_ttl_s)
     app.state.idempotency = IdempotencyStore(
         db, ttl_s=settings.idempotency_ttl_s, lease_s=settings.idempotency_lease_s

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # How long a process may use channels, tax rates and shipping rates as it last read them
     # (souk/db/reference.py); a process forgets them at once when it changes them.
     reference_cache_ms: int = Field(default=2000, ge=0, le=3_600_000)
+    # How long a process trusts an API key it has checked: a revoked key stops working
+    # within this long in every process.
+    api_key_cache_s: float = Field(default=5.0, ge=0, le=300)
     # How long a storefront catalog page may be served from a process's memory (0: off).
     # Catalog, price and channel changes clear it at once in the process that made them;
     # stock, and changes made by another process, show after at most this long.

@@ -108,10 +108,10 @@ def _route_and_answer(uow: UnitOfWork, order: OrderRow, plan: Plan) -> OrderRead
         with uow:
             # The order row (lines, allocations) and the channel as checkout holds them: routing
             # reads neither again.
-            route_now(uow.session, order_id, uow.emit, order=order, channel=plan.channel)
-            # Answered from the row checkout wrote (routing does not change it); payments
-            # and fulfilment orders are read as they are now.
-            answer = order_read(uow.session, order)
+            made = route_now(uow.session, order_id, uow.emit, order=order, channel=plan.channel)
+            # Answered from the row checkout wrote (routing does not change it) and the
+            # fulfilment orders routing made; payments are read as they are now.
+            answer = order_read(uow.session, order, fulfillment_orders=made)
             uow.commit()
             return answer
     except Exception:

@@ -24,7 +24,7 @@ from souk.cdp.tables import CdpEventRow, CdpProfileOrderRow
 from souk.customers.queries import find_customer
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
-from souk.orders.queries import get_order
+from souk.orders.queries import get_order, load_placed
 
 SOURCE = "souk"
 
@@ -96,8 +96,8 @@ def record_order(*, uow: UnitOfWork, order_id: str) -> str | None:
             s = uow.session
             if _known(uow, message_id):
                 return None
-            order = get_order(session=s, order_id=order_id)
-            identities = _identities(uow, order.customer, order.email)
+            order = load_placed(session=s, order_id=order_id)
+            identities = _identities(uow, order.customer_id, order.email)
             if not identities:
                 return None
             variants = variants_by_sku(session=s, skus=[line.sku for line in order.lines])
@@ -105,7 +105,7 @@ def record_order(*, uow: UnitOfWork, order_id: str) -> str | None:
                 {
                     "sku": line.sku,
                     "quantity": line.quantity,
-                    "price": line.unit_price.amount,
+                    "price": line.unit_price,
                     "category": variants[line.sku].category if line.sku in variants else None,
                 }
                 for line in order.lines
@@ -113,12 +113,12 @@ def record_order(*, uow: UnitOfWork, order_id: str) -> str | None:
             message = {
                 "type": "track",
                 "event": "Order Completed",
-                "userId": order.customer,
+                "userId": order.customer_id,
                 "properties": {
                     "order_id": order.id,
                     "channel": order.channel,
                     "source": order.source,
-                    "total": order.totals.total.amount,
+                    "total": order.total,
                     "currency": order.currency,
                     "products": products,
                 },
@@ -142,7 +142,7 @@ def record_order(*, uow: UnitOfWork, order_id: str) -> str | None:
                     channel=order.channel,
                     source=order.source,
                     currency=order.currency,
-                    total=order.totals.total.amount,
+                    total=order.total,
                     categories=sorted({str(p["category"]) for p in products if p["category"]}),
                     placed_at=order.placed_at,
                     returned=0,

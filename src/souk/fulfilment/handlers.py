@@ -6,6 +6,7 @@ of its own and is idempotent, because the outbox delivers at least once."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from souk.fulfilment.models import DONE, FoStatus
 from souk.fulfilment.order_link import order_source, order_to_route
 from souk.fulfilment.pickup_sources import supply_for_pickup
 from souk.fulfilment.placement import already_routed, route_placed_order
+from souk.fulfilment.reads import fo_views
 from souk.fulfilment.records import Emit
 from souk.fulfilment.tables import FulfillmentHoldRow, FulfillmentOrderRow
 from souk.inventory.reservations import deallocate
@@ -36,17 +38,18 @@ def route_in(
     *,
     row: OrderRow | None = None,
     channel: Channel | None = None,
-) -> bool:
-    """Route a placed order inside the caller's transaction; False if it was routed already
-    (or is not an order). Placement calls this before answering, with the order it has just
-    written (`row`) and its `channel`; the handler below calls it again as the safety net,
-    and then it does nothing."""
+) -> list[FulfillmentOrderRow] | None:
+    """Route a placed order inside the caller's transaction; the fulfilment orders it made,
+    or None if it was routed already (or is not an order). Placement calls this before
+    answering, with the order it has just written (`row`) and its `channel`; the handler
+    below calls it again as the safety net, and then it does nothing."""
     if row is None and (
         already_routed(session, order_id) or order_source(session, order_id) is None
     ):
-        return False
+        return None
     order = order_to_route(session, order_id, row=row, channel=channel)
-    return route_placed_order(session, order=order, config=config, emit=emit) is not None
+    outcome = route_placed_order(session, order=order, config=config, emit=emit)
+    return None if outcome is None else outcome.fulfillment_orders
 
 
 def route_order(*, uow: UnitOfWork, order_id: str, config: RoutingConfig) -> bool:
@@ -54,7 +57,7 @@ def route_order(*, uow: UnitOfWork, order_id: str, config: RoutingConfig) -> boo
     with uow:
         routed = route_in(uow.session, order_id, uow.emit, config)
         uow.commit()
-        return routed
+        return routed is not None
 
 
 def register_placement(config: RoutingConfig) -> None:
@@ -67,8 +70,9 @@ def register_placement(config: RoutingConfig) -> None:
         emit: Emit,
         row: OrderRow | None,
         channel: Channel | None,
-    ) -> bool:
-        return route_in(session, order_id, emit, config, row=row, channel=channel)
+    ) -> list[dict[str, Any]] | None:
+        made = route_in(session, order_id, emit, config, row=row, channel=channel)
+        return None if made is None else fo_views(session, made)
 
     def pickup_planner(
         session: Session, channel: Channel, store: str, lines: Sequence[tuple[str, int]]

@@ -3,6 +3,7 @@ fulfilment orders (for the orders domain), holds and discrepancies."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -171,6 +172,11 @@ def fulfillment_orders_of(session: Session, order_id: str) -> list[dict[str, Any
         .options(*_with_children())
         .order_by(FulfillmentOrderRow.id)
     )
+    return fo_views(session, rows)
+
+
+def fo_views(session: Session, rows: Iterable[FulfillmentOrderRow]) -> list[dict[str, Any]]:
+    """Fulfilment orders as the order view shows them (no pickup code)."""
     return [
         fo_read(session, r).model_dump(mode="json", by_alias=True, exclude={"pickup_code"})
         for r in rows

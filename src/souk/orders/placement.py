@@ -24,7 +24,11 @@ from souk.orders.tables import OrderRow
 
 Emit = Callable[[str, dict[str, Any]], None]
 # (session, order id, emit, the order row the caller just wrote or None, its channel or None)
-Router = Callable[[Session, str, Emit, OrderRow | None, Channel | None], bool]
+# A router answers with the fulfilment orders it made, as the order view shows them (None if
+# the order was routed already), so that the caller can answer without reading them back.
+Router = Callable[
+    [Session, str, Emit, OrderRow | None, Channel | None], list[dict[str, Any]] | None
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +75,15 @@ def route_now(
     *,
     order: OrderRow | None = None,
     channel: Channel | None = None,
-) -> bool:
-    """Route the order in the caller's transaction; False if it was routed already (or no
-    router is wired, as in a bare CLI process: the dispatcher routes it then).
+) -> list[dict[str, Any]] | None:
+    """Route the order in the caller's transaction; its fulfilment orders as the order view
+    shows them, or None if it was routed already (or no router is wired, as in a bare CLI
+    process: the dispatcher routes it then).
 
     `order` and `channel` are what the caller has just written and read (checkout's order
     row with its lines and allocations, the plan's channel): routing then reads neither
     again."""
-    return _routers[0](session, order_id, emit, order, channel) if _routers else False
+    return _routers[0](session, order_id, emit, order, channel) if _routers else None
 
 
 def pickup_supply(

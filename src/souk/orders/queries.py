@@ -53,7 +53,23 @@ def load_order(*, session: Session, order_id: str) -> OrderRow:
     return row
 
 
-def order_read(session: Session, row: OrderRow) -> OrderRead:
+def load_placed(*, session: Session, order_id: str) -> OrderRow:
+    """The order with its lines only: what the reactions to a placed order need (the buyer,
+    the lines, the totals), without the allocations, history, payments and fulfilment orders
+    the whole view reads."""
+    row = session.scalar(
+        select(OrderRow).where(OrderRow.id == order_id).options(selectinload(OrderRow.lines))
+    )
+    if row is None:
+        raise NotFound(f"No order {order_id!r}")
+    return row
+
+
+def order_read(
+    session: Session, row: OrderRow, *, fulfillment_orders: list[dict[str, Any]] | None = None
+) -> OrderRead:
+    """`fulfillment_orders`: the views the caller has just made (routing at placement), so
+    that they are not read back."""
     c = row.currency
     payments = [
         PaymentRead(
@@ -68,7 +84,10 @@ def order_read(session: Session, row: OrderRow) -> OrderRead:
         )
         for p in payments_for(session=session, order_id=row.id)
     ]
-    fulfillment_orders = _fulfillment_readers[0](session, row.id) if _fulfillment_readers else []
+    if fulfillment_orders is None:
+        fulfillment_orders = (
+            _fulfillment_readers[0](session, row.id) if _fulfillment_readers else []
+        )
     return OrderRead(
         id=row.id,
         number=str(row.number),

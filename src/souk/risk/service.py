@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from souk.db.base import utcnow
+from souk.db.dialects import upsert_insert
 from souk.fulfilment.release import ReleaseCheck
 from souk.orders.tables import OrderRow
 from souk.risk.facts import facts_of, keys_of
@@ -87,11 +87,16 @@ def screen(
         placed_at=order.placed_at,
         assessed_at=utcnow(),
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
+    # One statement, where a savepoint around an ORM insert took three: a concurrent
+    # screening of the same order that committed first keeps its assessment.
+    fields = {c.key: getattr(row, c.key) for c in RiskAssessmentRow.__table__.columns}
+    inserted = session.execute(
+        upsert_insert(session, RiskAssessmentRow)
+        .values({k: v for k, v in fields.items() if v is not None})
+        .on_conflict_do_nothing(index_elements=["order_id"])
+        .returning(RiskAssessmentRow.order_id)
+    ).first()
+    if inserted is None:
         return session.get(RiskAssessmentRow, order_id)
     return row
 
