@@ -27,15 +27,20 @@ from souk.db.engine import Database
 from souk.settings import Settings
 from souk.webhooks.endpoints import invalidate_directory, signing_secrets
 from souk.webhooks.models import retry_delay
-from souk.webhooks.sender import Job, Outcome, send
+from souk.webhooks.sender import Job, Outcome, attempt_budget_s, send
 from souk.webhooks.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
 
 log = logging.getLogger(__name__)
 GONE = 410
 RECORD_TRIES = 5
+LEASE_MARGIN_S = 30.0
 
 # Every worker of this process, woken when the event handler enqueues.
 _workers: weakref.WeakSet[DeliveryWorker] = weakref.WeakSet()
+
+
+def _holds(row: WebhookDeliveryRow, job: Job) -> bool:
+    return row.locked_until is not None and row.locked_until == job.lease_until
 
 
 def ring() -> None:
@@ -50,8 +55,14 @@ class DeliveryWorker:
         self.poll_s = poll_s
         self.schedule = list(settings.webhook_retry_schedule_s)
         self.allow_private = settings.webhook_allow_private
-        # An attempt that outlives its lease is taken again by another worker.
-        self.lease = timedelta(seconds=settings.webhook_timeout_s * 3 + 30)
+        # A claim is a lease on a whole batch, sent over `concurrency` threads: it must
+        # outlast every attempt of the batch, the last of which may start only after
+        # ceil(batch / concurrency) - 1 slower ones, so that no other worker takes over a
+        # delivery while this one is still sending it. Each attempt also checks, before it
+        # starts, that the lease left covers its whole budget (see `_send_leased`).
+        self.attempt_budget_s = attempt_budget_s(settings.webhook_timeout_s)
+        rounds = -(-settings.webhook_batch_size // settings.webhook_concurrency)
+        self.lease = timedelta(seconds=self.attempt_budget_s * rounds + LEASE_MARGIN_S)
         self._client = httpx.Client(
             timeout=settings.webhook_timeout_s,
             follow_redirects=False,  # a redirect could lead past the address check
@@ -94,15 +105,21 @@ class DeliveryWorker:
         jobs = self._claim()
         if not jobs:
             return 0
-        now = utcnow()
-        outcomes = list(
-            self._pool.map(
-                lambda job: send(self._client, job, allow_private=self.allow_private, now=now),
-                jobs,
-            )
-        )
-        self._record(list(zip(jobs, outcomes, strict=True)))
-        return len(jobs)
+        # Deadline for starting an attempt, on this process's monotonic clock; the margin
+        # covers recording and a clock that differs between the worker machines.
+        deadline = time.monotonic() + self.lease.total_seconds() - LEASE_MARGIN_S
+        outcomes = list(self._pool.map(lambda job: self._send_leased(job, deadline), jobs))
+        sent = [(job, outcome) for job, outcome in zip(jobs, outcomes, strict=True) if outcome]
+        unsent = [job for job, outcome in zip(jobs, outcomes, strict=True) if outcome is None]
+        self._record(sent, unsent)
+        return len(sent)
+
+    def _send_leased(self, job: Job, deadline: float) -> Outcome | None:
+        """Send, unless the lease could run out before the attempt's budget does: another
+        worker may take the delivery then, and the two would send it twice."""
+        if time.monotonic() + self.attempt_budget_s > deadline:
+            return None
+        return send(self._client, job, allow_private=self.allow_private, now=utcnow())
 
     def _claim(self) -> list[Job]:
         now = utcnow()
@@ -130,8 +147,9 @@ class DeliveryWorker:
             stmt = stmt.with_for_update(skip_locked=True, of=d)
         with self.db.transaction() as session:
             jobs = []
+            lease_until = now + self.lease
             for row, endpoint in session.execute(stmt):
-                row.locked_until = now + self.lease
+                row.locked_until = lease_until
                 jobs.append(
                     Job(
                         seq=row.seq,
@@ -141,19 +159,32 @@ class DeliveryWorker:
                         secrets=signing_secrets(endpoint, now),
                         payload=dict(row.payload),
                         attempts=row.attempts,
+                        lease_until=lease_until,
                     )
                 )
         return jobs
 
-    def _record(self, results: list[tuple[Job, Outcome]]) -> None:
+    def _record(self, results: list[tuple[Job, Outcome]], unsent: list[Job]) -> None:
         # Sent is sent: an outcome lost to a busy database would have the lease run out and
         # the delivery sent again, so the write is retried a few times before giving up.
+        if not results and not unsent:
+            return
         for attempt in range(RECORD_TRIES):
             try:
                 now = utcnow()
                 with self.db.transaction() as session:
                     for job, outcome in results:
                         self._record_one(session, job, outcome, now)
+                    for job in unsent:
+                        # Not attempted: free it at once rather than when the lease ends.
+                        session.execute(
+                            update(WebhookDeliveryRow)
+                            .where(
+                                WebhookDeliveryRow.seq == job.seq,
+                                WebhookDeliveryRow.locked_until == job.lease_until,
+                            )
+                            .values(locked_until=None)
+                        )
                 return
             except OperationalError:
                 if attempt == RECORD_TRIES - 1:
@@ -174,6 +205,13 @@ class DeliveryWorker:
                 duration_ms=outcome.duration_ms,
             )
         )
+        if not _holds(row, job):
+            # The lease ran out and another worker owns the delivery now (this attempt ran
+            # past its budget): the attempt is on record, the decision is the owner's —
+            # except that a success is final whoever learns of it.
+            if outcome.succeeded and row.status == "pending":
+                row.status, row.delivered_at = "succeeded", now
+            return
         row.attempts += 1
         row.locked_until = None
         row.last_status_code = outcome.status_code
