@@ -62,7 +62,7 @@ class DeliveryWorker:
         # starts, that the lease left covers its whole budget (see `_send_leased`).
         self.attempt_budget_s = attempt_budget_s(settings.webhook_timeout_s)
         rounds = -(-settings.webhook_batch_size // settings.webhook_concurrency)
-        self.lease = timedelta(seconds=self.attempt_budget_s * rounds + LEASE_MARGIN_S)
+        self.lease = timedelta(seconds=self.attempt_budget_s * rounds + 2 * LEASE_MARGIN_S)
         self._client = httpx.Client(
             timeout=settings.webhook_timeout_s,
             follow_redirects=False,  # a redirect could lead past the address check
@@ -105,8 +105,9 @@ class DeliveryWorker:
         jobs = self._claim()
         if not jobs:
             return 0
-        # Deadline for starting an attempt, on this process's monotonic clock; the margin
-        # covers recording and a clock that differs between the worker machines.
+        # By when every attempt must have ended, on this process's monotonic clock: one
+        # margin of the lease is slack for the batch, the other covers recording and a
+        # clock that differs between the worker machines.
         deadline = time.monotonic() + self.lease.total_seconds() - LEASE_MARGIN_S
         outcomes = list(self._pool.map(lambda job: self._send_leased(job, deadline), jobs))
         sent = [(job, outcome) for job, outcome in zip(jobs, outcomes, strict=True) if outcome]
