@@ -42,7 +42,7 @@ def enqueue(
     outbox or stream redelivery never sends twice. Rows go in in event order, so the
     sequence that per-object ordering follows is the order the events happened in."""
     now = utcnow()
-    rows = []
+    rows: list[dict[str, object]] = []
     for event, endpoint_ids in sorted(wanted, key=lambda pair: pair[0].id):
         payload = envelope(event, base_url=base_url)
         key = object_key(event.name, event.payload)

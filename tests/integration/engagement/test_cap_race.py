@@ -48,19 +48,12 @@ def test_racing_workers_never_send_a_profile_more_than_the_cap(
             for n in range(MESSAGES)
         ])  # fmt: skip
         with db.transaction(write=False) as session:
-            ids = list(session.scalars(select(MessageRow.id).where(MessageRow.profile_id == profile)))
+            ids = list(
+                session.scalars(select(MessageRow.id).where(MessageRow.profile_id == profile))
+            )
         assert len(ids) == MESSAGES
         # When four workers claim them at the same instant, each its own share
-        start = Barrier(WORKERS)
-        later = utcnow() + timedelta(seconds=1)
-
-        def work(share: list[str]) -> int:
-            sender = Sender(db, rules, {"email": provider})
-            start.wait()
-            return sum(sender.send_one(message_id, now=later) for message_id in share)
-
-        with ThreadPoolExecutor(WORKERS) as pool:
-            sent = sum(pool.map(work, [ids[i::WORKERS] for i in range(WORKERS)]))
+        sent = _race(db, rules, provider, [ids[i::WORKERS] for i in range(WORKERS)])
         # Then exactly the cap's worth left, and the others say why they did not
         assert sent == CAP
         with db.transaction(write=False) as session:
@@ -71,3 +64,16 @@ def test_racing_workers_never_send_a_profile_more_than_the_cap(
         }
     recipients = Counter(m.recipient for m in provider.sent)
     assert recipients == {f"p{n}@example.com": CAP for n in range(3)}
+
+
+def _race(db: Database, rules: Rules, provider: LoggingProvider, shares: list[list[str]]) -> int:
+    start = Barrier(len(shares))
+    later = utcnow() + timedelta(seconds=1)
+
+    def work(share: list[str]) -> int:
+        sender = Sender(db, rules, {"email": provider})
+        start.wait()
+        return sum(sender.send_one(message_id, now=later) for message_id in share)
+
+    with ThreadPoolExecutor(len(shares)) as pool:
+        return sum(pool.map(work, shares))
