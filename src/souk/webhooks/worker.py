@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
@@ -41,6 +41,16 @@ _workers: weakref.WeakSet[DeliveryWorker] = weakref.WeakSet()
 
 def _holds(row: WebhookDeliveryRow, job: Job) -> bool:
     return row.locked_until is not None and row.locked_until == job.lease_until
+
+
+def _attempt(job: Job, outcome: Outcome, now: datetime) -> dict[str, object]:
+    return {
+        "delivery_seq": job.seq,
+        "attempted_at": now,
+        "status_code": outcome.status_code,
+        "error": outcome.error,
+        "duration_ms": outcome.duration_ms,
+    }
 
 
 def ring() -> None:
@@ -174,8 +184,25 @@ class DeliveryWorker:
             try:
                 now = utcnow()
                 with self.db.transaction() as session:
+                    # One read of the batch's rows and one executemany of its attempts,
+                    # rather than a read and an insert per delivery.
+                    rows = {
+                        r.seq: r
+                        for r in session.scalars(
+                            select(WebhookDeliveryRow).where(
+                                WebhookDeliveryRow.seq.in_([job.seq for job, _ in results])
+                            )
+                        )
+                    }
+                    attempts = []
                     for job, outcome in results:
-                        self._record_one(session, job, outcome, now)
+                        row = rows.get(job.seq)
+                        if row is None:  # its endpoint was deleted meanwhile
+                            continue
+                        attempts.append(_attempt(job, outcome, now))
+                        self._record_one(session, row, job, outcome, now)
+                    if attempts:
+                        session.execute(insert(WebhookAttemptRow), attempts)
                     for job in unsent:
                         # Not attempted: free it at once rather than when the lease ends.
                         session.execute(
@@ -193,19 +220,9 @@ class DeliveryWorker:
                 log.warning("recording %d webhook attempts failed; retrying", len(results))
                 time.sleep(0.2 * (attempt + 1))
 
-    def _record_one(self, session: Session, job: Job, outcome: Outcome, now: datetime) -> None:
-        row = session.get(WebhookDeliveryRow, job.seq)
-        if row is None:  # its endpoint was deleted meanwhile
-            return
-        session.add(
-            WebhookAttemptRow(
-                delivery_seq=job.seq,
-                attempted_at=now,
-                status_code=outcome.status_code,
-                error=outcome.error,
-                duration_ms=outcome.duration_ms,
-            )
-        )
+    def _record_one(
+        self, session: Session, row: WebhookDeliveryRow, job: Job, outcome: Outcome, now: datetime
+    ) -> None:
         if not _holds(row, job):
             # The lease ran out and another worker owns the delivery now (this attempt ran
             # past its budget): the attempt is on record, the decision is the owner's —
