@@ -14,6 +14,7 @@ from souk.customers import service as customers_service
 from souk.db.engine import Database
 from souk.db.outbox import EventBus
 from souk.engagement import handlers as engagement_handlers
+from souk.engagement import privacy as engagement_privacy
 from souk.fulfilment import handlers as fulfilment_handlers
 from souk.fulfilment.config import RoutingConfig
 from souk.fulfilment.reads import fulfillment_orders_of
@@ -42,6 +43,8 @@ def wire(bus: EventBus, db: Database | None = None) -> None:
     payments_service.register_give_back(loyalty_tender.PROVIDER, loyalty_tender.give_back)
     payments_service.register_give_back(giftcard_tender.PROVIDER, giftcard_tender.give_back)
     cdp_privacy.register_eraser("commerce", erase_person)
+    cdp_privacy.register_eraser("engagement", engagement_privacy.erase_messages)
+    cdp_privacy.register_exporter("engagement", engagement_privacy.export_messages)
     if db is not None:
         # Handlers that open their own unit of work need the database they run against.
         fulfilment_handlers.subscribe(bus, db)

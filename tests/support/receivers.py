@@ -31,6 +31,13 @@ Script = Callable[[int, Received], Reply]
 
 
 class _QuietServer(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: a burst of new connections (two workers'
+    # batches at once) overflows it, the kernel drops the handshake, and the sender's SYN is
+    # retransmitted a second later — past a 1 s webhook timeout, although the request then
+    # arrives and is counted, so the timed-out attempt is rightly sent again. Real receivers
+    # listen with a backlog in the hundreds (nginx 511).
+    request_queue_size = 512
+
     def handle_error(self, request: object, client_address: object) -> None:
         # A sender closing its idle keep-alive connection is not an error of the receiver.
         pass

@@ -43,15 +43,25 @@ class Seeds:
     names: set[str] = field(default_factory=set)
     customer_ids: set[str] = field(default_factory=set)
     loyalty_cards: set[str] = field(default_factory=set)
+    # The profile and every profile merged into it, for domains that keep rows by profile.
+    profile_ids: set[str] = field(default_factory=set)
     found: bool = True
 
 
 Eraser = Callable[[Session, Seeds], dict[str, int]]
+# What another domain holds about the profiles (the person's root and its merged ones): a
+# dict of sections added to the export document.
+Exporter = Callable[[Session, set[str]], dict[str, Any]]
 _erasers: dict[str, Eraser] = {}
+_exporters: dict[str, Exporter] = {}
 
 
 def register_eraser(name: str, eraser: Eraser) -> None:
     _erasers[name] = eraser
+
+
+def register_exporter(name: str, exporter: Exporter) -> None:
+    _exporters[name] = exporter
 
 
 _SEED_TYPES = {
@@ -65,7 +75,7 @@ _NAME_TRAITS = ("name", "firstName", "lastName", "first_name", "last_name")
 
 
 def _seeds(uow: UnitOfWork, family: set[str], email: str | None) -> Seeds:
-    seeds = Seeds(found=bool(family))
+    seeds = Seeds(found=bool(family), profile_ids=set(family))
     if email:
         seeds.emails.add(normalize(IdType.EMAIL, email) or email.strip().lower())
     rows = uow.session.execute(
@@ -136,6 +146,9 @@ def export(*, uow: UnitOfWork, email: str | None, profile: str | None) -> dict[s
         )
         document = read.model_dump(mode="json")
         document["events"] = list(events)
+        family = _family(uow, root)
+        for exporter in _exporters.values():
+            document.update(exporter(uow.session, family))
         return {"type": "export", "profile": root, "data": document}
 
 

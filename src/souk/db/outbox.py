@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,6 +54,19 @@ class Event:
 Handler = Callable[[Event], None]
 
 
+class BatchHandler:
+    """A handler whose work is cheaper in bulk (one transaction for many events): the
+    dispatcher and the stream's consumers hand it every event of a batch it subscribed to,
+    in id order, at once. Called with one event it is a plain handler. Like every handler
+    it must be idempotent: a failure retries the whole batch."""
+
+    def handle_many(self, events: Sequence[Event]) -> None:
+        raise NotImplementedError
+
+    def __call__(self, event: Event) -> None:
+        self.handle_many([event])
+
+
 class EventBus:
     """Who wants which event. `"*"` subscribes to every event."""
 
@@ -70,6 +83,10 @@ class EventBus:
         """Every (event name, handler) pair: the event stream runs one durable consumer
         for each, so that one failing handler never makes another see an event again."""
         return [(name, h) for name, handlers in self._handlers.items() for h in handlers]
+
+
+def _event_of(row: OutboxEvent) -> Event:
+    return Event(row.id, row.name, dict(row.payload), row.created_at)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -116,9 +133,9 @@ class Dispatcher:
             stmt = self._due()
             stmt = stmt.with_for_update(skip_locked=True)
             rows = list(session.scalars(stmt))
+            errors = self._handle_all([_event_of(row) for row in rows])
             for row in rows:
-                event = Event(row.id, row.name, dict(row.payload), row.created_at)
-                self._record(row, self._handle(event))
+                self._record(row, errors[row.id])
             return len(rows)
 
     def _due(self) -> Select[OutboxEvent]:
@@ -129,14 +146,34 @@ class Dispatcher:
             .limit(self.batch_size)
         )
 
-    def _handle(self, event: Event) -> Exception | None:
-        try:
-            for handler in self.bus.handlers_for(event.name):
-                handler(event)
-        except Exception as exc:
-            log.exception("handler failed for event %s (%s)", event.id, event.name)
-            return exc
-        return None
+    def _handle_all(self, events: list[Event]) -> dict[int, Exception | None]:
+        """Every handler for every event; each event's first error, or None. Plain handlers
+        run event by event; a batch handler then gets, in one call, the events it wants
+        that no plain handler failed on."""
+        errors: dict[int, Exception | None] = {}
+        batches: dict[int, tuple[BatchHandler, list[Event]]] = {}
+        for event in events:
+            errors[event.id] = None
+            try:
+                for handler in self.bus.handlers_for(event.name):
+                    if isinstance(handler, BatchHandler):
+                        batches.setdefault(id(handler), (handler, []))[1].append(event)
+                    else:
+                        handler(event)
+            except Exception as exc:
+                log.exception("handler failed for event %s (%s)", event.id, event.name)
+                errors[event.id] = exc
+        for handler, wanted in batches.values():
+            live = [e for e in wanted if errors[e.id] is None]
+            if not live:
+                continue
+            try:
+                handler.handle_many(live)
+            except Exception as exc:
+                log.exception("batch handler failed for events %s…%s", live[0].id, live[-1].id)
+                for event in live:
+                    errors[event.id] = exc
+        return errors
 
     @staticmethod
     def _record(row: OutboxEvent, error: Exception | None) -> None:
@@ -153,14 +190,11 @@ class Dispatcher:
         # an order on `order.placed`, say) wait for the dispatcher until its busy timeout.
         # So the batch is read, handled, and only then marked, in a short write of its own.
         with self.db.transaction(write=False) as session:
-            events = [
-                Event(row.id, row.name, dict(row.payload), row.created_at)
-                for row in session.scalars(self._due())
-            ]
-        outcomes = [(event.id, self._handle(event)) for event in events]
+            events = [_event_of(row) for row in session.scalars(self._due())]
+        outcomes = self._handle_all(events)
         if outcomes:
             with self.db.transaction() as session:
-                for event_id, error in outcomes:
+                for event_id, error in outcomes.items():
                     row = session.get(OutboxEvent, event_id)
                     if row is not None and row.dispatched_at is None:
                         self._record(row, error)

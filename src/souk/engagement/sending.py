@@ -20,15 +20,17 @@ from typing import Any
 
 from jinja2 import TemplateError
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from souk.cdp import queries as cdp
 from souk.db.base import utcnow
+from souk.db.dialects import upsert_insert
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
 from souk.engagement import experiments, templates
 from souk.engagement.models import Status, Trigger, pick_locale, quiet_until, zone
 from souk.engagement.providers import DeliveryFailed, Outgoing, Provider
-from souk.engagement.tables import ExperimentRow, JourneyRow, MessageRow
+from souk.engagement.tables import CapLockRow, ExperimentRow, JourneyRow, MessageRow
 from souk.engagement.variables import cart_snapshot, cart_variables, order_variables
 from souk.promotions.codes import add_personal_code
 from souk.settings import Settings
@@ -127,6 +129,12 @@ class Sender:
             s = uow.session
             row = s.get(MessageRow, message_id)
             if row is None or row.status != Status.QUEUED.value or row.send_after > now:
+                return None
+            _take_turn_at_the_cap(s, row.profile_id, now)
+            # Read again after the turn: a worker that held it may have claimed this very
+            # message, and deciding on the stale row would overwrite its `sending`.
+            s.refresh(row)
+            if row.status != Status.QUEUED.value or row.send_after > now:
                 return None
             journey = s.get(JourneyRow, row.journey_id)
             outgoing = self._decide(uow, row, journey, now) if journey else None
@@ -259,3 +267,14 @@ class Sender:
             )
         )
         return int(sent or 0) >= self.rules.max_per_day
+
+
+def _take_turn_at_the_cap(session: Session, profile_id: str, now: datetime) -> None:
+    """Lock the profile's cap row until this claim commits. On PostgreSQL the upsert's
+    DO UPDATE row-locks it (a racing claim for the same profile waits, then, under READ
+    COMMITTED, counts with a fresh snapshot that holds the first claim's `sending` row);
+    on SQLite the claim's BEGIN IMMEDIATE already serialises writers."""
+    stmt = upsert_insert(session, CapLockRow).values(profile_id=profile_id, claimed_at=now)
+    session.execute(
+        stmt.on_conflict_do_update(index_elements=["profile_id"], set_={"claimed_at": now})
+    )

@@ -112,3 +112,14 @@ class ScanMarkRow(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime]
+
+
+class CapLockRow(Base):
+    """One row per profile the sender has claimed a message for. The claim upserts it
+    first, which row-locks it until the claim commits: two workers sending to one profile
+    take turns at the frequency cap's count-and-claim, so the cap holds under a race."""
+
+    __tablename__ = "engagement_cap_locks"
+
+    profile_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    claimed_at: Mapped[datetime]

@@ -21,6 +21,7 @@ from typing import Any
 
 import nats
 from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import ConsumerConfig, StorageType, StreamConfig
@@ -30,7 +31,15 @@ from sqlalchemy import select, update
 
 from souk.db.base import utcnow
 from souk.db.engine import Database
-from souk.db.outbox import Dispatcher, Event, EventBus, Handler, OutboxEvent, backoff
+from souk.db.outbox import (
+    BatchHandler,
+    Dispatcher,
+    Event,
+    EventBus,
+    Handler,
+    OutboxEvent,
+    backoff,
+)
 from souk.settings import Settings
 from souk.stream import messages
 
@@ -224,18 +233,40 @@ class StreamDispatcher:
                 batch = await state["sub"].fetch(FETCH, timeout=1.0)
             except NatsTimeout:
                 return
+            if isinstance(handler, BatchHandler):
+                await self._handle_batch(durable, handler, batch)
+                return
             for msg in batch:
                 event = messages.decode(msg.data)
                 try:
                     await asyncio.to_thread(handler, event)
                 except Exception:
                     log.exception("%s failed for event %s (%s)", durable, event.id, event.name)
-                    attempts = msg.metadata.num_delivered if msg.metadata else 1
-                    await msg.nak(delay=backoff(attempts).total_seconds())
+                    await _nak(msg)
                     continue
                 await msg.ack()
 
         await self._retrying(f"consumer {durable}", step)
+
+    @staticmethod
+    async def _handle_batch(durable: str, handler: BatchHandler, batch: list[Msg]) -> None:
+        """The fetched batch in one call (one transaction); acknowledged together after it
+        committed, or all offered again after a back-off."""
+        events = [messages.decode(msg.data) for msg in batch]
+        try:
+            await asyncio.to_thread(handler.handle_many, events)
+        except Exception:
+            log.exception("%s failed for events %s…%s", durable, events[0].id, events[-1].id)
+            for msg in batch:
+                await _nak(msg)
+            return
+        for msg in batch:
+            await msg.ack()
+
+
+async def _nak(msg: Msg) -> None:
+    attempts = msg.metadata.num_delivered if msg.metadata else 1
+    await msg.nak(delay=backoff(attempts).total_seconds())
 
 
 def make_dispatcher(

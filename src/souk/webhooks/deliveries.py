@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from souk.api.pagination import decode_cursor, encode_cursor
 from souk.db.base import new_id, utcnow
+from souk.db.dialects import upsert_insert
 from souk.db.outbox import Event
 from souk.db.uow import UnitOfWork
 from souk.errors import InvalidState, NotFound
@@ -34,29 +34,39 @@ def envelope(event: Event, *, base_url: str) -> dict[str, object]:
     }
 
 
-def enqueue(*, session: Session, event: Event, endpoint_ids: Sequence[str], base_url: str) -> None:
-    """One row per endpoint; a second run for the same event inserts nothing (the unique
-    endpoint × event key), so an outbox redelivery never sends twice."""
+def enqueue(
+    *, session: Session, wanted: Sequence[tuple[Event, Sequence[str]]], base_url: str
+) -> None:
+    """One row per event and endpoint, all in one executemany; a second run for the same
+    event inserts nothing (the unique endpoint × event key, ON CONFLICT DO NOTHING), so an
+    outbox or stream redelivery never sends twice. Rows go in in event order, so the
+    sequence that per-object ordering follows is the order the events happened in."""
     now = utcnow()
-    rows = [
-        {
-            "id": new_id("msg"),
-            "endpoint_id": endpoint_id,
-            "event_id": event.id,
-            "event_name": event.name,
-            "object_key": object_key(event.name, event.payload),
-            "payload": envelope(event, base_url=base_url),
-            "event_at": event.created_at,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        for endpoint_id in endpoint_ids
-    ]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(WebhookDeliveryRow).values(rows)
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"]))
+    rows: list[dict[str, object]] = []
+    for event, endpoint_ids in sorted(wanted, key=lambda pair: pair[0].id):
+        payload = envelope(event, base_url=base_url)
+        key = object_key(event.name, event.payload)
+        rows.extend(
+            {
+                "id": new_id("msg"),
+                "endpoint_id": endpoint_id,
+                "event_id": event.id,
+                "event_name": event.name,
+                "object_key": key,
+                "payload": payload,
+                "event_at": event.created_at,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for endpoint_id in endpoint_ids
+        )
+    if rows:
+        stmt = upsert_insert(session, WebhookDeliveryRow).on_conflict_do_nothing(
+            index_elements=["endpoint_id", "event_id"]
+        )
+        session.execute(stmt, rows)
 
 
 def _read(row: WebhookDeliveryRow, attempts: list[WebhookAttemptRow]) -> WebhookDeliveryRead:

@@ -16,6 +16,8 @@ from souk.webhooks.signing import signature_header
 
 USER_AGENT = "Souk-Webhooks/1"
 MAX_ERROR = 500
+READ_LIMIT = 1024
+RESOLVE_BUDGET_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,8 @@ class Job:
     secrets: list[str]
     payload: dict[str, object]
     attempts: int
+    # The worker's claim: it alone may send the delivery until then.
+    lease_until: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +85,17 @@ def send(client: httpx.Client, job: Job, *, allow_private: bool, now: datetime) 
             ),
         }
     )
+    request = client.build_request(
+        "POST", url, content=body.encode(), headers=headers, extensions=extensions
+    )
     try:
-        response = client.post(url, content=body.encode(), headers=headers, extensions=extensions)
+        response = client.send(request, stream=True)
+        try:
+            # At most READ_LIMIT bytes of the answer: a receiver that drips an endless body
+            # cannot stretch the attempt past its budget (and so past the worker's lease).
+            text = _head(response).decode("utf-8", "replace")
+        finally:
+            response.close()
     except httpx.TimeoutException:
         return outcome(None, "timed out")
     except httpx.HTTPError as exc:
@@ -91,4 +104,20 @@ def send(client: httpx.Client, job: Job, *, allow_private: bool, now: datetime) 
     if 200 <= code < 300:
         return outcome(code, None)
     retry_after = parse_retry_after(response.headers.get("retry-after"), now=now)
-    return outcome(code, f"HTTP {code}: {response.text[:200]}", retry_after)
+    return outcome(code, f"HTTP {code}: {text[:200]}", retry_after)
+
+
+def _head(response: httpx.Response) -> bytes:
+    read = b""
+    for chunk in response.iter_bytes():
+        read += chunk
+        if len(read) >= READ_LIMIT:
+            break
+    return read[:READ_LIMIT]
+
+
+def attempt_budget_s(timeout_s: float) -> float:
+    """The longest one attempt can take: connecting, writing and reading are each bounded
+    by the timeout (the connection pool never makes a sender wait: it holds more
+    connections than the worker has threads), and the address is resolved before."""
+    return 3 * timeout_s + RESOLVE_BUDGET_S

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 import certifi
 import httpx
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
@@ -30,12 +30,13 @@ from souk.db.engine import Database
 from souk.settings import Settings
 from souk.webhooks.endpoints import invalidate_directory, signing_secrets
 from souk.webhooks.models import retry_delay
-from souk.webhooks.sender import Job, Outcome, send
+from souk.webhooks.sender import Job, Outcome, attempt_budget_s, send
 from souk.webhooks.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
 
 log = logging.getLogger(__name__)
 GONE = 410
 RECORD_TRIES = 5
+LEASE_MARGIN_S = 30.0
 
 # Every worker of this process, woken when the event handler enqueues.
 _workers: weakref.WeakSet[DeliveryWorker] = weakref.WeakSet()
@@ -46,6 +47,20 @@ def _tls() -> ssl.SSLContext:
     """One TLS context per process: loading the CA bundle takes 0.1–0.2 s, paid by every app
     built (each test builds one) if each worker's client loaded it again."""
     return ssl.create_default_context(cafile=certifi.where())
+
+
+def _holds(row: WebhookDeliveryRow, job: Job) -> bool:
+    return row.locked_until is not None and row.locked_until == job.lease_until
+
+
+def _attempt(job: Job, outcome: Outcome, now: datetime) -> dict[str, object]:
+    return {
+        "delivery_seq": job.seq,
+        "attempted_at": now,
+        "status_code": outcome.status_code,
+        "error": outcome.error,
+        "duration_ms": outcome.duration_ms,
+    }
 
 
 def ring() -> None:
@@ -60,8 +75,14 @@ class DeliveryWorker:
         self.poll_s = poll_s
         self.schedule = list(settings.webhook_retry_schedule_s)
         self.allow_private = settings.webhook_allow_private
-        # An attempt that outlives its lease is taken again by another worker.
-        self.lease = timedelta(seconds=settings.webhook_timeout_s * 3 + 30)
+        # A claim is a lease on a whole batch, sent over `concurrency` threads: it must
+        # outlast every attempt of the batch, the last of which may start only after
+        # ceil(batch / concurrency) - 1 slower ones, so that no other worker takes over a
+        # delivery while this one is still sending it. Each attempt also checks, before it
+        # starts, that the lease left covers its whole budget (see `_send_leased`).
+        self.attempt_budget_s = attempt_budget_s(settings.webhook_timeout_s)
+        rounds = -(-settings.webhook_batch_size // settings.webhook_concurrency)
+        self.lease = timedelta(seconds=self.attempt_budget_s * rounds + 2 * LEASE_MARGIN_S)
         self._client = httpx.Client(
             timeout=settings.webhook_timeout_s,
             verify=_tls(),
@@ -105,15 +126,22 @@ class DeliveryWorker:
         jobs = self._claim()
         if not jobs:
             return 0
-        now = utcnow()
-        outcomes = list(
-            self._pool.map(
-                lambda job: send(self._client, job, allow_private=self.allow_private, now=now),
-                jobs,
-            )
-        )
-        self._record(list(zip(jobs, outcomes, strict=True)))
-        return len(jobs)
+        # By when every attempt must have ended, on this process's monotonic clock: one
+        # margin of the lease is slack for the batch, the other covers recording and a
+        # clock that differs between the worker machines.
+        deadline = time.monotonic() + self.lease.total_seconds() - LEASE_MARGIN_S
+        outcomes = list(self._pool.map(lambda job: self._send_leased(job, deadline), jobs))
+        sent = [(job, outcome) for job, outcome in zip(jobs, outcomes, strict=True) if outcome]
+        unsent = [job for job, outcome in zip(jobs, outcomes, strict=True) if outcome is None]
+        self._record(sent, unsent)
+        return len(sent)
+
+    def _send_leased(self, job: Job, deadline: float) -> Outcome | None:
+        """Send, unless the lease could run out before the attempt's budget does: another
+        worker may take the delivery then, and the two would send it twice."""
+        if time.monotonic() + self.attempt_budget_s > deadline:
+            return None
+        return send(self._client, job, allow_private=self.allow_private, now=utcnow())
 
     def _claim(self) -> list[Job]:
         now = utcnow()
@@ -141,8 +169,9 @@ class DeliveryWorker:
             stmt = stmt.with_for_update(skip_locked=True, of=d)
         with self.db.transaction() as session:
             jobs = []
+            lease_until = now + self.lease
             for row, endpoint in session.execute(stmt):
-                row.locked_until = now + self.lease
+                row.locked_until = lease_until
                 jobs.append(
                     Job(
                         seq=row.seq,
@@ -152,19 +181,49 @@ class DeliveryWorker:
                         secrets=signing_secrets(endpoint, now),
                         payload=dict(row.payload),
                         attempts=row.attempts,
+                        lease_until=lease_until,
                     )
                 )
         return jobs
 
-    def _record(self, results: list[tuple[Job, Outcome]]) -> None:
+    def _record(self, results: list[tuple[Job, Outcome]], unsent: list[Job]) -> None:
         # Sent is sent: an outcome lost to a busy database would have the lease run out and
         # the delivery sent again, so the write is retried a few times before giving up.
+        if not results and not unsent:
+            return
         for attempt in range(RECORD_TRIES):
             try:
                 now = utcnow()
                 with self.db.transaction() as session:
+                    # One read of the batch's rows and one executemany of its attempts,
+                    # rather than a read and an insert per delivery.
+                    rows = {
+                        r.seq: r
+                        for r in session.scalars(
+                            select(WebhookDeliveryRow).where(
+                                WebhookDeliveryRow.seq.in_([job.seq for job, _ in results])
+                            )
+                        )
+                    }
+                    attempts = []
                     for job, outcome in results:
-                        self._record_one(session, job, outcome, now)
+                        row = rows.get(job.seq)
+                        if row is None:  # its endpoint was deleted meanwhile
+                            continue
+                        attempts.append(_attempt(job, outcome, now))
+                        self._record_one(session, row, job, outcome, now)
+                    if attempts:
+                        session.execute(insert(WebhookAttemptRow), attempts)
+                    for job in unsent:
+                        # Not attempted: free it at once rather than when the lease ends.
+                        session.execute(
+                            update(WebhookDeliveryRow)
+                            .where(
+                                WebhookDeliveryRow.seq == job.seq,
+                                WebhookDeliveryRow.locked_until == job.lease_until,
+                            )
+                            .values(locked_until=None)
+                        )
                 return
             except OperationalError:
                 if attempt == RECORD_TRIES - 1:
@@ -172,19 +231,16 @@ class DeliveryWorker:
                 log.warning("recording %d webhook attempts failed; retrying", len(results))
                 time.sleep(0.2 * (attempt + 1))
 
-    def _record_one(self, session: Session, job: Job, outcome: Outcome, now: datetime) -> None:
-        row = session.get(WebhookDeliveryRow, job.seq)
-        if row is None:  # its endpoint was deleted meanwhile
+    def _record_one(
+        self, session: Session, row: WebhookDeliveryRow, job: Job, outcome: Outcome, now: datetime
+    ) -> None:
+        if not _holds(row, job):
+            # The lease ran out and another worker owns the delivery now (this attempt ran
+            # past its budget): the attempt is on record, the decision is the owner's —
+            # except that a success is final whoever learns of it.
+            if outcome.succeeded and row.status == "pending":
+                row.status, row.delivered_at = "succeeded", now
             return
-        session.add(
-            WebhookAttemptRow(
-                delivery_seq=job.seq,
-                attempted_at=now,
-                status_code=outcome.status_code,
-                error=outcome.error,
-                duration_ms=outcome.duration_ms,
-            )
-        )
         row.attempts += 1
         row.locked_until = None
         row.last_status_code = outcome.status_code

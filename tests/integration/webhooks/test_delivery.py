@@ -140,7 +140,7 @@ def test_an_event_handled_twice_enqueues_one_delivery_per_endpoint(hooks: Hooks)
         with hooks.db.transaction(write=False) as session:
             row = session.scalars(select(OutboxEvent)).one()
             event = Event(row.id, row.name, dict(row.payload), row.created_at)
-        assert dispatcher._handle(event) is None
+        assert dispatcher._handle_all([event]) == {event.id: None}
         assert hooks.deliver(rounds=2) == 2
         assert len(one.wait_for(1)) == 1 and len(two.wait_for(1)) == 1
     with hooks.db.transaction(write=False) as session:
