@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from souk.carts.tables import CartRow
 from souk.channels.models import Channel
+from souk.loyalty.queries import MemberTier
 from souk.promotions.codes import resolve
 from souk.promotions.engine import Adjustment, Result, Verdict, evaluate
 from souk.promotions.live import live as live_promotions
@@ -63,10 +64,12 @@ def discounts(
     now: datetime,
     lines: list[Priced],
     shipping: int,
+    tier: MemberTier | None = None,
 ) -> Discounts:
     return discounts_for(
         session, Shopper(cart.customer_id, cart.email, list(cart.coupon_codes or [])),
         channel=channel.code, currency=cart.currency, now=now, lines=lines, shipping=shipping,
+        tier=tier,
     )  # fmt: skip
 
 
@@ -79,10 +82,11 @@ class Shopper:
 
 def discounts_for(
     session: Session, shopper: Shopper, *, channel: str, currency: str, now: datetime,
-    lines: list[Priced], shipping: int,
+    lines: list[Priced], shipping: int, tier: MemberTier | None = None,
 ) -> Discounts:  # fmt: skip
     """The one engine for a web cart and a till sale alike (`souk.pos.sales`): the same
-    lines, shopper and moment give the same adjustments to the minor unit."""
+    lines, shopper and moment give the same adjustments to the minor unit. The shopper's
+    loyalty tier is read (once, through `tier`) only when a candidate asks for tiers."""
     live = live_promotions(session, now)
     promotions = live.promotions
     codes = shopper.codes
@@ -91,19 +95,22 @@ def discounts_for(
     accepted, refused = resolve(session=session, codes=codes, customer_id=shopper.customer_id)
     who = customer_key(shopper.customer_id, shopper.email)
     exhausted = used_up_for(session=session, live=live, customer=who)
-    ctx = Context(
-        channel=channel,
-        currency=currency,
-        now=now,
-        codes=accepted,
-        exhausted=exhausted,
-        shipping=shipping,
-    )
     engine_lines = [CartLine(x.id, x.sku, x.quantity, x.unit_price, x.category) for x in lines]
     candidates = live.candidates(
         channel=channel, skus={x.sku for x in lines},
         categories={x.category for x in lines if x.category}, coded=set(accepted.values()),
     )  # fmt: skip
+    if tier is None:
+        tier = MemberTier(session, shopper.customer_id, now)
+    ctx = Context(
+        channel=channel,
+        currency=currency,
+        now=now,
+        customer_tier=tier.get() if any(p.customer_tiers for p in candidates) else None,
+        codes=accepted,
+        exhausted=exhausted,
+        shipping=shipping,
+    )
     result: Result = evaluate(candidates, engine_lines, ctx)
     out = Discounts(
         lines=result.lines, shipping=result.shipping, verdicts=result.verdicts,
