@@ -111,7 +111,7 @@ def discounts_for(
         exhausted=exhausted,
         shipping=shipping,
     )
-    result: Result = evaluate(candidates, engine_lines, ctx)
+    result: Result = evaluate(candidates, engine_lines, ctx, in_order=True)
     out = Discounts(
         lines=result.lines, shipping=result.shipping, verdicts=result.verdicts,
         promotions=promotions, context=ctx, engine_lines=engine_lines,

@@ -44,7 +44,8 @@ class Live:
         channel — every other one would be refused by its channel or by "no line of the
         cart is one the promotion is about" — plus those of the codes entered, so that a
         code that does not apply is always explained. Built once per cache fill, so a cart
-        read evaluates only its candidates, not every live promotion."""
+        read evaluates only its candidates, not every live promotion; they come in the
+        engine's order (`Promotion.order_key`)."""
         picked = set(self.index.everywhere)
         for sku in skus:
             picked.update(self.index.by_sku.get(sku, ()))
@@ -98,7 +99,8 @@ def live_promotions(*, session: Session, now: datetime | None) -> Live:
             (PromotionRow.ends_at.is_(None)) | (PromotionRow.ends_at > now),
         )
     rows = session.scalars(stmt).all()
-    promotions = [to_promotion(r) for r in rows]
+    # In the engine's order once per fill: `candidates` keeps it, so a read need not sort.
+    promotions = sorted((to_promotion(r) for r in rows), key=Promotion.order_key)
     return Live(
         promotions=promotions,
         index=index_of(promotions),
