@@ -39,6 +39,7 @@ class Discounts:
     problems: list[Problem] = field(default_factory=list)
     uses: list[Use] = field(default_factory=list)
     promotions: list[Promotion] = field(default_factory=list)
+    gifts: list[tuple[str, str]] = field(default_factory=list)  # (sku, promotion id)
     # What the engine was given, so the preview can explain the promotions it skipped.
     context: Context | None = None
     engine_lines: list[CartLine] = field(default_factory=list)
@@ -114,7 +115,7 @@ def discounts_for(
     result: Result = evaluate(candidates, engine_lines, ctx, in_order=True)
     out = Discounts(
         lines=result.lines, shipping=result.shipping, verdicts=result.verdicts,
-        promotions=promotions, context=ctx, engine_lines=engine_lines,
+        promotions=promotions, context=ctx, engine_lines=engine_lines, gifts=result.gifts,
     )  # fmt: skip
     out.problems = [Problem("coupon-invalid", f"{p.code}: {p.reason}") for p in refused]
     reasons = {v.promotion: v.reason for v in result.verdicts if not v.applies}

@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from souk.carts.discounts import Discounts, Priced, discounts
+from souk.carts.gifts import gifts_for
 from souk.carts.models import BLOCKING, MESSAGES, Issue, listing_issue
 from souk.carts.tables import CartRow
 from souk.carts.tenders import Tenders, settle
@@ -46,6 +47,7 @@ class LineView:
     hold_expires_at: datetime | None = None
     issues: list[Issue] = field(default_factory=list)
     adjustments: list[Adjustment] = field(default_factory=list)
+    gift_of: str | None = None  # the promotion whose gift this line is (souk.carts.gifts)
 
     @property
     def purchasable(self) -> bool:
@@ -297,6 +299,14 @@ def evaluate(
     for view in views:
         view.adjustments = found.lines.get(view.id, [])
         view.discount = sum(a.amount for a in view.adjustments)
+    shopper_lines = len(views)
+    views += [
+        LineView(
+            id=g.line_id, sku=g.sku, quantity=1, title=g.title, category=g.category,
+            weight_g=g.weight_g, unit_price=0, available=g.available, gift_of=g.promotion,
+        )
+        for g in gifts_for(session, cart, channel, found.gifts)
+    ]  # fmt: skip
     problems.extend(CartProblem(p.code, p.message) for p in found.problems)
     known: list[TaxRates] = []
 
@@ -327,7 +337,7 @@ def evaluate(
         shipping_tax=shipping_tax,
         prices_include_tax=inclusive,
     )
-    changes, seen = _changes(cart, views)
+    changes, seen = _changes(cart, views[:shopper_lines])
     tenders = settle(session, cart, totals.total)
     problems.extend(CartProblem(code, message) for code, message in tenders.problems)
     return CartView(

@@ -69,6 +69,7 @@ def cart_read(view: CartView) -> CartRead:
                 hold=CartHoldRead(expires_at=v.hold_expires_at) if v.hold_expires_at else None,
                 issues=[i.value for i in v.issues],
                 adjustments=[_adjustment(a, "lines", c) for a in v.adjustments],
+                gift_of=v.gift_of,
             )
             for v in view.lines
         ],
