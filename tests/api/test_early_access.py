@@ -139,7 +139,7 @@ def test_bad_early_access_is_a_clear_422_and_changes_nothing(
     refused = fr.admin.put("/v1/products/drop/listings/web", json=body)
     assert refused.status_code == 422, refused.text
     problem = refused.json()
-    assert problem["type"] == PROBLEM + "validation"
+    assert problem["type"] == PROBLEM + "validation-error"
     matching = [e for e in problem["errors"] if e["field"] == field and message in e["message"]]
     assert matching, problem["errors"]
     assert fr.admin.get("/v1/products/drop").json()["listings"] == before == []
