@@ -251,3 +251,24 @@ def test_journey_early_access_to_a_drop_for_a_tier(fr: FrenchShop) -> None:
     ben_order = _order(fr, None, ("DROP-1", 2))
     assert [(x["sku"], x["quantity"]) for x in ben_order["lines"]] == [("DROP-1", 2)]
     assert fr.shop.stock_of("DROP-1")["allocated"] == 3
+
+
+def test_a_promotion_for_a_tier_applies_to_its_members_only(fr: FrenchShop) -> None:
+    """The same tier as early access decides a promotion's `customer_tiers` (it was never
+    given to the engine before, so such a promotion applied to nobody)."""
+    created = fr.admin.post(
+        "/v1/promotions",
+        json={
+            "name": "Gold 10 %",
+            "customer_tiers": ["gold"],
+            "actions": [{"type": "percent_off", "target": "lines", "value": "10"}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    gold = _gold_member(fr, "gold@example.com")
+    discounts = {}
+    for who, token in (("gold", gold), ("guest", None)):
+        cart = fr.shop.cart("web", token=token, currency="EUR")
+        shown = fr.shop.add(cart["id"], "web", "TEE-M", 1, token=token).json()
+        discounts[who] = shown["lines"][0]["discount"]["amount"]
+    assert discounts == {"gold": 250, "guest": 0}
