@@ -83,6 +83,8 @@ def test_the_gift_is_a_zero_line_while_the_condition_holds_and_is_allocated(
         ("TOTE", 1, 0),
     ]
     assert order["totals"]["subtotal"]["amount"] == 5000
+    # A gift is a use of its promotion like a discount, so its limits hold.
+    assert fr.admin.get(f"/v1/promotions/{promotion}").json()["times_used"] == 1
     fr.dispatch()
     tote = _stock(fr, "TOTE")
     assert (tote["allocated"], tote["available"]) == (1, available_before - 1)

@@ -129,5 +129,10 @@ def discounts_for(
         taken[adjustment.promotion] = taken.get(adjustment.promotion, 0) + adjustment.amount
     code_of = {a.promotion: a.code for x in result.lines.values() for a in x}
     code_of.update({a.promotion: a.code for a in result.shipping})
+    # A gift takes nothing off, but it is a use all the same: its limits must hold.
+    by_promotion = {promotion_id: code for code, promotion_id in sorted(accepted.items())}
+    for _, promotion_id in result.gifts:
+        taken.setdefault(promotion_id, 0)
+        code_of.setdefault(promotion_id, by_promotion.get(promotion_id))
     out.uses = [Use(pid, amount, code_of.get(pid)) for pid, amount in sorted(taken.items())]
     return out
