@@ -108,7 +108,12 @@ def serve(
         yield Server(base, port, process.pid)
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            # A loaded machine can keep workers past 30 s: the figures measured are kept.
+            process.kill()
+            process.wait()
 
 
 def pgbench_hot_row(url: str, clients: int, seconds: int) -> dict[str, Any] | None:
