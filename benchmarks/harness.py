@@ -30,7 +30,9 @@ PG_ADMIN_URL = os.environ.get(
 # commit's, checked out in its own worktree) to measure it in the same run.
 SOUK = Path(os.environ.get("SOUK_BENCH_SOUK") or Path(sys.executable).with_name("souk"))
 ADMIN_KEY = "sk_bench_admin_" + secrets.token_hex(12)
-READY_TIMEOUT_S = 180  # three servers starting on a loaded 2-core machine have taken > 60 s
+# Three servers starting on a loaded 2-core machine have taken > 60 s, two PostgreSQL workers
+# under five agents' test runs > 180 s: SOUK_BENCH_READY_S raises it for such a run.
+READY_TIMEOUT_S = float(os.environ.get("SOUK_BENCH_READY_S", "180"))
 
 
 @contextmanager
@@ -106,7 +108,12 @@ def serve(
         yield Server(base, port, process.pid)
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            # A loaded machine can keep workers past 30 s: the figures measured are kept.
+            process.kill()
+            process.wait()
 
 
 def pgbench_hot_row(url: str, clients: int, seconds: int) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ and code-bound, minimum subtotals, a few that apply to every cart). On each:
   shop without promotions).
 Then the single-use race on PostgreSQL: 200 carts holding one single-use code check out at
 once against two workers → exactly one order gets it, and how long the race took.
-Prints one JSON line per repeat and a summary line.
+Prints one JSON line per repeat and a summary line (`--race-only`: the race alone).
 """
 
 from __future__ import annotations
@@ -164,8 +164,9 @@ def main() -> None:
     parser.add_argument("--flows", type=int, default=60)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-race", action="store_true")
+    parser.add_argument("--race-only", action="store_true", help="only the single-use race")
     args = parser.parse_args()
-    for backend in args.backends.split(","):
+    for backend in [] if args.race_only else args.backends.split(","):
         rows = []
         for repeat in range(args.repeats):
             reference = reference_loop_ms()

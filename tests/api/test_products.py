@@ -180,6 +180,7 @@ def test_listing_with_a_window_is_a_timed_drop(admin: TestClient) -> None:
         "available_until": "2030-01-02T10:00:00Z",
         "hold_stock": "cart",
         "hold_minutes": 10,
+        "early_access": None,
         "open": False,
     }
     assert admin.get("/v1/products/sneaker").json()["listings"] == [listing]

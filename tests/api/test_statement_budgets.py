@@ -9,12 +9,14 @@ here, and a change that removes some tightens the budget in the same commit.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.settings import Settings
 from tests.checkout_factories import ADDRESS_JP, Shop, tokyo_shop
@@ -250,3 +252,51 @@ def test_a_points_tender_costs_what_it_says(shop: Shop) -> None:
         budget = BUDGET[step][0] + POINTS_BUDGET[step]
         assert len(count) <= budget, f"{step}: {len(count)} > {budget}:\n{count.report()}"
     print("points statements:", len(read), len(placed))
+
+
+# A line in its early-access window (a drop a tier may buy before everyone) reads the
+# shopper's tier: the program and the points of its windows, once per request. A cart
+# without such a line reads no tier at all (the budgets above). The checkout's + 1 is the
+# signed-in customer's email, as for the points tender.
+EARLY_ACCESS_BUDGET = {"add line": 2, "get cart": 2, "checkout": 2 + 1}
+
+
+def test_an_early_access_line_reads_the_tier_once_per_request(shop: Shop) -> None:
+    program = {
+        "currency_rates": {"JPY": "0.01"},
+        "tiers": [
+            {"code": "member", "name": "Member", "threshold_points": 0, "window_days": 365},
+            {"code": "vip", "name": "VIP", "threshold_points": 10_000, "window_days": 30},
+        ],
+    }
+    assert shop.admin.put("/v1/loyalty/program", json=program).status_code == 200
+    now = utcnow()
+    shop.listing(
+        "cap", "web", available_from=now + timedelta(hours=1),
+        early_access={"tiers": ["member"], "from": now.isoformat()},
+    )  # fmt: skip
+    token = shop.register("web", "aiko@example.jp")["token"]
+    cart = shop.call("POST", "/v1/carts", "web", token=token, json={}).json()
+    for sku in SKUS[:2]:
+        assert shop.add(cart["id"], "web", sku, token=token).status_code == 201
+    shop.call(
+        "PATCH", f"/v1/carts/{cart['id']}", "web", token=token,
+        json={"shipping_address": ADDRESS_JP, "fulfillment": {"type": "delivery"}},
+    )  # fmt: skip
+    _dispatch(shop)
+    added, add = _measure(
+        shop, "add line", lambda: shop.add(cart["id"], "web", "CAP-1", token=token)
+    )
+    assert [x["issues"] for x in added["lines"]] == [[], [], []]
+    seen, read = _measure(
+        shop, "get cart", lambda: shop.call("GET", f"/v1/carts/{cart['id']}", "web", token=token)
+    )
+    assert seen["ready_for_checkout"] is True
+    order, placed = _measure(shop, "checkout", lambda: shop.checkout(cart["id"], "web", token))
+    assert sorted(x["sku"] for x in order["lines"]) == sorted(SKUS)
+    for step, count in (("add line", add), ("get cart", read), ("checkout", placed)):
+        budget = BUDGET[step][0] + EARLY_ACCESS_BUDGET[step]
+        assert len(count) <= budget, f"{step}: {len(count)} > {budget}:\n{count.report()}"
+        tier_reads = [s for s in count.statements if "FROM loyalty_program " in s]
+        assert len(tier_reads) == 1, f"{step}: the tier read {len(tier_reads)} times"
+    print("early-access statements:", len(add), len(read), len(placed))

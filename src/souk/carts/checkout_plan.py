@@ -99,6 +99,9 @@ def plan_checkout(db: Database, *, cart_id: str, channel: str, customer_id: str 
             email = customer.email if customer else None
         horizon = now + timedelta(seconds=CHECKOUT_HOLD_S)
         kept, stale, to_reserve = _split_holds(cart, horizon, supplies)
+        # A gift line is reserved with the others, where the cart's goods come from.
+        where = cart.pickup_location if cart.fulfillment_type == "pickup" else None
+        to_reserve += [ReserveLine(v.sku, v.quantity, where) for v in view.lines if v.gift_of]
         return Plan(
             cart_id=cart.id,
             version=cart.version,

@@ -11,13 +11,15 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from souk.carts.discounts import Discounts, Priced, discounts
+from souk.carts.gifts import gifts_for
 from souk.carts.models import BLOCKING, MESSAGES, Issue, listing_issue
 from souk.carts.tables import CartRow
 from souk.carts.tenders import Tenders, settle
-from souk.catalog.queries import CartItem, cart_items
+from souk.catalog.queries import CartItem, ListingState, cart_items
 from souk.channels.models import Channel
 from souk.inventory.availability import atp, available_at
 from souk.inventory.queries import locations_by_code
+from souk.loyalty.queries import MemberTier
 from souk.orders.models import OrderLineInput, Totals, compute_totals, tax_for
 from souk.orders.placement import PickupSupply, pickup_supply
 from souk.pricing.queries import TaxRates, rate_in, tax_rates, unit_prices
@@ -45,6 +47,7 @@ class LineView:
     hold_expires_at: datetime | None = None
     issues: list[Issue] = field(default_factory=list)
     adjustments: list[Adjustment] = field(default_factory=list)
+    gift_of: str | None = None  # the promotion whose gift this line is (souk.carts.gifts)
 
     @property
     def purchasable(self) -> bool:
@@ -139,6 +142,7 @@ def _line_views(
     now: datetime,
     stock: dict[str, int] | None,
     facts: Facts | None,
+    tier: MemberTier,
 ) -> list[LineView]:
     skus = [line.sku for line in cart.lines]
     if not skus:
@@ -160,7 +164,7 @@ def _line_views(
         view.title = item.title
         view.category = variant.category
         view.weight_g = variant.weight_g or 0
-        issue = listing_issue(item.listing, now)
+        issue = listing_issue(item.listing, now, buyer_tier(item.listing, now, tier))
         if issue is not None:
             view.issues.append(issue)
         view.unit_price = facts.prices.get(line.sku)
@@ -175,6 +179,14 @@ def _line_views(
         if view.available < line.quantity and not variant.allow_backorder:
             view.issues.append(Issue.INSUFFICIENT_STOCK)
     return views
+
+
+def buyer_tier(listing: ListingState | None, now: datetime, tier: MemberTier) -> str | None:
+    """The tier to judge `listing` with: the shopper's tier is read only for a listing in its
+    early window, and then once per command."""
+    if listing is not None and listing.in_early_window(now):
+        return tier.get()
+    return None
 
 
 def _pickup_supplies(
@@ -250,11 +262,15 @@ def evaluate(
     stock: dict[str, int] | None = None,
     facts: Facts | None = None,
     pickup: list[PickupSupply] | None = None,
+    tier: MemberTier | None = None,
 ) -> CartView:
     """`stock` is the channel's ATP of the cart's SKUs when the caller has just read it;
     `facts`, what the catalog and prices say of them, when the command has read that;
     `pickup` where a pickup cart's lines would come from, when it has just been read. A
-    pickup cart's lines are available as far as the store and the network can supply them."""
+    pickup cart's lines are available as far as the store and the network can supply them.
+    `tier`: the shopper's loyalty tier when the command has it (read at most once)."""
+    if tier is None:
+        tier = MemberTier(session, cart.customer_id, now)
     problems: list[CartProblem] = []
     if not channel.sells_in(cart.currency):
         problems.append(
@@ -267,7 +283,7 @@ def evaluate(
         stock = {}
         for supply in supplies:
             stock[supply.sku] = max(stock.get(supply.sku, 0), supply.network)
-    views = _line_views(session, cart, channel, now, stock, facts)
+    views = _line_views(session, cart, channel, now, stock, facts, tier)
     _pickup(session, cart, views, supplies)
     shipping = _shipping(session, cart, channel, views, problems)
     charge = shipping.amount if shipping else 0
@@ -278,11 +294,19 @@ def evaluate(
             for v in views
             if v.purchasable
         ],
-        charge,
+        charge, tier,
     )  # fmt: skip
     for view in views:
         view.adjustments = found.lines.get(view.id, [])
         view.discount = sum(a.amount for a in view.adjustments)
+    shopper_lines = len(views)
+    views += [
+        LineView(
+            id=g.line_id, sku=g.sku, quantity=1, title=g.title, category=g.category,
+            weight_g=g.weight_g, unit_price=0, available=g.available, gift_of=g.promotion,
+        )
+        for g in gifts_for(session, cart, channel, found.gifts)
+    ]  # fmt: skip
     problems.extend(CartProblem(p.code, p.message) for p in found.problems)
     known: list[TaxRates] = []
 
@@ -313,7 +337,7 @@ def evaluate(
         shipping_tax=shipping_tax,
         prices_include_tax=inclusive,
     )
-    changes, seen = _changes(cart, views)
+    changes, seen = _changes(cart, views[:shopper_lines])
     tenders = settle(session, cart, totals.total)
     problems.extend(CartProblem(code, message) for code, message in tenders.problems)
     return CartView(

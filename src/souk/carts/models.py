@@ -50,10 +50,14 @@ MESSAGES = {
 }
 
 
-def listing_issue(state: ListingState | None, at: datetime) -> Issue | None:
+def listing_issue(
+    state: ListingState | None, at: datetime, tier: str | None = None
+) -> Issue | None:
+    """`tier` is the buyer's loyalty tier: in a drop's early window only its members may
+    buy; everyone else is told what they are told before any drop opens."""
     if state is None:
         return Issue.NOT_LISTED
-    if state.is_open(at):
+    if state.is_open(at, tier):
         return None
     if state.published and state.available_from is not None and at < state.available_from:
         return Issue.NOT_YET_AVAILABLE

@@ -3,6 +3,8 @@ not — computed by the same evaluation the shopper's cart uses, changing nothin
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pydantic import BaseModel
 
 from souk.api.shapes import Money
@@ -11,6 +13,7 @@ from souk.carts.evaluation import evaluate
 from souk.channels.queries import get_channel
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
+from souk.loyalty.queries import tier_of
 from souk.promotions.engine import Verdict
 from souk.promotions.models import why_not
 
@@ -41,10 +44,15 @@ def preview(*, uow: UnitOfWork, cart_id: str) -> PromotionPreview:
         taken = {u.promotion_id: u.amount for u in found.uses}
         verdicts = {v.promotion: v for v in found.verdicts}
         if found.context is not None:
+            context = found.context
+            if context.customer_tier is None and cart.customer_id is not None:
+                # The cart read the tier only if a candidate asked for it.
+                tier = tier_of(session=s, customer_id=cart.customer_id, now=context.now)
+                context = replace(context, customer_tier=tier)
             # Not candidates for this cart (souk.promotions.live): say why all the same.
             for p in found.promotions:
                 if p.id not in verdicts:
-                    reason = why_not(p, found.engine_lines, found.context)
+                    reason = why_not(p, found.engine_lines, context)
                     verdicts[p.id] = Verdict(p.id, False, reason or "not evaluated")
         return PromotionPreview(
             cart=cart.id,

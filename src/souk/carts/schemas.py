@@ -127,6 +127,10 @@ class CartLineRead(BaseModel):
     adjustments: list[AdjustmentRead] = Field(
         default_factory=list, description="Which promotion took what off this line."
     )
+    gift_of: str | None = Field(
+        default=None,
+        description="A gift line: the promotion that gives it (at 0, while it applies).",
+    )
 
 
 class ChangeRead(BaseModel):

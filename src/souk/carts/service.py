@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from souk.carts import holds
 from souk.carts.access import active_cart_of, open_cart_for, touch
-from souk.carts.evaluation import read_facts
+from souk.carts.evaluation import buyer_tier, read_facts
 from souk.carts.models import (
     MAX_LINE_QUANTITY,
     MAX_LINES,
@@ -28,6 +28,7 @@ from souk.customers.queries import find_customer
 from souk.db.base import new_capability_id, new_id, utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
+from souk.loyalty.queries import MemberTier
 
 
 def create_cart(
@@ -121,7 +122,8 @@ def add_line(
                 f"Unknown SKU {data.sku!r}", errors=[field_error("body.sku", "unknown SKU")]
             )
         listing = item.listing
-        issue = listing_issue(listing, now)
+        tier = MemberTier(s, cart.customer_id, now)
+        issue = listing_issue(listing, now, buyer_tier(listing, now, tier))
         price = facts.prices
         errors = []
         if issue is not None:
@@ -155,7 +157,7 @@ def add_line(
         if listing is not None and holds.holds_at_cart(listing):
             holds.hold(s, cart, line, sales, minutes=holds.hold_minutes(listing), now=now)
         touch(cart, sales.code, now)
-        result = show(s, cart, sales, facts=facts)
+        result = show(s, cart, sales, facts=facts, tier=tier)
         uow.commit()
         return result
 
@@ -187,10 +189,12 @@ def update_line(
         facts = read_facts(s, cart, sales, [x.sku for x in cart.lines])
         item = facts.items.get(line.sku)
         listing = item.listing if item else None
-        if listing is not None and holds.holds_at_cart(listing) and listing.is_open(now):
+        tier = MemberTier(s, cart.customer_id, now)
+        opened = listing is not None and listing.is_open(now, buyer_tier(listing, now, tier))
+        if listing is not None and holds.holds_at_cart(listing) and opened:
             holds.hold(s, cart, line, sales, minutes=holds.hold_minutes(listing), now=now)
         touch(cart, sales.code, now)
-        result = show(s, cart, sales, facts=facts)
+        result = show(s, cart, sales, facts=facts, tier=tier)
         uow.commit()
         return result
 

@@ -25,6 +25,7 @@ from souk.channels.queries import get_channel
 from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
+from souk.loyalty.queries import MemberTier
 from souk.orders.schemas import AdjustmentRead, FulfillmentChoice, TotalsRead
 from souk.promotions.engine import Adjustment
 
@@ -68,6 +69,7 @@ def cart_read(view: CartView) -> CartRead:
                 hold=CartHoldRead(expires_at=v.hold_expires_at) if v.hold_expires_at else None,
                 issues=[i.value for i in v.issues],
                 adjustments=[_adjustment(a, "lines", c) for a in v.adjustments],
+                gift_of=v.gift_of,
             )
             for v in view.lines
         ],
@@ -150,13 +152,19 @@ def totals_adjustments(view: CartView) -> list[AdjustmentRead]:
 
 
 def show(
-    session: Session, cart: CartRow, channel: Channel, *, facts: Facts | None = None
+    session: Session,
+    cart: CartRow,
+    channel: Channel,
+    *,
+    facts: Facts | None = None,
+    tier: MemberTier | None = None,
 ) -> CartRead:
     """The cart as a command leaves it, evaluated in the command's own transaction (so one
     transaction serves the change and its answer); what it shows is remembered on commit.
-    `facts`: what the command already read of the cart's SKUs, not read again."""
+    `facts`: what the command already read of the cart's SKUs, not read again; `tier`, the
+    shopper's loyalty tier if the command needed it."""
     session.flush()
-    view = evaluate(session, cart, channel, utcnow(), facts=facts)
+    view = evaluate(session, cart, channel, utcnow(), facts=facts, tier=tier)
     for line in cart.lines:
         line.unit_price, line.last_issue = view.seen[line.id]
     return cart_read(view)

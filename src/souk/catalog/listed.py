@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, case, exists, func, or_, select
+from sqlalchemy import BindParameter, String, and_, bindparam, case, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from souk.catalog.tables import (
@@ -39,6 +39,8 @@ class Filters:
     q: str | None = None
     category_ids: Collection[int] | None = None
     chain: tuple[str, ...] = ("en",)
+    # The signed-in shopper's loyalty tier: a drop's early window is open to its members.
+    tier: str | None = None
 
 
 def category_tree_ids(session: Session, code: str) -> list[int]:
@@ -63,6 +65,13 @@ def category_tree_ids(session: Session, code: str) -> list[int]:
 def _like(q: str) -> str:
     escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _tier_pattern(tier: str | None) -> str | None:
+    if tier is None:
+        return None
+    escaped = tier.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f'%"{escaped}"%'
 
 
 CHAIN_SLOTS = 4  # fallback_chain gives at most: locale, its language, default, its language
@@ -107,7 +116,18 @@ def _listed_statement(
         .where(
             ListingRow.channel_id == bindparam("channel_id"),
             ListingRow.published.is_(True),
-            or_(ListingRow.available_from.is_(None), ListingRow.available_from <= now),
+            or_(
+                ListingRow.available_from.is_(None),
+                ListingRow.available_from <= now,
+                and_(
+                    ListingRow.early_access_from <= now,
+                    # The tier codes as JSON text; the pattern is '%"<tier>"%' (NULL for a
+                    # guest, which matches nothing).
+                    cast(ListingRow.early_access_tiers, String).like(
+                        bindparam("early_pattern"), escape="\\"
+                    ),
+                ),
+            ),
             or_(ListingRow.available_until.is_(None), ListingRow.available_until > now),
         )
     )
@@ -154,6 +174,7 @@ def listed_products(
         "channel_id": filters.channel_id,
         "now": filters.now,
         "limit": limit,
+        "early_pattern": _tier_pattern(filters.tier),
     }
     chain = list(filters.chain)[:CHAIN_SLOTS]
     chain += [chain[-1]] * (CHAIN_SLOTS - len(chain))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from souk.catalog.models import ListingState
+from souk.catalog.reads import listing_read
 from souk.catalog.schemas import ListingPut, ListingRead
 from souk.catalog.tables import ListingRow, ProductRow
 from souk.channels.tables import ChannelRow
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
-from souk.errors import NotFound
+from souk.errors import NotFound, ValidationFailed, field_error
+from souk.loyalty.queries import tier_codes
 
 
 def _product_id(uow: UnitOfWork, handle: str) -> int:
@@ -31,12 +32,31 @@ def _channel_id(uow: UnitOfWork, code: str) -> int:
     return found
 
 
+def _check_tiers(uow: UnitOfWork, tiers: list[str]) -> None:
+    known = tier_codes(session=uow.session)
+    unknown = [t for t in tiers if t not in known]
+    if unknown:
+        raise ValidationFailed(
+            "Early access names a tier the loyalty program does not have",
+            errors=[
+                field_error(
+                    f"body.early_access.tiers.{tiers.index(t)}",
+                    f"{t!r} is not a tier of the loyalty program"
+                    + (f" ({', '.join(sorted(known))})" if known else " (no program is set up)"),
+                )
+                for t in unknown
+            ],
+        )
+
+
 def put_listing(*, uow: UnitOfWork, handle: str, channel: str, data: ListingPut) -> ListingRead:
     """Create or replace the product's listing in the channel (PUT: the body is the whole
     listing; an omitted window bound means open-ended)."""
     with uow:
         product_id = _product_id(uow, handle)
         channel_id = _channel_id(uow, channel)
+        if data.early_access is not None:
+            _check_tiers(uow, data.early_access.tiers)
         row = uow.session.scalar(
             select(ListingRow).where(
                 ListingRow.product_id == product_id, ListingRow.channel_id == channel_id
@@ -50,24 +70,12 @@ def put_listing(*, uow: UnitOfWork, handle: str, channel: str, data: ListingPut)
         row.available_until = data.available_until
         row.hold_stock = data.hold_stock.value
         row.hold_minutes = data.hold_minutes
+        early = data.early_access
+        row.early_access_from = early.from_ if early is not None else None
+        row.early_access_tiers = sorted(early.tiers) if early is not None else None
         row.updated_at = utcnow()
         uow.session.flush()
-        state = ListingState(
-            data.published,
-            row.available_from,
-            row.available_until,
-            data.hold_stock,
-            data.hold_minutes,
-        )
-        result = ListingRead(
-            channel=channel,
-            published=state.published,
-            available_from=state.available_from,
-            available_until=state.available_until,
-            hold_stock=state.hold_stock,
-            hold_minutes=state.hold_minutes,
-            open=state.is_open(utcnow()),
-        )
+        result = listing_read(row, channel, utcnow())
         uow.emit("listing.changed", {"product": handle, "channel": channel})
         uow.commit()
         return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, select
@@ -26,6 +27,7 @@ __all__ = [
     "ListingState",
     "VariantInfo",
     "cart_items",
+    "listing_state_from",
     "listing_states",
     "localized_titles",
     "variants_by_sku",
@@ -81,14 +83,33 @@ def listing_states(
             ListingRow.available_until,
             ListingRow.hold_stock,
             ListingRow.hold_minutes,
+            ListingRow.early_access_from,
+            ListingRow.early_access_tiers,
         )
         .join(ChannelRow, ChannelRow.id == ListingRow.channel_id)
         .where(ChannelRow.code == channel, ListingRow.product_id.in_(list(set(product_ids))))
     )
-    return {
-        pid: ListingState(bool(published), start, end, HoldStock(hold), minutes)
-        for pid, published, start, end, hold, minutes in rows
-    }
+    return {row[0]: listing_state_from(*row[1:]) for row in rows}
+
+
+def listing_state_from(
+    published: bool,
+    start: datetime | None,
+    end: datetime | None,
+    hold: str,
+    minutes: int | None,
+    early_from: datetime | None,
+    early_tiers: list[str] | None,
+) -> ListingState:
+    return ListingState(
+        bool(published),
+        start,
+        end,
+        HoldStock(hold),
+        minutes,
+        early_from,
+        frozenset(early_tiers or ()),
+    )
 
 
 def localized_titles(
@@ -162,6 +183,8 @@ def _cart_items_statement() -> Any:
             ListingRow.available_until,
             ListingRow.hold_stock,
             ListingRow.hold_minutes,
+            ListingRow.early_access_from,
+            ListingRow.early_access_tiers,
             localized,
         )
         .join(ProductRow, ProductRow.id == VariantRow.product_id)
@@ -202,12 +225,8 @@ def cart_items(
     found = {}
     for row in session.execute(_CART_ITEMS, params):
         sku, vid, pid, handle, category, weight, backorder = row[:7]
-        listed, published, start, end, hold, minutes, title = row[7:]
-        listing = (
-            None
-            if listed is None
-            else ListingState(bool(published), start, end, HoldStock(hold), minutes)
-        )
+        listed, *listing_columns, title = row[7:]
+        listing = None if listed is None else listing_state_from(*listing_columns)
         variant = VariantInfo(sku, vid, pid, handle, category, weight, bool(backorder))
         found[sku] = CartItem(variant, listing, title)
     return found

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from souk.api.pagination import decode_cursor, encode_cursor
-from souk.catalog.models import HoldStock, ListingState
-from souk.catalog.schemas import ListingRead, ProductRead, VariantRead
+from souk.catalog.queries import listing_state_from
+from souk.catalog.schemas import EarlyAccessRead, ListingRead, ProductRead, VariantRead
 from souk.catalog.tables import CategoryRow, ListingRow, ProductRow
 from souk.channels.tables import ChannelRow
 from souk.db.base import utcnow
@@ -30,6 +31,31 @@ def find_product(session: Session, handle: str) -> ProductRow:
     return row
 
 
+def listing_read(row: ListingRow, channel: str, now: datetime) -> ListingRead:
+    state = listing_state_from(
+        row.published,
+        row.available_from,
+        row.available_until,
+        row.hold_stock,
+        row.hold_minutes,
+        row.early_access_from,
+        row.early_access_tiers,
+    )
+    early = None
+    if state.early_from is not None:
+        early = EarlyAccessRead(tiers=sorted(state.early_tiers), from_=state.early_from)
+    return ListingRead(
+        channel=channel,
+        published=state.published,
+        available_from=state.available_from,
+        available_until=state.available_until,
+        hold_stock=state.hold_stock,
+        hold_minutes=state.hold_minutes,
+        early_access=early,
+        open=state.is_open(now),
+    )
+
+
 def to_reads(session: Session, rows: Sequence[ProductRow]) -> list[ProductRead]:
     ids = [r.id for r in rows]
     category_ids = {r.category_id for r in rows if r.category_id is not None}
@@ -46,24 +72,7 @@ def to_reads(session: Session, rows: Sequence[ProductRow]) -> list[ProductRead]:
             .where(ListingRow.product_id.in_(ids))
             .order_by(ChannelRow.code)
         ):
-            state = ListingState(
-                listing.published,
-                listing.available_from,
-                listing.available_until,
-                HoldStock(listing.hold_stock),
-                listing.hold_minutes,
-            )
-            listings[listing.product_id].append(
-                ListingRead(
-                    channel=channel,
-                    published=state.published,
-                    available_from=state.available_from,
-                    available_until=state.available_until,
-                    hold_stock=state.hold_stock,
-                    hold_minutes=state.hold_minutes,
-                    open=state.is_open(now),
-                )
-            )
+            listings[listing.product_id].append(listing_read(listing, channel, now))
     return [
         ProductRead(
             handle=row.handle,

@@ -89,6 +89,18 @@ class VariantRead(BaseModel):
     allow_backorder: bool
 
 
+TierCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+
+
+class EarlyAccess(BaseModel):
+    """Members of `tiers` (loyalty tier codes) may buy from `from`, before `available_from`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    tiers: list[TierCode] = Field(min_length=1, max_length=20)
+    from_: Timestamp = Field(alias="from", description="When the tiers' early window opens")
+
+
 class ListingPut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -102,6 +114,7 @@ class ListingPut(BaseModel):
     hold_minutes: StrictInt | None = Field(
         default=None, ge=1, le=1440, description="How long an add-to-cart hold lasts (cart only)"
     )
+    early_access: EarlyAccess | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> ListingPut:
@@ -115,7 +128,22 @@ class ListingPut(BaseModel):
             raise ValueError("hold_stock 'cart' needs hold_minutes")
         if self.hold_stock is HoldStock.CHECKOUT and self.hold_minutes is not None:
             raise ValueError("hold_minutes applies only to hold_stock 'cart'")
+        early = self.early_access
+        if early is not None:
+            if self.available_from is None:
+                raise ValueError("early_access needs available_from: when everyone else may buy")
+            if early.from_ >= self.available_from:
+                raise ValueError("early_access.from must be before available_from")
+            if len(set(early.tiers)) != len(early.tiers):
+                raise ValueError("early_access.tiers must not repeat a tier")
         return self
+
+
+class EarlyAccessRead(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    tiers: list[str]
+    from_: datetime = Field(alias="from")
 
 
 class ListingRead(BaseModel):
@@ -125,7 +153,11 @@ class ListingRead(BaseModel):
     available_until: datetime | None
     hold_stock: HoldStock
     hold_minutes: int | None
-    open: bool = Field(description="Whether the product can be bought in the channel right now")
+    early_access: EarlyAccessRead | None = None
+    open: bool = Field(
+        description="Whether everyone can buy the product in the channel right now "
+        "(early-access members may already before `available_from`)"
+    )
 
 
 class ProductRead(BaseModel):

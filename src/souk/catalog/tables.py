@@ -84,6 +84,10 @@ class ListingRow(Base):
     available_until: Mapped[datetime | None]
     hold_stock: Mapped[str] = mapped_column(String(20), default="checkout")
     hold_minutes: Mapped[int | None]
+    # Early access to a drop: members of these loyalty tiers may buy from
+    # `early_access_from`, everyone else from `available_from`.
+    early_access_from: Mapped[datetime | None]
+    early_access_tiers: Mapped[list[str] | None] = mapped_column(Json)
     updated_at: Mapped[datetime]
 
     # Channel first: the storefront walks one channel's listings in product order.

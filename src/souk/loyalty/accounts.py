@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from souk.errors import Conflict
@@ -78,20 +78,26 @@ def window_points(
     session: Session, customer_id: str, windows: set[int], now: datetime
 ) -> dict[int, int]:
     """Points earned (less clawbacks) in each of the last `days` windows: tiers are over a
-    rolling window, so a member keeps a tier only while they keep buying."""
-    out = {}
-    for days in windows:
-        out[days] = int(
-            session.scalar(
-                select(func.coalesce(func.sum(LoyaltyEntryRow.points), 0)).where(
-                    LoyaltyEntryRow.customer_id == customer_id,
-                    LoyaltyEntryRow.type.in_([EntryType.EARN.value, EntryType.CLAWBACK.value]),
-                    LoyaltyEntryRow.created_at >= now - timedelta(days=days),
-                )
-            )
-            or 0
+    rolling window, so a member keeps a tier only while they keep buying. One statement
+    however many windows the tiers have (a cart may need the tier on every read)."""
+    if not windows:
+        return {}
+    ordered = sorted(windows)
+    entry = LoyaltyEntryRow
+    sums = [
+        func.coalesce(
+            func.sum(case((entry.created_at >= now - timedelta(days=d), entry.points), else_=0)), 0
         )
-    return out
+        for d in ordered
+    ]
+    row = session.execute(
+        select(*sums).where(
+            LoyaltyEntryRow.customer_id == customer_id,
+            LoyaltyEntryRow.type.in_([EntryType.EARN.value, EntryType.CLAWBACK.value]),
+            LoyaltyEntryRow.created_at >= now - timedelta(days=ordered[-1]),
+        )
+    ).one()
+    return {days: int(total or 0) for days, total in zip(ordered, row, strict=True)}
 
 
 def current_tier(

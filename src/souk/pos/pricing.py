@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from souk.carts.discounts import Priced, Shopper, discounts_for
-from souk.catalog.queries import VariantInfo
+from souk.catalog.queries import VariantInfo, variants_by_sku
 from souk.channels.models import Channel
 from souk.customers.models import CustomerInfo
 from souk.db.base import utcnow
@@ -32,6 +32,7 @@ class PricedSale:
     lines: list[OrderLineInput]
     adjustments: list[dict[str, Any]] = field(default_factory=list)
     uses: list[Use] = field(default_factory=list)
+    gifts: list[str] = field(default_factory=list)  # SKUs handed over free, one each
 
 
 def price_sale(
@@ -69,4 +70,11 @@ def price_sale(
          "amount": {"amount": amount, "currency": currency}}
         for (pid, code), amount in summed.items()
     ]  # fmt: skip
+    # The web cart's gift line, priced the same: one unit at 0 for each gift that applies.
+    known = variants_by_sku(session=session, skus={sku for sku, _ in found.gifts})
+    for sku, _ in found.gifts:
+        if sku in known:
+            rate = tax_rate(session=session, country=store.country, category=known[sku].category)
+            out.lines.append(OrderLineInput(sku, 1, 0, 0, tax=0, tax_rate=rate))
+            out.gifts.append(sku)
     return out

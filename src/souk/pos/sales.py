@@ -118,7 +118,8 @@ def record_sale(session: Session, *, principal: Principal, sale: PosSale, emit: 
         )  # fmt: skip
     take_payments(session, sale=sale, order_id=order.id, currency=currency, customer=customer)
     if carry_out:
-        _hand_over_now(session, order_id=order.id, store=store.code, sale=sale,
+        handed = [(x.sku, x.quantity) for x in sale.lines] + [(g, 1) for g in priced.gifts]
+        _hand_over_now(session, order_id=order.id, store=store.code, sale=sale, lines=handed,
                        result=result, channel=channel.code, emit=emit)  # fmt: skip
     else:
         # Routed in the sale's own transaction, so that the answer the till gets (and
@@ -128,32 +129,33 @@ def record_sale(session: Session, *, principal: Principal, sale: PosSale, emit: 
 
 
 def _hand_over_now(
-    session: Session, *, order_id: str, store: str, sale: PosSale, result: Recorded,
-    channel: str, emit: Emit,
+    session: Session, *, order_id: str, store: str, sale: PosSale, lines: list[tuple[str, int]],
+    result: Recorded, channel: str, emit: Emit,
 ) -> None:  # fmt: skip
-    skus = {line.sku for line in sale.lines}
+    """`lines`: what leaves the store, (sku, quantity) — the sale's lines and its gifts."""
+    skus = {sku for sku, _ in lines}
     before = available_at(session=session, skus=skus, locations=[store])
     sold: dict[str, int] = {}
-    for line in sale.lines:
+    for sku, quantity in lines:
         movement = record_movement(
-            session=session, sku=line.sku, location=store, type="sale", quantity=line.quantity,
+            session=session, sku=sku, location=store, type="sale", quantity=quantity,
             reason="till sale", reference=order_id, allow_negative=True, emit=emit,
         )  # fmt: skip
-        sold[line.sku] = sold.get(line.sku, 0) + line.quantity
+        sold[sku] = sold.get(sku, 0) + quantity
         kind = discrepancy_kind(
-            available_before=before.get((line.sku, store), 0),
-            quantity=sold[line.sku],
+            available_before=before.get((sku, store), 0),
+            quantity=sold[sku],
             on_hand_after=movement.on_hand_after,
         )
         if kind:
             found = raise_discrepancy(
-                session, location=store, sku=line.sku, kind=kind, quantity=line.quantity,
+                session, location=store, sku=sku, kind=kind, quantity=quantity,
                 reference=order_id, note=f"till sale {sale.client_txn_id}", emit=emit,
             )  # fmt: skip
             result.discrepancies.append(found.id)
     create_fulfillment_order(
         session, order_id=order_id, channel=channel, location=store, fo_type=FoType.PICKUP,
-        lines=[FoLineDraft(None, line.sku, line.quantity) for line in sale.lines],
+        lines=[FoLineDraft(None, sku, quantity) for sku, quantity in lines],
         emit=emit, status=FoStatus.COLLECTED,
     )  # fmt: skip
     # Handed over at the till: there is nothing for routing to do.

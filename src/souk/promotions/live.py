@@ -17,7 +17,7 @@ import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -44,7 +44,8 @@ class Live:
         channel — every other one would be refused by its channel or by "no line of the
         cart is one the promotion is about" — plus those of the codes entered, so that a
         code that does not apply is always explained. Built once per cache fill, so a cart
-        read evaluates only its candidates, not every live promotion."""
+        read evaluates only its candidates, not every live promotion; they come in the
+        engine's order (`Promotion.order_key`)."""
         picked = set(self.index.everywhere)
         for sku in skus:
             picked.update(self.index.by_sku.get(sku, ()))
@@ -98,7 +99,8 @@ def live_promotions(*, session: Session, now: datetime | None) -> Live:
             (PromotionRow.ends_at.is_(None)) | (PromotionRow.ends_at > now),
         )
     rows = session.scalars(stmt).all()
-    promotions = [to_promotion(r) for r in rows]
+    # In the engine's order once per fill: `candidates` keeps it, so a read need not sort.
+    promotions = sorted((to_promotion(r) for r in rows), key=Promotion.order_key)
     return Live(
         promotions=promotions,
         index=index_of(promotions),
@@ -125,7 +127,23 @@ def used_up_for(*, session: Session, live: Live, customer: str | None) -> frozen
 
 
 _lock = threading.Lock()
-_cache: weakref.WeakKeyDictionary[Engine, tuple[float, Live]] = weakref.WeakKeyDictionary()
+Version = tuple[object, ...]
+_cache: weakref.WeakKeyDictionary[Engine, tuple[float, Version, Live]] = weakref.WeakKeyDictionary()
+
+
+def _version(session: Session) -> Version:
+    """What changes when any live promotion does: how many there are, the latest change
+    to one (a PATCH, a retirement) and the uses taken of them. One aggregate over the
+    promotions, instead of reading and rebuilding every one of them each time the cache
+    lapses — 200 promotions cost the rebuild ~13 ms of CPU, every 2 s of traffic."""
+    row = session.execute(
+        select(
+            func.count(PromotionRow.id),
+            func.max(PromotionRow.updated_at),
+            func.coalesce(func.sum(PromotionRow.times_used), 0),
+        ).where(PromotionRow.active.is_(True), PromotionRow.deleted.is_(False))
+    ).one()
+    return tuple(row)
 
 
 def live(session: Session, now: datetime) -> Live:
@@ -137,12 +155,18 @@ def live(session: Session, now: datetime) -> Live:
     with _lock:
         cached = _cache.get(engine)
     if cached is not None and cached[0] > time.monotonic():
-        return cached[1]
-    # Every active promotion, not only those inside their window now: the engine checks
-    # windows itself, so a promotion starting in a second is not missed meanwhile.
-    found = live_promotions(session=session, now=None)
+        return cached[2]
+    # Read before the promotions: a change committed in between makes the next check
+    # rebuild again, never keeps a stale set under a new version.
+    version = _version(session)
+    if cached is not None and cached[1] == version:
+        found = cached[2]
+    else:
+        # Every active promotion, not only those inside their window now: the engine
+        # checks windows itself, so a promotion starting in a second is not missed.
+        found = live_promotions(session=session, now=None)
     with _lock:
-        _cache[engine] = (time.monotonic() + ttl, found)
+        _cache[engine] = (time.monotonic() + ttl, version, found)
     return found
 
 

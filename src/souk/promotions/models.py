@@ -144,9 +144,15 @@ class Context:
     shipping: int = 0
 
 
-def why_not(promotion: Promotion, lines: list[CartLine], ctx: Context) -> str | None:
+def why_not(
+    promotion: Promotion,
+    lines: list[CartLine],
+    ctx: Context,
+    *,
+    selected: list[CartLine] | None = None,
+) -> str | None:
     """None if the promotion's conditions hold for this cart; else why not, in words a
-    marketer reads in the preview."""
+    marketer reads in the preview. `selected`: the lines it is about, if already known."""
     c = promotion.conditions
     if not promotion.active:
         return "the promotion is not active"
@@ -166,7 +172,8 @@ def why_not(promotion: Promotion, lines: list[CartLine], ctx: Context) -> str | 
         return "its usage limit is reached"
     if c.first_order and not ctx.first_order:
         return "only on a customer's first order"
-    selected = [line for line in lines if c.selects(line)]
+    if selected is None:
+        selected = [line for line in lines if c.selects(line)]
     if not selected:
         return "no line of the cart is one the promotion is about"
     if c.min_quantity is not None and sum(x.quantity for x in selected) < c.min_quantity:

@@ -12,11 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 
 from souk.api.auth import StorefrontDep
-from souk.api.deps import StaleReadUowDep
+from souk.api.deps import DatabaseDep, StaleReadUowDep
 from souk.api.pagination import Cursor, Limit
 from souk.api.problems import PROBLEM_RESPONSES
 from souk.catalog.schemas import CATEGORY_PATTERN, HandlePath
 from souk.catalog.storefront_schemas import CatalogPage, CatalogProduct
+from souk.customers.deps import OptionalCustomerDep
 from souk.storefront import page
 from souk.storefront.cache import PageCache, matches
 from souk.text import NO_NUL
@@ -37,13 +38,16 @@ NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
 }
 # Same for every shopper of the key's channel; a shared cache must keep pages per key.
 CACHING = {"Cache-Control": "public, max-age=0, must-revalidate", "Vary": "X-Publishable-Key"}
+PRIVATE = {"Cache-Control": "private, max-age=0, must-revalidate", "Vary": "Authorization"}
 
 
 @router.get("/products", response_model=CatalogPage, responses=NOT_MODIFIED)
 def browse_products(
     request: Request,
     uow: StaleReadUowDep,
+    db: DatabaseDep,
     shopper: StorefrontDep,
+    customer: OptionalCustomerDep,
     locale: str | None = LOCALE,
     currency: str | None = CURRENCY,
     q: str | None = Query(
@@ -55,8 +59,10 @@ def browse_products(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response:
-    """Products open in this channel and priced in the currency, out-of-stock ones included."""
-    key = ("page", shopper.channel, locale, currency, q, category, limit, cursor)
+    """Products open in this channel and priced in the currency, out-of-stock ones included;
+    with a customer token, also the drops in their loyalty tier's early window."""
+    tier = page.shopper_tier(db, customer)
+    key = ("page", shopper.channel, locale, currency, q, category, limit, cursor, tier)
     return cached(
         request,
         key,
@@ -69,7 +75,9 @@ def browse_products(
             category=category,
             limit=limit,
             cursor=cursor,
+            tier=tier,
         ),
+        signed_in=customer is not None,
     )
 
 
@@ -78,27 +86,43 @@ def show_product(
     request: Request,
     handle: HandlePath,
     uow: StaleReadUowDep,
+    db: DatabaseDep,
     shopper: StorefrontDep,
+    customer: OptionalCustomerDep,
     locale: str | None = LOCALE,
     currency: str | None = CURRENCY,
 ) -> Response:
-    key = ("product", shopper.channel, handle, locale, currency)
+    tier = page.shopper_tier(db, customer)
+    key = ("product", shopper.channel, handle, locale, currency, tier)
     return cached(
         request,
         key,
         lambda: page.product(
-            uow=uow, channel=shopper.channel, handle=handle, locale=locale, currency=currency
+            uow=uow,
+            channel=shopper.channel,
+            handle=handle,
+            locale=locale,
+            currency=currency,
+            tier=tier,
         ),
+        signed_in=customer is not None,
     )
 
 
-def cached(request: Request, key: Hashable, build: Callable[[], dict[str, Any]]) -> Response:
+def cached(
+    request: Request,
+    key: Hashable,
+    build: Callable[[], dict[str, Any]],
+    *,
+    signed_in: bool = False,
+) -> Response:
     cache: PageCache = request.app.state.storefront_cache
     entry = cache.get(key)
     if entry is None:
         generation = cache.generation
         entry = cache.put(key, _encode(build()), generation)
-    headers = {"ETag": entry.etag, **CACHING}
+    # A member's page may show early-access drops: no shared cache may keep it for others.
+    headers = {"ETag": entry.etag, **(PRIVATE if signed_in else CACHING)}
     if matches(request.headers.get("if-none-match"), entry.etag):
         return Response(status_code=304, headers=headers)
     return Response(entry.body, media_type="application/json", headers=headers)

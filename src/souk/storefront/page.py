@@ -18,13 +18,23 @@ from souk.channels.locales import fallback_chain, language_of, normalize_locale
 from souk.channels.models import Channel
 from souk.channels.queries import channel_with_id
 from souk.db.base import utcnow
+from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
 from souk.inventory.availability import atp
+from souk.loyalty.queries import tier_of
 from souk.money import Money, is_currency
 from souk.pricing.listing_prices import country_rates, priced_in_currency, priced_variants
 from souk.pricing.models import format_rate, taxed_price
 from souk.text import cursor_key
+
+
+def shopper_tier(db: Database, customer_id: str | None) -> str | None:
+    """The signed-in shopper's loyalty tier (two statements), None for a guest."""
+    if customer_id is None:
+        return None
+    with UnitOfWork(db, write=False, stale_ok=True) as uow:
+        return tier_of(session=uow.session, customer_id=customer_id, now=utcnow())
 
 
 def _resolve(channel: Channel, locale: str | None, currency: str | None) -> tuple[str, str]:
@@ -173,8 +183,10 @@ def browse(
     category: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    tier: str | None = None,
 ) -> dict[str, Any]:
-    """A page in the shape of `CatalogPage`."""
+    """A page in the shape of `CatalogPage`; `tier`, the signed-in shopper's loyalty tier
+    (drops in their early window show to its members)."""
     after = cursor_key(decode_cursor(cursor), int)
     with uow:
         session = uow.session
@@ -188,6 +200,7 @@ def browse(
             q=q,
             category_ids=category_tree_ids(session, category) if category else None,
             chain=tuple(fallback_chain(chosen_locale, shop.default_locale)),
+            tier=tier,
         )
         rows = _listed(session, filters, limit + 1)
         more = len(rows) > limit
@@ -210,6 +223,7 @@ def product(
     handle: str,
     locale: str | None = None,
     currency: str | None = None,
+    tier: str | None = None,
 ) -> dict[str, Any]:
     """One product in the shape of `CatalogProduct`."""
     with uow:
@@ -222,6 +236,7 @@ def product(
             now=utcnow(),
             handle=handle,
             chain=tuple(fallback_chain(chosen_locale, shop.default_locale)),
+            tier=tier,
         )
         rows = _listed(session, filters, 1)
         found = _assemble(session, shop, filters, chosen_locale, rows)
