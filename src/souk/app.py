@@ -61,6 +61,7 @@ from souk.pages.console import routes as console_pages
 from souk.pages.shop import routes as shop_pages
 from souk.pages.till import routes as till_pages
 from souk.pos import api as pos_api
+from souk.pos import staff_api as pos_staff_api
 from souk.pos import till_api
 from souk.pricing import api as pricing_api
 from souk.promotions import api as promotions_api
@@ -105,6 +106,7 @@ ROUTERS = [
     webhooks_api.router,
     feeds_api.router,
     till_api.router,
+    pos_staff_api.router,
     forecasting_api.router,
     recommendations_api.router,
     engagement_api.router,

@@ -99,3 +99,16 @@ def first_channel_of_type(*, session: Session, type_: str) -> str | None:
         select(ChannelRow.code).where(ChannelRow.type == type_).order_by(ChannelRow.id).limit(1)
     )
     return None if code is None else str(code)
+
+
+def pos_channel_of_store(*, session: Session, store: str) -> str | None:
+    """The oldest POS channel that lists this store (to ship from or hand over at): the
+    channel a store manager's till sells in."""
+    code = session.scalar(
+        select(ChannelRow.code)
+        .join(ChannelLocationRow, ChannelLocationRow.channel_id == ChannelRow.id)
+        .where(ChannelRow.type == "pos", ChannelLocationRow.location_code == store)
+        .order_by(ChannelRow.id)
+        .limit(1)
+    )
+    return None if code is None else str(code)
