@@ -26,12 +26,6 @@ def fr(admin: TestClient, db: Database) -> FrenchShop:
     return french_shop(admin, db)
 
 
-def _till(fr: FrenchShop, store: str = "store-paris") -> TestClient:
-    till = TestClient(fr.admin.app)
-    till.headers["Authorization"] = f"Bearer {fr.pos_keys[store]}"
-    return till
-
-
 def ready_pickup(fr: FrenchShop) -> tuple[dict[str, Any], str, str]:
     """A web order for pickup in Paris, made ready: the order, its fulfilment order, the code."""
     order = fr.web_order(("TEE-M", 1), pickup="store-paris")
@@ -64,7 +58,7 @@ def _count(db: Database, table: Any) -> int:
 def test_a_hand_over_and_a_return_sent_twice_take_effect_once(fr: FrenchShop, db: Database) -> None:
     order, fo_id, code = ready_pickup(fr)
     assert fr.on_hand("TEE-M", "store-paris") == 2
-    till = _till(fr)
+    till = fr.till()
     batch = {"transactions": [pickup("t-1", fo_id, code), giving_back("t-2", order["id"])]}
 
     first = till.post("/v1/pos/sync", json=batch)
@@ -99,7 +93,7 @@ def test_refused_hand_overs_record_nothing_but_wrong_codes_are_counted(
 ) -> None:
     order, fo_id, code = ready_pickup(fr)
     wrong = "000000" if code != "000000" else "111111"
-    results = _till(fr).post("/v1/pos/sync", json={"transactions": [
+    results = fr.till().post("/v1/pos/sync", json={"transactions": [
         pickup("t-9", fo_id, wrong),
         {"type": "pickup", "client_txn_id": "t-10", "occurred_at": RECENTLY},
         giving_back("t-11", order["id"]),  # nothing handed over yet: nothing to return
@@ -118,13 +112,13 @@ def test_refused_hand_overs_record_nothing_but_wrong_codes_are_counted(
         fo = session.get(FulfillmentOrderRow, fo_id)
         assert fo is not None and (fo.status, fo.pickup_failures) == ("ready", 1)
     # A refused transaction is not recorded: fixed, it is taken under the same id.
-    fixed = _till(fr).post("/v1/pos/sync", json={"transactions": [pickup("t-9", fo_id, code)]})
+    fixed = fr.till().post("/v1/pos/sync", json={"transactions": [pickup("t-9", fo_id, code)]})
     assert fixed.json()["results"][0]["fulfillment_order"]["status"] == "collected"
 
 
 def test_another_stores_till_may_not_hand_over_or_take_back_here(fr: FrenchShop) -> None:
     order, fo_id, code = ready_pickup(fr)
-    lyon = _till(fr, "store-lyon")
+    lyon = fr.till("store-lyon")
     results = lyon.post("/v1/pos/sync", json={"transactions": [
         pickup("l-1", fo_id, code),
     ]}).json()["results"]  # fmt: skip
@@ -136,7 +130,7 @@ def test_another_stores_till_may_not_hand_over_or_take_back_here(fr: FrenchShop)
 
 def test_a_store_credit_code_is_shown_once_and_not_kept_for_replays(fr: FrenchShop) -> None:
     order, fo_id, code = ready_pickup(fr)
-    till = _till(fr)
+    till = fr.till()
     till.post("/v1/pos/sync", json={"transactions": [pickup("s-1", fo_id, code)]})
     batch = {"transactions": [giving_back("s-2", order["id"], to="store_credit")]}
 

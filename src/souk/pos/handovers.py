@@ -15,8 +15,7 @@ from souk.access.models import Principal
 from souk.db.engine import Database
 from souk.db.uow import EnlistedUnitOfWork, UnitOfWork
 from souk.fulfilment.transitions import collect
-from souk.pos.models import fingerprint
-from souk.pos.once import WakeUp, once
+from souk.pos.once import WakeUp, accepted, once_for
 from souk.pos.schemas import PosPickup, PosResult, PosReturn
 from souk.returns.receiving import receive_return
 from souk.returns.refunds import refund_return
@@ -40,29 +39,12 @@ def hand_over(
             fo_id=txn.fulfillment_order,
             pickup_code=txn.pickup_code,
         )
-        result = PosResult(
-            index=index,
-            client_txn_id=txn.client_txn_id,
-            status=201,
-            replayed=False,
-            fulfillment_order=fo.model_dump(mode="json"),
-        )
-        return result, fo.order_id
+        return accepted(txn, index, fulfillment_order=fo.model_dump(mode="json")), fo.order_id
 
-    return once(
-        db=db,
-        principal=principal,
-        client_txn_id=txn.client_txn_id,
-        occurred_at=txn.occurred_at,
-        print_=fingerprint(txn.model_dump(mode="json")),
-        kind="pickup",
-        index=index,
-        effect=effect,
-        wake=wake,
-        # A wrong code is counted even though the hand-over is refused: guessing codes
-        # through the sync is as slow as at the counter.
-        commit_refusals=True,
-    )
+    # A wrong code is counted even though the hand-over is refused: guessing codes through
+    # the sync is as slow as at the counter.
+    return once_for(txn, db=db, principal=principal, kind="pickup", index=index,
+                    effect=effect, wake=wake, commit_refusals=True)  # fmt: skip
 
 
 def take_return(
@@ -102,27 +84,10 @@ def take_return(
             return_id=created.id,
             data=RefundBody(to=txn.refund_to),
         )
-        result = PosResult(
-            index=index,
-            client_txn_id=txn.client_txn_id,
-            status=201,
-            replayed=False,
-            return_=refunded.model_dump(mode="json"),
-        )
-        return result, txn.order
+        return accepted(txn, index, return_=refunded.model_dump(mode="json")), txn.order
 
-    return once(
-        db=db,
-        principal=principal,
-        client_txn_id=txn.client_txn_id,
-        occurred_at=txn.occurred_at,
-        print_=fingerprint(txn.model_dump(mode="json")),
-        kind="return",
-        index=index,
-        effect=effect,
-        wake=wake,
-        redact=_without_codes,
-    )
+    return once_for(txn, db=db, principal=principal, kind="return", index=index,
+                    effect=effect, wake=wake, redact=_without_codes)  # fmt: skip
 
 
 def _without_codes(stored: dict[str, Any]) -> None:

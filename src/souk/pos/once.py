@@ -21,7 +21,8 @@ from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
 from souk.errors import Conflict, SoukError, ValidationFailed
-from souk.pos.schemas import PosResult
+from souk.pos.models import fingerprint
+from souk.pos.schemas import PosPickup, PosResult, PosReturn, PosSale
 from souk.pos.tables import PosTransactionRow
 
 WakeUp = Any
@@ -129,6 +130,25 @@ def once(
         )
         return PosResult(index=index, client_txn_id=client_txn_id, status=422,
                          replayed=False, problem=_problem(refused))  # fmt: skip
+
+
+Transaction = PosSale | PosPickup | PosReturn
+
+
+def accepted(txn: Transaction, index: int, **recorded: Any) -> PosResult:
+    """The result of a transaction that took effect now (201, not a replay)."""
+    return PosResult(index=index, client_txn_id=txn.client_txn_id, status=201, replayed=False,
+                     **recorded)  # fmt: skip
+
+
+def once_for(
+    txn: Transaction, *, db: Database, principal: Principal, kind: str, index: int,
+    effect: Effect, wake: WakeUp = None, **options: Any,
+) -> PosResult:  # fmt: skip
+    """`once` for a till transaction as sent: its id, its moment, its fingerprint."""
+    return once(db=db, principal=principal, client_txn_id=txn.client_txn_id,
+                occurred_at=txn.occurred_at, print_=fingerprint(txn.model_dump(mode="json")),
+                kind=kind, index=index, effect=effect, wake=wake, **options)  # fmt: skip
 
 
 def invalid(index: int, raw: Any, exc: ValidationError) -> PosResult:

@@ -16,8 +16,7 @@ from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
 from souk.orders.queries import get_order
 from souk.pos import handovers
-from souk.pos.models import fingerprint
-from souk.pos.once import WakeUp, invalid, once
+from souk.pos.once import WakeUp, accepted, invalid, once_for
 from souk.pos.sales import record_sale
 from souk.pos.schemas import PosPickup, PosResult, PosReturn, PosSale
 
@@ -31,22 +30,14 @@ def record(
     def effect(uow: UnitOfWork) -> tuple[PosResult, str | None]:
         recorded = record_sale(uow.session, principal=principal, sale=sale, emit=uow.emit)
         order = get_order(session=uow.session, order_id=recorded.order_id)
-        result = PosResult(
-            index=index,
-            client_txn_id=sale.client_txn_id,
-            status=201,
-            replayed=False,
-            order=order.model_dump(mode="json"),
-            discrepancies=recorded.discrepancies,
-            warnings=recorded.warnings,
-        )
+        result = accepted(
+            sale, index, order=order.model_dump(mode="json"),
+            discrepancies=recorded.discrepancies, warnings=recorded.warnings,
+        )  # fmt: skip
         return result, recorded.order_id
 
-    return once(
-        db=db, principal=principal, client_txn_id=sale.client_txn_id,
-        occurred_at=sale.occurred_at, print_=fingerprint(sale.model_dump(mode="json")),
-        kind="sale", index=index, effect=effect, wake=wake,
-    )  # fmt: skip
+    return once_for(sale, db=db, principal=principal, kind="sale", index=index,
+                    effect=effect, wake=wake)  # fmt: skip
 
 
 def _parsed(raw: Any) -> BaseModel:
