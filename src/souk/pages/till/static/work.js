@@ -58,21 +58,24 @@ function pickupItem(ctx, fo, handedOver) {
 async function handOver(ctx, fo, code) {
   if (!code) return text($("pickups-message"), "Type the customer's pickup code");
   const entry = await ctx.queue(transaction("pickup", { fulfillment_order: fo.id, pickup_code: code }));
+  // The list first, then the message: whoever reads the message reads the list as it is now.
+  await loadPickups(ctx).catch(() => {});
   if (entry.state === "sent") text($("pickups-message"), `Order ${fo.order_id} handed over`);
   else if (entry.state === "refused") text($("pickups-message"), entry.problem);
   else text($("pickups-message"), `Order ${fo.order_id} handed over; kept on this till until the network is back`);
-  await loadPickups(ctx).catch(() => {});
 }
 
 async function prepare(ctx, fo) {
+  let message;
   try {
     if (fo.status === "open") await ctx.api("POST", `/v1/fulfillment-orders/${fo.id}/accept`);
     const done = await ctx.api("POST", `/v1/fulfillment-orders/${fo.id}/ready`);
-    text($("pickups-message"), `Order ${fo.order_id}: ${done.status}`);
+    message = `Order ${fo.order_id}: ${done.status}`;
   } catch (error) {
-    text($("pickups-message"), error instanceof Refused ? problemText(error.problem) : "Getting an order ready needs the network: try again when it is back");
+    message = error instanceof Refused ? problemText(error.problem) : "Getting an order ready needs the network: try again when it is back";
   }
   await loadPickups(ctx).catch(() => {});
+  text($("pickups-message"), message);
 }
 
 // --- returns --------------------------------------------------------------------------
