@@ -127,6 +127,8 @@ def settings(database_url: str) -> Settings:
         reservation_sweep_interval_s=0,
         # Analytics tests refresh the store on demand (POST /v1/analytics/refresh).
         analytics_refresh_interval_s=0,
+        # Job tests run the jobs by hand (app.state.job_runner.run_pending()).
+        jobs_poll_s=0,
         # Tests call from one client address many times; the rate-limit tests turn it on.
         rate_limit_enabled=False,
     )

@@ -63,6 +63,12 @@ class FrenchShop:
         self.pos_keys[location] = key
         return key
 
+    def till(self, store: str = "store-paris") -> TestClient:
+        """A client calling as that store's POS key."""
+        till = TestClient(self.admin.app)
+        till.headers["Authorization"] = f"Bearer {self.pos_keys[store]}"
+        return till
+
     def dispatch(self) -> None:
         """Run the outbox handlers (routing on `order.placed`) as the dispatcher would."""
         dispatcher = self.admin.app.state.dispatcher  # type: ignore[attr-defined]

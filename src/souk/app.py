@@ -53,12 +53,15 @@ from souk.inventory import api as inventory_api
 from souk.inventory import api_availability as availability_api
 from souk.inventory import api_locations as locations_api
 from souk.inventory.sweeper import ReservationSweeper
+from souk.jobs import api as jobs_api
+from souk.jobs.runner import JobRunner
 from souk.loyalty import api as loyalty_api
 from souk.orders import api as orders_api
 from souk.pages.console import routes as console_pages
 from souk.pages.shop import routes as shop_pages
 from souk.pages.till import routes as till_pages
 from souk.pos import api as pos_api
+from souk.pos import staff_api as pos_staff_api
 from souk.pos import till_api
 from souk.pricing import api as pricing_api
 from souk.promotions import api as promotions_api
@@ -103,11 +106,13 @@ ROUTERS = [
     webhooks_api.router,
     feeds_api.router,
     till_api.router,
+    pos_staff_api.router,
     forecasting_api.router,
     recommendations_api.router,
     engagement_api.router,
     engagement_links_api.router,
     risk_api.router,
+    jobs_api.router,
 ]
 
 # Pages served beside the API (their own files, their own policy: docs/pages.md).
@@ -139,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     analytics = AnalyticsRefresher(db, interval_s=settings.analytics_refresh_interval_s)
     webhook_worker = DeliveryWorker(db, settings)
     engagement = EngagementWorker(db, settings)
+    job_runner = JobRunner(db, poll_s=settings.jobs_poll_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -157,9 +163,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engagement.start()
         sweeper.start()
         analytics.start()
+        job_runner.start()
         try:
             yield
         finally:
+            job_runner.stop()
             analytics.stop()
             engagement.stop()
             sweeper.stop()
@@ -183,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sweeper = sweeper
     app.state.webhook_worker = webhook_worker
     app.state.engagement = engagement
+    app.state.job_runner = job_runner
     app.state.key_cache = KeyCache(settings.api_key_cache_s)
     app.state.token_signer = TokenSigner(resolve_secret(settings), settings.customer_token_ttl_s)
     app.state.idempotency = IdempotencyStore(

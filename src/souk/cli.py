@@ -35,6 +35,7 @@ from souk.forecasting.models import Frequency
 from souk.forecasting.runs import run_forecasts
 from souk.inventory import cli as inventory_cli
 from souk.inventory.sweeper import ReservationSweeper
+from souk.jobs.runner import JobRunner
 from souk.recommendations.refresh import refresh as refresh_recommendations
 from souk.settings import get_settings
 from souk.staff import cli as staff_cli
@@ -120,6 +121,7 @@ def worker() -> None:
     analytics = AnalyticsRefresher(db, interval_s=settings.analytics_refresh_interval_s)
     webhook_worker = DeliveryWorker(db, settings)
     engagement = EngagementWorker(db, settings)
+    jobs = JobRunner(db, poll_s=settings.jobs_poll_s)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -128,14 +130,16 @@ def worker() -> None:
     analytics.start()
     webhook_worker.start()
     engagement.start()
+    jobs.start()
     relay = "NATS relay and consumers" if settings.nats_url else "outbox dispatcher"
     console.print(
         f"[green]worker running[/] ({relay}, webhook deliveries, reservation sweeper, "
-        "analytics refresh, engagement)"
+        "analytics refresh, engagement, background jobs)"
     )
     try:
         stop.wait()
     finally:
+        jobs.stop()
         engagement.stop()
         webhook_worker.stop()
         analytics.stop()

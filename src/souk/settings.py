@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # reserved counters do not drift after crashed checkouts (0: off; `souk inventory sweep`
     # does the same by hand).
     reservation_sweep_interval_s: float = Field(default=60.0, ge=0)
+    # Background jobs (docs/console.md, "Long operations"): how often a server's job runner
+    # looks for jobs enqueued elsewhere or left by a crash (0: this server runs none).
+    jobs_poll_s: float = Field(default=2.0, ge=0, le=3600)
     # Routing (docs/fulfilment.md): cost weights in cost units (think minor units), the
     # solver's time limit, handling cost per location type, categories stores do not ship.
     routing_package_cost: float = Field(default=450.0, ge=0)

@@ -357,6 +357,11 @@ NO_FOREIGN_OBJECT = {
     "GET /v1/pos/till": "the key's own channel and store; the request names no store",
     "GET /v1/pos/catalog": "the key's own channel's catalog; the request names no store",
     "GET /v1/pos/transfers": "transfers into the key's own store; the request names none",
+    "POST /v1/pos/staff-session": (
+        "signs a store manager in at one of their own stores (another store is 403: "
+        "tests/api/test_pos_staff_session.py)"
+    ),
+    "DELETE /v1/pos/staff-session": "ends the caller's own till session; names no object",
     "POST /v1/gift-cards/lookup": (
         "the code is the card's bearer secret and a card is spendable in every store: "
         "holding it is the authority, no other store's object is named"

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import ADMIN_KEY
+
 SHIRT_S = "4006381333931"
 SHIRT_M = "4006381333948"
 
@@ -110,3 +112,31 @@ def seed(url: str, admin_key: str) -> Business:
             "name": "till-1", "role": "pos", "channel": "pos-paris", "location": "store-paris",
         }))["key"]  # fmt: skip
     return Business(pos_key=key)
+
+
+def pickup_order(url: str, admin_key: str = ADMIN_KEY) -> tuple[dict[str, Any], str]:
+    """A web order for pickup at the Paris store, made ready: the order and its code."""
+    admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin_key}"}, timeout=60)
+    key = admin.post(
+        "/v1/api-keys", json={"name": "web", "role": "storefront", "channel": "web"}
+    ).json()["key"]
+    shop = httpx.Client(base_url=url, headers={"X-Publishable-Key": key}, timeout=60)
+    cart = shop.post("/v1/carts", json={"currency": "EUR"}).json()
+    shop.post(f"/v1/carts/{cart['id']}/lines", json={"sku": "LS-M", "quantity": 1})
+    shop.patch(
+        f"/v1/carts/{cart['id']}",
+        json={
+            "email": "yui@example.com",
+            "fulfillment": {"type": "pickup", "location": "store-paris"},
+        },
+    )
+    placed = shop.post(
+        f"/v1/carts/{cart['id']}/checkout",
+        json={"payment": {"provider": "test", "token": "tok_ok"}},
+    )
+    assert placed.status_code == 201, placed.text
+    order = placed.json()
+    fo = order["fulfillment_orders"][0]
+    assert admin.post(f"/v1/fulfillment-orders/{fo['id']}/accept").status_code == 200
+    ready = admin.post(f"/v1/fulfillment-orders/{fo['id']}/ready").json()
+    return order, ready["pickup_code"]

@@ -5,44 +5,15 @@ routed to the warehouse; every screen accessible, nothing from another host."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.business import SHIRT_S, seed
+from tests.browser.business import SHIRT_S, pickup_order, seed
 from tests.browser.pages_support import Watch, serious_violations
 from tests.conftest import ADMIN_KEY
 from tests.support.server import live_server
-
-
-def _pickup_order(url: str) -> tuple[dict[str, Any], str]:
-    """A web order for pickup at the Paris store, made ready: the order and its code."""
-    admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=60)
-    key = admin.post(
-        "/v1/api-keys", json={"name": "web", "role": "storefront", "channel": "web"}
-    ).json()["key"]
-    shop = httpx.Client(base_url=url, headers={"X-Publishable-Key": key}, timeout=60)
-    cart = shop.post("/v1/carts", json={"currency": "EUR"}).json()
-    shop.post(f"/v1/carts/{cart['id']}/lines", json={"sku": "LS-M", "quantity": 1})
-    shop.patch(
-        f"/v1/carts/{cart['id']}",
-        json={
-            "email": "yui@example.com",
-            "fulfillment": {"type": "pickup", "location": "store-paris"},
-        },
-    )
-    placed = shop.post(
-        f"/v1/carts/{cart['id']}/checkout",
-        json={"payment": {"provider": "test", "token": "tok_ok"}},
-    )
-    assert placed.status_code == 201, placed.text
-    order = placed.json()
-    fo = order["fulfillment_orders"][0]
-    assert admin.post(f"/v1/fulfillment-orders/{fo['id']}/accept").status_code == 200
-    ready = admin.post(f"/v1/fulfillment-orders/{fo['id']}/ready").json()
-    return order, ready["pickup_code"]
 
 
 def _open_till(page: Page, url: str, key: str) -> None:
@@ -60,7 +31,7 @@ def test_the_till_hands_over_takes_returns_ships_from_elsewhere_and_sees_transfe
         admin = httpx.Client(
             base_url=server.url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=60
         )
-        order, code = _pickup_order(server.url)
+        order, code = pickup_order(server.url)
         transfer = admin.post(
             "/v1/inventory/transfers",
             json={"sku": "CB-1", "from": "wh-1", "to": "store-paris", "quantity": 6},

@@ -6,6 +6,7 @@ dependency costs a thread-pool hop on every request, whether it does I/O or not.
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 from typing import Annotated
@@ -21,7 +22,10 @@ from souk.api.deps import DatabaseDep
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
 from souk.errors import Forbidden, Unauthorized
+from souk.staff import tills
 
+TILL_COOKIE = "souk_till"
+CSRF_HEADER = "x-csrf-token"
 bearer = HTTPBearer(auto_error=False, description="An API key (`sk_…`) or a customer token")
 publishable = APIKeyHeader(
     name="X-Publishable-Key", auto_error=False, description="A channel's storefront key (`pk_…`)"
@@ -62,13 +66,32 @@ async def resolve_key(request: Request, db: Database, secret: str) -> Principal 
     return principal
 
 
+async def till_principal(request: Request, db: Database) -> Principal | None:
+    """A store manager's till session (`POST /v1/pos/staff-session`): the cookie counts only
+    with the session's CSRF token in `X-CSRF-Token`, which another site cannot send. A
+    request without that header ignores the cookie (a shop page in the same browser)."""
+    given = request.headers.get(CSRF_HEADER)
+    token = request.cookies.get(TILL_COOKIE)
+    if given is None or not token or len(token) > 200:
+        return None
+    found = await run_in_threadpool(tills.till_session, uow=UnitOfWork(db, write=False),
+                                    token=token)  # fmt: skip
+    if found is None:
+        raise Unauthorized("Your till session has ended: sign in again")
+    if not hmac.compare_digest(found.csrf.encode(), given.encode()):
+        raise Forbidden("The till session's CSRF token does not match: sign in again")
+    principal = found.principal
+    note_principal(request.scope, principal)
+    return principal
+
+
 async def optional_api_key(
     request: Request,
     db: DatabaseDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal | None:
     if credentials is None:
-        return None
+        return await till_principal(request, db)
     return await resolve_key(request, db, credentials.credentials)
 
 

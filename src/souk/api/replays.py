@@ -162,6 +162,7 @@ def _rule(method: str, path: str, status: int, **how: Any) -> Rule:
     return Rule(method=method, pattern=pattern, status=status, **how)
 
 
+JOB = _minted("job", "/v1/jobs/{}")
 RULES: tuple[Rule, ...] = (
     _rule("POST", "/v1/carts/{cart_id}/checkout", 201, marks=("ord",), read=_order),
     _rule("POST", "/v1/pos/sales", 201, marks=("ord",), read=_till_sale),
@@ -184,6 +185,8 @@ RULES: tuple[Rule, ...] = (
         where=_minted("ret", "/v1/returns/{}"),
     ),
     _rule("POST", "/v1/pos/sync", 200, rerun=True),
+    _rule("POST", "/v1/promotions/{promotion_id}/codes/jobs", 202, marks=("job",), where=JOB),
+    _rule("POST", "/v1/products/imports", 202, marks=("job",), where=JOB),
 )
 
 

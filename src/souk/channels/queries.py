@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, case, select
 from sqlalchemy.orm import Session, selectinload
 
 from souk.channels.models import Channel, ChannelType
@@ -97,5 +97,21 @@ def first_channel_of_type(*, session: Session, type_: str) -> str | None:
     """The code of the oldest channel of this type (the demo storefront's default)."""
     code = session.scalar(
         select(ChannelRow.code).where(ChannelRow.type == type_).order_by(ChannelRow.id).limit(1)
+    )
+    return None if code is None else str(code)
+
+
+def pos_channel_of_store(*, session: Session, store: str) -> str | None:
+    """The channel a store manager's till sells in: the oldest POS channel that hands over
+    at this store (`pickup_at`), else the oldest that ships from it. (A store can be a
+    ship-from location of another store's POS channel, for its endless aisle: that channel
+    is the other store's till.)"""
+    at_the_counter = case((ChannelLocationRow.role == "pickup", 0), else_=1)
+    code = session.scalar(
+        select(ChannelRow.code)
+        .join(ChannelLocationRow, ChannelLocationRow.channel_id == ChannelRow.id)
+        .where(ChannelRow.type == "pos", ChannelLocationRow.location_code == store)
+        .order_by(at_the_counter, ChannelRow.id)
+        .limit(1)
     )
     return None if code is None else str(code)

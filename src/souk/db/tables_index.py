@@ -38,6 +38,7 @@ TABLE_MODULES = [
     "souk.recommendations.tables",
     "souk.engagement.tables",
     "souk.risk.tables",
+    "souk.jobs.tables",
 ]
 
 

@@ -93,3 +93,35 @@ class UnitOfWork:
             hook.after_commit()
         if self._emitted and self._on_events_committed is not None:
             self._on_events_committed()
+
+
+class EnlistedUnitOfWork(UnitOfWork):
+    """A service written as its own command (`with uow: …; uow.commit()`), run as one step
+    of a larger use case inside the caller's open transaction: its commit only flushes, and
+    the caller commits every step at once (how the till records a return — created,
+    received, refunded — with its `client_txn_id` in one transaction, docs/pos.md)."""
+
+    def __init__(self, outer: UnitOfWork) -> None:
+        super().__init__(outer.db, write=outer.write)
+        self._outer = outer
+
+    @property
+    def session(self) -> Session:
+        return self._outer.session
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def emit(self, name: str, payload: dict[str, Any]) -> None:
+        self._outer.emit(name, payload)
+
+    def commit(self) -> None:
+        self._outer.session.flush()

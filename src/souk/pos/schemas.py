@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from souk.customers.schemas import PostalAddress
 from souk.fulfilment.schemas import CODE, PLAIN
 from souk.pos.models import PaymentMethod
+from souk.returns.models import Condition, RefundTo
 from souk.timestamps import RecentTimestamp
 
 
@@ -85,22 +86,67 @@ class PosSale(BaseModel):
     fulfillment: PosFulfillment | None = None
 
 
+class PosPickup(BaseModel):
+    """A click & collect order handed over at the till (offline too): the pickup code the
+    customer showed, checked when the transaction reaches the server."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["pickup"]
+    client_txn_id: str = Field(min_length=1, max_length=100, pattern=CODE)
+    occurred_at: RecentTimestamp
+    fulfillment_order: str = Field(min_length=1, max_length=40, pattern=CODE)
+    pickup_code: str = Field(min_length=1, max_length=20, pattern=PLAIN)
+
+
+class PosReturnLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=64, pattern=CODE)
+    quantity: int = Field(ge=1, le=10_000)
+    reason: str = Field(min_length=1, max_length=500, pattern=PLAIN)
+    condition: Condition
+
+
+class PosReturn(BaseModel):
+    """Any channel's order handed back at this store (offline too): created, received and
+    refunded in one transaction when it reaches the server."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["return"]
+    client_txn_id: str = Field(min_length=1, max_length=100, pattern=CODE)
+    occurred_at: RecentTimestamp
+    order: str = Field(min_length=1, max_length=40, pattern=CODE)
+    lines: list[PosReturnLine] = Field(min_length=1, max_length=200)
+    refund_to: RefundTo
+
+
 class PosSync(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     transactions: list[Any] = Field(
         min_length=1, max_length=500,
-        description="Sales recorded offline, each in the shape of POST /v1/pos/sales; each is "
-        "checked on its own, so that a bad one never blocks the others.",
+        description="Transactions recorded offline, each checked on its own, so that a bad "
+        "one never blocks the others: a sale in the shape of POST /v1/pos/sales (`type` "
+        "absent or `sale`), a pickup hand-over (`type: pickup`) or a return (`type: return`).",
     )  # fmt: skip
 
 
 class PosResult(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
     index: int
     client_txn_id: str | None
     status: int = Field(description="201 recorded (or recorded before: `replayed`); 4xx refused")
     replayed: bool
     order: dict[str, Any] | None = None
+    fulfillment_order: dict[str, Any] | None = Field(
+        default=None, description="pickup: the fulfilment order, collected"
+    )
+    return_: dict[str, Any] | None = Field(
+        default=None, alias="return", description="return: the return, received and refunded"
+    )
     discrepancies: list[str] = Field(default=[], description="Counts asked for at the store.")
     warnings: list[str] = []
     problem: dict[str, Any] | None = None

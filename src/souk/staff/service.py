@@ -19,21 +19,13 @@ from souk.db.uow import UnitOfWork
 from souk.errors import AlreadyExists, Unauthorized, ValidationFailed, field_error
 from souk.inventory.queries import location_exists
 from souk.staff.models import StaffMember, StaffRole, hash_session_token, new_session_token
+from souk.staff.rows import member_of
 from souk.staff.tables import StaffRow, StaffSessionRow
+from souk.staff.tills import till_binding
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024  # argon2 hashes anything, but a megabyte "password" is an attack
-
-
-def _member(row: StaffRow) -> StaffMember:
-    return StaffMember(
-        id=row.id,
-        email=row.email,
-        name=row.name,
-        role=StaffRole(row.role),
-        stores=tuple(row.stores or ()),
-    )
 
 
 def _check_new(
@@ -84,7 +76,7 @@ def create_staff(
             created_at=utcnow(),
         )
         uow.session.add(row)
-        member = _member(row)
+        member = member_of(row)
         uow.commit()
         return member
 
@@ -105,7 +97,9 @@ def first_admin(*, uow: UnitOfWork, email: str) -> tuple[StaffMember, str] | Non
 
 def list_staff(*, uow: UnitOfWork) -> list[StaffMember]:
     with uow:
-        return [_member(r) for r in uow.session.scalars(select(StaffRow).order_by(StaffRow.email))]
+        return [
+            member_of(r) for r in uow.session.scalars(select(StaffRow).order_by(StaffRow.email))
+        ]
 
 
 def sign_in(
@@ -116,10 +110,14 @@ def sign_in(
     ttl_s: int,
     guard: SignInGuard | None = None,
     client_ip: str = "-",
+    till_store: str | None = None,
 ) -> tuple[StaffMember, str, str]:
     """The member, a new session token (for the cookie) and its CSRF token. Guessing is
     slowed by the customers' sign-in guard, on keys of its own (`staff:` + email), so a
-    customer and a staff member of the same email never lock each other out."""
+    customer and a staff member of the same email never lock each other out.
+
+    With `till_store` (`""`: their first store) the session is a till session of a store
+    manager, bound to that store and its POS channel (`souk.staff.tills`)."""
     email = email.strip().lower()
     guard_key = "staff:" + email
     if guard is not None:
@@ -137,6 +135,10 @@ def sign_in(
             raise Unauthorized("Wrong email or password")
         if guard is not None:
             guard.succeeded(email=guard_key)
+        member = member_of(row)
+        store, channel = (
+            (None, None) if till_store is None else till_binding(uow.session, member, till_store)
+        )
         if needs_rehash(row.password_hash):
             row.password_hash = hash_password(password)
         token, csrf = new_session_token(), secrets.token_urlsafe(32)
@@ -150,9 +152,10 @@ def sign_in(
                 csrf_token=csrf,
                 created_at=now,
                 expires_at=now + timedelta(seconds=ttl_s),
+                store=store,
+                channel=channel,
             )
         )
-        member = _member(row)
         uow.commit()
         return member, token, csrf
 
@@ -170,12 +173,14 @@ def session_member(
             .where(
                 StaffSessionRow.token_hash == hash_session_token(token),
                 StaffSessionRow.expires_at > now,
+                # A till session is the till's (souk.staff.tills), never the console's.
+                StaffSessionRow.store.is_(None),
                 StaffRow.active.is_(True),
             )
         ).first()
         if found is None:
             return None
-        return _member(found[0]), found[1]
+        return member_of(found[0]), found[1]
 
 
 def sign_out(*, uow: UnitOfWork, token: str) -> None:

@@ -37,3 +37,7 @@ class StaffSessionRow(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    # Set for a store manager's till session (docs/pages.md): the store and POS channel it
+    # sells for; a console session has neither.
+    store: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -9,6 +9,7 @@ from souk.pages.console import (
     dashboard,
     fulfilment,
     inventory,
+    jobs,
     marketing,
     notfound,
     orders,
@@ -27,5 +28,6 @@ routers = [
     customers.router,
     marketing.router,
     webhooks.router,
+    jobs.router,
     notfound.router,
 ]

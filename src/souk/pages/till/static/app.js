@@ -1,21 +1,23 @@
-// The till: sign in with a POS key, sell (scan or search), hand over click & collect, take
-// returns, see incoming transfers. Every sale is first written to IndexedDB with its
-// client_txn_id, then sent with POST /v1/pos/sync; a sale taken offline waits there until the
-// network is back, and the server records each client_txn_id once however often it is sent.
-//
-// Store-manager sign-in (a staff session) is the console's; once it exists, a session cookie
-// can stand in for the key here: `credentials()` is the one place that decides.
+// The till: sign in with a POS key or as a store manager, sell (scan or search), hand over
+// click & collect, take returns, see incoming transfers. Every sale, hand-over and return is
+// first written to IndexedDB with its client_txn_id, then sent with POST /v1/pos/sync; one
+// taken offline waits there until the network is back, and the server records each
+// client_txn_id once however often it is sent. `credentials()` decides how the till calls:
+// its POS key, or the manager's session (cookie + CSRF token).
 import { call, Offline, Refused, problemText } from "./api.js";
 import { format, parse, taxOn } from "./money.js";
 import { $, el, text } from "./dom.js";
 import * as store from "./store.js";
-import { loadPickups, loadTransfers, takeReturn } from "./work.js";
+import { loadPickups, loadTransfers, renderStoreWork, takeReturn } from "./work.js";
 
 const KEY = "souk.till.key";
-const state = { key: null, till: null, variants: [], basket: new Map(), syncing: false };
+const SESSION = "souk.till.session";
+const state = { key: null, session: null, till: null, variants: [], basket: new Map(), running: null, again: false };
 
 function credentials() {
-  return state.key;
+  if (state.key) return { key: state.key };
+  if (state.session) return { csrf: state.session.csrf_token };
+  return null;
 }
 
 function api(method, path, body) {
@@ -37,10 +39,25 @@ async function signIn(key) {
   localStorage.setItem(KEY + ".till", JSON.stringify(state.till));
 }
 
-function signOut() {
+async function signInAsManager(form) {
+  const body = { email: form.elements.email.value.trim(), password: form.elements.password.value };
+  const wanted = form.elements.store.value.trim();
+  if (wanted) body.store = wanted;
+  const session = await call(null, "POST", "/v1/pos/staff-session", body);
+  state.session = session;
+  state.till = { channel: session.channel, location: session.location };
+  localStorage.setItem(SESSION, JSON.stringify(session));
+  localStorage.setItem(KEY + ".till", JSON.stringify(state.till));
+}
+
+async function signOut() {
+  if (state.session) await api("DELETE", "/v1/pos/staff-session").catch(() => {});
   localStorage.removeItem(KEY);
+  localStorage.removeItem(SESSION);
   localStorage.removeItem(KEY + ".till");
+  localStorage.removeItem("souk.till.pickups");
   state.key = null;
+  state.session = null;
   store.forget().finally(() => location.reload());
 }
 
@@ -72,9 +89,10 @@ async function start() {
   window.addEventListener("offline", showNetwork);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/pos/sw.js", { scope: "/pos/" });
   state.key = localStorage.getItem(KEY);
+  state.session = JSON.parse(localStorage.getItem(SESSION) || "null");
   state.till = JSON.parse(localStorage.getItem(KEY + ".till") || "null");
   bind();
-  if (!state.key) {
+  if (!credentials()) {
     $("signin").hidden = false;
     $("pos-key").focus();
     return;
@@ -85,7 +103,8 @@ async function start() {
 async function openTill() {
   $("signin").hidden = true;
   $("till").hidden = false;
-  text($("store"), `Store ${state.till.location} · ${state.till.channel}`);
+  const who = state.session ? ` · ${state.session.name || state.session.staff}` : "";
+  text($("store"), `Store ${state.till.location} · ${state.till.channel}${who}`);
   try {
     state.variants = await loadCatalog();
   } catch (error) {
@@ -220,46 +239,73 @@ async function completeSale(event) {
 }
 
 async function renderSales() {
-  const sales = await store.allSales();
-  const waiting = sales.filter((s) => s.state === "queued").length;
+  const all = await store.allSales();
+  const sales = all.filter((s) => !s.body.type);
+  const waiting = all.filter((s) => s.state === "queued").length;
   text($("queue-state"), waiting ? `${waiting} waiting to be sent` : "Nothing waiting");
   $("queue-state").dataset.waiting = String(waiting);
   $("sales").replaceChildren(...sales.slice(-20).reverse().map((s) => el("li", { class: `state-${s.state}` },
     `${s.body.client_txn_id.slice(0, 8)} · ${format(s.total, currency())} · `,
     s.state === "sent" ? `recorded as order ${s.order_number || s.order_id}` : s.state === "refused" ? `refused: ${s.problem}` : "waiting for the network",
   )));
+  renderStoreWork(all);
 }
 
-async function sync() {
-  if (state.syncing || !credentials()) return;
+// One sync at a time; asked again while one runs, it runs once more after it, so whoever
+// awaits `sync()` knows its transaction was offered to the server.
+function sync() {
+  if (state.running) {
+    state.again = true;
+    return state.running;
+  }
+  state.running = (async () => {
+    do {
+      state.again = false;
+      await syncOnce();
+    } while (state.again);
+  })().finally(() => { state.running = null; });
+  return state.running;
+}
+
+function recorded(entry, result) {
+  if (entry.body.type === "pickup") return { fulfillment_order: result.fulfillment_order };
+  if (entry.body.type === "return") return { returned: result.return };
+  return { order_id: result.order?.id, order_number: result.order?.number };
+}
+
+async function syncOnce() {
+  if (!credentials()) return;
   const queued = (await store.allSales()).filter((s) => s.state === "queued");
   if (!queued.length) return;
-  state.syncing = true;
   try {
     const answer = await api("POST", "/v1/pos/sync", { transactions: queued.map((s) => s.body) });
     for (const result of answer.results) {
-      const sale = queued[result.index];
-      if (result.status < 300) {
-        Object.assign(sale, { state: "sent", order_id: result.order?.id, order_number: result.order?.number });
-      } else {
-        Object.assign(sale, { state: "refused", problem: problemText(result.problem || {}) });
-      }
-      await store.putSale(sale);
+      const entry = queued[result.index];
+      if (result.status < 300) Object.assign(entry, { state: "sent" }, recorded(entry, result));
+      else Object.assign(entry, { state: "refused", problem: problemText(result.problem || {}) });
+      await store.putSale(entry);
     }
   } catch (error) {
     if (!(error instanceof Offline)) text($("sale-error"), error.message);
   } finally {
-    state.syncing = false;
     await renderSales();
   }
+}
+
+// A hand-over or a return: kept on the till, then offered to the server at once.
+async function queue(body) {
+  await store.putSale({ client_txn_id: body.client_txn_id, body, state: "queued" });
+  await renderSales();
+  await sync();
+  return store.getSale(body.client_txn_id);
 }
 
 // --- screens --------------------------------------------------------------------------
 const LOADERS = { pickups: () => loadPickups(work()), transfers: () => loadTransfers(work()) };
 
-// What the store-work screens need from the till: its API calls and its store.
+// What the store-work screens need from the till: its API calls, its store and its queue.
 function work() {
-  return { api, till: state.till };
+  return { api, till: state.till, queue, transactions: store.allSales };
 }
 
 function show(name) {
@@ -283,6 +329,20 @@ function bind() {
     } catch (error) {
       state.key = null;
       text($("signin-error"), error instanceof Refused ? problemText(error.problem) : "The server cannot be reached");
+    }
+  });
+  $("manager-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    if (!form.elements.email.value.trim() || !form.elements.password.value) {
+      return text($("manager-error"), "Type your email and password");
+    }
+    try {
+      await signInAsManager(form);
+      await openTill();
+    } catch (error) {
+      state.session = null;
+      text($("manager-error"), error instanceof Refused ? problemText(error.problem) : "The server cannot be reached");
     }
   });
   $("signout").addEventListener("click", signOut);

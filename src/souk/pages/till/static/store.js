@@ -1,5 +1,7 @@
-// What the till keeps on the device (IndexedDB): the catalog it sells from, and every sale
-// it took with its client_txn_id until the server has recorded it.
+// What the till keeps on the device (IndexedDB): the catalog it sells from, and every
+// transaction it took — sales, pickup hand-overs, returns — with its client_txn_id until the
+// server has recorded it. (The object store keeps its first name, `sales`, so that a till
+// updated with transactions still queued loses none.)
 
 const DB = "souk-till";
 const VERSION = 1;
@@ -47,6 +49,10 @@ export function allVariants() {
 
 export function putSale(sale) {
   return run("sales", "readwrite", (store) => store.put(sale));
+}
+
+export function getSale(id) {
+  return run("sales", "readonly", (store) => store.get(id));
 }
 
 export async function allSales() {

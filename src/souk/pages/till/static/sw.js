@@ -1,7 +1,7 @@
 // The till's service worker: the page and its scripts come from the cache when the network
 // is gone, so the associate can keep selling; API calls are never cached here (the catalog
 // lives in IndexedDB, sales go through the queue).
-const CACHE = "souk-till-v2";
+const CACHE = "souk-till-v3";
 const SHELL = ["/pos/", "/pos/till.css", "/pos/app.js", "/pos/api.js", "/pos/store.js", "/pos/money.js", "/pos/dom.js", "/pos/work.js", "/pos/manifest.webmanifest"];
 
 self.addEventListener("install", (event) => {
