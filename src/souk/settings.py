@@ -174,6 +174,8 @@ class Settings(BaseSettings):
     # address `souk serve` listens on by default).
     smtp_url: str | None = None
     smtp_from: str = "Souk <noreply@souk.invalid>"
+    # How long the link that confirms a registration works (docs/security.md).
+    registration_link_ttl_s: int = Field(default=24 * 3600, gt=0, le=30 * 86_400)
     # How often the worker scans for abandoned carts and churn risk and sends what is due
     # (0: off; `souk engagement run` does one round by hand).
     engagement_interval_s: float = Field(default=30.0, ge=0)
