@@ -64,30 +64,35 @@ def _nonce(prefix: bytes, counter: int) -> bytes:
     return prefix + struct.pack(">I", counter)
 
 
-def _chunks(source: IO[bytes]) -> Iterator[tuple[bytes, bool]]:
+def _chunks(source: IO[bytes], size: int) -> Iterator[tuple[bytes, bool]]:
     """Each chunk with whether it is the last (read one ahead to know)."""
-    current = source.read(CHUNK)
+    current = source.read(size)
     while True:
-        following = source.read(CHUNK)
+        following = source.read(size)
         yield current, not following
         if not following:
             return
         current = following
 
 
-def seal(source: IO[bytes], target: IO[bytes], key: bytes) -> None:
+def seal(source: IO[bytes], target: IO[bytes], key: bytes, *, chunk_size: int = CHUNK) -> None:
+    if not 0 < chunk_size <= CHUNK:
+        raise ValueError(f"chunks are 1 to {CHUNK} bytes")
     aead = AESGCM(key)
     prefix = os.urandom(8)
     target.write(MAGIC + prefix)
-    for counter, (chunk, last) in enumerate(_chunks(source)):
+    for counter, (chunk, last) in enumerate(_chunks(source, chunk_size)):
         sealed = aead.encrypt(_nonce(prefix, counter), chunk, b"\x01" if last else b"\x00")
         target.write(_LENGTH.pack(len(sealed)) + sealed)
+
+
+CUT_SHORT = "The sealed file is cut short: it was damaged or not completely written"
 
 
 def _read_exactly(source: IO[bytes], size: int) -> bytes:
     data = source.read(size)
     if len(data) != size:
-        raise SealError("The sealed file is cut short: it was damaged or not completely written")
+        raise SealError(CUT_SHORT)
     return data
 
 
@@ -103,7 +108,9 @@ def unseal(source: IO[bytes], key: bytes) -> Iterator[bytes]:
     counter = 0
     while True:
         if len(head) != _LENGTH.size:
-            raise SealError("The sealed file is cut short: it was damaged or not completely written")
+            raise SealError(
+                "The sealed file is cut short: it was damaged or not completely written"
+            )
         (length,) = _LENGTH.unpack(head)
         if not _TAG <= length <= CHUNK + _TAG:
             raise SealError("The sealed file is damaged (a chunk of impossible length)")
