@@ -22,6 +22,7 @@ from souk.access.models import Role
 from souk.access.schemas import ApiKeyCreate
 from souk.analytics import cli as analytics_cli
 from souk.analytics.refresh import AnalyticsRefresher
+from souk.audit.service import record_command
 from souk.db import backup as backups
 from souk.db import sealing
 from souk.db.engine import Database
@@ -186,6 +187,10 @@ def backup(
         info = backups.backup(db=db, path=path, key=key)
     except SoukError as exc:
         raise _fail(exc) from exc
+    else:
+        # Logged after the copy, so the copy itself never holds its own entry.
+        command = "souk backup" + ("" if info.sealed else " --unencrypted")
+        record_command(db=db, command=command, resource_id=str(path.resolve()), status=0)
     finally:
         db.dispose()
     sealed = "sealed " if info.sealed else "[yellow]unencrypted[/] "
@@ -217,6 +222,10 @@ def restore(
         info = backups.restore(db=db, path=path, force=force, key=key)
     except SoukError as exc:
         raise _fail(exc) from exc
+    else:
+        # Into the restored database: its log then says where its contents came from.
+        db.dispose()
+        record_command(db=db, command="souk restore", resource_id=str(path.resolve()), status=0)
     finally:
         db.dispose()
     console.print(f"[green]{info.backend} database restored[/] from {info.path}")
@@ -240,7 +249,10 @@ def keys_create(
             data=ApiKeyCreate(name=name, role=role, channel=channel, location=location),
         )
     except SoukError as exc:
+        record_command(db=db, command="souk keys create", resource_id=None, status=2)
         raise _fail(exc) from exc
+    else:
+        record_command(db=db, command="souk keys create", resource_id=created.id, status=0)
     finally:
         db.dispose()
     console.print(f"[bold]{created.id}[/] ({created.role})")
