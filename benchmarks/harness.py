@@ -80,6 +80,7 @@ def serve(
     ready_path: str = "/readyz",
     env: dict[str, str] | None = None,
     souk: Path | None = None,
+    ready_timeout_s: float = READY_TIMEOUT_S,
 ) -> Iterator[Server]:
     """`souk serve` on `url` — or uvicorn on another application (`module:name`, an app
     factory unless `factory=False`) — on a free port, until the block ends."""
@@ -102,11 +103,16 @@ def serve(
     process = subprocess.Popen(command, env=environment, cwd=ROOT, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(process, base + ready_path, READY_TIMEOUT_S)
+        wait_ready(process, base + ready_path, ready_timeout_s)
         yield Server(base, port, process.pid)
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            # Still migrating when it was told to stop: do not leave it running.
+            process.kill()
+            process.wait()
 
 
 def pgbench_hot_row(url: str, clients: int, seconds: int) -> dict[str, Any] | None:
