@@ -139,6 +139,9 @@ def test_a_staff_sign_in_and_the_members_console_actions_are_logged(
     assert entries[1]["role"] == "admin"
 
 
+# Four `souk` processes, each importing the whole app: minutes on a loaded 2-core machine.
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_operators_commands_on_the_command_line_are_logged(
     database_url: str, admin: TestClient, tmp_path: Path
 ) -> None:

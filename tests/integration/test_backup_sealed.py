@@ -17,7 +17,8 @@ from tests.conftest import ADMIN_KEY
 from tests.integration.test_backup import BACKUP_KEY, _contents, _souk, fresh_url
 
 __all__ = ["fresh_url"]
-pytestmark = pytest.mark.slow
+# Each case runs `souk` processes that import the whole app: minutes on a loaded machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 EMAIL = b"secret.person@example.com"
 
 
