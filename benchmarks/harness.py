@@ -82,6 +82,7 @@ def serve(
     ready_path: str = "/readyz",
     env: dict[str, str] | None = None,
     souk: Path | None = None,
+    ready_timeout_s: float = READY_TIMEOUT_S,
 ) -> Iterator[Server]:
     """`souk serve` on `url` — or uvicorn on another application (`module:name`, an app
     factory unless `factory=False`) — on a free port, until the block ends."""
@@ -104,14 +105,15 @@ def serve(
     process = subprocess.Popen(command, env=environment, cwd=ROOT, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(process, base + ready_path, READY_TIMEOUT_S)
+        wait_ready(process, base + ready_path, ready_timeout_s)
         yield Server(base, port, process.pid)
     finally:
         process.terminate()
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            # A loaded machine can keep workers past 30 s: the figures measured are kept.
+            # A loaded machine can keep workers past 30 s, or a server can still be migrating
+            # when it is told to stop: killed, so the figures are kept and nothing is left.
             process.kill()
             process.wait()
 

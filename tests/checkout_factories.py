@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from souk.db.engine import Database
 from tests.catalog_factories import channel_body, list_product, make_product
+from tests.support.account_mail import verification_token
 
 ADDRESS_JP = {"name": "Aiko", "line1": "1-1 Chiyoda", "city": "Tokyo", "country": "JP"}
 ADDRESS_FR = {"name": "Anne", "line1": "1 rue de Rivoli", "city": "Paris", "country": "FR"}
@@ -151,14 +152,18 @@ class Shop:
         )
 
     def register(self, channel: str, email: str, **body: Any) -> dict[str, Any]:
+        """Register and open the emailed link: the signed-in session."""
         response = self.call(
             "POST",
             "/v1/customers/register",
             channel,
             json={"email": email, "password": "correct horse battery", **body},
         )
-        assert response.status_code == 201, response.text
-        result: dict[str, Any] = response.json()
+        assert response.status_code == 202, response.text
+        token = verification_token(self.store.app, email.lower())  # type: ignore[arg-type]
+        verified = self.call("POST", "/v1/customers/verify", channel, json={"token": token})
+        assert verified.status_code == 201, verified.text
+        result: dict[str, Any] = verified.json()
         return result
 
     def cart(self, channel: str, token: str | None = None, **body: Any) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from souk.cdp import api as cdp_api
 from souk.channels import api as channels_api
 from souk.customers import api as customers_api
 from souk.customers.lockout import SignInGuard
+from souk.customers.mail import AccountMail
 from souk.customers.tokens import TokenSigner, resolve_secret
 from souk.db.engine import Database
 from souk.db.migrate import migrate
@@ -194,6 +195,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.job_runner = job_runner
     app.state.key_cache = KeyCache(settings.api_key_cache_s)
     app.state.token_signer = TokenSigner(resolve_secret(settings), settings.customer_token_ttl_s)
+    app.state.account_mail = AccountMail.from_settings(settings)
     app.state.idempotency = IdempotencyStore(
         db, ttl_s=settings.idempotency_ttl_s, lease_s=settings.idempotency_lease_s
     )

@@ -22,7 +22,9 @@ from souk.access.models import Role
 from souk.access.schemas import ApiKeyCreate
 from souk.analytics import cli as analytics_cli
 from souk.analytics.refresh import AnalyticsRefresher
+from souk.audit.service import record_command
 from souk.db import backup as backups
+from souk.db import sealing
 from souk.db.engine import Database
 from souk.db.migrate import migrate as run_migrations
 from souk.db.outbox import EventBus
@@ -30,7 +32,7 @@ from souk.db.uow import UnitOfWork
 from souk.demo import loader
 from souk.engagement import cli as engagement_cli
 from souk.engagement.worker import EngagementWorker
-from souk.errors import SoukError
+from souk.errors import SoukError, ValidationFailed
 from souk.forecasting.models import Frequency
 from souk.forecasting.runs import run_forecasts
 from souk.inventory import cli as inventory_cli
@@ -157,20 +159,55 @@ def migrate() -> None:
     console.print("[green]database is up to date[/]")
 
 
+def _backup_key(required: bool) -> bytes | None:
+    text = get_settings().backup_key
+    if text is None:
+        if required:
+            raise _fail(
+                ValidationFailed(
+                    "A backup holds every customer's personal data: set SOUK_BACKUP_KEY to seal "
+                    "it (make one with `souk backup-key`), or pass --unencrypted"
+                )
+            )
+        return None
+    try:
+        return sealing.parse_key(text)
+    except SoukError as exc:
+        raise _fail(exc) from exc
+
+
 @app.command()
 def backup(
     path: Annotated[Path, typer.Argument(help="File to write (replaced when complete).")],
+    unencrypted: Annotated[
+        bool, typer.Option("--unencrypted", help="Write it in clear, without SOUK_BACKUP_KEY.")
+    ] = False,
 ) -> None:
-    """Copy the running database to PATH: SQLite through its online backup API, PostgreSQL
-    with pg_dump (custom format). Safe while servers write."""
+    """Copy the running database to PATH, sealed with SOUK_BACKUP_KEY: SQLite through its
+    online backup API, PostgreSQL with pg_dump (custom format). Safe while servers write."""
+    key = None if unencrypted else _backup_key(required=True)
     db = _database()
     try:
-        info = backups.backup(db=db, path=path)
+        info = backups.backup(db=db, path=path, key=key)
     except SoukError as exc:
         raise _fail(exc) from exc
+    else:
+        # Logged after the copy, so the copy itself never holds its own entry.
+        command = "souk backup" + ("" if info.sealed else " --unencrypted")
+        record_command(db=db, command=command, resource_id=str(path.resolve()), status=0)
     finally:
         db.dispose()
-    console.print(f"[green]{info.backend} backup written[/] to {info.path} ({info.bytes} bytes)")
+    sealed = "sealed " if info.sealed else "[yellow]unencrypted[/] "
+    console.print(
+        f"[green]{info.backend} backup written[/] {sealed}to {info.path} ({info.bytes} bytes)"
+    )
+
+
+@app.command("backup-key")
+def backup_key() -> None:
+    """Print a new key for SOUK_BACKUP_KEY. Keep it apart from the backups: without it they
+    cannot be restored."""
+    typer.echo(sealing.new_key())
 
 
 @app.command()
@@ -181,12 +218,18 @@ def restore(
     ] = False,
 ) -> None:
     """Load a backup into the configured database (a fresh one, unless --force). Stop the
-    servers first; run `souk migrate` after restoring an older backup."""
+    servers first; run `souk migrate` after restoring an older backup. A sealed backup needs
+    the SOUK_BACKUP_KEY it was made with."""
+    key = _backup_key(required=False)
     db = _database()
     try:
-        info = backups.restore(db=db, path=path, force=force)
+        info = backups.restore(db=db, path=path, force=force, key=key)
     except SoukError as exc:
         raise _fail(exc) from exc
+    else:
+        # Into the restored database: its log then says where its contents came from.
+        db.dispose()
+        record_command(db=db, command="souk restore", resource_id=str(path.resolve()), status=0)
     finally:
         db.dispose()
     console.print(f"[green]{info.backend} database restored[/] from {info.path}")
@@ -210,7 +253,10 @@ def keys_create(
             data=ApiKeyCreate(name=name, role=role, channel=channel, location=location),
         )
     except SoukError as exc:
+        record_command(db=db, command="souk keys create", resource_id=None, status=2)
         raise _fail(exc) from exc
+    else:
+        record_command(db=db, command="souk keys create", resource_id=created.id, status=0)
     finally:
         db.dispose()
     console.print(f"[bold]{created.id}[/] ({created.role})")

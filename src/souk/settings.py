@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # Signs customer tokens. Unset, a random secret is generated and kept beside the
     # embedded database so that tokens survive a restart; production must set it.
     secret_key: str | None = None
+    # Seals `souk backup` files (AES-256-GCM; `souk backup-key` makes one). Unset, `souk
+    # backup` refuses unless told --unencrypted: a backup holds every customer's data.
+    backup_key: str | None = Field(default=None, repr=False)
     customer_token_ttl_s: int = Field(default=7 * 24 * 3600, gt=0)
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     # Requests one worker process runs at once in its thread pool; each holds at most one
@@ -180,6 +183,8 @@ class Settings(BaseSettings):
     # address `souk serve` listens on by default).
     smtp_url: str | None = None
     smtp_from: str = "Souk <noreply@souk.invalid>"
+    # How long the link that confirms a registration works (docs/security.md).
+    registration_link_ttl_s: int = Field(default=24 * 3600, gt=0, le=30 * 86_400)
     # How often the worker scans for abandoned carts and churn risk and sends what is due
     # (0: off; `souk engagement run` does one round by hand).
     engagement_interval_s: float = Field(default=30.0, ge=0)

@@ -3,15 +3,23 @@ and from where; read back by an admin only, newest first, filtered and paged."""
 
 from __future__ import annotations
 
+import getpass
+import os
+import socket
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from souk.db import sealing
 from souk.db.base import utcnow
 from souk.db.engine import Database
 from tests.catalog_factories import make_channel
+from tests.console_factories import make_staff, sign_in, signed_in
 from tests.fulfilment_factories import FrenchShop, french_shop
+from tests.support.server import SOUK
 
 
 def _log(admin: TestClient, **query: Any) -> list[dict[str, Any]]:
@@ -108,3 +116,57 @@ def test_the_log_pages_newest_first_without_gaps_or_repeats(admin: TestClient) -
     assert admin.get("/v1/audit-log", params={"from": "0001-01-01T00:00:00Z"}).status_code == 422
     future = admin.get("/v1/audit-log", params={"from": "2099-01-01T00:00:00Z"})
     assert future.json()["data"] == []
+
+
+def test_a_staff_sign_in_and_the_members_console_actions_are_logged(
+    admin: TestClient, db: Database
+) -> None:
+    # Given a staff member signing in to the console from their desk
+    member = make_staff(db, "admin", email="ops@example.com")
+    desk = TestClient(admin.app, client=("198.51.100.4", 4321))
+    csrf = signed_in(desk, member)
+    wrong = sign_in(TestClient(admin.app), "ops@example.com", "not the password")
+    assert wrong.status_code == 401
+    # When they sign out
+    out = desk.post("/admin/sign-out", data={"csrf_token": csrf}, follow_redirects=False)
+    assert out.status_code == 303
+    # Then both are in the log under the member, from the desk's address
+    entries = _log(admin, key=f"staff:{member.id}")
+    assert [(e["method"], e["route"], e["status"], e["client_ip"]) for e in entries] == [
+        ("POST", "/admin/sign-out", 303, "198.51.100.4"),
+        ("POST", "/admin/sign-in", 303, "198.51.100.4"),
+    ]
+    assert entries[1]["role"] == "admin"
+
+
+# Four `souk` processes, each importing the whole app: minutes on a loaded 2-core machine.
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_operators_commands_on_the_command_line_are_logged(
+    database_url: str, admin: TestClient, tmp_path: Path
+) -> None:
+    env = {**os.environ, "SOUK_DATABASE_URL": database_url, "SOUK_LOG_LEVEL": "WARNING",
+           "STAFF_PASSWORD": "twelve chars ok", "SOUK_BACKUP_KEY": sealing.new_key()}  # fmt: skip
+    commands = (
+        ["keys", "create", "--role", "admin", "--name", "cron"],
+        ["keys", "create", "--role", "pos", "--name", "till"],  # refused: no channel
+        ["staff", "create", "--email", "new@example.com", "--role", "operations",
+         "--password-env", "STAFF_PASSWORD"],
+        ["backup", str(tmp_path / "souk.backup")],
+    )  # fmt: skip
+    codes = [
+        subprocess.run([str(SOUK), *args], env=env, capture_output=True, timeout=300).returncode
+        for args in commands
+    ]
+    assert codes == [0, 2, 0, 0]
+    entries = [e for e in _log(admin) if e["method"] == "CLI"]
+    assert [(e["route"], e["status"]) for e in entries] == [
+        ("souk backup", 0),
+        ("souk staff create", 0),
+        ("souk keys create", 2),
+        ("souk keys create", 0),
+    ]
+    who = {(e["key_id"], e["role"], e["client_ip"]) for e in entries}
+    assert who == {(f"cli:{getpass.getuser()}", "admin", f"cli@{socket.gethostname()}"[:64])}
+    assert entries[0]["resource_id"] == str((tmp_path / "souk.backup").resolve())
+    assert entries[3]["resource_id"].startswith("key_")

@@ -339,6 +339,7 @@ NO_FOREIGN_OBJECT = {
     "POST /v1/availability/query": "the caller's own channel's availability",
     "GET /v1/availability/nearby": "pickup stores of the caller's own channel",
     "POST /v1/customers/register": "creates the caller's own account (see test_security_auth)",
+    "POST /v1/customers/verify": "the emailed token names the one registration it confirms",
     "POST /v1/customers/login": "signs the caller in (see test_security_auth)",
     "PATCH /v1/customers/me": "the signed-in customer's own profile",
     "POST /v1/customers/me/addresses": "adds to the signed-in customer's own address book",

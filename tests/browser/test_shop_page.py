@@ -4,6 +4,8 @@ in every language, with nothing loaded from another host."""
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -13,7 +15,10 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.business import seed
 from tests.browser.pages_support import Watch, serious_violations
 from tests.conftest import ADMIN_KEY
+from tests.engagement_factories import Inbox, inbox, text_of
 from tests.support.server import live_server
+
+__all__ = ["inbox"]
 
 
 def _open(page: Page, url: str) -> None:
@@ -21,10 +26,24 @@ def _open(page: Page, url: str) -> None:
     expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=20_000)
 
 
+def _link_mailed_to(mailbox: Inbox, email: str, timeout_s: float = 20.0) -> str:
+    """The verification link of the mail the server sends after its answer."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for message, recipients in zip(mailbox.messages, mailbox.recipients, strict=False):
+            if recipients == [email] and "verify=" in text_of(message):
+                found = re.search(r"https?://\S+verify=\S+", text_of(message))
+                assert found is not None
+                return found.group(0)
+        time.sleep(0.05)  # polling the inbox until the mail is there, with a deadline
+    raise AssertionError(f"no verification mail to {email} within {timeout_s} s")
+
+
 def test_a_shopper_buys_for_pickup_with_a_cart_that_followed_them(
-    browser: Browser, tmp_path: Path, screenshots: Path
+    browser: Browser, tmp_path: Path, screenshots: Path, inbox: tuple[Inbox, int]
 ) -> None:
-    with live_server(f"sqlite:///{tmp_path}/souk.sqlite3", ADMIN_KEY) as server:
+    smtp = {"SOUK_SMTP_URL": f"smtp://127.0.0.1:{inbox[1]}"}
+    with live_server(f"sqlite:///{tmp_path}/souk.sqlite3", ADMIN_KEY, env=smtp) as server:
         seed(server.url, ADMIN_KEY)
         shop = server.url + "/shop"
         phone = browser.new_context(viewport={"width": 390, "height": 844})
@@ -73,7 +92,14 @@ def test_a_shopper_buys_for_pickup_with_a_cart_that_followed_them(
         expect(page.locator("#status")).to_have_class("error")
         register.get_by_label("Password").fill("correct horse battery staple")
         register.get_by_role("button", name="Create an account").click()
+        expect(page.locator("#status")).to_contain_text("we sent a link to aiko@example.com")
+        expect(page.locator("#signed-in")).to_have_count(0)
+        # the link in the mail (a real SMTP server) signs them in, with their cart
+        link = _link_mailed_to(inbox[0], "aiko@example.com")
+        assert urlparse(link).path == "/shop/account"
+        _open(page, f"{shop}/account?{urlparse(link).query}")
         expect(page.locator("#signed-in")).to_have_text("Signed in as aiko@example.com")
+        assert "verify=" not in page.url  # the spent token leaves the address bar
         phone.close()
 
         # on another device, signing in finds the same cart

@@ -20,6 +20,7 @@ from souk.access import service as access_service
 from souk.access.models import Role
 from souk.access.schemas import ApiKeyCreate
 from souk.app import create_app
+from souk.db import sealing
 from souk.db.engine import Database
 from souk.db.migrate import is_up_to_date
 from souk.db.uow import UnitOfWork
@@ -31,6 +32,7 @@ from tests.support.server import SOUK
 pytestmark = pytest.mark.slow
 # Tables the writer changes while the backup runs; every other one must come back equal.
 WRITTEN = {"api_keys", "outbox_events"}
+BACKUP_KEY = sealing.new_key()
 
 
 class Writer(threading.Thread):
@@ -67,8 +69,14 @@ class Writer(threading.Thread):
             self.stop.wait(0.01)  # polling the writer's progress
 
 
-def _souk(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def _souk(
+    database_url: str, *args: str, key: str | None = BACKUP_KEY
+) -> subprocess.CompletedProcess[str]:
+    """The command line, with backups sealed under `key` (none: SOUK_BACKUP_KEY unset)."""
     env = {**os.environ, "SOUK_DATABASE_URL": database_url, "SOUK_LOG_LEVEL": "WARNING"}
+    env.pop("SOUK_BACKUP_KEY", None)
+    if key is not None:
+        env["SOUK_BACKUP_KEY"] = key
     return subprocess.run(
         [str(SOUK), *args], env=env, capture_output=True, text=True, timeout=300, check=False
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import socket
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +39,20 @@ def record(*, db: Database, action: Action) -> None:
     refused action is logged too, with its status)."""
     with db.transaction() as session:
         session.add(AuditEntryRow(id=new_id("aud"), at=utcnow(), **_fields(action)))
+
+
+def record_command(*, db: Database, command: str, resource_id: str | None, status: int) -> None:
+    """An operator's command on the command line (`souk keys create`, `souk staff create`,
+    `souk backup`…), which no HTTP request carries: who is the operating-system user, from
+    where the host, `method` is CLI and `status` 0 when it succeeded, 2 when it was refused."""
+    record(
+        db=db,
+        action=Action(
+            key_id=f"cli:{getpass.getuser()}", role="admin", channel=None, location=None,
+            method="CLI", route=command, path=command, resource_id=resource_id,
+            status=status, client_ip=f"cli@{socket.gethostname()}", request_id=new_id("cli"),
+        ),
+    )  # fmt: skip
 
 
 def _fields(action: Action) -> dict[str, object]:

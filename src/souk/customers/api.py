@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
 from souk.api.auth import StorefrontDep
 from souk.api.deps import ReadUowDep, UowDep
 from souk.api.pagination import Cursor, Limit, Page
 from souk.api.problems import PROBLEM_RESPONSES
-from souk.customers import addresses, service
+from souk.customers import addresses, registration, service
 from souk.customers.deps import CustomerDep, SignerDep, StrictAdminDep
+from souk.customers.mail import AccountMail
 from souk.customers.schemas import (
     ID_PATTERN,
     PLAIN,
@@ -25,18 +26,41 @@ from souk.customers.schemas import (
     CustomerRegister,
     CustomerSession,
     CustomerUpdate,
+    EmailVerification,
     IdPath,
+    RegistrationPending,
 )
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=PROBLEM_RESPONSES)
 
 
-@router.post("/register", status_code=201, response_model=CustomerSession)
+@router.post("/register", status_code=202, response_model=RegistrationPending)
 def register(
-    data: CustomerRegister, uow: UowDep, signer: SignerDep, store: StorefrontDep
-) -> CustomerSession:
+    data: CustomerRegister,
+    uow: UowDep,
+    store: StorefrontDep,
+    request: Request,
+    background: BackgroundTasks,
+) -> RegistrationPending:
+    """The same 202 whether or not the email has an account: the mail says which (a link
+    to confirm, or a notice), to the mailbox's owner only. Sign in after the link is
+    opened (`POST /v1/customers/verify`)."""
     assert store.channel is not None
-    return service.register(uow=uow, signer=signer, data=data, channel=store.channel)
+    mail: AccountMail = request.app.state.account_mail
+    registered = registration.register(
+        uow=uow, mail=mail, data=data, channel=store.channel,
+        ttl_s=request.app.state.settings.registration_link_ttl_s,
+    )  # fmt: skip
+    background.add_task(mail.send, registered.mail)
+    return registered.answer
+
+
+@router.post("/verify", status_code=201, response_model=CustomerSession)
+def verify(
+    data: EmailVerification, uow: UowDep, signer: SignerDep, _: StorefrontDep
+) -> CustomerSession:
+    """The emailed link's token → the new account, signed in (its cart adopted)."""
+    return registration.verify(uow=uow, signer=signer, data=data)
 
 
 @router.post("/login", response_model=CustomerSession)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -90,6 +90,31 @@ class CustomerRegister(BaseModel):
         max_length=40,
         pattern=ID_PATTERN,
         description="An anonymous cart to adopt: it becomes the new customer's cart.",
+    )
+
+
+class RegistrationPending(BaseModel):
+    """The answer to every registration, whether or not the email has an account: the
+    mail that was sent (a link to confirm, or a notice) says which, to its owner only."""
+
+    status: Literal["verification_sent"] = "verification_sent"
+    email: str = Field(description="Where the mail went (as sent, lower-cased).")
+    expires_at: datetime = Field(description="Until when the emailed link works.")
+
+
+class EmailVerification(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(
+        min_length=16, max_length=100, pattern=r"^[A-Za-z0-9_-]+$",
+        description="The token of the emailed link (`verify=` in its query).",
+    )  # fmt: skip
+    cart_id: str | None = Field(
+        default=None,
+        max_length=40,
+        pattern=ID_PATTERN,
+        description="An anonymous cart of the device that confirms (else the one registered "
+        "with, if any).",
     )
 
 

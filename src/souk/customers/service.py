@@ -1,4 +1,5 @@
-"""Customer accounts: registration, sign-in, profile, and the operator's view."""
+"""Customer accounts: sign-in, profile, and the operator's view (registration and its
+email verification: souk.customers.registration)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from souk.customers.schemas import (
     CustomerCreate,
     CustomerLogin,
     CustomerRead,
-    CustomerRegister,
     CustomerSession,
     CustomerUpdate,
 )
@@ -41,7 +41,7 @@ def register_sign_in_reaction(reaction: SignInReaction) -> None:
     _sign_in_reactions[:] = [reaction]
 
 
-def _signed_in(session: Session, customer_id: str, cart_id: str | None) -> str | None:
+def signed_in(session: Session, customer_id: str, cart_id: str | None) -> str | None:
     active = None
     for react in _sign_in_reactions:
         active = react(session, customer_id, cart_id)
@@ -55,42 +55,12 @@ def _unique_violation(exc: IntegrityError, email: str, loyalty_card: str | None)
             f"Loyalty card {loyalty_card!r} belongs to another customer",
             errors=[field_error("body.loyalty_card", "already in use")],
         )
-    # The storefront must be able to say "sign in instead", so this stays a 409 (see
-    # docs/security.md, "Registration"); it does not echo the address, costs the same
-    # Argon2 hash as a new account, and registrations are rate limited per client.
+    # Only an operator reaches this (registration never says whether an email is known:
+    # souk.customers.registration); the message still does not echo the address.
     return AlreadyExists(
-        "This email cannot be registered: sign in, or reset the password",
+        "This email belongs to another customer",
         errors=[field_error("body.email", "already registered")],
     )
-
-
-def register(
-    *, uow: UnitOfWork, signer: TokenSigner, data: CustomerRegister, channel: str
-) -> CustomerSession:
-    # Hash before the transaction: Argon2 is deliberately slow and must not hold a write lock.
-    password_hash = hash_password(data.password)
-    with uow:
-        now = utcnow()
-        row = CustomerRow(
-            id=new_id("cus"),
-            email=data.email,
-            password_hash=password_hash,
-            name=data.name,
-            locale=data.locale,
-            signup_channel=channel,
-            created_at=now,
-            updated_at=now,
-        )
-        row.addresses = []
-        uow.session.add(row)
-        try:
-            uow.session.flush()
-        except IntegrityError as exc:
-            raise _unique_violation(exc, data.email, None) from exc
-        cart_id = _signed_in(uow.session, row.id, data.cart_id)
-        result = _session_for(signer, row, cart_id)
-        uow.commit()
-        return result
 
 
 def sign_in(
@@ -118,13 +88,13 @@ def sign_in(
             guard.succeeded(email=data.email)
         if row.password_hash and needs_rehash(row.password_hash):
             row.password_hash = hash_password(data.password)
-        cart_id = _signed_in(uow.session, row.id, data.cart_id)
-        result = _session_for(signer, row, cart_id)
+        cart_id = signed_in(uow.session, row.id, data.cart_id)
+        result = session_for(signer, row, cart_id)
         uow.commit()
         return result
 
 
-def _session_for(signer: TokenSigner, row: CustomerRow, cart_id: str | None) -> CustomerSession:
+def session_for(signer: TokenSigner, row: CustomerRow, cart_id: str | None) -> CustomerSession:
     issued = signer.issue(row.id)
     return CustomerSession(
         customer=customer_read(row),

@@ -51,3 +51,24 @@ class AddressRow(Base):
     created_at: Mapped[datetime]
 
     customer: Mapped[CustomerRow] = relationship(back_populates="addresses")
+
+
+class RegistrationRow(Base):
+    """A sign-up waiting for its email to be confirmed (docs/security.md, "Registration").
+
+    Not a customer yet: sign-in does not know it, and an email may have several (each
+    registration sends its own link; the first confirmed wins)."""
+
+    __tablename__ = "customer_registrations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # SHA-256 of the emailed token: the table alone cannot confirm anything.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str | None] = mapped_column(String(35))
+    channel: Mapped[str] = mapped_column(String(64))
+    cart_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -10,16 +10,21 @@ command: docs/operations.md.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
+from souk.db import sealing
 from souk.db.engine import Database
 from souk.errors import SoukError, ValidationFailed
 
@@ -43,6 +48,7 @@ class BackupInfo:
     path: Path
     backend: str
     bytes: int
+    sealed: bool = False
 
 
 def _sqlite_path(db: Database) -> Path:
@@ -76,44 +82,81 @@ def _run(argv: list[str]) -> None:
         raise BackupFailed(f"{Path(argv[0]).name} failed: {done.stderr.strip()[:2000]}")
 
 
-def backup(*, db: Database, path: Path) -> BackupInfo:
-    """Write a consistent copy of the database to `path` (replaced only when complete)."""
+def _sqlite_copy(db: Database, target: sqlite3.Connection) -> None:
+    source = sqlite3.connect(_sqlite_path(db))
+    try:
+        source.backup(target, pages=-1)
+    finally:
+        source.close()
+    if target.execute("PRAGMA quick_check").fetchone() != ("ok",):
+        raise BackupFailed("the copy failed its integrity check")
+
+
+def _without_wal(image: bytes) -> bytes:
+    """The image as a file in rollback-journal mode (what `PRAGMA journal_mode=DELETE` does
+    to a clear backup): bytes 18 and 19 of the header are 2 for WAL, which an in-memory
+    database cannot open. https://www.sqlite.org/fileformat.html#file_format_version_numbers"""
+    if len(image) < 20 or image[18:20] != b"\x02\x02":
+        return image
+    return image[:18] + b"\x01\x01" + image[20:]
+
+
+def _pg_dump_argv(db: Database) -> list[str]:
+    return [
+        _pg_tool("pg_dump"),
+        "--format=custom",
+        "--no-owner",
+        "--no-privileges",
+        f"--dbname={_libpq_url(db)}",
+    ]
+
+
+def _sealed_backup(db: Database, partial: Path, key: bytes) -> None:
+    with partial.open("wb") as out:
+        if db.is_sqlite:
+            memory = sqlite3.connect(":memory:")
+            try:
+                _sqlite_copy(db, memory)
+                image = memory.serialize()
+            finally:
+                memory.close()
+            sealing.seal(io.BytesIO(_without_wal(image)), out, key)
+            return
+        dump = subprocess.Popen(_pg_dump_argv(db), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert dump.stdout is not None and dump.stderr is not None
+        sealing.seal(dump.stdout, out, key)
+        stderr = dump.stderr.read().decode(errors="replace")
+        if dump.wait() != 0:
+            raise BackupFailed(f"pg_dump failed: {stderr.strip()[:2000]}")
+
+
+def backup(*, db: Database, path: Path, key: bytes | None = None) -> BackupInfo:
+    """Write a consistent copy of the database to `path` (replaced only when complete),
+    sealed with `key` when one is given."""
     partial = path.with_name(path.name + ".partial")
     path.parent.mkdir(parents=True, exist_ok=True)
-    if db.is_sqlite:
-        source = sqlite3.connect(_sqlite_path(db))
-        target = sqlite3.connect(partial)
-        try:
-            source.backup(target, pages=-1)
-            # A backup is a single file: no WAL beside it.
-            target.execute("PRAGMA journal_mode=DELETE")
-            if target.execute("PRAGMA quick_check").fetchone() != ("ok",):
-                raise BackupFailed("the copy failed its integrity check")
-        finally:
-            target.close()
-            source.close()
-        backend = "sqlite"
-    else:
-        _run(
-            [
-                _pg_tool("pg_dump"),
-                "--format=custom",
-                "--no-owner",
-                "--no-privileges",
-                f"--file={partial}",
-                f"--dbname={_libpq_url(db)}",
-            ]
-        )
-        backend = "postgresql"
+    backend = "sqlite" if db.is_sqlite else "postgresql"
+    try:
+        if key is not None:
+            _sealed_backup(db, partial, key)
+        elif db.is_sqlite:
+            target = sqlite3.connect(partial)
+            try:
+                _sqlite_copy(db, target)
+                # A backup is a single file: no WAL beside it.
+                target.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                target.close()
+        else:
+            _run([*_pg_dump_argv(db), f"--file={partial}"])
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(path)
-    return BackupInfo(path=path, backend=backend, bytes=path.stat().st_size)
+    return BackupInfo(path=path, backend=backend, bytes=path.stat().st_size, sealed=key is not None)
 
 
-def _kind_of(path: Path) -> str:
-    if not path.is_file():
-        raise ValidationFailed(f"No backup file at {path}")
-    with path.open("rb") as handle:
-        head = handle.read(len(SQLITE_MAGIC))
+def _kind_of(head: bytes, path: Path) -> str:
     if head.startswith(SQLITE_MAGIC):
         return "sqlite"
     if head.startswith(PG_CUSTOM_MAGIC):
@@ -121,33 +164,104 @@ def _kind_of(path: Path) -> str:
     raise ValidationFailed(f"{path} is neither an SQLite backup nor a pg_dump custom archive")
 
 
+@dataclass
+class _Opened:
+    """A backup file as a restore reads it: its kind, and its content for a sealed one
+    (the first chunk already checked, so a wrong key fails before anything is touched)."""
+
+    kind: str
+    chunks: Iterator[bytes] | None = None
+
+
+def _open(path: Path, key: bytes | None) -> _Opened:
+    if not path.is_file():
+        raise ValidationFailed(f"No backup file at {path}")
+    with path.open("rb") as handle:
+        head = handle.read(max(len(SQLITE_MAGIC), len(sealing.MAGIC)))
+    if not sealing.is_sealed(head):
+        return _Opened(_kind_of(head, path))
+    if key is None:
+        raise ValidationFailed(f"{path} is sealed: set SOUK_BACKUP_KEY to the key it was made with")
+    chunks = _chunks_of(path, key)
+    first = next(chunks, b"")
+
+    def content() -> Iterator[bytes]:
+        yield first
+        yield from chunks
+
+    return _Opened(_kind_of(first, path), content())
+
+
+def _chunks_of(path: Path, key: bytes) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        yield from sealing.unseal(handle, key)
+
+
 def _is_empty(db: Database) -> bool:
     with db.engine.connect() as conn:
         return not inspect(conn).get_table_names()
 
 
-def restore(*, db: Database, path: Path, force: bool = False) -> BackupInfo:
+def _restore_sqlite(db: Database, path: Path, chunks: Iterator[bytes] | None) -> None:
+    if chunks is None:
+        source = sqlite3.connect(path)
+    else:
+        # Every chunk is checked before the database file is opened for writing.
+        source = sqlite3.connect(":memory:")
+        source.deserialize(b"".join(chunks))
+    db.dispose()
+    target = sqlite3.connect(_sqlite_path(db))
+    try:
+        source.backup(target, pages=-1)
+        target.execute("PRAGMA journal_mode=WAL")
+    finally:
+        target.close()
+        source.close()
+
+
+def _restore_postgresql(argv: list[str], path: Path, chunks: Iterator[bytes] | None) -> None:
+    if chunks is None:
+        _run([*argv, str(path)])
+        return
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=stderr)
+        assert process.stdin is not None
+        try:
+            for chunk in chunks:
+                process.stdin.write(chunk)
+        except sealing.SealError:
+            # Killed before its input ends, pg_restore's single transaction never commits.
+            process.kill()
+            process.wait()
+            raise
+        except BrokenPipeError:
+            pass  # pg_restore stopped reading: its exit status and message say why
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
+        if process.wait() != 0:
+            stderr.seek(0)
+            message = stderr.read().decode(errors="replace").strip()[:2000]
+            raise BackupFailed(f"pg_restore failed: {message}")
+
+
+def restore(
+    *, db: Database, path: Path, force: bool = False, key: bytes | None = None
+) -> BackupInfo:
     """Load the backup at `path` into the configured database, which must be empty (a fresh
-    database) unless `force` replaces what it holds. Stop the servers first."""
-    kind = _kind_of(path)
+    database) unless `force` replaces what it holds. Stop the servers first. A sealed backup
+    needs the `key` it was sealed with."""
+    opened = _open(path, key)
     backend = "sqlite" if db.is_sqlite else "postgresql"
-    if kind != backend:
-        raise ValidationFailed(f"{path} is a {kind} backup; the database is {backend}")
+    if opened.kind != backend:
+        raise ValidationFailed(f"{path} is a {opened.kind} backup; the database is {backend}")
     if not force and not _is_empty(db):
         raise ValidationFailed(
             "The database is not empty: restore into a fresh database, or pass --force "
             "to replace its contents"
         )
     if db.is_sqlite:
-        db.dispose()
-        source = sqlite3.connect(path)
-        target = sqlite3.connect(_sqlite_path(db))
-        try:
-            source.backup(target, pages=-1)
-            target.execute("PRAGMA journal_mode=WAL")
-        finally:
-            target.close()
-            source.close()
+        _restore_sqlite(db, path, opened.chunks)
     else:
         argv = [
             _pg_tool("pg_restore"),
@@ -159,5 +273,7 @@ def restore(*, db: Database, path: Path, force: bool = False) -> BackupInfo:
         ]
         if force:
             argv += ["--clean", "--if-exists"]
-        _run([*argv, str(path)])
-    return BackupInfo(path=path, backend=backend, bytes=path.stat().st_size)
+        _restore_postgresql(argv, path, opened.chunks)
+    return BackupInfo(
+        path=path, backend=backend, bytes=path.stat().st_size, sealed=opened.chunks is not None
+    )

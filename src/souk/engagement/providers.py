@@ -64,15 +64,21 @@ class SmtpProvider:
         # The same on every attempt of one message, so a receiver can drop a duplicate that
         # a lost SMTP answer caused (and no resolver lookup, which make_msgid does).
         email["Message-ID"] = f"<{message.message_id}@{self.domain}>"
-        # RFC 8058: a one-click unsubscribe that a mail client POSTs to without a page.
-        email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
-        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        # RFC 8058: a one-click unsubscribe that a mail client POSTs to without a page. A
+        # transactional mail (an account's verification link) has none: nothing to opt out of.
+        if message.unsubscribe_url:
+            email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+            email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         email["X-Souk-Message"] = message.message_id
         for name, value in message.headers.items():
             email[name] = value
         email.set_content(message.body)
         body = html.escape(message.body).replace("\n", "<br>\n")
-        pixel = f'<img src="{html.escape(message.open_pixel_url)}" width="1" height="1" alt="">'
+        pixel = (
+            f'<img src="{html.escape(message.open_pixel_url)}" width="1" height="1" alt="">'
+            if message.open_pixel_url
+            else ""
+        )
         email.add_alternative(f"<html><body>{body}{pixel}</body></html>", subtype="html")
         return email
 

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from souk.carts.tables import CartRow
-from souk.customers.tables import AddressRow, CustomerRow
+from souk.customers.tables import AddressRow, CustomerRow, RegistrationRow
 from souk.loyalty.tables import LoyaltyAccountRow
 from souk.orders.tables import OrderRow
 from souk.privacy.subject import Subject
@@ -50,6 +50,10 @@ def erase_commerce(session: Session, subject: Subject) -> dict[str, int]:
     counts["customers"] = len(ids)
     counts["addresses"] = _count(
         session.execute(delete(AddressRow).where(AddressRow.customer_id.in_(ids)))
+    )
+    # A sign-up never confirmed holds the email and a password hash: it goes whole.
+    counts["registrations"] = _count(
+        session.execute(delete(RegistrationRow).where(RegistrationRow.email.in_(subject.emails)))
     )
     counts["carts"] = 0
     for cart in session.scalars(select(CartRow).where(CartRow.id.in_(subject.cart_ids))):

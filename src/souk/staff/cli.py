@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from souk.audit.service import record_command
 from souk.db.engine import Database
 from souk.db.migrate import migrate
 from souk.db.uow import UnitOfWork
@@ -53,10 +54,13 @@ def create(
             password=password,
         )
     except SoukError as exc:
+        record_command(db=db, command="souk staff create", resource_id=None, status=2)
         errors.print(f"[bold red]error:[/] {exc.detail}")
         for item in exc.errors:
             errors.print(f"  - {item.get('field')}: {item.get('message')}")
         raise typer.Exit(code=2) from exc
+    else:
+        record_command(db=db, command="souk staff create", resource_id=member.id, status=0)
     finally:
         db.dispose()
     console.print(f"created {member.role} {member.email} ({member.id}); sign in at /admin")
@@ -75,6 +79,8 @@ def welcome(
     migrate(db)
     try:
         created = service.first_admin(uow=UnitOfWork(db), email="admin@example.com")
+        if created is not None:
+            record_command(db=db, command="souk staff welcome", resource_id=created[0].id, status=0)
     finally:
         db.dispose()
     console.print(f"[bold]Admin console:[/] {url}")

@@ -8,12 +8,19 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from souk.api.audit import note_principal
 from souk.api.deps import DatabaseDep, SettingsDep, get_uow
 from souk.db.uow import UnitOfWork
 from souk.errors import RateLimited, Unauthorized
 from souk.pages.common.csrf import CSRF_FIELD, PRESESSION_COOKIE, new_csrf_token, tokens_match
 from souk.pages.console.rendering import PageRoute, render
-from souk.pages.console.session import SESSION_COOKIE, FormDep, StaffDep, current_staff
+from souk.pages.console.session import (
+    SESSION_COOKIE,
+    FormDep,
+    StaffDep,
+    current_staff,
+    principal_for,
+)
 from souk.staff import service
 from souk.staff.models import Screen, StaffMember
 
@@ -144,6 +151,9 @@ async def sign_in(
             request, status=401, next_url=next_url, email=email,
             message="Wrong email or password.",
         )  # fmt: skip
+    # A staff sign-in is an action of that member (audit log, docs/security.md): the failed
+    # ones name nobody and are counted by the sign-in guard instead.
+    note_principal(request.scope, principal_for(member))
     response = RedirectResponse(next_url or home_of(member), status_code=303)
     _cookie(response, request, SESSION_COOKIE, token, settings.console_session_ttl_s)
     response.delete_cookie(PRESESSION_COOKIE, path="/admin")

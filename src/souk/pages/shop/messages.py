@@ -54,6 +54,8 @@ EN = {
     "pickup_ready": "We will tell you when it is ready at the store.",
     "sign_in": "Sign in",
     "register": "Create an account",
+    "check_inbox": "Almost there: we sent a link to {email}. "
+    "Open it to finish creating your account.",
     "password": "Password",
     "sign_out": "Sign out",
     "signed_in_as": "Signed in as {email}",
@@ -114,6 +116,8 @@ FR = {
     "pickup_ready": "Nous vous dirons quand elle sera prête en magasin.",
     "sign_in": "Se connecter",
     "register": "Créer un compte",
+    "check_inbox": "Presque fini : un lien a été envoyé à {email}. "
+    "Ouvrez-le pour terminer la création du compte.",
     "password": "Mot de passe",
     "sign_out": "Se déconnecter",
     "signed_in_as": "Connecté en tant que {email}",
@@ -174,6 +178,8 @@ JA = {
     "pickup_ready": "店舗での準備ができ次第お知らせします。",
     "sign_in": "ログイン",
     "register": "アカウント作成",
+    "check_inbox": "あと少しです。{email} にリンクを送りました。"
+    "開くとアカウントの作成が完了します。",
     "password": "パスワード",
     "sign_out": "ログアウト",
     "signed_in_as": "{email} でログイン中",

@@ -314,7 +314,26 @@ async function placeOrder(event, form, cart) {
   }
 }
 
+// The emailed link of a registration (`/shop/account?verify=…`): the account is created and
+// signed in here, and the spent token leaves the address bar and the history.
+async function confirmRegistration() {
+  const token = new URLSearchParams(location.search).get("verify");
+  if (!token) return;
+  history.replaceState(null, "", location.pathname);
+  const body = { token };
+  const cartId = localStorage.getItem(CART);
+  if (cartId) body.cart_id = cartId;
+  try {
+    const session = await api("POST", "/v1/customers/verify", body);
+    localStorage.setItem(TOKEN, session.token);
+    say("");
+  } catch (error) {
+    showProblem(error);
+  }
+}
+
 async function accountScreen() {
+  await confirmRegistration();
   if (!localStorage.getItem(TOKEN)) {
     const form = (kind) => {
       const node = el("form", { novalidate: true, id: kind, "aria-labelledby": `${kind}-title` },
@@ -333,8 +352,14 @@ async function accountScreen() {
         if (cartId) body.cart_id = cartId;
         if (kind === "register") body.locale = contentLocale();
         try {
-          const session = await api("POST", `/v1/customers/${kind}`, body);
-          localStorage.setItem(TOKEN, session.token);
+          const answer = await api("POST", `/v1/customers/${kind}`, body);
+          if (kind === "register") {
+            // Registration signs nobody in: the link mailed to the address does.
+            node.reset();
+            say(fill(t.check_inbox, { email: answer.email }));
+            return;
+          }
+          localStorage.setItem(TOKEN, answer.token);
           say("");
           await accountScreen();
         } catch (error) {
