@@ -22,6 +22,7 @@ from souk.engagement.sending import Rules, Sender
 from souk.engagement.worker import build_providers
 from souk.settings import Settings
 from tests.fulfilment_factories import FrenchShop
+from tests.support.account_mail import watch
 
 TEMPLATE = {
     "en": {
@@ -48,6 +49,13 @@ class Inbox:
         self.recipients.append(list(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
 
+    def bodies_to(self, address: str) -> list[str]:
+        return [
+            text_of(m)
+            for m, to in zip(self.messages, self.recipients, strict=True)
+            if address in [t.lower() for t in to]
+        ]
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -61,7 +69,9 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port, loop=asyncio.new_event_loop())
     controller.start()
+    stop_watching = watch(handler.bodies_to)
     yield handler, port
+    stop_watching()
     controller.stop()
 
 

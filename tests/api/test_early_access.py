@@ -240,14 +240,17 @@ def test_journey_early_access_to_a_drop_for_a_tier(fr: FrenchShop) -> None:
     token = anne["token"]
     mine = fr.shop.call("GET", "/v1/customers/me/loyalty", "web", token=token).json()
     assert (mine["balance"], mine["tier"]) == (65, "gold")
-    now = _early_hour(fr, ["gold"])
+    _early_hour(fr, ["gold"])
     assert "drop" in _catalog_handles(fr, token)
     assert "drop" not in _catalog_handles(fr, None)
     anne_order = _order(fr, token, ("DROP-1", 1))
     assert anne_order["totals"]["subtotal"] == {"amount": 9000, "currency": "EUR"}
     ben = fr.shop.cart("web", currency="EUR")
     assert fr.shop.add(ben["id"], "web", "DROP-1").json()["errors"] == NOT_YET
-    _put_drop(fr, opens=utcnow() - timedelta(seconds=1), early=now, tiers=["gold"])
+    opens = utcnow() - timedelta(seconds=1)
+    # The early window must start before the sale for everyone: a minute before it here.
+    put = _put_drop(fr, opens=opens, early=opens - timedelta(minutes=1), tiers=["gold"])
+    assert put.status_code == 200, put.text
     ben_order = _order(fr, None, ("DROP-1", 2))
     assert [(x["sku"], x["quantity"]) for x in ben_order["lines"]] == [("DROP-1", 2)]
     assert fr.shop.stock_of("DROP-1")["allocated"] == 3

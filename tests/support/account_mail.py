@@ -6,6 +6,7 @@ with it they go to a real SMTP server (the engagement tests' aiosmtpd inbox)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -16,10 +17,35 @@ from souk.engagement.providers import LoggingProvider, Outgoing
 LINK_TOKEN = re.compile(r"[?&]verify=([A-Za-z0-9_-]+)")
 
 
+# Text bodies of what the tests' SMTP inboxes received, by recipient (see `watch`): an app
+# with `SOUK_SMTP_URL` set sends its account mails there, not to its logging provider.
+_smtp_inboxes: list[Callable[[str], list[str]]] = []
+
+
+def watch(bodies_to: Callable[[str], list[str]]) -> Callable[[], None]:
+    """Let `sent_to` read an SMTP inbox too; returns the call that stops it."""
+    _smtp_inboxes.append(bodies_to)
+    return lambda: _smtp_inboxes.remove(bodies_to)
+
+
 def sent_to(app: FastAPI, email: str) -> list[Outgoing]:
     provider = app.state.account_mail.provider
-    assert isinstance(provider, LoggingProvider), "this app sends account mails over SMTP"
-    return [message for message in provider.sent if message.recipient == email]
+    if isinstance(provider, LoggingProvider):
+        return [message for message in provider.sent if message.recipient == email]
+    assert _smtp_inboxes, "this app sends account mails over SMTP, and no inbox is watched"
+    return [
+        Outgoing(
+            message_id="",
+            channel="email",
+            recipient=email,
+            subject="",
+            body=body,
+            unsubscribe_url="",
+            open_pixel_url="",
+        )
+        for bodies_to in _smtp_inboxes
+        for body in bodies_to(email)
+    ]
 
 
 def token_in(text: str) -> str:
