@@ -123,8 +123,8 @@ def _import(uow: UnitOfWork, data: OrderImport) -> tuple[OrderRead, bool]:
             )
         # Routed before answering, in the import's transaction: the answer shows where it
         # ships from. A marketplace order is not a drop buyer waiting on a hot row.
-        route_now(session, order.id, uow.emit)
-        result = get_order(session=session, order_id=order.id)
+        made = route_now(session, order.id, uow.emit)
+        result = get_order(session=session, order_id=order.id, fulfillment_orders=made)
         uow.commit()
         return result, True
 

@@ -39,30 +39,27 @@ def _money(amount: int, currency: str) -> Money:
     return Money(amount=amount, currency=currency)
 
 
-def load_order(*, session: Session, order_id: str) -> OrderRow:
-    row = session.scalar(
-        select(OrderRow)
-        .where(OrderRow.id == order_id)
-        .options(
-            selectinload(OrderRow.lines).selectinload(OrderLineRow.allocations),
-            selectinload(OrderRow.history),
-        )
-    )
+def _load(session: Session, order_id: str, *options: Any) -> OrderRow:
+    row = session.scalar(select(OrderRow).where(OrderRow.id == order_id).options(*options))
     if row is None:
         raise NotFound(f"No order {order_id!r}")
     return row
+
+
+def load_order(*, session: Session, order_id: str) -> OrderRow:
+    return _load(
+        session,
+        order_id,
+        selectinload(OrderRow.lines).selectinload(OrderLineRow.allocations),
+        selectinload(OrderRow.history),
+    )
 
 
 def load_placed(*, session: Session, order_id: str) -> OrderRow:
     """The order with its lines only: what the reactions to a placed order need (the buyer,
     the lines, the totals), without the allocations, history, payments and fulfilment orders
     the whole view reads."""
-    row = session.scalar(
-        select(OrderRow).where(OrderRow.id == order_id).options(selectinload(OrderRow.lines))
-    )
-    if row is None:
-        raise NotFound(f"No order {order_id!r}")
-    return row
+    return _load(session, order_id, selectinload(OrderRow.lines))
 
 
 def order_read(
@@ -142,9 +139,13 @@ def order_read(
     )
 
 
-def get_order(*, session: Session, order_id: str) -> OrderRead:
-    """The whole order as the API shows it; NotFound if there is none."""
-    return order_read(session, load_order(session=session, order_id=order_id))
+def get_order(
+    *, session: Session, order_id: str, fulfillment_orders: list[dict[str, Any]] | None = None
+) -> OrderRead:
+    """The whole order as the API shows it; NotFound if there is none. `fulfillment_orders`:
+    as for `order_read`."""
+    row = load_order(session=session, order_id=order_id)
+    return order_read(session, row, fulfillment_orders=fulfillment_orders)
 
 
 def list_orders(

@@ -45,6 +45,8 @@ class Recorded:
     order_id: str
     discrepancies: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The fulfilment orders routing made (endless aisle), as the order view shows them.
+    fulfillment_orders: list[dict[str, Any]] | None = None
 
 
 def record_sale(session: Session, *, principal: Principal, sale: PosSale, emit: Emit) -> Recorded:
@@ -124,7 +126,7 @@ def record_sale(session: Session, *, principal: Principal, sale: PosSale, emit: 
     else:
         # Routed in the sale's own transaction, so that the answer the till gets (and
         # replays) already says which location ships or prepares it.
-        route_now(session, order.id, emit)
+        result.fulfillment_orders = route_now(session, order.id, emit)
     return result
 
 

@@ -29,7 +29,11 @@ def record(
 
     def effect(uow: UnitOfWork) -> tuple[PosResult, str | None]:
         recorded = record_sale(uow.session, principal=principal, sale=sale, emit=uow.emit)
-        order = get_order(session=uow.session, order_id=recorded.order_id)
+        order = get_order(
+            session=uow.session,
+            order_id=recorded.order_id,
+            fulfillment_orders=recorded.fulfillment_orders,
+        )
         result = accepted(
             sale, index, order=order.model_dump(mode="json"),
             discrepancies=recorded.discrepancies, warnings=recorded.warnings,
