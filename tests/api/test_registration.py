@@ -4,7 +4,9 @@ email, a notice for a known one, and an account only once the link is opened."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from email.message import Message
 from typing import Any
 
 import pytest
@@ -37,9 +39,24 @@ def shop(admin: TestClient, db: Database) -> Shop:
     return shop
 
 
+@dataclass(frozen=True)
+class AccountInbox:
+    """The account mails (sent with Auto-Submitted) the SMTP inbox received, in order."""
+
+    inbox: Inbox
+
+    @property
+    def messages(self) -> list[Message]:
+        return [message for message, _ in self.inbox.account_mails]
+
+    @property
+    def recipients(self) -> list[list[str]]:
+        return [to for _, to in self.inbox.account_mails]
+
+
 @pytest.fixture
-def mailbox(inbox: tuple[Inbox, int]) -> Inbox:
-    return inbox[0]
+def mailbox(inbox: tuple[Inbox, int]) -> AccountInbox:
+    return AccountInbox(inbox[0])
 
 
 def _register(shop: Shop, email: str, password: str = PASSWORD, **more: Any) -> Any:
@@ -67,7 +84,7 @@ def _pending(db: Database) -> int:
 
 
 def test_a_new_email_is_a_customer_only_once_its_link_is_opened(
-    shop: Shop, admin: TestClient, mailbox: Inbox, db: Database
+    shop: Shop, admin: TestClient, mailbox: AccountInbox, db: Database
 ) -> None:
     # When a shopper registers
     answer = _register(shop, "Aiko@Example.jp", name="Aiko", locale="en")
@@ -102,7 +119,7 @@ def test_a_new_email_is_a_customer_only_once_its_link_is_opened(
 
 
 def test_a_known_email_gets_the_same_answer_and_a_notice_instead(
-    shop: Shop, admin: TestClient, mailbox: Inbox, db: Database
+    shop: Shop, admin: TestClient, mailbox: AccountInbox, db: Database
 ) -> None:
     first = _register(shop, "aiko@example.jp")
     assert _verify(shop, token_in(text_of(mailbox.messages[0]))).status_code == 201
@@ -128,7 +145,7 @@ def test_a_known_email_gets_the_same_answer_and_a_notice_instead(
 
 
 def test_an_operators_customer_is_not_claimed_by_registering(
-    shop: Shop, admin: TestClient, mailbox: Inbox, db: Database
+    shop: Shop, admin: TestClient, mailbox: AccountInbox, db: Database
 ) -> None:
     created = admin.post("/v1/customers", json={"email": "walkin@example.jp"})
     assert created.status_code == 201
@@ -139,7 +156,7 @@ def test_an_operators_customer_is_not_claimed_by_registering(
 
 
 def test_a_link_works_once_and_other_links_of_the_email_lapse_with_it(
-    shop: Shop, admin: TestClient, mailbox: Inbox
+    shop: Shop, admin: TestClient, mailbox: AccountInbox
 ) -> None:
     _register(shop, "aiko@example.jp")
     _register(shop, "aiko@example.jp", password="a second password")
@@ -155,7 +172,7 @@ def test_a_link_works_once_and_other_links_of_the_email_lapse_with_it(
 
 
 def test_an_expired_or_malformed_link_creates_nothing(
-    shop: Shop, admin: TestClient, mailbox: Inbox, db: Database
+    shop: Shop, admin: TestClient, mailbox: AccountInbox, db: Database
 ) -> None:
     _register(shop, "aiko@example.jp")
     token = token_in(text_of(mailbox.messages[0]))
@@ -176,7 +193,7 @@ def test_an_expired_or_malformed_link_creates_nothing(
 
 
 def test_smtp_down_answers_the_same_and_registering_again_sends_a_new_link(
-    shop: Shop, admin: TestClient, mailbox: Inbox, db: Database, settings: Settings
+    shop: Shop, admin: TestClient, mailbox: AccountInbox, db: Database, settings: Settings
 ) -> None:
     # Given an SMTP server that cannot be reached (a closed port)
     app = admin.app

@@ -30,7 +30,7 @@ def _link_mailed_to(mailbox: Inbox, email: str, timeout_s: float = 20.0) -> str:
     """The verification link of the mail the server sends after its answer."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        for message, recipients in zip(mailbox.messages, mailbox.recipients, strict=False):
+        for message, recipients in list(mailbox.account_mails):
             if recipients == [email] and "verify=" in text_of(message):
                 found = re.search(r"https?://\S+verify=\S+", text_of(message))
                 assert found is not None
