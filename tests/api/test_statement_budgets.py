@@ -35,23 +35,27 @@ BUDGET = {
     # The order is routed as it is placed (6 statements of these: the claim is one
     # INSERT … ON CONFLICT DO NOTHING), after the order's own transaction, so the 201
     # carries its fulfilment orders — answered from the rows routing made, not read back.
-    "checkout": (45, 4),
+    "checkout": (44, 4),
     # What the dispatcher does for `order.placed`, off the request path: routing's safety
-    # net finds the order routed already (a read), loyalty reads its program (1), the
-    # customer data platform adds the order to its buyer's profile (15: the order with its
-    # lines only, not the whole order view), engagement (6, one transaction: the order's
-    # cart and time, cancel that cart's reminder, the buyer's profile and its root, open
-    # experiment exposures to convert, order.placed journeys), fraud screening (souk.risk)
-    # scores it in a transaction of its own (6: its assessment looked up, the order,
-    # declined payments, every velocity count in one statement, the weights, the insert
-    # as INSERT … ON CONFLICT DO NOTHING).
-    "routing": (39, 8),
+    # net finds the order routed already (a read); loyalty asks the process's copy of its
+    # program (none here: no transaction); the customer data platform adds the order to its
+    # buyer's profile (13: the order with its lines only, the profile held through its
+    # refresh rather than read twice); engagement (6, one transaction: the order's cart and
+    # time, cancel that cart's reminder, the buyer's profile and its root, open experiment
+    # exposures to convert, order.placed journeys); fraud screening (souk.risk) scores it in
+    # a transaction of its own (4: the order, declined payments, every velocity count in
+    # one statement, the insert as INSERT … ON CONFLICT DO NOTHING, which also finds an
+    # order screened before; the weights come from the reference cache); and the batch's
+    # events are marked dispatched in one UPDATE.
+    "routing": (29, 8),
     "catalog page": (5, 1),
     "product page": (5, 1),
     "availability": (2, 1),
 }
-# create + 3 × add + patch + checkout + routing (engagement +6, fraud screening +6)
-FLOW_BUDGET = 112
+# create + 3 × add + patch + checkout + routing (engagement +6, fraud screening +4);
+# measured 95 on SQLite, 89 on PostgreSQL in steady state (benchmarks/statements.py); 99 on
+# SQLite here, where the first order also fills the process's copy of the loyalty program
+FLOW_BUDGET = 99
 
 
 @pytest.fixture
@@ -186,8 +190,10 @@ def test_storefront_reads_stay_within_their_statement_budgets(shop: Shop) -> Non
 
 # What a gift card adds when it pays part of the cart: its read on every cart read (1), and
 # at checkout that read in the plan, then in the order's transaction the conditional
-# UPDATE, its ledger entry and the captured payment (begin, 2 transaction-log entries).
-TENDER_BUDGET = {"get cart": 1, "checkout": 6}
+# UPDATE, its ledger entry and the captured payment (begin, 2 transaction-log entries); and
+# the order's payments read back for the answer (a checkout with no tender answers from
+# the authorisation it recorded).
+TENDER_BUDGET = {"get cart": 1, "checkout": 6 + 1}
 
 
 def test_a_gift_card_tender_costs_what_it_says(shop: Shop) -> None:
@@ -219,8 +225,9 @@ def test_a_gift_card_tender_costs_what_it_says(shop: Shop) -> None:
 # the plan, then in the order's transaction the member's account locked, the once-per-order
 # check, the conditional UPDATE and re-read, the oldest points' entries spent, the redeem
 # entry, the captured payment (3) — never a statement per earn entry beyond the one read.
-# The checkout of a signed-in member also reads their email (1), tender or not.
-POINTS_BUDGET = {"get cart": 2, "checkout": 13 + 1}
+# The checkout of a signed-in member also reads their email (1), tender or not; and the
+# payments are read back for the answer (1), as for a gift card.
+POINTS_BUDGET = {"get cart": 2, "checkout": 13 + 1 + 1}
 
 
 def test_a_points_tender_costs_what_it_says(shop: Shop) -> None:
@@ -255,7 +262,8 @@ def test_a_points_tender_costs_what_it_says(shop: Shop) -> None:
 
 
 # A line in its early-access window (a drop a tier may buy before everyone) reads the
-# shopper's tier: the program and the points of its windows, once per request. A cart
+# shopper's tier: the points of its windows, once per request (the program itself comes
+# from the process's reference cache). A cart
 # without such a line reads no tier at all (the budgets above). The checkout's + 1 is the
 # signed-in customer's email, as for the points tender.
 EARLY_ACCESS_BUDGET = {"add line": 2, "get cart": 2, "checkout": 2 + 1}
@@ -297,6 +305,7 @@ def test_an_early_access_line_reads_the_tier_once_per_request(shop: Shop) -> Non
     for step, count in (("add line", add), ("get cart", read), ("checkout", placed)):
         budget = BUDGET[step][0] + EARLY_ACCESS_BUDGET[step]
         assert len(count) <= budget, f"{step}: {len(count)} > {budget}:\n{count.report()}"
-        tier_reads = [s for s in count.statements if "FROM loyalty_program " in s]
-        assert len(tier_reads) == 1, f"{step}: the tier read {len(tier_reads)} times"
+        # The program the tiers are defined in comes from the process's reference cache.
+        program_reads = [s for s in count.statements if "FROM loyalty_program " in s]
+        assert program_reads == [], f"{step}: the program read {len(program_reads)} times"
     print("early-access statements:", len(add), len(read), len(placed))

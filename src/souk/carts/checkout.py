@@ -110,8 +110,8 @@ def _route_and_answer(uow: UnitOfWork, order: OrderRow, plan: Plan) -> OrderRead
             # reads neither again.
             made = route_now(uow.session, order_id, uow.emit, order=order, channel=plan.channel)
             # Answered from the row checkout wrote (routing does not change it) and the
-            # fulfilment orders routing made; payments are read as they are now.
-            answer = order_read(uow.session, order, fulfillment_orders=made)
+            # fulfilment orders routing made and the payments the order's transaction wrote.
+            answer = order_read(uow.session, order, fulfillment_orders=made, payments=plan.payments)
             uow.commit()
             return answer
     except Exception:
@@ -227,9 +227,11 @@ def _complete(
             adjustments=plan.adjustments,
             checkout_context=context or None,
         )
-        payments.record_authorization(
+        paid = payments.record_authorization(
             session=s, payment_id=plan.payment_id, result=result, order_id=order.id
         )
+        if not any(t.amount > 0 for t in plan.tenders.items):
+            plan.payments = [paid]
         take_tenders(s, tenders=plan.tenders, order_id=order.id, customer_id=plan.customer_id,
                      currency=plan.currency)  # fmt: skip
         if plan.uses:

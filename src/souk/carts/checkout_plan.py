@@ -29,6 +29,7 @@ from souk.inventory.availability import atp
 from souk.inventory.models import ReserveLine
 from souk.orders.models import OrderLineInput
 from souk.orders.placement import PickupSupply, pickup_supply
+from souk.payments.models import PaymentInfo
 from souk.promotions.redemptions import Use
 
 
@@ -60,6 +61,9 @@ class Plan:
     adjustments: list[dict[str, Any]] = field(default_factory=list)
     # Gift cards and points, taken in the order's transaction; the payment pays the rest.
     tenders: Tenders = field(default_factory=Tenders)
+    # The order's payments as its transaction left them, when checkout knows them all (no
+    # tender added one): the answer is built from them instead of reading them back.
+    payments: list[PaymentInfo] | None = None
 
     @property
     def charge(self) -> int:

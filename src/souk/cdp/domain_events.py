@@ -20,7 +20,7 @@ from souk.cdp import profiles
 from souk.cdp.ingestion import record_event
 from souk.cdp.models import Identity, IdType, normalize
 from souk.cdp.resolution import find_by_identity, resolve
-from souk.cdp.tables import CdpEventRow, CdpProfileOrderRow
+from souk.cdp.tables import CdpEventRow, CdpProfileOrderRow, CdpProfileRow
 from souk.customers.queries import find_customer
 from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
@@ -64,7 +64,7 @@ def _store(
     reason: str,
     proves: bool,
     timestamp: datetime,
-) -> str | None:
+) -> CdpProfileRow:
     now = utcnow()
     profile = resolve(
         uow.session,
@@ -84,7 +84,7 @@ def _store(
         timestamp=timestamp,
         received_at=now,
     )
-    return profile.id
+    return profile
 
 
 def record_order(*, uow: UnitOfWork, order_id: str) -> str | None:
@@ -124,7 +124,8 @@ def record_order(*, uow: UnitOfWork, order_id: str) -> str | None:
                 },
             }
             reason = "pos_sale" if order.source == "pos" else "order"
-            profile_id = _store(
+            # The row is held through the refresh below, which then reads it from the session.
+            profile = _store(
                 uow,
                 message_id=message_id,
                 message=message,
@@ -133,7 +134,7 @@ def record_order(*, uow: UnitOfWork, order_id: str) -> str | None:
                 proves=True,
                 timestamp=order.placed_at,
             )
-            assert profile_id is not None
+            profile_id = profile.id
             s.add(
                 CdpProfileOrderRow(
                     order_id=order.id,

@@ -119,11 +119,13 @@ def refresh(uow: UnitOfWork, profile_ids: Iterable[str], *, now: datetime) -> li
     s = uow.session
     s.flush()
     roots = sorted({root_of(s, p) for p in profile_ids})
+    # Held here: the session keeps unchanged rows only weakly, so a row read by `root_of`
+    # and let go would be read again below.
+    held = [s.get(CdpProfileRow, p) for p in roots]
     segments = list(s.scalars(select(CdpSegmentRow).order_by(CdpSegmentRow.id)))
     all_facts = order_facts_of(s, roots)
     members = _memberships(s, roots) if segments else {}
-    for profile_id in roots:
-        profile = s.get(CdpProfileRow, profile_id)
+    for profile_id, profile in zip(roots, held, strict=True):
         if profile is None:
             continue
         facts = all_facts[profile_id]

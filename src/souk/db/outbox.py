@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, Select, String, Text, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Index, Select, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from souk.db.base import Base, utcnow
 from souk.db.engine import Database
@@ -133,9 +133,7 @@ class Dispatcher:
             stmt = self._due()
             stmt = stmt.with_for_update(skip_locked=True)
             rows = list(session.scalars(stmt))
-            errors = self._handle_all([_event_of(row) for row in rows])
-            for row in rows:
-                self._record(row, errors[row.id])
+            self._mark(session, self._handle_all([_event_of(row) for row in rows]))
             return len(rows)
 
     def _due(self) -> Select[OutboxEvent]:
@@ -176,13 +174,25 @@ class Dispatcher:
         return errors
 
     @staticmethod
-    def _record(row: OutboxEvent, error: Exception | None) -> None:
-        if error is None:
-            row.dispatched_at = utcnow()
-        else:
-            row.attempts += 1
-            row.last_error = repr(error)[:2000]
-            row.available_at = utcnow() + backoff(row.attempts)
+    def _mark(session: Session, outcomes: dict[int, Exception | None]) -> None:
+        """The handled events marked dispatched in one statement; each failed one keeps
+        its error and waits its back-off (rare, so row by row)."""
+        done = [event_id for event_id, error in outcomes.items() if error is None]
+        if done:
+            session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id.in_(done), OutboxEvent.dispatched_at.is_(None))
+                .values(dispatched_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+        for event_id, error in outcomes.items():
+            if error is None:
+                continue
+            row = session.get(OutboxEvent, event_id)
+            if row is not None and row.dispatched_at is None:
+                row.attempts += 1
+                row.last_error = repr(error)[:2000]
+                row.available_at = utcnow() + backoff(row.attempts)
 
     def _dispatch_without_holding_the_lock(self) -> int:
         # SQLite has one writer at a time: a dispatcher holding the write lock while the
@@ -194,8 +204,5 @@ class Dispatcher:
         outcomes = self._handle_all(events)
         if outcomes:
             with self.db.transaction() as session:
-                for event_id, error in outcomes.items():
-                    row = session.get(OutboxEvent, event_id)
-                    if row is not None and row.dispatched_at is None:
-                        self._record(row, error)
+                self._mark(session, outcomes)
         return len(events)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from souk.db.base import utcnow
+from souk.db.reference import ReferenceCache
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
 from souk.loyalty.models import EarnRule, Program, Tier
@@ -48,9 +49,17 @@ def to_program(definition: dict[str, Any]) -> Program:
     )
 
 
+# The program (or its absence), read once per reference-cache period: carts, checkouts and
+# every placed order's points ask for it, and it changes a few times a year.
+PROGRAM = ReferenceCache("loyalty program")
+
+
 def load_program(session: Session) -> Program | None:
-    row = session.get(LoyaltyProgramRow, PROGRAM_ID)
-    return to_program(row.definition) if row is not None else None
+    def load() -> Program | None:
+        row = session.get(LoyaltyProgramRow, PROGRAM_ID)
+        return to_program(row.definition) if row is not None else None
+
+    return PROGRAM.get(session, PROGRAM_ID, load)
 
 
 def put_program(*, uow: UnitOfWork, data: ProgramBody) -> ProgramRead:
@@ -70,6 +79,7 @@ def put_program(*, uow: UnitOfWork, data: ProgramBody) -> ProgramRead:
             row.definition, row.updated_at = definition, now
         uow.emit("loyalty.program_changed", {})
         uow.commit()
+    PROGRAM.forget(uow.db)
     return ProgramRead.model_validate({**definition, "updated_at": now})
 
 

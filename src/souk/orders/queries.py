@@ -3,7 +3,7 @@ POS), inside the caller's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from souk.orders.schemas import (
     TotalsRead,
 )
 from souk.orders.tables import OrderLineRow, OrderRow
+from souk.payments.models import PaymentInfo
 from souk.payments.service import payments_for
 
 # The fulfilment domain registers (in wiring) how to list an order's fulfilment orders, so
@@ -63,12 +64,18 @@ def load_placed(*, session: Session, order_id: str) -> OrderRow:
 
 
 def order_read(
-    session: Session, row: OrderRow, *, fulfillment_orders: list[dict[str, Any]] | None = None
+    session: Session,
+    row: OrderRow,
+    *,
+    fulfillment_orders: list[dict[str, Any]] | None = None,
+    payments: Sequence[PaymentInfo] | None = None,
 ) -> OrderRead:
-    """`fulfillment_orders`: the views the caller has just made (routing at placement), so
-    that they are not read back."""
+    """`fulfillment_orders` and `payments`: what the caller has just made (routing at
+    placement, the checkout's authorisation), so that they are not read back."""
     c = row.currency
-    payments = [
+    if payments is None:
+        payments = payments_for(session=session, order_id=row.id)
+    paid = [
         PaymentRead(
             id=p.id,
             provider=p.provider,
@@ -79,7 +86,7 @@ def order_read(
             refunded=_money(p.refunded, p.currency),
             voided=_money(p.voided, p.currency),
         )
-        for p in payments_for(session=session, order_id=row.id)
+        for p in payments
     ]
     if fulfillment_orders is None:
         fulfillment_orders = (
@@ -126,7 +133,7 @@ def order_read(
             total=_money(row.total, c),
             adjustments=[AdjustmentRead.model_validate(a) for a in row.adjustments or []],
         ),
-        payments=payments,
+        payments=paid,
         shipping_address=row.shipping_address,
         fulfillment=row.fulfillment,
         fulfillment_orders=fulfillment_orders,

@@ -12,7 +12,7 @@ from souk.risk.service import Policy, release_check, screen
 
 def screen_order(*, uow: UnitOfWork, order_id: str, policy: Policy) -> None:
     with uow:
-        row = screen(uow.session, order_id, policy)
+        row = screen(uow.session, order_id, policy, look_first=False)
         if row is not None and row.status == "held":
             uow.emit(
                 "risk.held",

@@ -12,7 +12,7 @@ from souk.db.uow import UnitOfWork
 from souk.errors import InvalidState, NotFound
 from souk.orders.tables import OrderRow
 from souk.risk.schemas import ReviewOutcome, ReviewRead, RiskRead, SignalRead, WeightRead
-from souk.risk.service import HOLDING, Policy, screen
+from souk.risk.service import HOLDING, RISK_WEIGHTS, Policy, screen
 from souk.risk.signals import DEFAULT_WEIGHTS, MAX_WEIGHT, MIN_WEIGHT
 from souk.risk.tables import RiskAssessmentRow, RiskWeightRow
 
@@ -105,6 +105,7 @@ def decide(
         )
         result = risk_read(row)
         uow.commit()
+        RISK_WEIGHTS.forget(uow.db)  # this process screens with the new weights at once
         return result
 
 

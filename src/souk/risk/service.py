@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from souk.db.base import utcnow
 from souk.db.dialects import upsert_insert
+from souk.db.reference import ReferenceCache
 from souk.fulfilment.release import ReleaseCheck
 from souk.orders.tables import OrderRow
 from souk.risk.facts import facts_of, keys_of
@@ -47,18 +48,32 @@ class Policy:
         )
 
 
+# The learnt weights, read once per reference-cache period rather than for every order: they
+# move only when a reviewer decides a held order (which forgets them in that process).
+RISK_WEIGHTS = ReferenceCache("risk weights")
+
+
 def weights(session: Session) -> dict[str, float]:
-    learnt = {r.signal: r.weight for r in session.scalars(select(RiskWeightRow))}
-    return {name: learnt.get(name, default) for name, default in DEFAULT_WEIGHTS.items()}
+    def load() -> dict[str, float]:
+        learnt = {r.signal: r.weight for r in session.scalars(select(RiskWeightRow))}
+        return {name: learnt.get(name, default) for name, default in DEFAULT_WEIGHTS.items()}
+
+    return dict(RISK_WEIGHTS.get(session, "weights", load))
 
 
 def screen(
-    session: Session, order_id: str, policy: Policy, *, order: OrderRow | None = None
+    session: Session,
+    order_id: str,
+    policy: Policy,
+    *,
+    order: OrderRow | None = None,
+    look_first: bool = True,
 ) -> RiskAssessmentRow | None:
     """The order's assessment, made now if it has none (None: not an order Souk screens).
     Runs in the caller's transaction; a concurrent screening of the same order wins and its
-    assessment is returned."""
-    found = session.get(RiskAssessmentRow, order_id)
+    assessment is returned. `look_first=False` (the order.placed reaction, which nearly
+    always sees an order first) skips the look for an assessment: the insert finds one."""
+    found = session.get(RiskAssessmentRow, order_id) if look_first else None
     if found is not None:
         return found
     order = order or session.get(OrderRow, order_id)
