@@ -1,4 +1,6 @@
-"""Reference data kept in each process for a moment: channels, tax rates, shipping rates.
+"""Reference data kept in each process for a moment: channels, tax rates, shipping rates
+(and, with their own caches declared where they are read, the loyalty program and fraud
+screening's weights).
 
 Nearly every storefront, cart and checkout request reads its channel, and every cart read
 its tax and shipping rates; all three change a few times a year. Each process keeps what it
