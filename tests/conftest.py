@@ -103,11 +103,12 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url_for(backend: str, request: pytest.FixtureRequest, directory: Path) -> str:
+    """A database of the test's own on `backend`: a copy of the SQLite template in
+    `directory`, or the process's PostgreSQL database emptied."""
     if backend == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "souk.sqlite3"
+        path = directory / "souk.sqlite3"
         shutil.copyfile(template, path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("pg_database_url")
@@ -116,7 +117,12 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return database_url_for(backend, request, tmp_path)
+
+
+def app_settings(database_url: str) -> Settings:
+    """What every test's app runs with: background loops and rate limits off."""
     return Settings(
         database_url=database_url,
         bootstrap_admin_key=ADMIN_KEY,
@@ -132,6 +138,11 @@ def settings(database_url: str) -> Settings:
         # Tests call from one client address many times; the rate-limit tests turn it on.
         rate_limit_enabled=False,
     )
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return app_settings(database_url)
 
 
 @pytest.fixture

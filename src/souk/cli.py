@@ -1,49 +1,30 @@
 """The `souk` command: serve, migrate, manage keys and load demo data.
 
-Commands call the same services as the API; no business rule lives here.
+Commands call the same services as the API; no business rule lives here. Each command
+imports what it uses when it runs: importing the whole platform takes seconds, which
+`souk --help`, a cron job or the supervisor of `souk serve --workers N` (its workers import
+the app, it never does) should not pay.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from souk.access import service as access_service
 from souk.access.models import Role
-from souk.access.schemas import ApiKeyCreate
 from souk.analytics import cli as analytics_cli
-from souk.analytics.refresh import AnalyticsRefresher
-from souk.audit.service import record_command
-from souk.db import backup as backups
-from souk.db import sealing
-from souk.db.engine import Database
-from souk.db.migrate import migrate as run_migrations
-from souk.db.outbox import EventBus
-from souk.db.uow import UnitOfWork
-from souk.demo import loader
 from souk.engagement import cli as engagement_cli
-from souk.engagement.worker import EngagementWorker
-from souk.errors import SoukError, ValidationFailed
 from souk.forecasting.models import Frequency
-from souk.forecasting.runs import run_forecasts
 from souk.inventory import cli as inventory_cli
-from souk.inventory.sweeper import ReservationSweeper
-from souk.jobs.runner import JobRunner
-from souk.recommendations.refresh import refresh as refresh_recommendations
 from souk.settings import get_settings
 from souk.staff import cli as staff_cli
-from souk.stream.runner import make_dispatcher
-from souk.webhooks.worker import DeliveryWorker
-from souk.wiring import wire
+
+if TYPE_CHECKING:
+    from souk.db.engine import Database
+    from souk.errors import SoukError
 
 app = typer.Typer(
     help="Souk: one commerce platform behind every channel you sell through.",
@@ -67,7 +48,17 @@ errors = Console(stderr=True)
 
 
 def _database() -> Database:
+    from souk.db.engine import Database
+
     return Database(get_settings())
+
+
+def _migrated() -> Database:
+    from souk.db.migrate import migrate as run_migrations
+
+    db = _database()
+    run_migrations(db)
+    return db
 
 
 def _fail(exc: SoukError) -> typer.Exit:
@@ -84,11 +75,13 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
 ) -> None:
     """Start the HTTP API (migrating the database first unless SOUK_AUTO_MIGRATE=0)."""
+    import os
+
+    import uvicorn
+
     settings = get_settings()
     if settings.auto_migrate:
-        db = Database(settings)
-        run_migrations(db)
-        db.dispose()
+        _migrated().dispose()
     # Migrations ran once, here, before any worker starts; the workers skip them.
     os.environ["SOUK_AUTO_MIGRATE"] = "0"
     get_settings.cache_clear()
@@ -112,10 +105,20 @@ def worker() -> None:
     engagement sends. Lets API servers run with SOUK_DISPATCHER_ENABLED=0,
     SOUK_RESERVATION_SWEEP_INTERVAL_S=0 and SOUK_ANALYTICS_REFRESH_INTERVAL_S=0
     (docs/deployment.md)."""
+    import signal
+    import threading
+
+    from souk.analytics.refresh import AnalyticsRefresher
+    from souk.db.outbox import EventBus
+    from souk.engagement.worker import EngagementWorker
+    from souk.inventory.sweeper import ReservationSweeper
+    from souk.jobs.runner import JobRunner
+    from souk.stream.runner import make_dispatcher
+    from souk.webhooks.worker import DeliveryWorker
+    from souk.wiring import wire
+
     settings = get_settings()
-    db = Database(settings)
-    if settings.auto_migrate:
-        run_migrations(db)
+    db = _migrated() if settings.auto_migrate else _database()
     bus = EventBus()
     wire(bus, db)
     dispatcher = make_dispatcher(db, bus, settings)
@@ -153,13 +156,14 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Apply pending database migrations (safe to run from several places at once)."""
-    db = _database()
-    run_migrations(db)
-    db.dispose()
+    _migrated().dispose()
     console.print("[green]database is up to date[/]")
 
 
 def _backup_key(required: bool) -> bytes | None:
+    from souk.db import sealing
+    from souk.errors import SoukError, ValidationFailed
+
     text = get_settings().backup_key
     if text is None:
         if required:
@@ -185,6 +189,10 @@ def backup(
 ) -> None:
     """Copy the running database to PATH, sealed with SOUK_BACKUP_KEY: SQLite through its
     online backup API, PostgreSQL with pg_dump (custom format). Safe while servers write."""
+    from souk.audit.service import record_command
+    from souk.db import backup as backups
+    from souk.errors import SoukError
+
     key = None if unencrypted else _backup_key(required=True)
     db = _database()
     try:
@@ -207,6 +215,8 @@ def backup(
 def backup_key() -> None:
     """Print a new key for SOUK_BACKUP_KEY. Keep it apart from the backups: without it they
     cannot be restored."""
+    from souk.db import sealing
+
     typer.echo(sealing.new_key())
 
 
@@ -220,6 +230,10 @@ def restore(
     """Load a backup into the configured database (a fresh one, unless --force). Stop the
     servers first; run `souk migrate` after restoring an older backup. A sealed backup needs
     the SOUK_BACKUP_KEY it was made with."""
+    from souk.audit.service import record_command
+    from souk.db import backup as backups
+    from souk.errors import SoukError
+
     key = _backup_key(required=False)
     db = _database()
     try:
@@ -245,8 +259,13 @@ def keys_create(
     location: Annotated[str | None, typer.Option(help="Store location code (pos).")] = None,
 ) -> None:
     """Create an API key and print its secret once."""
-    db = _database()
-    run_migrations(db)
+    from souk.access import service as access_service
+    from souk.access.schemas import ApiKeyCreate
+    from souk.audit.service import record_command
+    from souk.db.uow import UnitOfWork
+    from souk.errors import SoukError
+
+    db = _migrated()
     try:
         created = access_service.create_key(
             uow=UnitOfWork(db),
@@ -267,6 +286,11 @@ def keys_create(
 @keys_app.command("list")
 def keys_list() -> None:
     """List API keys (never their secrets)."""
+    from rich.table import Table
+
+    from souk.access import service as access_service
+    from souk.db.uow import UnitOfWork
+
     db = _database()
     keys = access_service.list_keys(uow=UnitOfWork(db, write=False))
     db.dispose()
@@ -293,8 +317,18 @@ def demo_load(
     seed: Annotated[int, typer.Option(help="Random seed, for a reproducible business.")] = 7,
 ) -> None:
     """Fill the database with a believable demo business."""
-    db = _database()
-    run_migrations(db)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from souk.demo import loader
+    from souk.errors import SoukError
+
+    db = _migrated()
     try:
         if if_empty and not loader.is_empty(db):
             console.print("demo data already loaded")
@@ -323,8 +357,9 @@ def forecast(
 ) -> None:
     """Forecast demand per SKU and location from every channel's sales, store the forecasts
     and the redistribution proposals built on them (docs/forecasting.md)."""
-    db = _database()
-    run_migrations(db)
+    from souk.forecasting.runs import run_forecasts
+
+    db = _migrated()
     try:
         run = run_forecasts(db=db, frequency=frequency)
     finally:
@@ -342,8 +377,9 @@ def forecast(
 def recs_refresh() -> None:
     """Add the orders and product views since the last refresh to the pair counts, and
     retrain the personalised lists (docs/forecasting.md)."""
-    db = _database()
-    run_migrations(db)
+    from souk.recommendations.refresh import refresh as refresh_recommendations
+
+    db = _migrated()
     try:
         done = refresh_recommendations(db=db)
     finally:

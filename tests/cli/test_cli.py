@@ -42,6 +42,19 @@ def test_help_lists_every_command(sqlite_url: str) -> None:
         assert "--" in helped.stdout
 
 
+def test_the_command_starts_without_importing_the_platform() -> None:
+    # Every cron job, `souk --help` and the supervisor of `souk serve --workers N` start
+    # `souk`; a command imports what it uses when it runs.
+    heavy = ("souk.app", "souk.wiring", "sqlalchemy", "fastapi", "duckdb", "scipy", "jinja2")
+    probe = (
+        "import sys, souk.cli; "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r} or m in {heavy!r}))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def test_migrate_then_create_admin_key_stores_only_its_hash(sqlite_url: str) -> None:
     assert run("migrate", database_url=sqlite_url).returncode == 0
     created = run("keys", "create", "--role", "admin", "--name", "ops", database_url=sqlite_url)

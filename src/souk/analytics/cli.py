@@ -1,4 +1,5 @@
-"""`souk analytics refresh` and `souk report` (the same services as the API)."""
+"""`souk analytics refresh` and `souk report` (the same services as the API). They import
+the analytics store (DuckDB) when they run, not when `souk` starts."""
 
 from __future__ import annotations
 
@@ -9,10 +10,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from souk.analytics import report as reports
-from souk.analytics.refresh import refresh
-from souk.db.engine import Database
-from souk.errors import SoukError
 from souk.settings import get_settings
 
 app = typer.Typer(help="Dashboards and reports (docs/insight.md).", no_args_is_help=True)
@@ -26,6 +23,9 @@ def refresh_command(
     full: Annotated[bool, typer.Option("--full", help="Rebuild the store from scratch.")] = False,
 ) -> None:
     """Copy what changed in the primary database into the analytics store."""
+    from souk.analytics.refresh import refresh
+    from souk.db.engine import Database
+
     db = Database(get_settings())
     try:
         result = refresh(db=db, full=full)
@@ -44,6 +44,11 @@ def report(
     ] = True,
 ) -> None:
     """Write an HTML report of a period, with charts, readable offline."""
+    from souk.analytics import report as reports
+    from souk.analytics.refresh import refresh
+    from souk.db.engine import Database
+    from souk.errors import SoukError
+
     settings = get_settings()
     if fresh:
         db = Database(settings)

@@ -7,9 +7,6 @@ import json
 import typer
 from rich.console import Console
 
-from souk.db.engine import Database
-from souk.db.migrate import migrate
-from souk.engagement.worker import EngagementWorker
 from souk.settings import get_settings
 
 app = typer.Typer(help="Journeys and messages.", no_args_is_help=True)
@@ -20,6 +17,10 @@ console = Console()
 def run() -> None:
     """Scan for abandoned carts and churn risk, then send every message that is due;
     prints what it did as JSON."""
+    from souk.db.engine import Database
+    from souk.db.migrate import migrate
+    from souk.engagement.worker import EngagementWorker
+
     settings = get_settings()
     db = Database(settings)
     migrate(db)

@@ -7,10 +7,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from souk.db.engine import Database
-from souk.db.migrate import migrate
-from souk.db.uow import UnitOfWork
-from souk.inventory.reservation_service import sweep_expired
 from souk.settings import get_settings
 
 app = typer.Typer(help="Inventory housekeeping.", no_args_is_help=True)
@@ -23,6 +19,11 @@ def sweep(
 ) -> None:
     """Mark expired reservations and free their lines. Only tidies: expired reservations
     never count anyway, so this can run whenever (cron) or never."""
+    from souk.db.engine import Database
+    from souk.db.migrate import migrate
+    from souk.db.uow import UnitOfWork
+    from souk.inventory.reservation_service import sweep_expired
+
     db = Database(get_settings())
     migrate(db)
     total = 0

@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from souk.audit.service import record_command
-from souk.db.engine import Database
-from souk.db.migrate import migrate
-from souk.db.uow import UnitOfWork
-from souk.errors import SoukError
 from souk.settings import get_settings
-from souk.staff import service
 from souk.staff.models import StaffRole
+
+if TYPE_CHECKING:
+    from souk.db.engine import Database
 
 app = typer.Typer(help="Staff accounts of the admin console (/admin).", no_args_is_help=True)
 console = Console()
 errors = Console(stderr=True)
+
+
+def _migrated() -> Database:
+    """The configured database, migrated; imported when a command runs, not when `souk`
+    starts."""
+    from souk.db.engine import Database
+    from souk.db.migrate import migrate
+
+    db = Database(get_settings())
+    migrate(db)
+    return db
 
 
 @app.command("create")
@@ -42,8 +49,12 @@ def create(
         password = os.environ.get(password_env, "")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    db = Database(get_settings())
-    migrate(db)
+    from souk.audit.service import record_command
+    from souk.db.uow import UnitOfWork
+    from souk.errors import SoukError
+    from souk.staff import service
+
+    db = _migrated()
     try:
         member = service.create_staff(
             uow=UnitOfWork(db),
@@ -75,8 +86,11 @@ def welcome(
     """Say where the console is and how to get in (`make run` calls it). On a database
     without staff accounts it creates admin@example.com with a random password, shown
     here once."""
-    db = Database(get_settings())
-    migrate(db)
+    from souk.audit.service import record_command
+    from souk.db.uow import UnitOfWork
+    from souk.staff import service
+
+    db = _migrated()
     try:
         created = service.first_admin(uow=UnitOfWork(db), email="admin@example.com")
         if created is not None:
@@ -98,8 +112,12 @@ def welcome(
 @app.command("list")
 def list_accounts() -> None:
     """Every staff account, its role and stores."""
-    db = Database(get_settings())
-    migrate(db)
+    from rich.table import Table
+
+    from souk.db.uow import UnitOfWork
+    from souk.staff import service
+
+    db = _migrated()
     try:
         members = service.list_staff(uow=UnitOfWork(db))
     finally:
