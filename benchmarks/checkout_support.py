@@ -14,6 +14,22 @@ from benchmarks.loadgen import Connection, run, run_pool
 
 ADDRESS = {"name": "Buyer", "line1": "1-1 Chiyoda", "city": "Tokyo", "country": "JP"}
 CHANNELS = ("web", "app", "social")
+PAY = {"payment": {"provider": "test", "token": "tok_ok"}}
+
+
+async def buy(connection: Connection, n: int, key: dict[str, str], skus: list[str]) -> None:
+    """One shopper's flow: a cart, a line per SKU, address and delivery, checkout (201)."""
+    body = {"email": f"s{n}@example.jp"}
+    cart_id = (await connection.request("POST", "/v1/carts", body, key)).json()["id"]
+    for sku in skus:
+        await connection.request(
+            "POST", f"/v1/carts/{cart_id}/lines", {"sku": sku, "quantity": 1}, key
+        )
+    patch = {"shipping_address": ADDRESS, "fulfillment": {"type": "delivery"}}
+    await connection.request("PATCH", f"/v1/carts/{cart_id}", patch, key)
+    placed = await connection.request("POST", f"/v1/carts/{cart_id}/checkout", PAY, key)
+    if placed.status != 201:
+        raise RuntimeError(f"checkout {placed.status}: {placed.body[:300]!r}")
 
 
 def minimal_endpoint_rps(concurrency: int, seconds: float = 4.0) -> float:

@@ -29,13 +29,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.checkout_support import ADDRESS, Admin
+from benchmarks.checkout_support import ADDRESS, PAY, Admin, buy
 from benchmarks.cpu import reference_loop_ms, server_cpu_s
 from benchmarks.harness import count_rows, scratch_database, serve
 from benchmarks.loadgen import Connection, run, run_pool
 from benchmarks.stats import emit, percentile, summarise
-
-PAY = {"payment": {"provider": "test", "token": "tok_ok"}}
 
 
 def promotion_bodies(count: int) -> list[dict[str, Any]]:
@@ -91,16 +89,7 @@ def one_shop(backend: str, promotions: int, args: argparse.Namespace) -> dict[st
 
         async def flows() -> None:
             async def one(connection: Connection, n: int) -> None:
-                body = {"email": f"s{n}@example.jp"}
-                cart_id = (await connection.request("POST", "/v1/carts", body, key)).json()["id"]
-                for sku in skus[: args.lines]:
-                    line = {"sku": sku, "quantity": 1}
-                    await connection.request("POST", f"/v1/carts/{cart_id}/lines", line, key)
-                patch = {"shipping_address": ADDRESS, "fulfillment": {"type": "delivery"}}
-                await connection.request("PATCH", f"/v1/carts/{cart_id}", patch, key)
-                placed = await connection.request("POST", f"/v1/carts/{cart_id}/checkout", PAY, key)
-                if placed.status != 201:
-                    raise RuntimeError(f"checkout {placed.status}: {placed.body[:300]!r}")
+                await buy(connection, n, key, skus[: args.lines])
 
             await run_pool(range(args.flows), one, base_url=server.base, concurrency=1)
 

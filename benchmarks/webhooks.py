@@ -13,18 +13,29 @@ deliveries over the time until the last success), that time, retries, and duplic
 event (successful requests beyond the first per endpoint and webhook-id; target 0).
 Order flow: two `souk serve` (one worker each) on scratch databases, one with the same five
 endpoints subscribed to every event, one without; `--flows` cart → line → address →
-checkout flows, four at a time, against each → orders/s and the ratio (target ≥ 0.9).
+checkout flows, four at a time, against each → orders/s and the ratio (target ≥ 0.9). The
+receivers of the order flow run in a process of their own, so their work is not charged to
+the load generator. In each of two topologies (`--topologies`): `one-process`, the API
+server also dispatching and delivering (the default `souk serve`), and `worker`, the API
+server with SOUK_DISPATCHER_ENABLED=0 beside a `souk worker` that dispatches and delivers
+(docs/deployment.md) — both sides of a comparison in the same topology.
 Prints one JSON line per repeat and a summary line.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import random
+import signal
+import subprocess
 import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, text
 from tests.support.receivers import Received, Receiver, Reply
 
-from benchmarks.checkout_support import ADDRESS, Admin
-from benchmarks.harness import count_rows, scratch_database, serve
+from benchmarks.checkout_support import Admin, buy
+from benchmarks.harness import SOUK, count_rows, scratch_database, serve
 from benchmarks.loadgen import Connection, run, run_pool
 from benchmarks.stats import emit, summarise
 from souk.db.engine import Database
@@ -47,7 +58,6 @@ from souk.webhooks import handlers as webhooks_handlers
 from souk.webhooks.schemas import WebhookEndpointCreate
 from souk.webhooks.worker import DeliveryWorker
 
-PAY = {"payment": {"provider": "test", "token": "tok_ok"}}
 # Long enough that a delivery to the flaky receiver almost never runs out of attempts
 # (0.5^25): one dead-lettered delivery would leave the run waiting for a success never due.
 SCHEDULE = [0.2, 0.5, 1.0, 2.0, *[3.0] * 20]
@@ -165,44 +175,80 @@ def fan_out(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def order_flow(backend: str, args: argparse.Namespace, with_webhooks: bool) -> float:
-    tally = Tally()
-    listening = receivers(tally) if with_webhooks else []
-    env = {"SOUK_WEBHOOK_ALLOW_PRIVATE": "1"}
+def _receive(urls: Any, stop: Any) -> None:
+    """The five endpoints of the order flow, in a process of their own until `stop`."""
+    started = receivers(Tally())
+    urls.put([receiver.url for receiver in started])
+    stop.wait()
+    for receiver in started:
+        receiver.stop()
+
+
+@contextmanager
+def receivers_apart() -> Iterator[list[str]]:
+    context = multiprocessing.get_context("spawn")
+    urls, stop = context.Queue(), context.Event()
+    process = context.Process(target=_receive, args=(urls, stop), daemon=True)
+    process.start()
     try:
-        with scratch_database(backend) as url, serve(url, 1, env=env) as server:
-            admin = Admin(server.base)
-            keys = admin.shop({"SKU-1": 10_000_000}, price=3000)
-            for receiver in listening:
-                admin("POST", "/v1/webhook-endpoints", {"url": receiver.url, "events": ["*"]}, 201)
-            key = {"X-Publishable-Key": keys["web"]}
-
-            async def flows() -> None:
-                async def one(connection: Connection, n: int) -> None:
-                    body = {"email": f"s{n}@example.jp"}
-                    cart = (await connection.request("POST", "/v1/carts", body, key)).json()["id"]
-                    line = {"sku": "SKU-1", "quantity": 1}
-                    await connection.request("POST", f"/v1/carts/{cart}/lines", line, key)
-                    patch = {"shipping_address": ADDRESS, "fulfillment": {"type": "delivery"}}
-                    await connection.request("PATCH", f"/v1/carts/{cart}", patch, key)
-                    placed = await connection.request(
-                        "POST", f"/v1/carts/{cart}/checkout", PAY, key
-                    )
-                    if placed.status != 201:
-                        raise RuntimeError(f"checkout {placed.status}: {placed.body[:300]!r}")
-
-                await run_pool(range(args.flows), one, base_url=server.base, concurrency=4)
-
-            began = time.perf_counter()
-            run(flows())
-            elapsed = time.perf_counter() - began
-            assert count_rows(url, "orders") == args.flows
-            if with_webhooks:
-                assert count_rows(url, "webhook_endpoints") == ENDPOINTS
+        yield urls.get(timeout=60)
     finally:
-        for receiver in listening:
-            receiver.stop()
-    return args.flows / elapsed
+        stop.set()
+        process.join(timeout=30)
+
+
+@contextmanager
+def souk_worker(url: str, env: dict[str, str]) -> Iterator[None]:
+    """`souk worker` on `url`: the outbox dispatcher and the webhook deliveries."""
+    environment = {**os.environ, "SOUK_DATABASE_URL": url, "SOUK_LOG_LEVEL": "WARNING", **env}
+    process = subprocess.Popen([str(SOUK), "worker"], env=environment, stdout=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def order_flow(backend: str, args: argparse.Namespace, with_webhooks: bool, topology: str) -> float:
+    env = {"SOUK_WEBHOOK_ALLOW_PRIVATE": "1"}
+    apart = topology == "worker"
+    if apart:
+        env["SOUK_DISPATCHER_ENABLED"] = "0"
+    with (
+        receivers_apart() as urls,
+        scratch_database(backend) as url,
+        serve(url, 1, env=env) as server,
+        souk_worker(url, {**env, "SOUK_DISPATCHER_ENABLED": "1"}) if apart else _nothing(),
+    ):
+        admin = Admin(server.base)
+        keys = admin.shop({"SKU-1": 10_000_000}, price=3000)
+        if with_webhooks:
+            for receiver_url in urls:
+                admin("POST", "/v1/webhook-endpoints", {"url": receiver_url, "events": ["*"]}, 201)
+        key = {"X-Publishable-Key": keys["web"]}
+
+        async def flows() -> None:
+            async def one(connection: Connection, n: int) -> None:
+                await buy(connection, n, key, ["SKU-1"])
+
+            await run_pool(range(args.flows), one, base_url=server.base, concurrency=4)
+
+        began = time.perf_counter()
+        run(flows())
+        elapsed = time.perf_counter() - began
+        assert count_rows(url, "orders") == args.flows
+        if with_webhooks:
+            assert count_rows(url, "webhook_endpoints") == ENDPOINTS
+    return float(args.flows / elapsed)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def main() -> None:
@@ -213,38 +259,51 @@ def main() -> None:
     parser.add_argument("--flows", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument(
+        "--topologies", default="one-process,worker", help="one-process, worker or both"
+    )
+    parser.add_argument("--no-fan-out", action="store_true", help="the order flow only")
     args = parser.parse_args()
+    topologies = [t for t in args.topologies.split(",") if t]
+    if not set(topologies) <= {"one-process", "worker"}:
+        parser.error("--topologies: one-process, worker or both, comma-separated")
     runs = []
     for repeat in range(args.repeats):
         record: dict[str, Any] = {"benchmark": "webhooks", "backend": args.backend}
         record["repeat"] = repeat
-        record["fan_out"] = fan_out(args.backend, args)
-        # Alternated so that a machine getting busier does not favour one side.
-        order = (False, True) if repeat % 2 == 0 else (True, False)
-        rates = {w: order_flow(args.backend, args, with_webhooks=w) for w in order}
-        record["orders_per_s_without"] = round(rates[False], 2)
-        record["orders_per_s_with"] = round(rates[True], 2)
-        record["with_over_without"] = round(rates[True] / rates[False], 3)
+        if not args.no_fan_out:
+            record["fan_out"] = fan_out(args.backend, args)
+        for topology in topologies:
+            # Alternated so that a machine getting busier does not favour one side.
+            order = (False, True) if repeat % 2 == 0 else (True, False)
+            rates = {w: order_flow(args.backend, args, w, topology) for w in order}
+            record[topology] = {
+                "orders_per_s_without": round(rates[False], 2),
+                "orders_per_s_with": round(rates[True], 2),
+                "with_over_without": round(rates[True] / rates[False], 3),
+            }
         emit(record)
         runs.append(record)
-    emit(
-        {
-            "benchmark": "webhooks",
-            "backend": args.backend,
-            "summary": True,
-            "events": args.events,
-            "endpoints": ENDPOINTS,
-            "deliveries_per_s": summarise([r["fan_out"]["deliveries_per_s"] for r in runs]),
-            "healthy_deliveries_per_s": summarise(
-                [r["fan_out"]["healthy_deliveries_per_s"] for r in runs]
-            ),
-            "time_to_last_success_s": summarise(
-                [r["fan_out"]["time_to_last_success_s"] for r in runs]
-            ),
-            "duplicates_per_event": summarise([r["fan_out"]["duplicates_per_event"] for r in runs]),
-            "with_over_without": summarise([r["with_over_without"] for r in runs]),
-        }
-    )
+    summary: dict[str, Any] = {
+        "benchmark": "webhooks",
+        "backend": args.backend,
+        "summary": True,
+        "events": args.events,
+        "endpoints": ENDPOINTS,
+    }
+    if not args.no_fan_out:
+        for figure in (
+            "deliveries_per_s",
+            "healthy_deliveries_per_s",
+            "time_to_last_success_s",
+            "duplicates_per_event",
+        ):
+            summary[figure] = summarise([r["fan_out"][figure] for r in runs])
+    for topology in topologies:
+        summary[f"{topology}_with_over_without"] = summarise(
+            [r[topology]["with_over_without"] for r in runs]
+        )
+    emit(summary)
 
 
 if __name__ == "__main__":
