@@ -226,8 +226,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.warning("rate limits and sign-in lockout are off (SOUK_RATE_LIMIT_ENABLED=0)")
 
     install_problems(app)
+    # The routers' own routes, not `include_router`: FastAPI (0.165) builds an included
+    # route's dependencies and body and response fields again for every app, lazily, on the
+    # first request that walks past it — up to half a second for the first requests after a
+    # start (and for every test's app). A router's route already carries its prefix, tags
+    # and responses, and its fields were built once, when its module was imported.
     for router in ROUTERS:
-        app.include_router(router)
+        app.router.routes.extend(router.routes)
     app.router.routes.extend(PAGES)
 
     # Outermost last: request id → rate limits → size limit → nesting limit → audit →
