@@ -205,3 +205,28 @@ def test_the_preview_says_for_every_promotion_whether_it_applies_and_why_not(
     assert after["totals"] == before["totals"]
     storefront = shop.call("POST", f"/v1/carts/{cart_id}/preview-promotions", "web", json={})
     assert storefront.status_code in (401, 403)
+
+
+def test_a_limit_reached_shows_at_once_and_uses_of_every_promotion_are_counted(
+    shop: Shop,
+) -> None:
+    # Given an automatic promotion usable once, and one without a limit, both on shoes
+    shoes = {"categories": ["shoes"]}
+    yen_off = {"type": "amount_off", "target": "order", "value": 1000, "currency": "JPY"}
+    once = _promotion(shop, usage_limit=1, conditions=shoes, actions=[yen_off])
+    ten_percent = {"type": "percent_off", "target": "lines", "value": "10"}
+    always = _promotion(shop, conditions=shoes, actions=[ten_percent])
+    first = _cart(shop, SNK_42=1)
+    shown = shop.call("GET", f"/v1/carts/{first}", "web").json()["totals"]["discount"]
+    assert shown["amount"] > 1200  # both apply
+    assert shop.checkout(first, "web").json()["totals"]["discount"] == shown
+    # When the next shopper's cart is read right after, in the same process
+    second = shop.call("GET", f"/v1/carts/{_cart(shop, SNK_42=1)}", "web").json()
+    # Then the used-up promotion is gone from it and the other still applies
+    applied = {a["promotion"] for line in second["lines"] for a in line["adjustments"]}
+    applied |= {a["promotion"] for a in second["totals"]["adjustments"]}
+    assert applied == {always} and second["totals"]["discount"] == _money(1200)
+    uses = {
+        pid: shop.admin.get(f"/v1/promotions/{pid}").json()["times_used"] for pid in (once, always)
+    }
+    assert uses == {once: 1, always: 1}

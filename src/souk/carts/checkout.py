@@ -53,7 +53,7 @@ from souk.orders.service import attach_allocations, record_order
 from souk.orders.tables import OrderRow
 from souk.payments import service as payments
 from souk.payments.providers import ProviderResult, checkout_provider
-from souk.promotions.live import forget as forget_live_promotions
+from souk.promotions.live import limited_use_taken
 from souk.promotions.redemptions import customer_key, redeem
 
 log = logging.getLogger(__name__)
@@ -234,14 +234,13 @@ def _complete(
             plan.payments = [paid]
         take_tenders(s, tenders=plan.tenders, order_id=order.id, customer_id=plan.customer_id,
                      currency=plan.currency)  # fmt: skip
-        if plan.uses:
-            # A limit another checkout used up meanwhile refuses this order (409) and the
-            # authorisation is voided: the shopper is never charged the discounted price
-            # without the discount being theirs, nor the full price without being asked.
-            redeem(
-                session=s, order_id=order.id, uses=plan.uses, currency=plan.currency,
-                customer=customer_key(plan.customer_id, plan.email),
-            )  # fmt: skip
+        # A limit another checkout used up meanwhile refuses this order (409) and the
+        # authorisation is voided: the shopper is never charged the discounted price
+        # without the discount being theirs, nor the full price without being asked.
+        limited = redeem(
+            session=s, order_id=order.id, uses=plan.uses, currency=plan.currency,
+            customer=customer_key(plan.customer_id, plan.email),
+        )  # fmt: skip
         s.execute(
             update(CartRow)
             .where(CartRow.id == plan.cart_id)
@@ -264,8 +263,8 @@ def _complete(
         ]
         attach_allocations(session=s, order=order, allocations=allocations)
         uow.commit()
-        if plan.uses:
-            forget_live_promotions(uow.db)  # a use was taken: this process shows it at once
+        if limited:
+            limited_use_taken(uow.db)  # this process shows a limit reached at once
         # Kept, with its lines and allocations loaded, past the commit (the sessions do not
         # expire on commit): routing uses it as it is.
         return order

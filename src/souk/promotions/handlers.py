@@ -6,6 +6,7 @@ from __future__ import annotations
 from souk.db.engine import Database
 from souk.db.outbox import Event, EventBus
 from souk.db.uow import UnitOfWork
+from souk.promotions.live import limited_use_taken
 from souk.promotions.redemptions import give_back
 
 
@@ -13,7 +14,9 @@ def give_back_uses(*, uow: UnitOfWork, order_id: str) -> int:
     with uow:
         returned = give_back(session=uow.session, order_id=order_id)
         uow.commit()
-        return returned
+    if returned:
+        limited_use_taken(uow.db)  # a promotion used up may be usable again: shown at once
+    return returned
 
 
 def subscribe(bus: EventBus, db: Database) -> None:

@@ -1,7 +1,10 @@
 """Every cart read asks which promotions are live; they change a few times a day. Each
 process keeps the answer for `SOUK_PROMOTIONS_CACHE_MS` (2 s) per database, and forgets it
-at once when it writes a promotion or takes a use, so a cart read costs no statement for
-promotions in steady state.
+at once when it writes a promotion, so a cart read costs no statement for promotions in
+steady state. Uses change with every order: when the cache lapses, or this process took a
+use of a promotion that has a usage limit, one aggregate says whether any limited
+promotion's uses moved, and only then is the set of used-up ones read again (one query) —
+the promotions themselves are rebuilt only when one of them changed.
 
 Nothing that must hold exactly comes from here: a limit is taken by the conditional UPDATE
 at checkout (`redemptions.redeem`), which also refuses a promotion retired meanwhile. The
@@ -14,10 +17,10 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -87,12 +90,13 @@ def index_of(promotions: list[Promotion]) -> Index:
     )
 
 
+LIVE_ROWS = (PromotionRow.active.is_(True), PromotionRow.deleted.is_(False))
+
+
 def live_promotions(*, session: Session, now: datetime | None) -> Live:
     """One query whatever the number of promotions: the engine filters the rest (channel,
     tier, coupon, and the window when `now` is None) in memory."""
-    stmt = select(PromotionRow).where(
-        PromotionRow.active.is_(True), PromotionRow.deleted.is_(False)
-    )
+    stmt = select(PromotionRow).where(*LIVE_ROWS)
     if now is not None:
         stmt = stmt.where(
             (PromotionRow.starts_at.is_(None)) | (PromotionRow.starts_at <= now),
@@ -108,6 +112,18 @@ def live_promotions(*, session: Session, now: datetime | None) -> Live:
             r.id for r in rows if r.usage_limit is not None and r.times_used >= r.usage_limit
         ),
         per_customer={r.id: r.per_customer_limit for r in rows if r.per_customer_limit},
+    )
+
+
+def _used_up(session: Session) -> frozenset[str]:
+    return frozenset(
+        session.scalars(
+            select(PromotionRow.id).where(
+                *LIVE_ROWS,
+                PromotionRow.usage_limit.is_not(None),
+                PromotionRow.times_used >= PromotionRow.usage_limit,
+            )
+        )
     )
 
 
@@ -128,22 +144,38 @@ def used_up_for(*, session: Session, live: Live, customer: str | None) -> frozen
 
 _lock = threading.Lock()
 Version = tuple[object, ...]
-_cache: weakref.WeakKeyDictionary[Engine, tuple[float, Version, Live]] = weakref.WeakKeyDictionary()
 
 
-def _version(session: Session) -> Version:
-    """What changes when any live promotion does: how many there are, the latest change
-    to one (a PATCH, a retirement) and the uses taken of them. One aggregate over the
-    promotions, instead of reading and rebuilding every one of them each time the cache
-    lapses — 200 promotions cost the rebuild ~13 ms of CPU, every 2 s of traffic."""
-    row = session.execute(
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    until: float
+    promotions: Version  # how many, and the latest change to one
+    uses: object  # the uses taken of the promotions that have a usage limit
+    live: Live
+
+
+_cache: weakref.WeakKeyDictionary[Engine, _Cached] = weakref.WeakKeyDictionary()
+
+
+def _version(session: Session) -> tuple[Version, object]:
+    """What changes when any live promotion does — how many there are and the latest change
+    to one (a PATCH, a retirement) — and the uses taken of those with a usage limit. One
+    aggregate over the promotions, instead of reading and rebuilding every one of them each
+    time the cache lapses: 200 promotions cost the rebuild ~13 ms of CPU. The uses of
+    promotions without a limit change nothing a cart is shown."""
+    count, latest, uses = session.execute(
         select(
             func.count(PromotionRow.id),
             func.max(PromotionRow.updated_at),
-            func.coalesce(func.sum(PromotionRow.times_used), 0),
-        ).where(PromotionRow.active.is_(True), PromotionRow.deleted.is_(False))
+            func.coalesce(
+                func.sum(
+                    case((PromotionRow.usage_limit.is_not(None), PromotionRow.times_used), else_=0)
+                ),
+                0,
+            ),
+        ).where(*LIVE_ROWS)
     ).one()
-    return tuple(row)
+    return (count, latest), uses
 
 
 def live(session: Session, now: datetime) -> Live:
@@ -154,22 +186,34 @@ def live(session: Session, now: datetime) -> Live:
     engine = db.engine
     with _lock:
         cached = _cache.get(engine)
-    if cached is not None and cached[0] > time.monotonic():
-        return cached[2]
+    if cached is not None and cached.until > time.monotonic():
+        return cached.live
     # Read before the promotions: a change committed in between makes the next check
     # rebuild again, never keeps a stale set under a new version.
-    version = _version(session)
-    if cached is not None and cached[1] == version:
-        found = cached[2]
-    else:
+    promotions, uses = _version(session)
+    if cached is None or cached.promotions != promotions:
         # Every active promotion, not only those inside their window now: the engine
         # checks windows itself, so a promotion starting in a second is not missed.
         found = live_promotions(session=session, now=None)
+    elif cached.uses != uses:
+        found = replace(cached.live, used_up=_used_up(session))
+    else:
+        found = cached.live
     with _lock:
-        _cache[engine] = (time.monotonic() + ttl, version, found)
+        _cache[engine] = _Cached(time.monotonic() + ttl, promotions, uses, found)
     return found
 
 
 def forget(db: Database) -> None:
+    """A promotion was written: the next read rebuilds them."""
     with _lock:
         _cache.pop(db.engine, None)
+
+
+def limited_use_taken(db: Database) -> None:
+    """A use of a promotion with a usage limit was taken or given back: the next read checks
+    the uses (one aggregate) and reads the used-up set again if they moved."""
+    with _lock:
+        cached = _cache.get(db.engine)
+        if cached is not None:
+            _cache[db.engine] = replace(cached, until=0.0)

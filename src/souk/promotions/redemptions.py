@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from souk.db.base import new_id, utcnow
@@ -51,42 +51,65 @@ def redeem(
     uses: list[Use],
     currency: str,
     customer: str | None,
-) -> None:
-    now = utcnow()
-    for use in sorted(uses, key=lambda u: u.promotion_id):  # one lock order: no deadlock
-        taken = session.execute(
-            update(PromotionRow)
-            .where(
-                PromotionRow.id == use.promotion_id,
-                PromotionRow.active.is_(True),
-                PromotionRow.deleted.is_(False),
-                (PromotionRow.usage_limit.is_(None))
-                | (PromotionRow.times_used < PromotionRow.usage_limit),
-            )
-            .values(times_used=PromotionRow.times_used + 1)
+) -> bool:
+    """Take the order's uses; True when one of them counts against a usage limit. A few
+    statements whatever the number of promotions: their limits in one read, the uses of
+    those without a limit in one UPDATE, one conditional UPDATE per limit, the redemptions
+    in one INSERT."""
+    if not uses:
+        return False
+    ordered = sorted(uses, key=lambda u: u.promotion_id)  # one lock order: no deadlock
+    ids = [u.promotion_id for u in ordered]
+    limits = {
+        pid: (usage, per_customer)
+        for pid, usage, per_customer in session.execute(
+            select(PromotionRow.id, PromotionRow.usage_limit, PromotionRow.per_customer_limit)
+            .where(PromotionRow.id.in_(ids))
         )
-        if getattr(taken, "rowcount", 0) != 1:
-            raise PromotionUnavailable(
-                "A promotion in this cart reached its usage limit meanwhile; "
-                "review the cart and check out again"
-            )
+    }  # fmt: skip
+    unlimited = [pid for pid in ids if pid in limits and limits[pid][0] is None]
+    limited = [pid for pid in ids if pid in limits and limits[pid][0] is not None]
+    taken = 0
+    if unlimited:
+        taken += _count_uses(session, unlimited, under_limit=False)
+    for pid in limited:
+        taken += _count_uses(session, [pid], under_limit=True)
+    if taken != len(ids):
+        raise PromotionUnavailable(
+            "A promotion in this cart reached its usage limit meanwhile; "
+            "review the cart and check out again"
+        )
+    for use in ordered:
         if use.code is not None:
             _take_code(session, use)
-        if customer is not None:
-            _take_customer_use(session, use.promotion_id, customer)
-        session.add(
-            PromotionRedemptionRow(
-                id=new_id("prd"),
-                promotion_id=use.promotion_id,
-                order_id=order_id,
-                code=use.code,
-                customer_key=customer,
-                amount=use.amount,
-                currency=currency,
-                status="active",
-                created_at=now,
-            )
-        )
+        per_customer = limits[use.promotion_id][1]
+        if customer is not None and per_customer is not None:
+            _take_customer_use(session, use.promotion_id, customer, per_customer)
+    now = utcnow()
+    session.execute(
+        insert(PromotionRedemptionRow),
+        [
+            {
+                "id": new_id("prd"), "promotion_id": use.promotion_id, "order_id": order_id,
+                "code": use.code, "customer_key": customer, "amount": use.amount,
+                "currency": currency, "status": "active", "created_at": now,
+            }
+            for use in ordered
+        ],
+    )  # fmt: skip
+    return bool(limited)
+
+
+def _count_uses(session: Session, ids: list[str], *, under_limit: bool) -> int:
+    """Count a use of each live promotion of `ids` (below its limit when it has one); how
+    many were counted."""
+    stmt = update(PromotionRow).where(
+        PromotionRow.id.in_(ids), PromotionRow.active.is_(True), PromotionRow.deleted.is_(False)
+    )
+    if under_limit:
+        stmt = stmt.where(PromotionRow.times_used < PromotionRow.usage_limit)
+    done = session.execute(stmt.values(times_used=PromotionRow.times_used + 1))
+    return int(getattr(done, "rowcount", 0))
 
 
 def _take_code(session: Session, use: Use) -> None:
@@ -105,12 +128,7 @@ def _take_code(session: Session, use: Use) -> None:
         )
 
 
-def _take_customer_use(session: Session, promotion_id: str, customer: str) -> None:
-    limit = session.scalar(
-        select(PromotionRow.per_customer_limit).where(PromotionRow.id == promotion_id)
-    )
-    if limit is None:
-        return
+def _take_customer_use(session: Session, promotion_id: str, customer: str, limit: int) -> None:
     session.execute(
         upsert_insert(session, PromotionCustomerUseRow)
         .values(promotion_id=promotion_id, customer_key=customer, times_used=0)
