@@ -107,7 +107,10 @@ def evaluate(
     for promotion, selected in chosen:
         code = code_of.get(promotion.id)
         took = 0
-        for action in sorted(promotion.actions, key=lambda a: a.target != Target.LINES):
+        actions = promotion.actions
+        if len(actions) > 1:  # line actions first; most promotions have one action
+            actions = tuple(sorted(actions, key=lambda a: a.target != Target.LINES))
+        for action in actions:
             if action.type == ActionType.FREE_SHIPPING:
                 if shipping_left > 0:
                     result.shipping.append(Adjustment(promotion.id, shipping_left, code))
