@@ -17,8 +17,9 @@ checkout flows, four at a time, against each → orders/s and the ratio (target 
 receivers of the order flow run in a process of their own, so their work is not charged to
 the load generator. In each of two topologies (`--topologies`): `one-process`, the API
 server also dispatching and delivering (the default `souk serve`), and `worker`, the API
-server with SOUK_DISPATCHER_ENABLED=0 beside a `souk worker` that dispatches and delivers
-(docs/deployment.md) — both sides of a comparison in the same topology.
+server with SOUK_DISPATCHER_ENABLED=0 beside a `souk worker` that dispatches and delivers,
+at a lower scheduling priority (`--worker-nice`, 10; docs/deployment.md) — both sides of a
+comparison in the same topology.
 Prints one JSON line per repeat and a summary line.
 """
 
@@ -198,10 +199,12 @@ def receivers_apart() -> Iterator[list[str]]:
 
 
 @contextmanager
-def souk_worker(url: str, env: dict[str, str]) -> Iterator[None]:
-    """`souk worker` on `url`: the outbox dispatcher and the webhook deliveries."""
+def souk_worker(url: str, env: dict[str, str], nice: int) -> Iterator[None]:
+    """`souk worker` on `url` (the outbox dispatcher and the webhook deliveries), at the
+    scheduling priority `nice` (as `nice -n` or systemd's `Nice=` set it)."""
     environment = {**os.environ, "SOUK_DATABASE_URL": url, "SOUK_LOG_LEVEL": "WARNING", **env}
-    process = subprocess.Popen([str(SOUK), "worker"], env=environment, stdout=subprocess.DEVNULL)
+    command = ["nice", "-n", str(nice), str(SOUK), "worker"] if nice else [str(SOUK), "worker"]
+    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
     try:
         yield
     finally:
@@ -222,7 +225,9 @@ def order_flow(backend: str, args: argparse.Namespace, with_webhooks: bool, topo
         receivers_apart() as urls,
         scratch_database(backend) as url,
         serve(url, 1, env=env) as server,
-        souk_worker(url, {**env, "SOUK_DISPATCHER_ENABLED": "1"}) if apart else _nothing(),
+        souk_worker(url, {**env, "SOUK_DISPATCHER_ENABLED": "1"}, args.worker_nice)
+        if apart
+        else _nothing(),
     ):
         admin = Admin(server.base)
         keys = admin.shop({"SKU-1": 10_000_000}, price=3000)
@@ -263,6 +268,12 @@ def main() -> None:
         "--topologies", default="one-process,worker", help="one-process, worker or both"
     )
     parser.add_argument("--no-fan-out", action="store_true", help="the order flow only")
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=10,
+        help="the worker topology's `nice -n` (docs/deployment.md: deliveries yield to the API)",
+    )
     args = parser.parse_args()
     topologies = [t for t in args.topologies.split(",") if t]
     if not set(topologies) <= {"one-process", "worker"}:
@@ -270,6 +281,7 @@ def main() -> None:
     runs = []
     for repeat in range(args.repeats):
         record: dict[str, Any] = {"benchmark": "webhooks", "backend": args.backend}
+        record["worker_nice"] = args.worker_nice
         record["repeat"] = repeat
         if not args.no_fan_out:
             record["fan_out"] = fan_out(args.backend, args)
