@@ -53,9 +53,9 @@ def redeem(
     customer: str | None,
 ) -> bool:
     """Take the order's uses; True when one of them counts against a usage limit. A few
-    statements whatever the number of promotions: their limits in one read, the uses of
-    those without a limit in one UPDATE, one conditional UPDATE per limit, the redemptions
-    in one INSERT."""
+    statements whatever the number of promotions: their limits in one read, every use in
+    one conditional UPDATE (a live promotion, below its limit when it has one), the
+    redemptions in one INSERT."""
     if not uses:
         return False
     ordered = sorted(uses, key=lambda u: u.promotion_id)  # one lock order: no deadlock
@@ -67,14 +67,18 @@ def redeem(
             .where(PromotionRow.id.in_(ids))
         )
     }  # fmt: skip
-    unlimited = [pid for pid in ids if pid in limits and limits[pid][0] is None]
-    limited = [pid for pid in ids if pid in limits and limits[pid][0] is not None]
-    taken = 0
-    if unlimited:
-        taken += _count_uses(session, unlimited, under_limit=False)
-    for pid in limited:
-        taken += _count_uses(session, [pid], under_limit=True)
-    if taken != len(ids):
+    taken = session.execute(
+        update(PromotionRow)
+        .where(
+            PromotionRow.id.in_(ids),
+            PromotionRow.active.is_(True),
+            PromotionRow.deleted.is_(False),
+            (PromotionRow.usage_limit.is_(None))
+            | (PromotionRow.times_used < PromotionRow.usage_limit),
+        )
+        .values(times_used=PromotionRow.times_used + 1)
+    )
+    if getattr(taken, "rowcount", 0) != len(ids):
         raise PromotionUnavailable(
             "A promotion in this cart reached its usage limit meanwhile; "
             "review the cart and check out again"
@@ -97,19 +101,7 @@ def redeem(
             for use in ordered
         ],
     )  # fmt: skip
-    return bool(limited)
-
-
-def _count_uses(session: Session, ids: list[str], *, under_limit: bool) -> int:
-    """Count a use of each live promotion of `ids` (below its limit when it has one); how
-    many were counted."""
-    stmt = update(PromotionRow).where(
-        PromotionRow.id.in_(ids), PromotionRow.active.is_(True), PromotionRow.deleted.is_(False)
-    )
-    if under_limit:
-        stmt = stmt.where(PromotionRow.times_used < PromotionRow.usage_limit)
-    done = session.execute(stmt.values(times_used=PromotionRow.times_used + 1))
-    return int(getattr(done, "rowcount", 0))
+    return any(limits[pid][0] is not None for pid in ids)
 
 
 def _take_code(session: Session, use: Use) -> None:
