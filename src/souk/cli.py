@@ -54,11 +54,9 @@ def _database() -> Database:
 
 
 def _migrated() -> Database:
-    from souk.db.migrate import migrate as run_migrations
+    from souk.db.migrate import migrated
 
-    db = _database()
-    run_migrations(db)
-    return db
+    return migrated(get_settings())
 
 
 def _fail(exc: SoukError) -> typer.Exit:

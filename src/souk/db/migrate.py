@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
 from souk.db.engine import Database
+from souk.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant will do; it only has to be the same in every Souk process.
@@ -68,6 +69,13 @@ def migrate(db: Database, revision: str = "head") -> None:
             conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _PG_LOCK_ID})
             conn.execute(text("RESET statement_timeout"))
             conn.commit()
+
+
+def migrated(settings: Settings) -> Database:
+    """A database for a command of the `souk` CLI, its schema brought up to date first."""
+    db = Database(settings)
+    migrate(db)
+    return db
 
 
 def head_revisions() -> set[str]:

@@ -17,13 +17,11 @@ console = Console()
 def run() -> None:
     """Scan for abandoned carts and churn risk, then send every message that is due;
     prints what it did as JSON."""
-    from souk.db.engine import Database
-    from souk.db.migrate import migrate
+    from souk.db.migrate import migrated
     from souk.engagement.worker import EngagementWorker
 
     settings = get_settings()
-    db = Database(settings)
-    migrate(db)
+    db = migrated(settings)
     try:
         done = EngagementWorker(db, settings).run_once()
     finally:

@@ -19,13 +19,11 @@ def sweep(
 ) -> None:
     """Mark expired reservations and free their lines. Only tidies: expired reservations
     never count anyway, so this can run whenever (cron) or never."""
-    from souk.db.engine import Database
-    from souk.db.migrate import migrate
+    from souk.db.migrate import migrated
     from souk.db.uow import UnitOfWork
     from souk.inventory.reservation_service import sweep_expired
 
-    db = Database(get_settings())
-    migrate(db)
+    db = migrated(get_settings())
     total = 0
     try:
         while True:

@@ -20,14 +20,10 @@ errors = Console(stderr=True)
 
 
 def _migrated() -> Database:
-    """The configured database, migrated; imported when a command runs, not when `souk`
-    starts."""
-    from souk.db.engine import Database
-    from souk.db.migrate import migrate
+    # Imported when a command runs, not when `souk` starts.
+    from souk.db.migrate import migrated
 
-    db = Database(get_settings())
-    migrate(db)
-    return db
+    return migrated(get_settings())
 
 
 @app.command("create")
