@@ -36,7 +36,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -227,7 +227,7 @@ def order_flow(backend: str, args: argparse.Namespace, with_webhooks: bool, topo
         serve(url, 1, env=env) as server,
         souk_worker(url, {**env, "SOUK_DISPATCHER_ENABLED": "1"}, args.worker_nice)
         if apart
-        else _nothing(),
+        else nullcontext(),
     ):
         admin = Admin(server.base)
         keys = admin.shop({"SKU-1": 10_000_000}, price=3000)
@@ -249,11 +249,6 @@ def order_flow(backend: str, args: argparse.Namespace, with_webhooks: bool, topo
         if with_webhooks:
             assert count_rows(url, "webhook_endpoints") == ENDPOINTS
     return float(args.flows / elapsed)
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 def main() -> None:
