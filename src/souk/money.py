@@ -45,6 +45,16 @@ def round_minor(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def round_ratio(numerator: int, denominator: int) -> int:
+    """`numerator / denominator` rounded as `round_minor` rounds (half away from zero),
+    exactly and in integers: a promotion's percentage of every line of every cart read
+    costs a Decimal product, division and quantize each otherwise."""
+    if denominator <= 0:
+        raise ValueError("the denominator must be positive")
+    whole = (abs(numerator) * 2 + denominator) // (2 * denominator)
+    return whole if numerator >= 0 else -whole
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     amount: int

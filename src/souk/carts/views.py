@@ -32,9 +32,18 @@ from souk.promotions.engine import Adjustment
 
 def cart_read(view: CartView) -> CartRead:
     cart, c = view.cart, view.cart.currency
+    # A cart of 10 lines under 20 sitewide promotions carries 200 adjustments, most of them
+    # equal: each distinct one is built once per answer.
+    shown: dict[Adjustment, AdjustmentRead] = {}
 
     def money(amount: int) -> Money:
         return Money(amount=amount, currency=c)
+
+    def adjusted(a: Adjustment) -> AdjustmentRead:
+        read = shown.get(a)
+        if read is None:
+            read = shown[a] = _adjustment(a, "lines", c)
+        return read
 
     t = view.totals
     return CartRead(
@@ -68,7 +77,7 @@ def cart_read(view: CartView) -> CartRead:
                 else None,
                 hold=CartHoldRead(expires_at=v.hold_expires_at) if v.hold_expires_at else None,
                 issues=[i.value for i in v.issues],
-                adjustments=[_adjustment(a, "lines", c) for a in v.adjustments],
+                adjustments=[adjusted(a) for a in v.adjustments],
                 gift_of=v.gift_of,
             )
             for v in view.lines
@@ -143,10 +152,7 @@ def totals_adjustments(view: CartView) -> list[AdjustmentRead]:
         key = (a.promotion, a.code, "shipping")
         summed[key] = summed.get(key, 0) + a.amount
     return [
-        AdjustmentRead(
-            promotion=pid, code=code, target=target,
-            amount=Money(amount=amount, currency=view.cart.currency),
-        )
+        _adjustment(Adjustment(pid, amount, code), target, view.cart.currency)
         for (pid, code, target), amount in summed.items()
     ]  # fmt: skip
 

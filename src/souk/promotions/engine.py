@@ -20,9 +20,8 @@ The rules, in the order they are applied (docs/money.md, "Promotions"):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from souk.money import allocate, round_minor
+from souk.money import allocate, round_ratio
 from souk.promotions.models import (
     Action,
     ActionType,
@@ -145,11 +144,13 @@ def _stack(eligible: Chosen) -> Chosen:
 def _line_amounts(action: Action, selected: list[CartLine], left: dict[str, int]) -> dict[str, int]:
     """What one action takes off each selected line, before capping at what is left."""
     if action.type == ActionType.PERCENT_OFF and action.percent is not None:
-        percent = action.percent
+        # amount × percent / 100 = amount × num / (den × 100), exactly.
+        num, den = action.percent.as_integer_ratio()
+        den *= 100
         if action.target == Target.LINES:
-            return {x.id: round_minor(Decimal(left[x.id]) * percent / 100) for x in selected}
+            return {x.id: round_ratio(left[x.id] * num, den) for x in selected}
         base = sum(left[x.id] for x in selected)
-        return _spread(round_minor(Decimal(base) * percent / 100), selected, left)
+        return _spread(round_ratio(base * num, den), selected, left)
     if action.type == ActionType.AMOUNT_OFF and action.amount is not None:
         if action.target == Target.LINES:
             return {x.id: action.amount * x.quantity for x in selected}

@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from souk.money import Money, allocate, minor_digits, percent_of, tax_included_in, tax_on
+from souk.money import (
+    Money,
+    allocate,
+    minor_digits,
+    percent_of,
+    round_minor,
+    round_ratio,
+    tax_included_in,
+    tax_on,
+)
 from souk.pricing.models import format_rate, taxed_price
 
 amounts = st.integers(min_value=0, max_value=10**10)
@@ -102,3 +111,19 @@ def test_allocate_example() -> None:
 )
 def test_rates_print_with_at_least_two_places(rate: str, text: str) -> None:
     assert format_rate(Decimal(rate)) == text
+
+
+@given(
+    st.integers(min_value=-(10**15), max_value=10**15), st.integers(min_value=1, max_value=10**9)
+)
+def test_round_ratio_rounds_exactly_as_round_minor(numerator: int, denominator: int) -> None:
+    # Decimal is exact at these sizes (28 digits), so round_minor is the oracle.
+    exact = Decimal(numerator) / Decimal(denominator)
+    assert round_ratio(numerator, denominator) == round_minor(exact)
+
+
+def test_round_ratio_rounds_halves_away_from_zero() -> None:
+    assert [round_ratio(n, 2) for n in (5, 3, 1, -1, -3, -5)] == [3, 2, 1, -1, -2, -3]
+    assert round_ratio(1995 * 10, 100) == 200  # 10 % of ¥1,995
+    with pytest.raises(ValueError, match="positive"):
+        round_ratio(1, 0)

@@ -239,3 +239,20 @@ def test_an_order_percentage_adds_up_to_the_rounded_whole(
     result = evaluate([promotion], lines, _ctx())
     whole = sum(x.amount for x in lines)
     assert result.discount == min(whole, round_minor(Decimal(whole) * percent / 100))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(line_st, min_size=1, max_size=8, unique_by=lambda x: x.id),
+    percent=st.decimals(min_value=Decimal("0.0001"), max_value=Decimal(100), places=4),
+)
+def test_a_line_percentage_is_each_line_times_the_percent_rounded_half_up(
+    lines: list[CartLine], percent: Decimal
+) -> None:
+    promotion = Promotion(
+        id="p", name="p", actions=(Action(ActionType.PERCENT_OFF, Target.LINES, percent=percent),)
+    )
+    result = evaluate([promotion], lines, _ctx())
+    for line in lines:
+        expected = round_minor(Decimal(line.amount) * percent / 100)
+        assert result.line_discount(line.id) == min(line.amount, expected)
