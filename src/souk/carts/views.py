@@ -34,15 +34,16 @@ def cart_read(view: CartView) -> CartRead:
     cart, c = view.cart, view.cart.currency
     # A cart of 10 lines under 20 sitewide promotions carries 200 adjustments, most of them
     # equal: each distinct one is built once per answer.
-    shown: dict[Adjustment, AdjustmentRead] = {}
+    shown: dict[tuple[str, int, str | None], AdjustmentRead] = {}
 
     def money(amount: int) -> Money:
         return Money(amount=amount, currency=c)
 
     def adjusted(a: Adjustment) -> AdjustmentRead:
-        read = shown.get(a)
+        key = (a.promotion, a.amount, a.code)  # a tuple hashes in C, the dataclass in Python
+        read = shown.get(key)
         if read is None:
-            read = shown[a] = _adjustment(a, "lines", c)
+            read = shown[key] = _adjustment(a, "lines", c)
         return read
 
     t = view.totals

@@ -85,13 +85,18 @@ def evaluate(
     shipping_left = ctx.shipping
     code_of = {promotion_id: code for code, promotion_id in sorted(ctx.codes.items())}
     eligible: Chosen = []
+    subtotal = sum(left.values())  # what a promotion about every line sees, summed once
     ordered = promotions if in_order else sorted(promotions, key=Promotion.order_key)
     for promotion in ordered:
         # Which lines a promotion is about is worked out once per cart, for its conditions
         # and its actions alike.
         c = promotion.conditions
-        selected = [x for x in lines if c.selects(x)] if c.skus or c.categories else lines
-        reason = why_not(promotion, lines, ctx, selected=selected)
+        if c.skus or c.categories:
+            selected = [x for x in lines if c.selects(x)]
+            reason = why_not(promotion, lines, ctx, selected=selected)
+        else:
+            selected = lines
+            reason = why_not(promotion, lines, ctx, selected=lines, subtotal=subtotal)
         if reason is None:
             eligible.append((promotion, selected))
         else:

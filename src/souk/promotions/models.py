@@ -150,9 +150,11 @@ def why_not(
     ctx: Context,
     *,
     selected: list[CartLine] | None = None,
+    subtotal: int | None = None,
 ) -> str | None:
     """None if the promotion's conditions hold for this cart; else why not, in words a
-    marketer reads in the preview. `selected`: the lines it is about, if already known."""
+    marketer reads in the preview. `selected`: the lines it is about, if already known;
+    `subtotal`: what they add up to, if already known."""
     c = promotion.conditions
     if not promotion.active:
         return "the promotion is not active"
@@ -183,7 +185,9 @@ def why_not(
             return (
                 f"its minimum subtotal is in {c.min_subtotal_currency}, the cart in {ctx.currency}"
             )
-        if sum(x.amount for x in selected) < c.min_subtotal:
+        if subtotal is None:
+            subtotal = sum(x.amount for x in selected)
+        if subtotal < c.min_subtotal:
             return "the qualifying subtotal is below the minimum"
     for action in promotion.actions:
         if action.currency is not None and action.currency != ctx.currency:
