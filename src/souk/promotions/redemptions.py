@@ -53,20 +53,13 @@ def redeem(
     customer: str | None,
 ) -> bool:
     """Take the order's uses; True when one of them counts against a usage limit. A few
-    statements whatever the number of promotions: their limits in one read, every use in
-    one conditional UPDATE (a live promotion, below its limit when it has one), the
-    redemptions in one INSERT."""
+    statements whatever the number of promotions: every use in one conditional UPDATE (a
+    live promotion, below its limit when it has one) that returns the limits it passed,
+    the redemptions in one INSERT."""
     if not uses:
         return False
     ordered = sorted(uses, key=lambda u: u.promotion_id)  # one lock order: no deadlock
     ids = [u.promotion_id for u in ordered]
-    limits = {
-        pid: (usage, per_customer)
-        for pid, usage, per_customer in session.execute(
-            select(PromotionRow.id, PromotionRow.usage_limit, PromotionRow.per_customer_limit)
-            .where(PromotionRow.id.in_(ids))
-        )
-    }  # fmt: skip
     taken = session.execute(
         update(PromotionRow)
         .where(
@@ -77,12 +70,14 @@ def redeem(
             | (PromotionRow.times_used < PromotionRow.usage_limit),
         )
         .values(times_used=PromotionRow.times_used + 1)
-    )
-    if getattr(taken, "rowcount", 0) != len(ids):
+        .returning(PromotionRow.id, PromotionRow.usage_limit, PromotionRow.per_customer_limit)
+    ).all()
+    if len(taken) != len(ids):
         raise PromotionUnavailable(
             "A promotion in this cart reached its usage limit meanwhile; "
             "review the cart and check out again"
         )
+    limits = {pid: (usage, per_customer) for pid, usage, per_customer in taken}
     for use in ordered:
         if use.code is not None:
             _take_code(session, use)
