@@ -4,9 +4,11 @@ none in one run.
     .venv/bin/python benchmarks/promotions.py [--backends sqlite,postgresql]
         [--promotions 200] [--lines 10] [--reads 400] [--flows 60] [--repeats 3]
 
-For each back end and repeat, two scratch databases and two `souk serve` (one worker each):
-one shop without promotions, one with `--promotions` active ones (mixed: channel-, category-
-and code-bound, minimum subtotals, a few that apply to every cart). On each:
+For each back end and repeat, two scratch databases and two `souk serve` (one worker each),
+up at once: one shop without promotions, one with `--promotions` active ones (mixed:
+channel-, category- and code-bound, minimum subtotals, a few that apply to every cart).
+Reads and flows alternate between them in batches, so the machine's other work weighs on
+both alike. On each:
 - cart read: a cart of `--lines` lines read `--reads` times in a row → p50/p99 ms (target
   with promotions: p99 < 20 ms);
 - order flow: `--flows` flows of create cart → add `--lines` lines → address → checkout,
@@ -22,6 +24,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +38,10 @@ from benchmarks.cpu import reference_loop_ms, server_cpu_s
 from benchmarks.harness import count_rows, scratch_database, serve
 from benchmarks.loadgen import Connection, run, run_pool
 from benchmarks.stats import emit, percentile, summarise
+
+# Reads and flows alternate between the two shops in batches of this size.
+BATCHES = 8
+FLOW_BATCH = 10
 
 
 def promotion_bodies(count: int) -> list[dict[str, Any]]:
@@ -69,39 +77,86 @@ def promotion_bodies(count: int) -> list[dict[str, Any]]:
     return bodies
 
 
-def one_shop(backend: str, promotions: int, args: argparse.Namespace) -> dict[str, Any]:
+@dataclass
+class Shop:
+    """One scratch shop behind its own `souk serve`, with what was measured on it."""
+
+    url: str
+    server: Any
+    key: dict[str, str]
+    cart: str
+    reads: list[float] = field(default_factory=list)
+    cpu_s: float = 0.0
+    flows: int = 0
+
+
+def open_shop(stack: ExitStack, backend: str, promotions: int, args: argparse.Namespace) -> Shop:
     skus = [f"SKU-{i:04d}" for i in range(max(40, args.lines))]
-    with scratch_database(backend) as url, serve(url, 1) as server:
-        admin = Admin(server.base)
-        keys = admin.shop(dict.fromkeys(skus, 10_000_000), price=3000)
-        for body in promotion_bodies(promotions):
-            admin("POST", "/v1/promotions", body, 201)
-        key = {"X-Publishable-Key": keys["web"]}
-        with httpx.Client(base_url=server.base, headers=key, timeout=60) as shop:
-            cart = shop.post("/v1/carts", json={"email": "a@example.jp"}).json()["id"]
-            for sku in skus[: args.lines]:
-                shop.post(f"/v1/carts/{cart}/lines", json={"sku": sku, "quantity": 1})
-            reads = []
-            for _ in range(args.reads):
-                started = time.perf_counter()
-                shop.get(f"/v1/carts/{cart}").raise_for_status()
-                reads.append((time.perf_counter() - started) * 1000)
+    url = stack.enter_context(scratch_database(backend))
+    server = stack.enter_context(serve(url, 1))
+    admin = Admin(server.base)
+    keys = admin.shop(dict.fromkeys(skus, 10_000_000), price=3000)
+    for body in promotion_bodies(promotions):
+        admin("POST", "/v1/promotions", body, 201)
+    key = {"X-Publishable-Key": keys["web"]}
+    with httpx.Client(base_url=server.base, headers=key, timeout=60) as shop:
+        cart = shop.post("/v1/carts", json={"email": "a@example.jp"}).json()["id"]
+        for sku in skus[: args.lines]:
+            shop.post(f"/v1/carts/{cart}/lines", json={"sku": sku, "quantity": 1})
+    return Shop(url, server, key, cart)
 
-        async def flows() -> None:
-            async def one(connection: Connection, n: int) -> None:
-                await buy(connection, n, key, skus[: args.lines])
 
-            await run_pool(range(args.flows), one, base_url=server.base, concurrency=1)
+def read_batch(shop: Shop, reads: int) -> None:
+    with httpx.Client(base_url=shop.server.base, headers=shop.key, timeout=60) as client:
+        for _ in range(reads):
+            started = time.perf_counter()
+            client.get(f"/v1/carts/{shop.cart}").raise_for_status()
+            shop.reads.append((time.perf_counter() - started) * 1000)
 
-        before = server_cpu_s(server.pid)
-        run(flows())
-        cpu_ms = (server_cpu_s(server.pid) - before) * 1000 / args.flows
-        assert count_rows(url, "orders") == args.flows
-    return {
-        "cart_read_p50_ms": round(percentile(reads, 50), 2),
-        "cart_read_p99_ms": round(percentile(reads, 99), 2),
-        "server_cpu_ms_per_flow": round(cpu_ms, 1),
-    }
+
+def flow_batch(shop: Shop, first: int, count: int, args: argparse.Namespace) -> None:
+    skus = [f"SKU-{i:04d}" for i in range(args.lines)]
+
+    async def flows() -> None:
+        async def one(connection: Connection, n: int) -> None:
+            await buy(connection, n, shop.key, skus)
+
+        await run_pool(range(first, first + count), one, base_url=shop.server.base, concurrency=1)
+
+    before = server_cpu_s(shop.server.pid)
+    run(flows())
+    shop.cpu_s += server_cpu_s(shop.server.pid) - before
+    shop.flows += count
+
+
+def compare(backend: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Both shops up at once, measured in alternating batches, so that whatever else the
+    machine does in the meantime weighs on both alike (one shop after the other, a busy
+    minute on one side moved the ratio by ±20 %)."""
+    with ExitStack() as stack:
+        shops = {
+            "without": open_shop(stack, backend, 0, args),
+            "with": open_shop(stack, backend, args.promotions, args),
+        }
+        for _ in range(BATCHES):
+            for shop in shops.values():
+                read_batch(shop, max(1, args.reads // BATCHES))
+        done = 0
+        while done < args.flows:
+            count = min(FLOW_BATCH, args.flows - done)
+            for shop in shops.values():
+                flow_batch(shop, done, count, args)
+            done += count
+        for shop in shops.values():
+            assert count_rows(shop.url, "orders") == args.flows
+        return {
+            side: {
+                "cart_read_p50_ms": round(percentile(shop.reads, 50), 2),
+                "cart_read_p99_ms": round(percentile(shop.reads, 99), 2),
+                "server_cpu_ms_per_flow": round(shop.cpu_s * 1000 / shop.flows, 1),
+            }
+            for side, shop in shops.items()
+        }
 
 
 def race(args: argparse.Namespace) -> dict[str, Any]:
@@ -159,8 +214,8 @@ def main() -> None:
         rows = []
         for repeat in range(args.repeats):
             reference = reference_loop_ms()
-            without = one_shop(backend, 0, args)
-            with_promotions = one_shop(backend, args.promotions, args)
+            both = compare(backend, args)
+            without, with_promotions = both["without"], both["with"]
             row = {
                 "benchmark": "promotions",
                 "backend": backend,
