@@ -20,6 +20,7 @@ The rules, in the order they are applied (docs/money.md, "Promotions"):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from souk.money import allocate, round_ratio
 from souk.promotions.models import (
@@ -34,15 +35,15 @@ from souk.promotions.models import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Adjustment:
+# Named tuples, not frozen dataclasses: a cart read makes one per line and promotion, and a
+# frozen dataclass's __init__ sets each field through object.__setattr__.
+class Adjustment(NamedTuple):
     promotion: str
     amount: int
     code: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     promotion: str
     applies: bool
     reason: str | None = None
@@ -153,7 +154,10 @@ def _line_amounts(action: Action, selected: list[CartLine], left: dict[str, int]
         num, den = action.percent.as_integer_ratio()
         den *= 100
         if action.target == Target.LINES:
-            return {x.id: round_ratio(left[x.id] * num, den) for x in selected}
+            # round_ratio inlined for what is left of a line, never negative: the one
+            # expression a cart read evaluates per line and promotion.
+            twice = 2 * den
+            return {x.id: (2 * left[x.id] * num + den) // twice for x in selected}
         base = sum(left[x.id] for x in selected)
         return _spread(round_ratio(base * num, den), selected, left)
     if action.type == ActionType.AMOUNT_OFF and action.amount is not None:
