@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RULE = r"^[1-9][0-9]*/[1-9][0-9]*$"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_SQLITE_URL = "sqlite:///" + str(Path("var") / "souk.sqlite3")
 
 
@@ -148,16 +149,15 @@ class Settings(BaseSettings):
     webhook_secret_overlap_s: int = Field(default=24 * 3600, ge=0)
     # How long a process may match events against endpoints as it last read them.
     webhook_endpoints_cache_ms: int = Field(default=2000, ge=0, le=3_600_000)
-    # Where payloads' fetch URLs point (the API as integrators reach it).
-    public_base_url: str = "http://127.0.0.1:8000"
     # The event stream (docs/operations.md): the JetStream stream and its subject prefix.
     nats_stream: str = Field(default="SOUK_EVENTS", pattern=r"^[A-Za-z0-9_-]+$")
     nats_subject_prefix: str = Field(default="souk.events", pattern=r"^[a-z0-9_.-]+$")
     # How long the broker remembers a message id to drop a re-published duplicate.
     nats_duplicate_window_s: int = Field(default=3600, gt=0)
-    # Pages, feeds and messages (docs/pages.md, docs/feeds.md, docs/engagement.md). The
-    # address shoppers reach Souk at, for the links in feeds (unset: the address the request
-    # came to) and in messages (unset: http://127.0.0.1:8000).
+    # Pages, feeds, messages and webhooks (docs/pages.md, docs/feeds.md, docs/engagement.md,
+    # docs/webhooks.md). The one address shoppers and integrators reach Souk at, for the
+    # links in feeds (unset: the address the request came to), in messages and account mail,
+    # and webhook payloads' fetch URLs (unset: `public_address`'s default).
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
     # The channel of the demo storefront at /shop (unset: the first web channel) and its
     # publishable key (unset: one derived from the secret key, registered on first use).
@@ -228,6 +228,11 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def public_address(self) -> str:
+        """`public_url` without a trailing slash, or where `souk serve` listens by default."""
+        return (self.public_url or DEFAULT_PUBLIC_URL).rstrip("/")
 
 
 @lru_cache(maxsize=1)

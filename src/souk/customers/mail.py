@@ -25,8 +25,6 @@ from souk.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
-
 
 @dataclass(frozen=True, slots=True)
 class AccountMailText:
@@ -67,7 +65,7 @@ class AccountMail:
         else:
             log.warning("SOUK_SMTP_URL is not set: account verification mails are only logged")
             provider = LoggingProvider("email")
-        return cls(provider, public_url=settings.public_url or DEFAULT_PUBLIC_URL)
+        return cls(provider, public_url=settings.public_address)
 
     def verification(self, *, to: str, token: str, expires: str) -> Outgoing:
         link = f"{self.public_url}/shop/account?verify={quote(token)}"

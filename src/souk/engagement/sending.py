@@ -40,7 +40,6 @@ OPTIONAL = ("cart", "order", "coupon", "product", "pickup")
 
 
 # Where links in messages point when SOUK_PUBLIC_URL is unset: `souk serve`'s own address.
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +56,7 @@ class Rules:
     def from_settings(cls, settings: Settings) -> Rules:
         start, end = settings.engagement_quiet_hours.split("-")
         return cls(
-            public_url=(settings.public_url or DEFAULT_PUBLIC_URL).rstrip("/"),
+            public_url=settings.public_address,
             max_per_day=settings.engagement_max_per_day,
             quiet_start=time.fromisoformat(start),
             quiet_end=time.fromisoformat(end),

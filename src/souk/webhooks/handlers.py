@@ -26,7 +26,7 @@ class EnqueueDeliveries(BatchHandler):
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.base_url = db.settings.public_base_url
+        self.base_url = db.settings.public_address
         self.directory = EndpointDirectory(db, ttl_ms=db.settings.webhook_endpoints_cache_ms)
 
     def handle_many(self, events: Sequence[Event]) -> None:

@@ -23,7 +23,7 @@ def settings(settings: Settings) -> Settings:
             "webhook_allow_private": True,
             "webhook_retry_schedule_s": [0.0, 0.0, 0.0],
             "webhook_timeout_s": 1.0,
-            "public_base_url": "https://shop.example",
+            "public_url": "https://shop.example",
         }
     )
 
