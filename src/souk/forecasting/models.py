@@ -63,6 +63,26 @@ class Accuracy:
 
 
 @dataclass(frozen=True, slots=True)
+class UsedEffect:
+    """An effect a forecast used: its coefficient on the scale the model was fitted on
+    (`log`: exp(coefficient) − 1 is the relative uplift; `units`: units per period), in how
+    many periods of the history and of the horizon it was away from its usual value, and
+    the promotions behind it (a promotion effect)."""
+
+    name: str
+    coefficient: float
+    scale: str
+    history_periods: int
+    horizon_periods: int
+    promotions: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.scale == "log":
+            return f"{self.name} {100 * (np.exp(self.coefficient) - 1):+.0f} %"
+        return f"{self.name} {self.coefficient:+.2f} units a period"
+
+
+@dataclass(frozen=True, slots=True)
 class SeriesForecast:
     sku: str
     location: str
@@ -71,6 +91,8 @@ class SeriesForecast:
     history: int
     points: list[Point]
     accuracy: Accuracy
+    effects: tuple[UsedEffect, ...] = ()
+    why: str = ""
 
 
 def classify(y: Series) -> DemandClass:
