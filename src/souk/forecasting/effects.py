@@ -12,7 +12,10 @@ uplift (exp(b) − 1), on the unit scale an additive one.
 
 An effect is used only where the history can tell its size: at least `MIN_WITH` periods
 with it and `MIN_WITHOUT` without (for a continuous effect such as a price: away from and
-at its most common value). Otherwise it is left out and `why` says so.
+at its most common value), and a coefficient at least `T_MIN` standard errors from zero
+(an uplift the noise alone would not give). Otherwise it is left out and `why` says so.
+The standard errors take the residuals as independent; demand's are not quite, so the
+bar is a filter against noise, not a test at a stated level — the backtest still decides.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from souk.forecasting.models import Series
 
 MIN_WITH = 3
 MIN_WITHOUT = 4
+T_MIN = 2.0
 
 
 class EffectsError(ValueError):
@@ -102,6 +106,7 @@ def usable(effects: Effects, *, n: int | None = None) -> tuple[Effects | None, l
 @dataclass(frozen=True, slots=True)
 class Regression:
     coefficients: Series  # one per effect, on the scale the model is fitted on
+    t: Series  # each coefficient over its standard error (0 where it has none)
 
     def contribution(self, x: np.ndarray) -> Series:
         return np.asarray(x @ self.coefficients, dtype=np.float64)
@@ -112,7 +117,30 @@ def regress(z: Series, x: np.ndarray) -> Regression:
     model (it becomes the level ETS or ARIMA follows)."""
     design = np.column_stack([np.ones(len(z)), x])
     solution, *_ = np.linalg.lstsq(design, z, rcond=None)
-    return Regression(np.asarray(solution[1:], dtype=np.float64))
+    dof = len(z) - design.shape[1]
+    residual = z - design @ solution
+    variance = float(residual @ residual) / dof if dof > 0 else 0.0
+    # pinv: two effects that always coincide leave XᵀX singular; neither gets a t then.
+    se = np.sqrt(np.clip(np.diag(np.linalg.pinv(design.T @ design)) * variance, 0.0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(se > 0, solution / np.where(se > 0, se, 1.0), 0.0)
+    return Regression(np.asarray(solution[1:], dtype=np.float64), np.asarray(t[1:]))
+
+
+def significant(z: Series, effects: Effects) -> tuple[Effects | None, list[str]]:
+    """The effects whose coefficient on `z` stands out of the noise, and a note for each
+    that does not."""
+    fit = regress(z, effects.history)
+    keep, notes = [], []
+    for i, name in enumerate(effects.names):
+        if abs(fit.t[i]) >= T_MIN:
+            keep.append(i)
+        else:
+            notes.append(
+                f"{name}: its effect ({fit.coefficients[i]:+.2f}) is within the noise "
+                f"(t = {fit.t[i]:.2f}, at least {T_MIN:.0f} needed)"
+            )
+    return effects.only(keep), notes
 
 
 class WithEffects:
@@ -129,6 +157,8 @@ class WithEffects:
     ) -> dict[str, Series]:
         x, future = self.effects.history[: len(y)], self._future(len(y), h)
         sized, _notes = usable(Effects(self.effects.names, x, future))
+        if sized is not None:
+            sized, _notes = significant(y, sized)
         if sized is None or sized.future is None:
             plain: dict[str, Series] = self.base.forecast(y=y, h=h, level=level)
             return plain

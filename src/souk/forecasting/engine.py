@@ -28,7 +28,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
-from souk.forecasting.effects import Effects, WithEffects, regress, usable
+from souk.forecasting.effects import Effects, WithEffects, regress, significant, usable
 from souk.forecasting.models import (
     MIN_HISTORY,
     Accuracy,
@@ -180,6 +180,9 @@ def fit_series(
     if kind is DemandClass.SHORT:
         return _short(y, h=h, why=_unused(effects, "too short a history for any model"))
     sized, notes = usable(effects) if effects is not None else (None, [])
+    if sized is not None:
+        sized, noise = significant(np.log1p(y) if _on_log_scale(y) else y, sized)
+        notes.extend(noise)
     if sized is not None and is_intermittent(kind):
         notes.append(
             f"{', '.join(sized.names)}: not modelled for {kind.value} demand (the Croston "
