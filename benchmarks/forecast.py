@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +52,13 @@ import rdata
 
 from benchmarks.stats import emit, summarise
 from souk.forecasting.effects import Effects
-from souk.forecasting.engine import fit_series
+from souk.forecasting.engine import FIT_ERRORS, fit_series
 from souk.forecasting.models import Frequency, mase, mean_of, rmsse, seasonal_naive
 
 SEASON = 52
 ORIGINS = 3
 H = 4
 EFFECTS = ("feat", "deal", "log_price")
-METHODS = ("souk", "souk_effects", "seasonal_naive")
 OJ = tuple[str, np.ndarray, np.ndarray, np.ndarray]  # name, units, reported?, effects
 
 
@@ -90,15 +90,47 @@ def load_orange_juice() -> list[OJ]:
 
 
 Scores = dict[str, tuple[float | None, float | None]]  # method → (MASE, RMSSE)
+# A method: (training weeks, their effects, the forecast weeks' effects) → forecast, and
+# whether it used effects.
+Method = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, bool]]
+
+
+def _souk(select: int, *, effects: bool) -> Method:
+    def forecast(train: np.ndarray, x: np.ndarray, x_future: np.ndarray) -> tuple[Any, bool]:
+        given = Effects(EFFECTS, x, x_future) if effects else None
+        fit = fit_series(train, freq=Frequency.WEEK, h=H, level=80, windows=select,
+                         backtest_h=H, effects=given)  # fmt: skip
+        return fit.mean, bool(fit.effects)
+
+    return forecast
+
+
+def _arima_x(train: np.ndarray, x: np.ndarray, x_future: np.ndarray) -> tuple[Any, bool]:
+    """statsforecast's own regression with ARIMA errors (its exogenous support), on
+    log(1 + units) like Souk's erratic series, without Souk's with/without checks."""
+    from statsforecast.models import AutoARIMA
+
+    model = AutoARIMA(approximation=True, max_p=3, max_q=3)
+    try:
+        out = model.forecast(y=np.log1p(train), h=H, X=x, X_future=x_future)
+    except FIT_ERRORS:
+        out = model.forecast(y=np.log1p(train), h=H)
+    return np.clip(np.expm1(out["mean"]), 0.0, None), True
+
+
+def methods_for(select: int, *, arima_x: bool) -> dict[str, Method]:
+    found = {"souk": _souk(select, effects=False), "souk_effects": _souk(select, effects=True)}
+    return {**found, "arima_x": _arima_x} if arima_x else found
 
 
 def score(
-    y: np.ndarray, reported: np.ndarray, x: np.ndarray, *, select: int, cpu: dict[str, float]
-) -> tuple[Scores, bool]:
-    """Each method's mean MASE and RMSSE over the origins, and whether the effects model
-    used its effects at the last origin."""
+    y: np.ndarray, reported: np.ndarray, x: np.ndarray, *, methods: dict[str, Method],
+    cpu: dict[str, float],
+) -> tuple[Scores, bool]:  # fmt: skip
+    """Each method's (and seasonal naive's) mean MASE and RMSSE over the origins, and
+    whether Souk's effects model used effects at the last origin."""
     errors: dict[str, tuple[list[float | None], list[float | None]]] = {
-        m: ([], []) for m in METHODS
+        m: ([], []) for m in [*methods, "seasonal_naive"]
     }
     used = False
     for w in range(ORIGINS, 0, -1):
@@ -106,36 +138,35 @@ def score(
         train, actual, seen = y[:cut], y[cut : cut + H], reported[cut : cut + H]
         if not seen.any():
             continue
-        effects = Effects(EFFECTS, x[:cut], x[cut : cut + H])
-        forecasts = {}
-        for method, given in (("souk", None), ("souk_effects", effects)):
+        forecasts = {"seasonal_naive": seasonal_naive(train, h=H, m=SEASON)}
+        for name, method in methods.items():
             started = time.process_time()
-            fit = fit_series(train, freq=Frequency.WEEK, h=H, level=80, windows=select,
-                             backtest_h=H, effects=given)  # fmt: skip
-            cpu[method] += time.process_time() - started
-            forecasts[method] = fit.mean
-            used = bool(fit.effects) if given is not None else used
-        forecasts["seasonal_naive"] = seasonal_naive(train, h=H, m=SEASON)
-        for method, forecast in forecasts.items():
+            forecasts[name], with_effects = method(train, x[:cut], x[cut : cut + H])
+            cpu[name] = cpu.get(name, 0.0) + time.process_time() - started
+            used = with_effects if name == "souk_effects" else used
+        for name, forecast in forecasts.items():
             a, f = actual[seen], forecast[seen]
-            errors[method][0].append(mase(train=train, actual=a, forecast=f, m=SEASON))
-            errors[method][1].append(rmsse(train=train, actual=a, forecast=f))
+            errors[name][0].append(mase(train=train, actual=a, forecast=f, m=SEASON))
+            errors[name][1].append(rmsse(train=train, actual=a, forecast=f))
     return {m: (mean_of(e[0]), mean_of(e[1])) for m, e in errors.items()}, used
 
 
-def run_once(data: list[OJ], *, select: int, per_series: Path | None = None) -> dict[str, Any]:
+def run_once(
+    data: list[OJ], *, methods: dict[str, Method], select: int, per_series: Path | None = None
+) -> dict[str, Any]:
     started = time.perf_counter()
-    cpu = {"souk": 0.0, "souk_effects": 0.0}
+    cpu: dict[str, float] = {}
     rows, used = [], 0
     for name, y, reported, x in data:
-        scores, with_effects = score(y, reported, x, select=select, cpu=cpu)
+        scores, with_effects = score(y, reported, x, methods=methods, cpu=cpu)
         if all(v is not None for pair in scores.values() for v in pair):
             rows.append((name, scores))
             used += with_effects
     seconds = time.perf_counter() - started
+    names = [*methods, "seasonal_naive"]
     if per_series is not None:
-        _write(per_series, rows)
-    agg = {m: [float(np.mean([s[m][i] for _, s in rows])) for i in (0, 1)] for m in METHODS}
+        _write(per_series, names, rows)
+    agg = {m: [float(np.mean([s[m][i] for _, s in rows])) for i in (0, 1)] for m in names}
     naive = agg["seasonal_naive"][0]
     plain, effects = agg["souk"][0], agg["souk_effects"][0]
     wins = sum(1 for _, s in rows if (s["souk_effects"][0] or 0) < (s["souk"][0] or 0))
@@ -143,8 +174,8 @@ def run_once(data: list[OJ], *, select: int, per_series: Path | None = None) -> 
         "benchmark": "forecast",
         "series": len(data),
         "scored": len(rows),
-        **{f"{m}_mase": round(agg[m][0], 4) for m in METHODS},
-        **{f"{m}_rmsse": round(agg[m][1], 4) for m in METHODS},
+        **{f"{m}_mase": round(agg[m][0], 4) for m in names},
+        **{f"{m}_rmsse": round(agg[m][1], 4) for m in names},
         "improvement_pct": round(100 * (1 - plain / naive), 1),
         "effects_improvement_pct": round(100 * (1 - effects / naive), 1),
         "effects_vs_plain_pct": round(100 * (1 - effects / plain), 1),
@@ -156,12 +187,12 @@ def run_once(data: list[OJ], *, select: int, per_series: Path | None = None) -> 
     }
 
 
-def _write(path: Path, rows: list[tuple[str, Scores]]) -> None:
+def _write(path: Path, names: list[str], rows: list[tuple[str, Scores]]) -> None:
     with path.open("w", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["series", *(f"{m}_{k}" for m in METHODS for k in ("mase", "rmsse"))])
+        writer.writerow(["series", *(f"{m}_{k}" for m in names for k in ("mase", "rmsse"))])
         for name, scores in rows:
-            writer.writerow([name, *(f"{v:.4f}" for m in METHODS for v in scores[m])])
+            writer.writerow([name, *(f"{v:.4f}" for m in names for v in scores[m])])
 
 
 def main() -> None:
@@ -173,15 +204,20 @@ def main() -> None:
         help="inner backtest windows to choose the model by (0: first of its class)",
     )  # fmt: skip
     parser.add_argument("--per-series", type=Path, help="write each series' MASE/RMSSE (CSV)")
+    parser.add_argument(
+        "--arima-x", action="store_true",
+        help="also statsforecast's AutoARIMA with the effects as X (about a second a fit)",
+    )  # fmt: skip
     args = parser.parse_args()
     data = load_orange_juice()
     if args.series:
         data = data[: args.series]
+    methods = methods_for(args.select, arima_x=args.arima_x)
     # One fit of each kind before the clock starts: statsforecast compiles on first use.
-    score(*data[0][1:], select=args.select, cpu={"souk": 0.0, "souk_effects": 0.0})
+    score(*data[0][1:], methods=methods, cpu={})
     runs = []
     for i in range(args.repeats):
-        record = run_once(data, select=args.select, per_series=args.per_series)
+        record = run_once(data, methods=methods, select=args.select, per_series=args.per_series)
         emit({**record, "repeat": i + 1})
         runs.append(record)
     last = runs[-1]
