@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import numpy as np
 
@@ -44,8 +43,11 @@ class Window:
             return True
         return sku in self.skus or (category is not None and category in self.categories)
 
-    def live_on(self, day: date) -> bool:
-        return (self.first is None or day >= self.first) and (self.end is None or day < self.end)
+    def days(self, start: date, total: int) -> slice:
+        """Its live days among the `total` days from `start`, as positions (maybe empty)."""
+        lo = 0 if self.first is None else max(0, (self.first - start).days)
+        hi = total if self.end is None else min(total, (self.end - start).days)
+        return slice(lo, max(lo, hi))
 
 
 def _end_day(at: datetime | None) -> date | None:
@@ -71,19 +73,21 @@ def windows_of(promotions: Iterable[Promotion]) -> list[Window]:
 
 @dataclass
 class Calendars:
-    """Public holidays per country, looked up once per run."""
+    """Public holidays per country over `years`, looked up once per run."""
 
     years: range
-    _known: dict[str, Any] = field(default_factory=dict)
+    _known: dict[str, frozenset[date] | None] = field(default_factory=dict)
 
-    def of(self, country: str) -> Any | None:
+    def of(self, country: str) -> frozenset[date] | None:
         if country not in self._known:
             import holidays  # imported here: only the forecast job needs it
 
             try:
-                self._known[country] = holidays.country_holidays(country, years=self.years)
+                days = holidays.country_holidays(country, years=self.years)
             except NotImplementedError:
                 self._known[country] = None
+            else:
+                self._known[country] = frozenset(days)
         return self._known[country]
 
 
@@ -106,28 +110,36 @@ def effects_of(
 ) -> SeriesEffects:
     step = period_days(freq)
     n = len(series.values)
-    days = [series.start + timedelta(days=i) for i in range((n + h) * step)]
+    total = (n + h) * step
     names: list[str] = []
     columns: list[np.ndarray] = []
     notes: list[str] = []
-    mine = [w for w in windows if w.selects(series.sku, category)]
-    live = [[w.promotion for w in mine if w.live_on(d)] for d in days]
-    seen = tuple(sorted({p for ids in live for p in ids}))
+    live = np.zeros(total, dtype=np.float64)
+    seen = []
+    for w in windows:
+        days = w.days(series.start, total)
+        if days.start < days.stop and w.selects(series.sku, category):
+            live[days] = 1.0
+            seen.append(w.promotion)
     if seen:
         names.append(PROMOTION)
-        columns.append(_per_period([1.0 if ids else 0.0 for ids in live], step) / step)
+        columns.append(_per_period(live, step) / step)
     calendar = calendars.of(country) if country else None
     if calendar is not None:
+        holiday = np.zeros(total, dtype=np.float64)
+        offsets = [(d - series.start).days for d in calendar]
+        holiday[[i for i in offsets if 0 <= i < total]] = 1.0
         names.append(f"holidays:{country}")
-        columns.append(_per_period([1.0 if d in calendar else 0.0 for d in days], step))
+        columns.append(_per_period(holiday, step))
     elif country:
         notes.append(f"holidays: no public-holiday calendar for country {country!r}")
+    promotions = tuple(sorted(set(seen)))
     if not names:
-        return SeriesEffects(None, seen, tuple(notes))
+        return SeriesEffects(None, promotions, tuple(notes))
     rows = np.column_stack(columns)
-    return SeriesEffects(Effects(tuple(names), rows[:n], rows[n:]), seen, tuple(notes))
+    return SeriesEffects(Effects(tuple(names), rows[:n], rows[n:]), promotions, tuple(notes))
 
 
-def _per_period(daily: list[float], step: int) -> np.ndarray:
-    per_period: np.ndarray = np.asarray(daily, dtype=np.float64).reshape(-1, step).sum(axis=1)
+def _per_period(daily: np.ndarray, step: int) -> np.ndarray:
+    per_period: np.ndarray = daily.reshape(-1, step).sum(axis=1)
     return per_period
