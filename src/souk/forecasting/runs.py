@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from sqlalchemy import delete, insert, update
@@ -274,14 +274,7 @@ def _store(
 
 
 def _effect_json(e: UsedEffect) -> dict[str, object]:
-    return {
-        "name": e.name,
-        "coefficient": e.coefficient,
-        "scale": e.scale,
-        "history_periods": e.history_periods,
-        "horizon_periods": e.horizon_periods,
-        "promotions": list(e.promotions),
-    }
+    return {**asdict(e), "promotions": list(e.promotions)}
 
 
 def _point_json(p: Point) -> dict[str, object]:
