@@ -94,7 +94,8 @@ def usable(effects: Effects, *, n: int | None = None) -> tuple[Effects | None, l
         if away >= MIN_WITH and at >= MIN_WITHOUT:
             keep.append(i)
         elif away == 0:
-            notes.append(f"{name}: never in the history, so its effect cannot be measured")
+            always = "never in" if not history[:, i].any() else "the same in every period of"
+            notes.append(f"{name}: {always} the history, so its effect cannot be measured")
         else:
             notes.append(
                 f"{name}: {away} period(s) with it and {at} without in the history "

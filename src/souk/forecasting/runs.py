@@ -151,7 +151,12 @@ def run_forecasts(
                        found.promotions if found is not None and e.name == PROMOTION else ())
             for e in fit.effects
         )  # fmt: skip
-        why = "; ".join([fit.why, *(found.notes if found is not None else ())]).strip("; ")
+        why = (
+            "; ".join(part for part in (fit.why, *found.notes) if part)
+            or "no promotion is about this SKU and no holiday calendar applies"
+            if found is not None
+            else "no effects asked for"
+        )
         forecasts.append(
             SeriesForecast(
                 series.sku,
@@ -162,7 +167,7 @@ def run_forecasts(
                 points,
                 fit.accuracy,
                 used,
-                why or "no effects asked for",
+                why,
             )
         )
     accuracy = Accuracy(

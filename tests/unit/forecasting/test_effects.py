@@ -74,6 +74,10 @@ def test_an_effect_seen_too_rarely_is_left_out_and_the_forecast_says_why() -> No
     fit = fit_series(y[:N], freq=Frequency.WEEK, h=H, level=80, effects=_effects(rare))
     assert fit.effects == ()
     assert "2 period(s) with it" in fit.why and "at least 3" in fit.why
+    # Live in every period (a promotion that never stopped): nothing to compare it with
+    always = fit_series(y[:N], freq=Frequency.WEEK, h=H, level=80,
+                        effects=_effects(np.ones(N + H)))  # fmt: skip
+    assert always.effects == () and "the same in every period of the history" in always.why
 
 
 def test_an_effect_within_the_noise_is_not_used() -> None:
