@@ -5,10 +5,10 @@ An effect is a column of values per period, known for the history and, because i
 planned (a promotion on the calendar, a public holiday, a price list), for the horizon too:
 that is what makes it usable in a forecast at all. statsforecast's ETS takes no regressors
 and its AutoARIMA takes them only in its own search, so Souk uses the same two stages for
-every base model: an ordinary least-squares regression of the (possibly log-scaled) demand
-on the effects, then the base model on what the regression leaves, the effects' future
-contribution added back to its forecast. On the log scale a coefficient is a multiplicative
-uplift (exp(b) − 1), on the unit scale an additive one.
+every base model: an ordinary least-squares regression of log(1 + demand) on the effects,
+then the base model on what the regression leaves, the effects' future contribution added
+back to its forecast. On that scale an effect multiplies demand, and a coefficient b is a
+relative uplift of exp(b) − 1 whatever the size of the series.
 
 An effect is used only where the history can tell its size: at least `MIN_WITH` periods
 with it and `MIN_WITHOUT` without (for a continuous effect such as a price: away from and
@@ -76,12 +76,16 @@ def _shape(a: np.ndarray) -> str:
     return " × ".join(str(d) for d in a.shape) or "a scalar"
 
 
-def _periods_away_from_usual(column: np.ndarray) -> tuple[int, int]:
-    """(periods away from the column's most common value, periods at it): for a flag,
-    the periods with and without the effect."""
+def usual(column: np.ndarray) -> float:
+    """The column's most common value: for a flag, the periods without the effect."""
     values, counts = np.unique(column, return_counts=True)
-    usual = values[np.argmax(counts)]
-    at = int(np.sum(column == usual))
+    return float(values[np.argmax(counts)])
+
+
+def _periods_away_from_usual(column: np.ndarray) -> tuple[int, int]:
+    """(periods away from the column's usual value, periods at it): for a flag, the periods
+    with and without the effect."""
+    at = int(np.sum(column == usual(column)))
     return len(column) - at, at
 
 

@@ -28,7 +28,14 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
-from souk.forecasting.effects import Effects, WithEffects, regress, significant, usable
+from souk.forecasting.effects import (
+    Effects,
+    WithEffects,
+    regress,
+    significant,
+    usable,
+    usual,
+)
 from souk.forecasting.models import (
     MIN_HISTORY,
     Accuracy,
@@ -70,6 +77,14 @@ class _Candidate:
     name: str
     factory: Factory
     effects: Effects | None = None
+
+    @property
+    def log(self) -> bool | None:
+        """With effects, always on the log scale: a promotion or a holiday multiplies what
+        a product sells (a best-seller gains more units than a slow one), and its
+        coefficient is then a relative uplift whatever the series; without, the scale
+        the demand class calls for (`_on_log_scale`)."""
+        return True if self.effects is not None else None
 
 
 def _with(factory: Factory, effects: Effects) -> Factory:
@@ -119,9 +134,10 @@ def _on_log_scale(y: Series) -> bool:
 
 
 def _forecast(
-    factory: Factory, y: Series, *, h: int, m: int, level: int | None = None
-) -> dict[str, Series]:
-    log = _on_log_scale(y)
+    factory: Factory, y: Series, *, h: int, m: int, level: int | None = None,
+    log: bool | None = None,
+) -> dict[str, Series]:  # fmt: skip
+    log = _on_log_scale(y) if log is None else log
     with warnings.catch_warnings():
         # ARIMA's optimiser warns on flat stretches and still returns a usable fit.
         warnings.simplefilter("ignore", UserWarning)
@@ -134,12 +150,12 @@ def _forecast(
     }
 
 
-def _predict(factory: Factory, y: Series, *, h: int, m: int) -> Series:
-    return _forecast(factory, y, h=h, m=m)["mean"]
+def _predict(factory: Factory, y: Series, *, h: int, m: int, log: bool | None = None) -> Series:
+    return _forecast(factory, y, h=h, m=m, log=log)["mean"]
 
 
 def backtest(
-    factory: Factory, y: Series, *, h: int, windows: int, m: int
+    factory: Factory, y: Series, *, h: int, windows: int, m: int, log: bool | None = None
 ) -> tuple[list[float | None], list[float | None], list[float]]:
     """Rolling origins: the last `windows` blocks of `h` periods, each forecast from the
     history before it. Returns MASE and RMSSE per origin and every absolute error."""
@@ -149,7 +165,7 @@ def backtest(
     for w in range(windows, 0, -1):
         cut = len(y) - w * h
         train, actual = y[:cut], y[cut : cut + h]
-        forecast = _predict(factory, train, h=h, m=m)
+        forecast = _predict(factory, train, h=h, m=m, log=log)
         mases.append(mase(train=train, actual=actual, forecast=forecast, m=max(m, 1)))
         rmsses.append(rmsse(train=train, actual=actual, forecast=forecast))
         errors.extend(np.abs(actual - forecast).tolist())
@@ -181,7 +197,7 @@ def fit_series(
         return _short(y, h=h, why=_unused(effects, "too short a history for any model"))
     sized, notes = usable(effects) if effects is not None else (None, [])
     if sized is not None:
-        sized, noise = significant(np.log1p(y) if _on_log_scale(y) else y, sized)
+        sized, noise = significant(np.log1p(y), sized)
         notes.extend(noise)
     if sized is not None and is_intermittent(kind):
         notes.append(
@@ -200,7 +216,9 @@ def fit_series(
                 best = best or (0.0, candidate, Accuracy(None, None, 0), [])
                 break
             try:
-                mases, rmsses, errors = backtest(candidate.factory, y, h=bh, windows=nw, m=m)
+                mases, rmsses, errors = backtest(
+                    candidate.factory, y, h=bh, windows=nw, m=m, log=candidate.log
+                )
             except FIT_ERRORS:
                 continue
             score = mean_of(mases)
@@ -257,21 +275,18 @@ def _explained(
 
 
 def _sized(y: Series, effects: Effects) -> tuple[UsedEffect, ...]:
-    """The effects' coefficients over the whole history, on the scale the model used."""
-    log = _on_log_scale(y)
-    fit = regress(np.log1p(y) if log else y, effects.history)
+    """The effects' coefficients over the whole history, on the log scale they are fitted on."""
+    fit = regress(np.log1p(y), effects.history)
     future = effects.future if effects.future is not None else effects.history[:0]
     result = []
     for i, name in enumerate(effects.names):
-        values, counts = np.unique(effects.history[:, i], return_counts=True)
-        usual = values[np.argmax(counts)]
+        most = usual(effects.history[:, i])
         result.append(
             UsedEffect(
                 name,
                 float(fit.coefficients[i]),
-                "log" if log else "units",
-                int(np.sum(effects.history[:, i] != usual)),
-                int(np.sum(future[:, i] != usual)),
+                int(np.sum(effects.history[:, i] != most)),
+                int(np.sum(future[:, i] != most)),
             )
         )
     return tuple(result)
@@ -287,7 +302,7 @@ def _final(
         spread = float(np.quantile(errors, level / 100)) if errors else float(np.std(y))
         lo, hi = np.clip(mean - spread, 0.0, None), mean + spread
     else:
-        out = _forecast(factory, y, h=h, m=m, level=level)
+        out = _forecast(factory, y, h=h, m=m, level=level, log=candidate.log)
         mean, lo, hi = out["mean"], out[f"lo-{level}"], out[f"hi-{level}"]
     return Fit(name, kind, mean, np.minimum(lo, mean), np.maximum(hi, mean), accuracy)
 

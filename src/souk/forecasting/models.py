@@ -64,22 +64,23 @@ class Accuracy:
 
 @dataclass(frozen=True, slots=True)
 class UsedEffect:
-    """An effect a forecast used: its coefficient on the scale the model was fitted on
-    (`log`: exp(coefficient) − 1 is the relative uplift; `units`: units per period), in how
-    many periods of the history and of the horizon it was away from its usual value, and
-    the promotions behind it (a promotion effect)."""
+    """An effect a forecast used: its coefficient on the log scale it is fitted on (a
+    period with it sells exp(coefficient) times as much), in how many periods of the
+    history and of the horizon it was away from its usual value, and the promotions behind
+    it (a promotion effect)."""
 
     name: str
     coefficient: float
-    scale: str
     history_periods: int
     horizon_periods: int
     promotions: tuple[str, ...] = ()
 
+    @property
+    def uplift_pct(self) -> float:
+        return float(100 * (np.exp(self.coefficient) - 1))
+
     def describe(self) -> str:
-        if self.scale == "log":
-            return f"{self.name} {100 * (np.exp(self.coefficient) - 1):+.0f} %"
-        return f"{self.name} {self.coefficient:+.2f} units a period"
+        return f"{self.name} {self.uplift_pct:+.0f} %"
 
 
 @dataclass(frozen=True, slots=True)

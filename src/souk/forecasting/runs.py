@@ -147,7 +147,7 @@ def run_forecasts(
             for d, m, lo, hi in zip(dates, fit.mean, fit.lo, fit.hi, strict=True)
         ]
         used = tuple(
-            UsedEffect(e.name, e.coefficient, e.scale, e.history_periods, e.horizon_periods,
+            UsedEffect(e.name, e.coefficient, e.history_periods, e.horizon_periods,
                        found.promotions if found is not None and e.name == PROMOTION else ())
             for e in fit.effects
         )  # fmt: skip
@@ -279,7 +279,7 @@ def _store(
 
 
 def _effect_json(e: UsedEffect) -> dict[str, object]:
-    return {**asdict(e), "promotions": list(e.promotions)}
+    return {**asdict(e), "uplift_pct": e.uplift_pct, "promotions": list(e.promotions)}
 
 
 def _point_json(p: Point) -> dict[str, object]:

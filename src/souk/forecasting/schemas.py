@@ -24,10 +24,10 @@ class ForecastAccuracyRead(BaseModel):
 class ForecastEffectRead(BaseModel):
     name: str = Field(description="`promotion`, or `holidays:CC` for the location's country.")
     coefficient: float = Field(
-        description="Its size on `scale`: `log`, exp(coefficient) − 1 is the relative uplift "
-        "of a period with it; `units`, the units it adds to a period."
+        description="Its size on the log scale: a period with it sells exp(coefficient) "
+        "times what it would without."
     )
-    scale: Literal["log", "units"]
+    uplift_pct: float = Field(description="The same as a percentage: 100 (exp(coefficient) − 1).")
     history_periods: int = Field(description="Periods of the history with the effect.")
     horizon_periods: int = Field(description="Periods forecast with the effect (planned).")
     promotions: list[str] = Field(

@@ -38,8 +38,9 @@ def test_a_known_promotion_uplift_is_learnt_and_beats_the_plain_forecast() -> No
     promoted = fit_series(train, freq=Frequency.WEEK, h=H, level=80, effects=_effects(flags))
     # The effect is used, with the size it has, in the periods it was and will be on
     (used,) = promoted.effects
-    assert (used.name, used.scale) == ("promotion", "units")
-    assert UPLIFT - 5 < used.coefficient < UPLIFT + 5
+    assert used.name == "promotion"
+    # 50 instead of 20 a week: +150 %, a coefficient of log(51/21) on log(1 + units)
+    assert 120 < used.uplift_pct < 180 and "promotion +1" in promoted.why
     assert used.history_periods == int(flags[:N].sum()) and used.horizon_periods == 2
     assert "promotion" in promoted.why and "used" in promoted.why
     # The planned weeks are forecast with the uplift, the others at the usual level
@@ -101,16 +102,16 @@ def test_intermittent_demand_keeps_the_croston_family_and_says_effects_are_not_m
     assert "Croston family takes no regressors" in fit.why
 
 
-def test_a_log_scale_effect_is_a_relative_uplift() -> None:
-    # Erratic demand (fitted on log(1 + y)): a promotion tripling sales is about +200 %
+def test_an_erratic_series_uplift_is_relative_too() -> None:
+    # Erratic demand: a promotion tripling sales is about +200 %
     rng = np.random.default_rng(3)
     flags = (rng.random(N + H) < 0.25).astype(np.float64)
     y = np.round(20 * rng.lognormal(0, 0.45, N + H) * (1 + 2 * flags))
     fit = fit_series(y[:N], freq=Frequency.WEEK, h=H, level=80, effects=_effects(flags))
     plain = fit_series(y[:N], freq=Frequency.WEEK, h=H, level=80)
+    assert fit.demand_class.value == "erratic"
     (used,) = fit.effects
-    assert used.scale == "log" and np.log(2) < used.coefficient < np.log(4)
-    assert "promotion +" in fit.why and " %: used" in fit.why
+    assert 100 < used.uplift_pct < 300 and " %: used" in fit.why
     promoted = [fit.mean[i] for i in range(H) if flags[N + i]]
     assert min(promoted) > 2 * max(fit.mean[i] for i in range(H) if not flags[N + i])
     with_effects = mase(train=y[:N], actual=y[N:], forecast=fit.mean, m=1)
