@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from souk.forecasting.models import Series
+from souk.forecasting.models import Series, UsedEffect
 
 MIN_WITH = 3
 MIN_WITHOUT = 4
@@ -179,3 +179,22 @@ class WithEffects:
             self.effects.future if self.effects.future is not None else self.effects.history[:0]
         )
         return np.vstack([self.effects.history, planned])[n : n + h]
+
+
+def measured(y: Series, effects: Effects) -> tuple[UsedEffect, ...]:
+    """The effects' coefficients over the whole history of `y` (units, fitted on
+    log(1 + y)), and the periods of history and horizon each is on."""
+    fit = regress(np.log1p(y), effects.history)
+    future = effects.future if effects.future is not None else effects.history[:0]
+    result = []
+    for i, name in enumerate(effects.names):
+        most = usual(effects.history[:, i])
+        result.append(
+            UsedEffect(
+                name,
+                float(fit.coefficients[i]),
+                int(np.sum(effects.history[:, i] != most)),
+                int(np.sum(future[:, i] != most)),
+            )
+        )
+    return tuple(result)

@@ -28,14 +28,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
-from souk.forecasting.effects import (
-    Effects,
-    WithEffects,
-    regress,
-    significant,
-    usable,
-    usual,
-)
+from souk.forecasting.effects import Effects, WithEffects, measured, significant, usable
 from souk.forecasting.models import (
     MIN_HISTORY,
     Accuracy,
@@ -263,33 +256,15 @@ def _explained(
     figures = (
         f" (backtest MASE {with_:.3f} with the effects, {without:.3f} without)"
         if with_ is not None and without is not None
-        else " (too short a history to compare with and without the effects in a backtest)"
+        else " (no backtest compared the forecasts with and without them)"
     )
     if chosen.effects is not None:
-        used = _sized(y, chosen.effects)
+        used = measured(y, chosen.effects)
         parts.insert(0, f"{', '.join(e.describe() for e in used)}: used{figures}")
     elif offered is not None:
         parts.insert(0, f"{', '.join(offered.names)}: not used, no better{figures}")
     return Fit(fit.model, fit.demand_class, fit.mean, fit.lo, fit.hi, fit.accuracy, used,
                "; ".join(parts))  # fmt: skip
-
-
-def _sized(y: Series, effects: Effects) -> tuple[UsedEffect, ...]:
-    """The effects' coefficients over the whole history, on the log scale they are fitted on."""
-    fit = regress(np.log1p(y), effects.history)
-    future = effects.future if effects.future is not None else effects.history[:0]
-    result = []
-    for i, name in enumerate(effects.names):
-        most = usual(effects.history[:, i])
-        result.append(
-            UsedEffect(
-                name,
-                float(fit.coefficients[i]),
-                int(np.sum(effects.history[:, i] != most)),
-                int(np.sum(future[:, i] != most)),
-            )
-        )
-    return tuple(result)
 
 
 def _final(
