@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import holidays
 import numpy as np
 
 from souk.forecasting.effects import Effects
@@ -80,8 +81,6 @@ class Calendars:
 
     def of(self, country: str) -> frozenset[date] | None:
         if country not in self._known:
-            import holidays  # imported here: only the forecast job needs it
-
             try:
                 days = holidays.country_holidays(country, years=self.years)
             except NotImplementedError:
