@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from souk.forecasting.effects import Effects, EffectsError
 from souk.forecasting.engine import fit_series
@@ -137,3 +139,20 @@ def test_effects_given_wrongly_are_refused_with_what_is_wrong(make: object, says
     effects = make(flags)  # type: ignore[operator]
     with pytest.raises(EffectsError, match=says):
         fit_series(y[:N], freq=Frequency.WEEK, h=H, level=80, effects=effects)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(st.integers(0, 40), min_size=0, max_size=40),
+    st.lists(st.sampled_from([0.0, 0.0, 1.0, 2 / 7]), min_size=43, max_size=43),
+)
+def test_with_effects_forecasts_are_never_negative_and_lie_inside_their_interval(
+    values: list[int], flags: list[float]
+) -> None:
+    y = np.array(values, dtype=np.float64)
+    x = np.array(flags[: len(y) + 3])[:, None]
+    fit = fit_series(y, freq=Frequency.WEEK, h=3, level=80,
+                     effects=Effects(("promotion",), x[: len(y)], x[len(y) :]))  # fmt: skip
+    assert len(fit.mean) == 3 and np.all(np.isfinite(fit.mean))
+    assert np.all(fit.lo >= 0)
+    assert np.all(fit.lo <= fit.mean) and np.all(fit.mean <= fit.hi)
