@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 
 from sqlalchemy import delete, insert, update
@@ -72,9 +72,9 @@ def policy_from(settings: Settings, freq: Frequency) -> Policy:
 class _Context:
     """What the effects of every series are built from, read with the sales."""
 
-    windows: list[Window] = field(default_factory=list)
-    categories: dict[str, str | None] = field(default_factory=dict)
-    countries: dict[str, str] = field(default_factory=dict)
+    windows: list[Window]
+    categories: dict[str, str | None]
+    countries: dict[str, str]
 
 
 def _context(
@@ -117,59 +117,17 @@ def run_forecasts(
     settings = db.settings
     freq = frequency or Frequency(settings.forecast_frequency)
     today = today or utcnow().date()
-    h = settings.forecast_horizon
     started = time.perf_counter()
     with UnitOfWork(db, write=False) as uow:
         sales = daily_sales(session=uow.session)
         all_series = build_series(sales, freq=freq, today=today)
         context = _context(uow, all_series, promotions=promotions) if effects else None
-    calendars = Calendars(range(min((s.start.year for s in all_series), default=today.year),
-                                today.year + 2))  # fmt: skip
-    forecasts = []
-    for series in all_series:
-        found = (
-            effects_of(series, freq=freq, h=h, category=context.categories.get(series.sku),
-                       country=context.countries.get(series.location),
-                       windows=context.windows, calendars=calendars)
-            if context is not None else None
-        )  # fmt: skip
-        fit = fit_series(
-            series.values,
-            freq=freq,
-            h=h,
-            level=settings.forecast_level,
-            windows=settings.forecast_backtest_windows,
-            effects=found.effects if found is not None else None,
-        )
-        dates = series.next_periods(h, freq)
-        points = [
-            Point(d, float(m), float(lo), float(hi))
-            for d, m, lo, hi in zip(dates, fit.mean, fit.lo, fit.hi, strict=True)
-        ]
-        used = tuple(
-            UsedEffect(e.name, e.coefficient, e.history_periods, e.horizon_periods,
-                       found.promotions if found is not None and e.name == PROMOTION else ())
-            for e in fit.effects
-        )  # fmt: skip
-        why = (
-            "; ".join(part for part in (fit.why, *found.notes) if part)
-            or "no promotion is about this SKU and no holiday calendar applies"
-            if found is not None
-            else "no effects asked for"
-        )
-        forecasts.append(
-            SeriesForecast(
-                series.sku,
-                series.location,
-                fit.model,
-                fit.demand_class,
-                len(series.values),
-                points,
-                fit.accuracy,
-                used,
-                why,
-            )
-        )
+    first = min((s.start.year for s in all_series), default=today.year)
+    calendars = Calendars(range(first, today.year + 2))
+    forecasts = [
+        _forecast(series, freq=freq, settings=settings, context=context, calendars=calendars)
+        for series in all_series
+    ]
     accuracy = Accuracy(
         mean_of([f.accuracy.mase for f in forecasts]),
         mean_of([f.accuracy.rmsse for f in forecasts]),
@@ -194,6 +152,49 @@ def run_forecasts(
         uow.commit()
     with_effects = sum(1 for f in forecasts if f.effects)
     return RunSummary(run_id, freq, len(forecasts), accuracy, proposals, seconds, with_effects)
+
+
+def _forecast(
+    series: DemandSeries,
+    *,
+    freq: Frequency,
+    settings: Settings,
+    context: _Context | None,
+    calendars: Calendars,
+) -> SeriesForecast:
+    h = settings.forecast_horizon
+    found = (
+        effects_of(series, freq=freq, h=h, category=context.categories.get(series.sku),
+                   country=context.countries.get(series.location), windows=context.windows,
+                   calendars=calendars)
+        if context is not None else None
+    )  # fmt: skip
+    fit = fit_series(
+        series.values,
+        freq=freq,
+        h=h,
+        level=settings.forecast_level,
+        windows=settings.forecast_backtest_windows,
+        effects=found.effects if found is not None else None,
+    )
+    points = [
+        Point(d, float(m), float(lo), float(hi))
+        for d, m, lo, hi in zip(series.next_periods(h, freq), fit.mean, fit.lo, fit.hi,
+                                strict=True)
+    ]  # fmt: skip
+    if found is None:
+        return SeriesForecast(series.sku, series.location, fit.model, fit.demand_class,
+                              len(series.values), points, fit.accuracy, (),
+                              "no effects asked for")  # fmt: skip
+    used = tuple(
+        replace(e, promotions=found.promotions) if e.name == PROMOTION else e for e in fit.effects
+    )
+    why = "; ".join(part for part in (fit.why, *found.notes) if part)
+    return SeriesForecast(
+        series.sku, series.location, fit.model, fit.demand_class, len(series.values), points,
+        fit.accuracy, used,
+        why or "no promotion is about this SKU and no holiday calendar applies",
+    )  # fmt: skip
 
 
 def _store(
