@@ -352,21 +352,31 @@ def forecast(
     frequency: Annotated[
         Frequency | None, typer.Option(help="week or day (default: SOUK_FORECAST_FREQUENCY).")
     ] = None,
+    effects: Annotated[
+        bool, typer.Option(help="Promotions and holidays as effects where the data allows.")
+    ] = True,
+    promotion: Annotated[
+        list[str] | None,
+        typer.Option(help="Only this promotion counts as an effect (repeatable; default: all)."),
+    ] = None,
 ) -> None:
     """Forecast demand per SKU and location from every channel's sales, store the forecasts
     and the redistribution proposals built on them (docs/forecasting.md)."""
+    from souk.errors import SoukError
     from souk.forecasting.runs import run_forecasts
 
     db = _migrated()
     try:
-        run = run_forecasts(db=db, frequency=frequency)
+        run = run_forecasts(db=db, frequency=frequency, effects=effects, promotions=promotion)
+    except SoukError as exc:
+        raise _fail(exc) from exc
     finally:
         db.dispose()
     mase = "n/a" if run.accuracy.mase is None else f"{run.accuracy.mase:.3f}"
     rmsse = "n/a" if run.accuracy.rmsse is None else f"{run.accuracy.rmsse:.3f}"
     console.print(
         f"[green]{run.series} {run.frequency.adjective} series forecast[/] in {run.seconds:.1f} s "
-        f"(run {run.id}; backtest MASE {mase}, RMSSE {rmsse}); "
+        f"(run {run.id}; backtest MASE {mase}, RMSSE {rmsse}; {run.with_effects} with effects); "
         f"{run.proposals} transfer proposals"
     )
 

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from souk.db.base import utcnow
 from souk.db.engine import Database
+from souk.errors import NotFound
 from souk.forecasting.models import Frequency
 from souk.forecasting.runs import run_forecasts
 from souk.settings import Settings
@@ -39,12 +40,12 @@ def _sales(fr: FrenchShop, store: str, per_day: list[int], sku: str = "TEE-M") -
     till.headers["Authorization"] = f"Bearer {fr.pos_keys[store]}"
     paris_time = timezone(timedelta(hours=1))
     transactions: list[dict[str, Any]] = []
-    for days_ago, quantity in zip(range(DAYS, 0, -1), per_day, strict=True):
+    for days_ago, quantity in zip(range(len(per_day), 0, -1), per_day, strict=True):
         if quantity == 0:
             continue
         at = (utcnow() - timedelta(days=days_ago)).astimezone(paris_time).isoformat()
         transactions.append({
-            "client_txn_id": f"{store}-{days_ago}",
+            "client_txn_id": f"{store}-{sku}-{days_ago}",
             "occurred_at": at,
             "lines": [{"sku": sku, "quantity": quantity}],
             "payments": [{"method": "card", "amount": PRICES[sku] * quantity}],
@@ -184,3 +185,88 @@ def test_proposals_can_be_dismissed_and_a_rerun_makes_the_old_ones_stale(
     assert unknown.status_code == 404 and "nowhere" in unknown.json()["detail"]
     assert forecast.admin.post("/v1/replenishment/proposals/tp_nope/accept").status_code == 404
     assert forecast.admin.post("/v1/replenishment/proposals/ord_1/accept").status_code == 422
+
+
+# Four weeks of a tee selling about three a day in Paris and nine on the days of its
+# promotions (five of two days each, one by its category), a cap no promotion is about,
+# and a promotion of the tee planned in three days.
+PROMOTED_DAYS_AGO = (26, 20, 15, 9, 3)
+TEE_DAILY = [3, 2, 4, 3, 3, 2, 4] * 4
+CAP_DAILY = [2, 3, 2, 2, 3, 2, 3] * 4
+PLANNED_IN = 3
+
+
+def _day(offset: int) -> str:
+    day = utcnow().date() + timedelta(days=offset)
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+def _promote(fr: FrenchShop, starts_in: int, **conditions: list[str]) -> str:
+    created = fr.admin.post("/v1/promotions", json={
+        "name": f"tee days {starts_in}", "conditions": conditions,
+        "starts_at": _day(starts_in), "ends_at": _day(starts_in + 2),
+        "actions": [{"type": "percent_off", "target": "lines", "value": "20"}],
+    })  # fmt: skip
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+@pytest.fixture
+def promoted(admin: TestClient, db: Database) -> tuple[FrenchShop, list[str]]:
+    fr = french_shop(admin, db)
+    tee = list(TEE_DAILY)
+    for ago in PROMOTED_DAYS_AGO:
+        tee[len(tee) - ago] = tee[len(tee) - ago + 1] = 9
+    _sales(fr, "store-paris", tee)
+    _sales(fr, "store-paris", CAP_DAILY, sku="CAP")
+    ids = [
+        _promote(fr, -ago, **({"categories": ["tops"]} if i == 0 else {"skus": ["TEE-M"]}))
+        for i, ago in enumerate(PROMOTED_DAYS_AGO)
+    ]
+    return fr, [*ids, _promote(fr, PLANNED_IN, skus=["TEE-M"])]
+
+
+def test_promotions_past_and_planned_are_effects_of_the_forecast_and_it_says_which(
+    promoted: tuple[FrenchShop, list[str]], db: Database
+) -> None:
+    fr, promotions = promoted
+    run = run_forecasts(db=db, frequency=Frequency.DAY)
+    assert (run.series, run.with_effects) == (2, 1)
+    # The tee's forecast used the promotions, past and planned, and says so
+    tee = _forecast(fr, sku="TEE-M", location="store-paris").json()
+    (effect,) = tee["effects"]
+    assert (effect["name"], effect["promotions"]) == ("promotion", sorted(promotions))
+    assert (effect["history_periods"], effect["horizon_periods"]) == (10, 2)
+    # Nine a day instead of about three: (1 + 9) / (1 + 3) on log(1 + units), +150 %
+    assert 110 < effect["uplift_pct"] < 190, effect
+    assert "promotion" in tee["why"] and "used (backtest MASE" in tee["why"]
+    # The two planned days are forecast far above the others
+    means = [p["mean"] for p in tee["points"]]
+    planned = means[PLANNED_IN : PLANNED_IN + 2]
+    others = means[:PLANNED_IN] + means[PLANNED_IN + 2 :]
+    assert min(planned) > 2 * max(others), means
+    assert all(0 <= p["lo"] <= p["mean"] <= p["hi"] for p in tee["points"])
+    # The cap, which no promotion is about, has no promotion effect
+    cap = _forecast(fr, sku="CAP", location="store-paris").json()
+    assert "promotion" not in {e["name"] for e in cap["effects"]}
+    assert "holidays:FR" in cap["why"]
+
+    # An unknown promotion is refused before anything is fitted, and nothing changes
+    with pytest.raises(NotFound, match="No active promotion 'prm_nope'"):
+        run_forecasts(db=db, frequency=Frequency.DAY, promotions=[promotions[0], "prm_nope"])
+    assert _forecast(fr, sku="TEE-M", location="store-paris").json() == tee
+
+    # Only the planned promotion: it has no history to be measured on, so it is left out
+    run_forecasts(db=db, frequency=Frequency.DAY, promotions=[promotions[-1]])
+    alone = _forecast(fr, sku="TEE-M", location="store-paris").json()
+    assert alone["effects"] == [] and "promotion: never in the history" in alone["why"]
+
+    # Without effects: the same forecast as before they existed, for the cap unchanged
+    run_forecasts(db=db, frequency=Frequency.DAY, effects=False)
+    plain = _forecast(fr, sku="TEE-M", location="store-paris").json()
+    assert (plain["effects"], plain["why"]) == ([], "no effects asked for")
+    plain_means = [p["mean"] for p in plain["points"]]
+    assert max(plain_means) - min(plain_means) < min(planned) - max(others)
+    if not cap["effects"]:
+        unchanged = _forecast(fr, sku="CAP", location="store-paris").json()
+        assert unchanged["points"] == cap["points"] and unchanged["model"] == cap["model"]

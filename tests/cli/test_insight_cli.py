@@ -18,6 +18,10 @@ def test_the_jobs_run_on_an_empty_shop_and_report_what_they_did(tmp_path: Path) 
     assert daily.returncode == 0 and "0 daily series forecast" in daily.stdout
     wrong = run("forecast", "--frequency", "month", database_url=url)
     assert wrong.returncode == 2 and "month" in wrong.stderr
+    unknown = run("forecast", "--promotion", "prm_nope", database_url=url)
+    assert unknown.returncode == 2 and "No active promotion 'prm_nope'" in unknown.stderr
+    plain = run("forecast", "--no-effects", database_url=url)
+    assert plain.returncode == 0 and "0 with effects" in plain.stdout
     recs = run("recs", "refresh", database_url=url)
     assert recs.returncode == 0, recs.stderr
     assert "0 new orders, 0 new views, 0 personalised lists" in recs.stdout

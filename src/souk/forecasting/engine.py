@@ -9,6 +9,11 @@ error that chooses it is an honest out-of-sample one.
 ETS and ARIMA give their own intervals; the Croston family gives none, so their interval is
 the mean plus or minus the empirical quantile of the backtest's absolute errors at the level
 asked, never below zero (demand is not negative).
+
+Known effects (promotions, holidays: `effects.py`) enter ETS and ARIMA as a regression the
+base model is fitted on the rest of; each base model is backtested with and without them,
+so an effect is kept only where it made the out-of-sample error smaller, and `why` says
+which way it went and on what figures.
 """
 
 from __future__ import annotations
@@ -23,12 +28,14 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
+from souk.forecasting.effects import Effects, WithEffects, measured, significant, usable
 from souk.forecasting.models import (
     MIN_HISTORY,
     Accuracy,
     DemandClass,
     Frequency,
     Series,
+    UsedEffect,
     classify,
     is_intermittent,
     mase,
@@ -54,6 +61,40 @@ class Fit:
     lo: Series
     hi: Series
     accuracy: Accuracy
+    effects: tuple[UsedEffect, ...] = ()
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    name: str
+    factory: Factory
+    effects: Effects | None = None
+
+    @property
+    def log(self) -> bool | None:
+        """With effects, always on the log scale: a promotion or a holiday multiplies what
+        a product sells (a best-seller gains more units than a slow one), and its
+        coefficient is then a relative uplift whatever the series; without, the scale
+        the demand class calls for (`_on_log_scale`)."""
+        return True if self.effects is not None else None
+
+
+def _with(factory: Factory, effects: Effects) -> Factory:
+    return lambda m: WithEffects(factory(m), effects)
+
+
+def _groups(kind: DemandClass, effects: Effects | None) -> list[list[_Candidate]]:
+    """Candidates in the order they are tried, grouped by base model: every member of a
+    group is backtested (with the effects first, so that without a backtest they are what
+    is used), and the next group only where the best so far did not beat the naive one."""
+    groups = []
+    for name, factory in _candidates(kind).items():
+        group = [_Candidate(name, factory)]
+        if effects is not None:
+            group.insert(0, _Candidate(name, _with(factory, effects), effects))
+        groups.append(group)
+    return groups
 
 
 def _candidates(kind: DemandClass) -> dict[str, Factory]:
@@ -86,9 +127,10 @@ def _on_log_scale(y: Series) -> bool:
 
 
 def _forecast(
-    factory: Factory, y: Series, *, h: int, m: int, level: int | None = None
-) -> dict[str, Series]:
-    log = _on_log_scale(y)
+    factory: Factory, y: Series, *, h: int, m: int, level: int | None = None,
+    log: bool | None = None,
+) -> dict[str, Series]:  # fmt: skip
+    log = _on_log_scale(y) if log is None else log
     with warnings.catch_warnings():
         # ARIMA's optimiser warns on flat stretches and still returns a usable fit.
         warnings.simplefilter("ignore", UserWarning)
@@ -101,12 +143,12 @@ def _forecast(
     }
 
 
-def _predict(factory: Factory, y: Series, *, h: int, m: int) -> Series:
-    return _forecast(factory, y, h=h, m=m)["mean"]
+def _predict(factory: Factory, y: Series, *, h: int, m: int, log: bool | None = None) -> Series:
+    return _forecast(factory, y, h=h, m=m, log=log)["mean"]
 
 
 def backtest(
-    factory: Factory, y: Series, *, h: int, windows: int, m: int
+    factory: Factory, y: Series, *, h: int, windows: int, m: int, log: bool | None = None
 ) -> tuple[list[float | None], list[float | None], list[float]]:
     """Rolling origins: the last `windows` blocks of `h` periods, each forecast from the
     history before it. Returns MASE and RMSSE per origin and every absolute error."""
@@ -116,7 +158,7 @@ def backtest(
     for w in range(windows, 0, -1):
         cut = len(y) - w * h
         train, actual = y[:cut], y[cut : cut + h]
-        forecast = _predict(factory, train, h=h, m=m)
+        forecast = _predict(factory, train, h=h, m=m, log=log)
         mases.append(mase(train=train, actual=actual, forecast=forecast, m=max(m, 1)))
         rmsses.append(rmsse(train=train, actual=actual, forecast=forecast))
         errors.extend(np.abs(actual - forecast).tolist())
@@ -129,58 +171,118 @@ def _windows_for(n: int, *, h: int, wanted: int) -> int:
 
 
 def fit_series(
-    y: Series, *, freq: Frequency, h: int, level: int, windows: int = 3, backtest_h: int = 4
+    y: Series,
+    *,
+    freq: Frequency,
+    h: int,
+    level: int,
+    windows: int = 3,
+    backtest_h: int = 4,
+    effects: Effects | None = None,
 ) -> Fit:
+    """`effects`, when given, must cover the history and the `h` periods forecast
+    (`EffectsError` otherwise); the forecast uses those the data can size and that make the
+    backtest better, and says why in `Fit.why`."""
+    if effects is not None:
+        effects.check(n=len(y), h=h)
     kind = classify(y)
     if kind is DemandClass.SHORT:
-        return _short(y, h=h)
+        return _short(y, h=h, why=_unused(effects, "too short a history for any model"))
+    sized, notes = usable(effects) if effects is not None else (None, [])
+    if sized is not None:
+        sized, noise = significant(np.log1p(y), sized)
+        notes.extend(noise)
+    if sized is not None and is_intermittent(kind):
+        notes.append(
+            f"{', '.join(sized.names)}: not modelled for {kind.value} demand (the Croston "
+            "family takes no regressors)"
+        )
+        sized = None
     m = season_length(freq, len(y))
     bh = min(backtest_h, h)
     nw = _windows_for(len(y), h=bh, wanted=windows)
-    best: tuple[float, str, Accuracy, list[float]] | None = None
-    for name, factory in _candidates(kind).items():
-        if nw == 0:
-            best = (0.0, name, Accuracy(None, None, 0), [])
-            break
-        try:
-            mases, rmsses, errors = backtest(factory, y, h=bh, windows=nw, m=m)
-        except FIT_ERRORS:
-            continue
-        score = mean_of(mases)
-        # Without a scale (constant history) the plain mean absolute error decides.
-        key = score if score is not None else float(np.mean(errors))
-        if best is None or key < best[0]:
-            best = (key, name, Accuracy(score, mean_of(rmsses), nw), errors)
-        # The next, costlier candidate is tried only where this one did no better than the
-        # naive forecast the error is scaled by.
-        if score is not None and best[0] < 1.0:
+    best: tuple[float, _Candidate, Accuracy, list[float]] | None = None
+    scores: dict[tuple[str, bool], float | None] = {}
+    for group in _groups(kind, sized):
+        for candidate in group:
+            if nw == 0:
+                best = best or (0.0, candidate, Accuracy(None, None, 0), [])
+                break
+            try:
+                mases, rmsses, errors = backtest(
+                    candidate.factory, y, h=bh, windows=nw, m=m, log=candidate.log
+                )
+            except FIT_ERRORS:
+                continue
+            score = mean_of(mases)
+            scores[(candidate.name, candidate.effects is not None)] = score
+            # Without a scale (constant history) the plain mean absolute error decides.
+            key = score if score is not None else float(np.mean(errors))
+            if best is None or key < best[0]:
+                best = (key, candidate, Accuracy(score, mean_of(rmsses), nw), errors)
+        # The next, costlier base model is tried only where this one did no better than
+        # the naive forecast the error is scaled by.
+        if best is not None and (nw == 0 or (best[2].mase is not None and best[0] < 1.0)):
             break
     if best is None:
-        return _short(y, h=h, kind=kind)
-    _, name, accuracy, errors = best
+        return _short(y, h=h, kind=kind, why=_unused(effects, "no model could be fitted"))
+    _, chosen, accuracy, errors = best
     try:
-        return _final(y, name=name, kind=kind, accuracy=accuracy, errors=errors, h=h, m=m,
-                      level=level)  # fmt: skip
+        fit = _final(y, candidate=chosen, kind=kind, accuracy=accuracy, errors=errors, h=h,
+                     m=m, level=level)  # fmt: skip
     except FIT_ERRORS:
-        return _short(y, h=h, kind=kind)
+        return _short(y, h=h, kind=kind, why=_unused(effects, "no model could be fitted"))
+    return _explained(fit, y=y, chosen=chosen, offered=sized, scores=scores, notes=notes)
+
+
+def _unused(effects: Effects | None, reason: str) -> str:
+    if effects is None:
+        return ""
+    return f"{', '.join(effects.names)}: not used, {reason}"
+
+
+def _explained(
+    fit: Fit,
+    *,
+    y: Series,
+    chosen: _Candidate,
+    offered: Effects | None,
+    scores: dict[tuple[str, bool], float | None],
+    notes: list[str],
+) -> Fit:
+    parts = list(notes)
+    used: tuple[UsedEffect, ...] = ()
+    with_, without = scores.get((chosen.name, True)), scores.get((chosen.name, False))
+    figures = (
+        f" (backtest MASE {with_:.3f} with the effects, {without:.3f} without)"
+        if with_ is not None and without is not None
+        else " (no backtest compared the forecasts with and without them)"
+    )
+    if chosen.effects is not None:
+        used = measured(y, chosen.effects)
+        parts.insert(0, f"{', '.join(e.describe() for e in used)}: used{figures}")
+    elif offered is not None:
+        parts.insert(0, f"{', '.join(offered.names)}: not used, no better{figures}")
+    return Fit(fit.model, fit.demand_class, fit.mean, fit.lo, fit.hi, fit.accuracy, used,
+               "; ".join(parts))  # fmt: skip
 
 
 def _final(
-    y: Series, *, name: str, kind: DemandClass, accuracy: Accuracy, errors: list[float],
-    h: int, m: int, level: int,
+    y: Series, *, candidate: _Candidate, kind: DemandClass, accuracy: Accuracy,
+    errors: list[float], h: int, m: int, level: int,
 ) -> Fit:  # fmt: skip
-    factory = _candidates(kind)[name]
+    factory, name = candidate.factory, candidate.name
     if is_intermittent(kind):
         mean = _predict(factory, y, h=h, m=m)
         spread = float(np.quantile(errors, level / 100)) if errors else float(np.std(y))
         lo, hi = np.clip(mean - spread, 0.0, None), mean + spread
     else:
-        out = _forecast(factory, y, h=h, m=m, level=level)
+        out = _forecast(factory, y, h=h, m=m, level=level, log=candidate.log)
         mean, lo, hi = out["mean"], out[f"lo-{level}"], out[f"hi-{level}"]
     return Fit(name, kind, mean, np.minimum(lo, mean), np.maximum(hi, mean), accuracy)
 
 
-def _short(y: Series, *, h: int, kind: DemandClass = DemandClass.SHORT) -> Fit:
+def _short(y: Series, *, h: int, kind: DemandClass = DemandClass.SHORT, why: str = "") -> Fit:
     """A store that opened last month: the mean of what it sold so far, with an interval
     as wide as what it has seen."""
     level = float(np.mean(y)) if len(y) else 0.0
@@ -193,4 +295,5 @@ def _short(y: Series, *, h: int, kind: DemandClass = DemandClass.SHORT) -> Fit:
         np.zeros(h),
         np.full(h, max(hi, level)),
         Accuracy(None, None, 0),
+        why=why,
     )

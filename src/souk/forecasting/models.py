@@ -63,6 +63,27 @@ class Accuracy:
 
 
 @dataclass(frozen=True, slots=True)
+class UsedEffect:
+    """An effect a forecast used: its coefficient on the log scale it is fitted on (a
+    period with it sells exp(coefficient) times as much), in how many periods of the
+    history and of the horizon it was away from its usual value, and the promotions behind
+    it (a promotion effect)."""
+
+    name: str
+    coefficient: float
+    history_periods: int
+    horizon_periods: int
+    promotions: tuple[str, ...] = ()
+
+    @property
+    def uplift_pct(self) -> float:
+        return float(100 * (np.exp(self.coefficient) - 1))
+
+    def describe(self) -> str:
+        return f"{self.name} {self.uplift_pct:+.0f} %"
+
+
+@dataclass(frozen=True, slots=True)
 class SeriesForecast:
     sku: str
     location: str
@@ -71,6 +92,8 @@ class SeriesForecast:
     history: int
     points: list[Point]
     accuracy: Accuracy
+    effects: tuple[UsedEffect, ...] = ()
+    why: str = ""
 
 
 def classify(y: Series) -> DemandClass:

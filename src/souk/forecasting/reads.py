@@ -13,6 +13,7 @@ from souk.forecasting.models import Frequency, Point
 from souk.forecasting.policy import Policy, reorder_why, targets
 from souk.forecasting.schemas import (
     ForecastAccuracyRead,
+    ForecastEffectRead,
     ForecastPointRead,
     ForecastRead,
     SuggestionRead,
@@ -61,6 +62,7 @@ def get_forecast(
             demand_class=row.demand_class, history=row.history, level=row.level,
             computed_at=row.computed_at,
             accuracy=ForecastAccuracyRead(mase=row.mase, rmsse=row.rmsse, windows=row.windows),
+            effects=[ForecastEffectRead(**e) for e in row.effects], why=row.why,
             points=[ForecastPointRead(**p) for p in points],
         )  # fmt: skip
 

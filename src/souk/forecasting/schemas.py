@@ -21,6 +21,20 @@ class ForecastAccuracyRead(BaseModel):
     windows: int = Field(description="Rolling origins the backtest used (0: too short).")
 
 
+class ForecastEffectRead(BaseModel):
+    name: str = Field(description="`promotion`, or `holidays:CC` for the location's country.")
+    coefficient: float = Field(
+        description="Its size on the log scale: a period with it sells exp(coefficient) "
+        "times what it would without."
+    )
+    uplift_pct: float = Field(description="The same as a percentage: 100 (exp(coefficient) − 1).")
+    history_periods: int = Field(description="Periods of the history with the effect.")
+    horizon_periods: int = Field(description="Periods forecast with the effect (planned).")
+    promotions: list[str] = Field(
+        default_factory=list, description="The promotions behind a promotion effect."
+    )
+
+
 class ForecastRead(BaseModel):
     sku: str
     location: str
@@ -31,6 +45,10 @@ class ForecastRead(BaseModel):
     level: int
     computed_at: dt.datetime
     accuracy: ForecastAccuracyRead
+    effects: list[ForecastEffectRead] = Field(
+        description="The effects the forecast used; empty when none was (see `why`)."
+    )
+    why: str = Field(description="Which effects were used or left out, and why.")
     points: list[ForecastPointRead]
 
 

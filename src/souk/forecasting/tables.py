@@ -16,6 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from souk.db.base import Base
 from souk.db.types import BigIntPK, Json
 
+WHY_LENGTH = 1000
+
 
 class DemandForecastRow(Base):
     __tablename__ = "demand_forecasts"
@@ -32,6 +34,9 @@ class DemandForecastRow(Base):
     mase: Mapped[float | None] = mapped_column(Float)
     rmsse: Mapped[float | None] = mapped_column(Float)
     windows: Mapped[int]  # rolling origins of the backtest
+    # The effects the forecast used (promotions, holidays) and why each was used or not.
+    effects: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    why: Mapped[str] = mapped_column(String(WHY_LENGTH), default="")
     run_id: Mapped[str] = mapped_column(String(40))
     computed_at: Mapped[datetime]
 
