@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from souk.cdp.bulk import insert_rows
 from souk.cdp.models import Identity
 from souk.cdp.tables import CdpIdentityRow, CdpProfileRow
-from souk.db.base import Base
 
 CHUNK = 500  # bound parameters per IN list, well under either back end's limit
 
@@ -108,7 +108,7 @@ class IdentityView:
         if self._pending:
             rows, self._pending = self._pending, []
             self.session.flush()
-            self.session.execute(insert(Base.metadata.tables["cdp_identities"]), rows)
+            insert_rows(self.session, "cdp_identities", rows)
 
     def moved(self, source: str, target: str) -> None:
         """Every identity of `source` now belongs to `target` (a merge); the caller moves
