@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     worker_healthcheck_timeout_s: int = Field(default=60, gt=0, le=3600)
     # How long raw CDP events are kept (profiles keep what was learnt from them).
     events_retention_days: int = Field(default=395, gt=0)
+    # Tracking calls (`/v1/batch` ...) are committed as received and answered, and resolved
+    # into profiles by `souk cdp-worker` / `souk worker` (docs/customer-data.md); off, each
+    # call is resolved before its answer. On, a worker must run.
+    cdp_ingest_async: bool = False
+    # How often an idle CDP ingestion worker looks for staged calls: the floor of freshness.
+    cdp_ingest_poll_s: float = Field(default=0.05, gt=0, le=60)
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
     # How long a claimed key stays locked for retries without its owner renewing it (every

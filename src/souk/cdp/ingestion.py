@@ -64,7 +64,9 @@ class IngestResult:
 
 
 @dataclass(frozen=True, slots=True)
-class _Message:
+class Checked:
+    """A message that passed `validate`, with what came with its call."""
+
     source: str
     message: dict[str, Any]
     identities: list[Identity]
@@ -87,16 +89,31 @@ def ingest(
 
 
 def store(
-    *,
-    uow_factory: Callable[[], UnitOfWork],
-    calls: list[Call],
-    single: bool = False,
-    finish: Callable[[Session], None] | None = None,
+    *, uow_factory: Callable[[], UnitOfWork], calls: list[Call], single: bool = False
 ) -> IngestResult:
-    """Store every message of `calls` in one transaction (replayed on a race), then run
-    `finish` in it before the commit. `single`: a bad message is refused (IngestRejected)
-    rather than dropped, as for a call of one message."""
-    valid: list[_Message] = []
+    """Store every message of `calls` in one transaction, replayed on a race. `single`: a
+    bad message is refused (IngestRejected) rather than dropped, as for a call of one
+    message."""
+    valid, result = check(calls, single=single)
+    for attempt in range(ATTEMPTS):
+        try:
+            with uow_factory() as uow:
+                stored = write(uow, valid)
+                uow.commit()
+        except (IntegrityError, OperationalError):
+            if attempt == ATTEMPTS - 1:
+                raise
+            log.info("ingest batch raced another writer; replaying (attempt %s)", attempt + 2)
+            continue
+        result.accepted, result.duplicates, result.profiles = stored
+        return result
+    raise AssertionError("unreachable")
+
+
+def check(calls: list[Call], *, single: bool = False) -> tuple[list[Checked], IngestResult]:
+    """The messages Segment would take, with their identifiers; the others are dropped
+    (recorded in the result) or, with `single`, refused."""
+    valid: list[Checked] = []
     result = IngestResult()
     for call in calls:
         sized = call.size is not None and call.size <= MAX_MESSAGE_BYTES
@@ -108,21 +125,11 @@ def store(
                     raise IngestRejected(str(exc)) from exc
                 result.dropped.append({"index": index, "reason": str(exc)})
                 continue
-            valid.append(_Message(call.source, message, identities, call.sent_at, call.received_at))
-    for attempt in range(ATTEMPTS):
-        try:
-            stored = _store(uow_factory(), valid, finish)
-        except (IntegrityError, OperationalError):
-            if attempt == ATTEMPTS - 1:
-                raise
-            log.info("ingest batch raced another writer; replaying (attempt %s)", attempt + 2)
-            continue
-        result.accepted, result.duplicates, result.profiles = stored
-        return result
-    raise AssertionError("unreachable")
+            valid.append(Checked(call.source, message, identities, call.sent_at, call.received_at))
+    return valid, result
 
 
-def _known(s: Session, messages: list[_Message], ids: list[str]) -> set[tuple[str, str]]:
+def _known(s: Session, messages: list[Checked], ids: list[str]) -> set[tuple[str, str]]:
     """The (source, messageId) pairs already stored: one look-up per source."""
     by_source: dict[str, list[str]] = {}
     for item, message_id in zip(messages, ids, strict=True):
@@ -140,75 +147,69 @@ def _known(s: Session, messages: list[_Message], ids: list[str]) -> set[tuple[st
     return known
 
 
-def _store(
-    uow: UnitOfWork, messages: list[_Message], finish: Callable[[Session], None] | None
-) -> tuple[int, int, list[str]]:
-    with uow:
-        s = uow.session
-        now = utcnow()
-        ids = [m.message.get("messageId") or new_id("msg") for m in messages]
-        known = _known(s, messages, ids)
-        accepted = duplicates = 0
-        touched: set[str] = set()
-        resolved: dict[tuple[frozenset[Identity], bool], CdpProfileRow] = {}
-        rows: list[dict[str, Any]] = []
-        # Every claim of the batch in one look-up: resolution then runs from memory.
-        view = IdentityView(s)
-        view.prime(i.claim for m in messages for i in m.identities if i.claim is not None)
-        for item, message_id in zip(messages, ids, strict=True):
-            message = item.message
-            if (item.source, message_id) in known:
-                duplicates += 1
-                continue
-            known.add((item.source, message_id))
-            sent_at = parse_time(message.get("sentAt")) or parse_time(item.sent_at)
-            original = parse_time(message.get("timestamp")) or parse_time(
-                message.get("originalTimestamp")
+def write(uow: UnitOfWork, messages: list[Checked]) -> tuple[int, int, list[str]]:
+    """Store `messages` in the open unit of work, which the caller commits: returns how
+    many were accepted, how many were duplicates, and the profiles they reached."""
+    s = uow.session
+    now = utcnow()
+    ids = [m.message.get("messageId") or new_id("msg") for m in messages]
+    known = _known(s, messages, ids)
+    accepted = duplicates = 0
+    touched: set[str] = set()
+    resolved: dict[tuple[frozenset[Identity], bool], CdpProfileRow] = {}
+    rows: list[dict[str, Any]] = []
+    # Every claim of the batch in one look-up: resolution then runs from memory.
+    view = IdentityView(s)
+    view.prime(i.claim for m in messages for i in m.identities if i.claim is not None)
+    for item, message_id in zip(messages, ids, strict=True):
+        message = item.message
+        if (item.source, message_id) in known:
+            duplicates += 1
+            continue
+        known.add((item.source, message_id))
+        sent_at = parse_time(message.get("sentAt")) or parse_time(item.sent_at)
+        original = parse_time(message.get("timestamp")) or parse_time(
+            message.get("originalTimestamp")
+        )
+        timestamp = corrected_timestamp(
+            received_at=item.received_at, sent_at=sent_at, original=original
+        )
+        proves = proves_identity(message)
+        # A visitor sends many calls per batch with the same identifiers: once resolved,
+        # they name the same profile until a merge moves it.
+        key = (frozenset(item.identities), proves)
+        profile = resolved.get(key)
+        if profile is None or profile.merged_into is not None:
+            profile = resolve(
+                s,
+                identities=item.identities,
+                proves=proves,
+                reason=str(message["type"]),
+                message_id=message_id,
+                now=now,
+                emit=uow.emit,
+                view=view,
             )
-            timestamp = corrected_timestamp(
-                received_at=item.received_at, sent_at=sent_at, original=original
-            )
-            proves = proves_identity(message)
-            # A visitor sends many calls per batch with the same identifiers: once resolved,
-            # they name the same profile until a merge moves it.
-            key = (frozenset(item.identities), proves)
-            profile = resolved.get(key)
-            if profile is None or profile.merged_into is not None:
-                profile = resolve(
-                    s,
-                    identities=item.identities,
-                    proves=proves,
-                    reason=str(message["type"]),
-                    message_id=message_id,
-                    now=now,
-                    emit=uow.emit,
-                    view=view,
-                )
-                resolved[key] = profile
-            rows.append(
-                event_values(
-                    item.source, message_id, message, profile.id, timestamp, item.received_at
-                )
-            )
-            if profile.last_seen is None or timestamp > profile.last_seen:
-                profile.last_seen = timestamp
-            traits = traits_of(message)
-            if traits:
-                profile.traits = {**profile.traits, **traits}
-            touched.add(profile.id)
-            accepted += 1
-        view.flush()
-        for row in rows:
-            # A later message of the batch may have merged the profile an event was filed
-            # under; the event follows it, and remembers where it was born.
-            row["profile_id"] = view.current(row["origin_profile_id"])
-        # Nothing here needs the new ids: no RETURNING, and COPY on PostgreSQL.
-        insert_rows(s, "cdp_events", rows)
-        roots = profiles.refresh(uow, {view.current(p) for p in touched}, now=now)
-        if finish is not None:
-            finish(s)
-        uow.commit()
-        return accepted, duplicates, roots
+            resolved[key] = profile
+        rows.append(
+            event_values(item.source, message_id, message, profile.id, timestamp, item.received_at)
+        )
+        if profile.last_seen is None or timestamp > profile.last_seen:
+            profile.last_seen = timestamp
+        traits = traits_of(message)
+        if traits:
+            profile.traits = {**profile.traits, **traits}
+        touched.add(profile.id)
+        accepted += 1
+    view.flush()
+    for row in rows:
+        # A later message of the batch may have merged the profile an event was filed
+        # under; the event follows it, and remembers where it was born.
+        row["profile_id"] = view.current(row["origin_profile_id"])
+    # Nothing here needs the new ids: no RETURNING, and COPY on PostgreSQL.
+    insert_rows(s, "cdp_events", rows)
+    roots = profiles.refresh(uow, {view.current(p) for p in touched}, now=now)
+    return accepted, duplicates, roots
 
 
 def event_values(

@@ -202,3 +202,28 @@ def validate(message: object, *, sized: bool = False) -> list[Identity]:
     if not any(i.type is not IdType.DEVICE_ID for i in ids):
         raise MessageInvalid("`userId` or `anonymousId` is required (blocked values do not count)")
     return ids
+
+
+def messages_of(body: dict[str, Any], *, kind: str | None) -> list[Any]:
+    """The messages of a call's JSON body: one for `/v1/<kind>`, else the `batch`, each
+    with the batch's `context` under its own and without `writeKey` (never stored).
+    MessageInvalid when a batch's `batch` is not a list."""
+    if kind is not None:
+        messages: list[Any] = [{**body, "type": kind}]
+    else:
+        found = body.get("batch")
+        if not isinstance(found, list):
+            raise MessageInvalid("`batch` is a list of messages")
+        messages = found
+        shared = body.get("context")
+        if isinstance(shared, dict):
+            messages = [
+                {**m, "context": {**shared, **(m.get("context") or {})}}
+                if isinstance(m, dict) and isinstance(m.get("context") or {}, dict)
+                else m
+                for m in messages
+            ]
+    return [
+        {k: v for k, v in m.items() if k != "writeKey"} if isinstance(m, dict) else m
+        for m in messages
+    ]

@@ -1,0 +1,185 @@
+"""The asynchronous ingestion stage on both back ends (SOUK_CDP_INGEST_ASYNC): a call is
+committed before its `200` and resolved later by the worker; a worker that dies
+mid-transaction loses nothing and stores nothing twice; a call that cannot be stored is
+set aside without holding up the others; many staged calls cost one transaction with a
+bounded number of statements; a privacy erasure leaves nothing staged behind."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from souk.cdp import inbox
+from souk.cdp.tables import CdpEventRow, CdpInboxRow, CdpProfileRow
+from souk.db.base import utcnow
+from souk.db.engine import Database
+from souk.db.uow import UnitOfWork
+from souk.settings import Settings
+from tests.conftest import app_settings
+from tests.integration.cdp.factories import send, write_key
+from tests.integration.cdp.test_ingest_batch import BATCH_STATEMENTS, _visitors
+from tests.support.statements import counting
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return app_settings(database_url).model_copy(update={"cdp_ingest_async": True})
+
+
+@pytest.fixture
+def key(admin: TestClient) -> str:
+    return write_key(admin)
+
+
+@pytest.fixture
+def tracker(admin: TestClient) -> TestClient:
+    return TestClient(admin.app)
+
+
+def _count(db: Database, table: Any) -> int:
+    with db.transaction(write=False) as s:
+        return int(s.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def _profiles(admin: TestClient, anonymous_id: str) -> list[dict[str, Any]]:
+    response = admin.get("/v1/profiles", params={"anonymous_id": anonymous_id})
+    assert response.status_code == 200, response.text
+    data: list[dict[str, Any]] = response.json()["data"]
+    return data
+
+
+def test_a_call_is_committed_before_its_answer_and_resolved_by_the_worker(
+    tracker: TestClient, admin: TestClient, key: str, db: Database
+) -> None:
+    # When a batch is sent to a server that stages calls
+    batch = {"batch": _visitors(20), "writeKey": key}
+    response = send(tracker, "/v1/batch", batch, gzipped=True)
+    # Then it is answered as Segment does, and held, without its write key, unresolved
+    assert (response.status_code, response.json()) == (200, {"success": True})
+    with db.transaction(write=False) as s:
+        (staged,) = s.scalars(select(CdpInboxRow))
+        assert staged.source == "web" and key not in staged.body
+    assert _count(db, CdpEventRow) == 0 and _profiles(admin, "v0") == []
+    # When the worker runs, every message is on its profile and the inbox is empty
+    assert inbox.run_once(db) == 1
+    assert _count(db, CdpEventRow) == 20 and _count(db, CdpInboxRow) == 0
+    (profile,) = _profiles(admin, "v0")
+    assert profile["traits"] == {"email": "v0@example.com"}
+
+
+CRASHING_WORKER = """
+import os, sys
+from souk.cdp import inbox, ingestion
+from souk.db.engine import Database
+from souk.settings import Settings
+
+real_write = ingestion.write
+
+def write_then_die(uow, messages):
+    stored = real_write(uow, messages)
+    uow.session.flush()  # every row is on the server, in the open transaction
+    os._exit(17)  # the process dies before the commit, as in a power cut
+
+ingestion.write = write_then_die
+inbox.process(Database(Settings(database_url=sys.argv[1], secret_key="x" * 40)))
+"""
+
+
+def test_a_worker_killed_before_its_commit_loses_nothing_and_stores_nothing_twice(
+    tracker: TestClient, key: str, db: Database, settings: Settings
+) -> None:
+    # Given two answered calls, the second resending one message of the first
+    first = _visitors(10)
+    assert send(tracker, "/v1/batch", {"batch": first}, key=key).status_code == 200
+    assert send(tracker, "/v1/batch", {"batch": first[:1]}, key=key).status_code == 200
+    # When a worker process dies in the middle of storing them
+    crashed = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(CRASHING_WORKER), settings.database_url],
+        capture_output=True,
+        timeout=120,
+    )
+    assert crashed.returncode == 17, crashed.stderr.decode()
+    # Then both calls are still staged and nothing of them was stored
+    assert _count(db, CdpInboxRow) == 2 and _count(db, CdpEventRow) == 0
+    # And the next worker stores each message once
+    assert inbox.drain(db) == 2
+    with db.transaction(write=False) as s:
+        ids = sorted(s.scalars(select(CdpEventRow.message_id)))
+    assert ids == sorted(m["messageId"] for m in first)
+    assert _count(db, CdpInboxRow) == 0
+
+
+def test_a_call_that_cannot_be_stored_is_set_aside_and_the_others_are_not_held_up(
+    tracker: TestClient, key: str, db: Database
+) -> None:
+    # Given three staged calls, the middle one damaged after it was answered
+    for n in range(3):
+        batch = {"batch": _visitors(10, start=n * 10)}
+        assert send(tracker, "/v1/batch", batch, key=key).status_code == 200
+    with db.transaction() as s:
+        damaged = sorted(s.scalars(select(CdpInboxRow)), key=lambda r: r.id)[1]
+        damaged.body = "{not json"
+        damaged_id = damaged.id
+    # When the worker runs
+    assert inbox.run_once(db) == 2
+    # Then the other two are stored, and the damaged one waits with its error
+    assert _count(db, CdpEventRow) == 20
+    for _ in range(inbox.MAX_ATTEMPTS - 1):
+        assert inbox.run_once(db) == 0
+    with db.transaction(write=False) as s:
+        (kept,) = s.scalars(select(CdpInboxRow))
+        assert (kept.id, kept.attempts) == (damaged_id, inbox.MAX_ATTEMPTS)
+        assert kept.last_error and "JSONDecodeError" in kept.last_error
+    # And once set aside it is no longer tried
+    assert inbox.run_once(db) == 0 and inbox.drain(db) == 0
+
+
+def test_staged_calls_are_resolved_many_per_transaction_in_a_bounded_number_of_statements(
+    tracker: TestClient, key: str, db: Database
+) -> None:
+    for n in range(20):
+        batch = {"batch": _visitors(100, start=n * 100)}
+        assert send(tracker, "/v1/batch", batch, key=key).status_code == 200
+    with counting(db.engine) as count:
+        assert inbox.run_once(db) == 20
+    # 2,000 messages of 200 new visitors: the claim and the delete of the staged rows on
+    # top of a batch's own statements.
+    assert len(count) <= BATCH_STATEMENTS + 2, count.report()
+    assert _count(db, CdpEventRow) == 2_000
+    with db.transaction(write=False) as s:
+        live = select(func.count()).select_from(CdpProfileRow)
+        assert s.scalar(live.where(CdpProfileRow.merged_into.is_(None))) == 200
+
+
+def test_an_erasure_resolves_and_erases_what_was_staged(
+    tracker: TestClient, admin: TestClient, key: str, db: Database
+) -> None:
+    # Given a person's sign-in staged and not resolved, and an older call about them that
+    # failed every attempt
+    identify = {"type": "identify", "anonymousId": "anon-e", "userId": "u-e",
+                "traits": {"email": "erase.me@example.com"}}  # fmt: skip
+    assert send(tracker, "/v1/batch", {"batch": [identify]}, key=key).status_code == 200
+    with UnitOfWork(db) as uow:
+        uow.session.add(
+            CdpInboxRow(
+                source="web",
+                body='{"batch": [{"userId": "u-e", "x": ',
+                attempts=9,
+                received_at=utcnow(),
+            )
+        )
+        uow.commit()
+    # When the person asks to be erased
+    response = admin.post(
+        "/v1/privacy/requests", json={"type": "erase", "email": "erase.me@example.com"}
+    )
+    # Then what was staged was resolved first, and nothing staged mentions them any more
+    assert response.status_code == 200, response.text
+    assert response.json()["erased"]["events"] == 2
+    assert _count(db, CdpInboxRow) == 0 and _count(db, CdpEventRow) == 0
