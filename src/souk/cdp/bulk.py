@@ -17,9 +17,10 @@ from datetime import datetime
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import insert
+from sqlalchemy import ColumnElement, String, any_, insert, literal
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from souk.db.base import Base
 
@@ -52,3 +53,14 @@ def insert_rows(session: Session, table: str, rows: Sequence[dict[str, Any]]) ->
     except psycopg.errors.UniqueViolation as exc:
         # What an INSERT would have raised through SQLAlchemy, so callers handle one error.
         raise IntegrityError(statement, None, exc) from exc
+
+
+def among(
+    session: Session, column: InstrumentedAttribute[Any], values: list[str]
+) -> ColumnElement[bool]:
+    """`column IN (values)`, spelt `column = ANY(array)` on PostgreSQL: one parameter, so
+    the statement stays short enough for psycopg to cache its conversion (it parses an IN
+    list of hundreds of placeholders again on every execution)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(values, ARRAY(String)))
+    return column.in_(values)

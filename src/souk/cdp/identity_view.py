@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from souk.cdp.bulk import insert_rows
+from souk.cdp.bulk import among, insert_rows
 from souk.cdp.models import Identity
 from souk.cdp.tables import CdpIdentityRow, CdpProfileRow
 
@@ -52,7 +52,7 @@ class IdentityView:
         for chunk in _chunks(missing):
             rows = self.session.execute(
                 select(CdpIdentityRow.claim, CdpIdentityRow.profile_id).where(
-                    CdpIdentityRow.claim.in_(chunk)
+                    among(self.session, CdpIdentityRow.claim, chunk)
                 )
             )
             self._owner.update({str(claim): str(profile) for claim, profile in rows})

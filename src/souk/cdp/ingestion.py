@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from souk.cdp import profiles
-from souk.cdp.bulk import insert_rows
+from souk.cdp.bulk import among, insert_rows
 from souk.cdp.errors import IngestRejected
 from souk.cdp.identity_view import IdentityView
 from souk.cdp.models import (
@@ -140,7 +140,7 @@ def _known(s: Session, messages: list[Checked], ids: list[str]) -> set[tuple[str
             found = s.scalars(
                 select(CdpEventRow.message_id).where(
                     CdpEventRow.source == source,
-                    CdpEventRow.message_id.in_(wanted[start : start + 1000]),
+                    among(s, CdpEventRow.message_id, wanted[start : start + 1000]),
                 )
             )
             known.update((source, m) for m in found)
