@@ -17,7 +17,7 @@ import logging
 import threading
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,13 @@ def stage(*, uow: UnitOfWork, source: str, body: str, received_at: datetime) -> 
             [{"source": source, "body": body, "received_at": received_at, "attempts": 0}],
         )
         uow.commit()
+
+
+def staged(db: Database) -> int:
+    """How many calls wait for a worker (set-aside ones not counted)."""
+    with UnitOfWork(db, write=False) as uow:
+        waiting = select(func.count()).where(CdpInboxRow.attempts < MAX_ATTEMPTS)
+        return int(uow.session.scalar(waiting) or 0)
 
 
 def _call(row: CdpInboxRow) -> ingestion.Call:

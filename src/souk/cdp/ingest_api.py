@@ -8,9 +8,11 @@ with `{"success": true}`: the RudderStack client counts anything else as a failu
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
+import math
 import time
 import zlib
 from typing import Any
@@ -33,6 +35,7 @@ from souk.cdp.models import (
     validate,
 )
 from souk.db.base import utcnow
+from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
 
 router = APIRouter(
@@ -177,6 +180,7 @@ async def _ingest(request: Request, *, kind: str | None) -> IngestAck:
                 validate(messages[0])
             except MessageInvalid as exc:
                 raise IngestRejected(str(exc)) from exc
+        await _admission(request).wait()
         await run_in_threadpool(
             inbox.stage,
             uow=UnitOfWork(db),
@@ -200,6 +204,46 @@ async def _ingest(request: Request, *, kind: str | None) -> IngestAck:
         days = settings.events_retention_days
         await run_in_threadpool(ingestion.purge_expired, uow=UnitOfWork(db), retention_days=days)
     return IngestAck(success=True)
+
+
+class Admission:
+    """Backpressure for staged calls, per process: while `limit` calls or more wait for the
+    worker, a call waits (up to `max_wait_s`, then it is staged anyway: a call is never
+    refused for load, and the RudderStack client counts anything but a 200 as a failure).
+    The backlog is read at most every `every_s`, by one request for all those waiting."""
+
+    def __init__(self, db: Database, *, limit: int, max_wait_s: float, every_s: float) -> None:
+        self.db = db
+        self.limit = limit
+        self.max_wait_s = max_wait_s
+        self.every_s = every_s
+        self._read_at = -math.inf
+        self._waiting = 0
+
+    async def wait(self) -> None:
+        if self.limit <= 0:
+            return
+        deadline = time.monotonic() + self.max_wait_s
+        while await self._backlog() >= self.limit and time.monotonic() < deadline:
+            await asyncio.sleep(self.every_s)
+
+    async def _backlog(self) -> int:
+        if time.monotonic() - self._read_at >= self.every_s:
+            self._read_at = time.monotonic()  # before the await: the others use this read
+            self._waiting = await run_in_threadpool(inbox.staged, self.db)
+        return self._waiting
+
+
+def _admission(request: Request) -> Admission:
+    state = request.app.state
+    found: Admission | None = getattr(state, "cdp_admission", None)
+    if found is None:
+        settings = state.settings
+        found = Admission(state.db, limit=settings.cdp_ingest_max_staged,
+                          max_wait_s=settings.cdp_ingest_max_wait_s,
+                          every_s=settings.cdp_ingest_poll_s)  # fmt: skip
+        state.cdp_admission = found
+    return found
 
 
 _last_purge = [0.0]

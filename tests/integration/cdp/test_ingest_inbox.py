@@ -2,20 +2,24 @@
 committed before its `200` and resolved later by the worker; a worker that dies
 mid-transaction loses nothing and stores nothing twice; a call that cannot be stored is
 set aside without holding up the others; many staged calls cost one transaction with a
-bounded number of statements; a privacy erasure leaves nothing staged behind."""
+bounded number of statements; a privacy erasure leaves nothing staged behind; a full inbox
+holds new calls back until the worker makes room, and never refuses them."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from souk.cdp import inbox
+from souk.cdp import inbox, ingest_api
 from souk.cdp.tables import CdpEventRow, CdpInboxRow, CdpProfileRow
 from souk.db.base import utcnow
 from souk.db.engine import Database
@@ -183,3 +187,47 @@ def test_an_erasure_resolves_and_erases_what_was_staged(
     assert response.status_code == 200, response.text
     assert response.json()["erased"]["events"] == 2
     assert _count(db, CdpInboxRow) == 0 and _count(db, CdpEventRow) == 0
+
+
+def _admission(db: Database, *, limit: int, max_wait_s: float) -> ingest_api.Admission:
+    return ingest_api.Admission(db, limit=limit, max_wait_s=max_wait_s, every_s=0.01)
+
+
+def test_a_full_inbox_holds_new_calls_until_the_worker_makes_room(
+    tracker: TestClient, key: str, db: Database
+) -> None:
+    # Given two staged calls, the bound of a server that admits two
+    for n in range(2):
+        batch = {"batch": _visitors(10, start=n * 10)}
+        assert send(tracker, "/v1/batch", batch, key=key).status_code == 200
+    admission = _admission(db, limit=2, max_wait_s=60)
+    admitted = threading.Event()
+
+    def arrive() -> None:
+        asyncio.run(admission.wait())
+        admitted.set()
+
+    # When a third call arrives, it waits
+    caller = threading.Thread(target=arrive)
+    caller.start()
+    assert not admitted.wait(timeout=0.3)
+    # Then the worker's progress, not the deadline, lets it in
+    assert inbox.run_once(db) == 2
+    assert admitted.wait(timeout=30)
+    caller.join()
+
+
+def test_a_call_is_never_refused_for_load_only_held_up_to_the_bound(
+    tracker: TestClient, key: str, db: Database
+) -> None:
+    assert send(tracker, "/v1/batch", {"batch": _visitors(10)}, key=key).status_code == 200
+    admission = _admission(db, limit=1, max_wait_s=0.2)
+    began = time.monotonic()
+    asyncio.run(admission.wait())  # no worker runs: the inbox stays full
+    assert time.monotonic() - began >= 0.2
+    assert asyncio.run(_admitted_at_once(_admission(db, limit=0, max_wait_s=60)))
+
+
+async def _admitted_at_once(admission: ingest_api.Admission) -> bool:
+    await asyncio.wait_for(admission.wait(), timeout=5)
+    return True
