@@ -226,6 +226,8 @@ class Admission:
         deadline = time.monotonic() + self.max_wait_s
         while await self._backlog() >= self.limit and time.monotonic() < deadline:
             await asyncio.sleep(self.every_s)
+        # Counted until the next read, or every call between two reads would pass.
+        self._waiting += 1
 
     async def _backlog(self) -> int:
         if time.monotonic() - self._read_at >= self.every_s:
