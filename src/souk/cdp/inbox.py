@@ -140,37 +140,27 @@ def drain(db: Database) -> int:
     return total
 
 
-class IngestWorker:
-    """Runs `run_once` in a thread: straight on while calls are waiting, then every
-    `poll_s` (the API is usually another process, so it cannot wake this one)."""
+class IngestWorker(threading.Thread):
+    """`run_once` straight on while calls are waiting, then every `poll_s` (the API is
+    usually another process, so it cannot wake this one), until `stop()`."""
 
     def __init__(self, db: Database, *, poll_s: float, chunk: int = CHUNK) -> None:
+        super().__init__(name="souk-cdp-ingest", daemon=True)
         self.db = db
         self.poll_s = poll_s
         self.chunk = chunk
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="souk-cdp-ingest", daemon=True)
-        self._thread.start()
+        self._halt = threading.Event()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self._halt.set()
+        if self.is_alive():
+            self.join(timeout=30)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(timeout=self.poll_s)
-            self._wake.clear()
+    def run(self) -> None:
+        while not self._halt.is_set():
             try:
-                while not self._stop.is_set() and run_once(self.db, limit=self.chunk) > 0:
-                    pass
+                if run_once(self.db, limit=self.chunk) > 0:
+                    continue
             except Exception:
                 log.exception("cdp inbox round failed; retrying")
+            self._halt.wait(self.poll_s)

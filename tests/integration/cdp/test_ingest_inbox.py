@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -36,14 +37,22 @@ def settings(database_url: str) -> Settings:
     return app_settings(database_url).model_copy(update={"cdp_ingest_async": True})
 
 
-@pytest.fixture
-def key(admin: TestClient) -> str:
-    return write_key(admin)
+Stage = Callable[..., None]
 
 
 @pytest.fixture
-def tracker(admin: TestClient) -> TestClient:
-    return TestClient(admin.app)
+def stage(admin: TestClient) -> Stage:
+    """Send batches of `_visitors` (`calls` of `size`, or `messages` as given) through HTTP,
+    as a tracker with its own write key; each must be answered as Segment does."""
+    key, tracker = write_key(admin), TestClient(admin.app)
+
+    def send_calls(calls: int = 1, size: int = 10, messages: list[Any] | None = None) -> None:
+        for n in range(calls):
+            batch = messages if messages is not None else _visitors(size, start=n * size)
+            response = send(tracker, "/v1/batch", {"batch": batch}, key=key)
+            assert (response.status_code, response.json()) == (200, {"success": True})
+
+    return send_calls
 
 
 def _count(db: Database, table: Any) -> int:
@@ -59,11 +68,12 @@ def _profiles(admin: TestClient, anonymous_id: str) -> list[dict[str, Any]]:
 
 
 def test_a_call_is_committed_before_its_answer_and_resolved_by_the_worker(
-    tracker: TestClient, admin: TestClient, key: str, db: Database
+    admin: TestClient, db: Database
 ) -> None:
-    # When a batch is sent to a server that stages calls
+    # When a batch is sent to a server that stages calls, the key in the body
+    key = write_key(admin)
     batch = {"batch": _visitors(20), "writeKey": key}
-    response = send(tracker, "/v1/batch", batch, gzipped=True)
+    response = send(TestClient(admin.app), "/v1/batch", batch, gzipped=True)
     # Then it is answered as Segment does, and held, without its write key, unresolved
     assert (response.status_code, response.json()) == (200, {"success": True})
     with db.transaction(write=False) as s:
@@ -96,12 +106,12 @@ inbox.process(Database(Settings(database_url=sys.argv[1], secret_key="x" * 40)))
 
 
 def test_a_worker_killed_before_its_commit_loses_nothing_and_stores_nothing_twice(
-    tracker: TestClient, key: str, db: Database, settings: Settings
+    stage: Stage, db: Database, settings: Settings
 ) -> None:
     # Given two answered calls, the second resending one message of the first
     first = _visitors(10)
-    assert send(tracker, "/v1/batch", {"batch": first}, key=key).status_code == 200
-    assert send(tracker, "/v1/batch", {"batch": first[:1]}, key=key).status_code == 200
+    stage(messages=first)
+    stage(messages=first[:1])
     # When a worker process dies in the middle of storing them
     crashed = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(CRASHING_WORKER), settings.database_url],
@@ -120,12 +130,10 @@ def test_a_worker_killed_before_its_commit_loses_nothing_and_stores_nothing_twic
 
 
 def test_a_call_that_cannot_be_stored_is_set_aside_and_the_others_are_not_held_up(
-    tracker: TestClient, key: str, db: Database
+    stage: Stage, db: Database
 ) -> None:
     # Given three staged calls, the middle one damaged after it was answered
-    for n in range(3):
-        batch = {"batch": _visitors(10, start=n * 10)}
-        assert send(tracker, "/v1/batch", batch, key=key).status_code == 200
+    stage(calls=3)
     with db.transaction() as s:
         damaged = sorted(s.scalars(select(CdpInboxRow)), key=lambda r: r.id)[1]
         damaged.body = "{not json"
@@ -145,11 +153,9 @@ def test_a_call_that_cannot_be_stored_is_set_aside_and_the_others_are_not_held_u
 
 
 def test_staged_calls_are_resolved_many_per_transaction_in_a_bounded_number_of_statements(
-    tracker: TestClient, key: str, db: Database
+    stage: Stage, db: Database
 ) -> None:
-    for n in range(20):
-        batch = {"batch": _visitors(100, start=n * 100)}
-        assert send(tracker, "/v1/batch", batch, key=key).status_code == 200
+    stage(calls=20, size=100)
     with counting(db.engine) as count:
         assert inbox.run_once(db) == 20
     # 2,000 messages of 200 new visitors: the claim and the delete of the staged rows on
@@ -162,13 +168,13 @@ def test_staged_calls_are_resolved_many_per_transaction_in_a_bounded_number_of_s
 
 
 def test_an_erasure_resolves_and_erases_what_was_staged(
-    tracker: TestClient, admin: TestClient, key: str, db: Database
+    stage: Stage, admin: TestClient, db: Database
 ) -> None:
     # Given a person's sign-in staged and not resolved, and an older call about them that
     # failed every attempt
     identify = {"type": "identify", "anonymousId": "anon-e", "userId": "u-e",
                 "traits": {"email": "erase.me@example.com"}}  # fmt: skip
-    assert send(tracker, "/v1/batch", {"batch": [identify]}, key=key).status_code == 200
+    stage(messages=[identify])
     with UnitOfWork(db) as uow:
         uow.session.add(
             CdpInboxRow(
@@ -194,12 +200,10 @@ def _admission(db: Database, *, limit: int, max_wait_s: float) -> ingest_api.Adm
 
 
 def test_a_full_inbox_holds_new_calls_until_the_worker_makes_room(
-    tracker: TestClient, key: str, db: Database
+    stage: Stage, db: Database
 ) -> None:
     # Given two staged calls, the bound of a server that admits two
-    for n in range(2):
-        batch = {"batch": _visitors(10, start=n * 10)}
-        assert send(tracker, "/v1/batch", batch, key=key).status_code == 200
+    stage(calls=2)
     admission = _admission(db, limit=2, max_wait_s=60)
     admitted = threading.Event()
 
@@ -218,9 +222,9 @@ def test_a_full_inbox_holds_new_calls_until_the_worker_makes_room(
 
 
 def test_a_call_is_never_refused_for_load_only_held_up_to_the_bound(
-    tracker: TestClient, key: str, db: Database
+    stage: Stage, db: Database
 ) -> None:
-    assert send(tracker, "/v1/batch", {"batch": _visitors(10)}, key=key).status_code == 200
+    stage()
     admission = _admission(db, limit=1, max_wait_s=0.2)
     began = time.monotonic()
     asyncio.run(admission.wait())  # no worker runs: the inbox stays full
@@ -231,3 +235,17 @@ def test_a_call_is_never_refused_for_load_only_held_up_to_the_bound(
 async def _admitted_at_once(admission: ingest_api.Admission) -> bool:
     await asyncio.wait_for(admission.wait(), timeout=5)
     return True
+
+
+def test_the_worker_thread_resolves_what_arrives_and_stops(stage: Stage, db: Database) -> None:
+    worker = inbox.IngestWorker(db, poll_s=0.01)
+    worker.start()
+    try:
+        stage(calls=3)
+        deadline = time.monotonic() + 60
+        while _count(db, CdpEventRow) < 30 and time.monotonic() < deadline:
+            time.sleep(0.01)  # polling for the outcome, not ordering anything
+    finally:
+        worker.stop()
+    assert not worker.is_alive()
+    assert _count(db, CdpEventRow) == 30 and _count(db, CdpInboxRow) == 0
