@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from souk.cdp import rules
+from souk.cdp.bulk import among
 from souk.cdp.computed import OrderFact, Touch, compute, ropo
 from souk.cdp.resolution import root_of
 from souk.cdp.tables import (
@@ -38,7 +39,7 @@ def order_facts_of(session: Session, profile_ids: list[str]) -> dict[str, list[O
         return facts
     rows = session.scalars(
         select(CdpProfileOrderRow)
-        .where(CdpProfileOrderRow.profile_id.in_(profile_ids))
+        .where(among(session, CdpProfileOrderRow.profile_id, profile_ids))
         .order_by(CdpProfileOrderRow.placed_at, CdpProfileOrderRow.order_id)
     )
     for r in rows:
@@ -61,7 +62,7 @@ def _memberships(session: Session, profile_ids: list[str]) -> dict[str, set[str]
     if profile_ids:
         rows = session.execute(
             select(CdpSegmentMemberRow.profile_id, CdpSegmentMemberRow.segment_id).where(
-                CdpSegmentMemberRow.profile_id.in_(profile_ids)
+                among(session, CdpSegmentMemberRow.profile_id, profile_ids)
             )
         )
         for profile_id, segment_id in rows:

@@ -136,6 +136,10 @@ class CdpSegmentMemberRow(Base):
     profile_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     since: Mapped[datetime]
 
+    # Every refresh reads the memberships of the profiles it touched: by profile, which the
+    # primary key (segment first) cannot serve.
+    __table_args__ = (Index("ix_cdp_segment_members_profile", "profile_id"),)
+
 
 class CdpInboxRow(Base):
     """A tracking call answered `200` and not yet resolved (SOUK_CDP_INGEST_ASYNC): its JSON

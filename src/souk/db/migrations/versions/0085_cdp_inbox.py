@@ -1,4 +1,5 @@
-"""cdp: the inbox of tracking calls answered and not yet resolved (SOUK_CDP_INGEST_ASYNC)
+"""cdp: the inbox of tracking calls answered and not yet resolved (SOUK_CDP_INGEST_ASYNC);
+segment memberships indexed by profile (every refresh reads them so)
 
 Revision ID: 0085
 Revises: 0084
@@ -34,7 +35,11 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cdp_inbox")),
     )
+    op.create_index(
+        "ix_cdp_segment_members_profile", "cdp_segment_members", ["profile_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cdp_segment_members_profile", table_name="cdp_segment_members")
     op.drop_table("cdp_inbox")
