@@ -1,6 +1,7 @@
-"""Ingesting Segment messages: one transaction per call (a batch is one), de-duplicated by
-`messageId` per source, each message resolved to a profile, its traits folded in, and the
-touched profiles' computed traits and segments brought up to date before the commit.
+"""Ingesting Segment messages: one transaction per call (a batch is one) or, for the
+staged calls a worker takes (`inbox.py`), per chunk of calls; de-duplicated by `messageId`
+per source, each message resolved to a profile, its traits folded in, and the touched
+profiles' computed traits and segments brought up to date before the commit.
 
 A message that Segment would refuse is dropped from a batch — the rest of the batch is
 kept, as Segment does — and refused with a 400 when it was sent alone."""
