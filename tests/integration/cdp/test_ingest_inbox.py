@@ -249,3 +249,16 @@ def test_the_worker_thread_resolves_what_arrives_and_stops(stage: Stage, db: Dat
         worker.stop()
     assert not worker.is_alive()
     assert _count(db, CdpEventRow) == 30 and _count(db, CdpInboxRow) == 0
+
+
+def test_staging_a_call_costs_one_insert_and_a_backlog_read_at_most(
+    stage: Stage, admin: TestClient
+) -> None:
+    # The budget of the API's side: the key comes from the process's cache, the backlog
+    # read (SELECT count) happens at most once per poll interval, the call is one INSERT.
+    stage()
+    with counting(admin.app.state.db.engine) as count:
+        stage()
+    kinds = [s.split()[0] for s in count.statements]
+    assert kinds in (["INSERT"], ["SELECT", "INSERT"]), count.report()
+    assert "cdp_inbox" in count.statements[-1]
