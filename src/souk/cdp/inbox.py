@@ -30,6 +30,9 @@ from souk.db.uow import UnitOfWork
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 CHUNK = 50  # calls per transaction: up to 50 × 500 KB held at once
+# SQLite has one writer: a chunk keeps every other write (a checkout's) waiting for its
+# whole transaction, so there it is a few calls, interleaved with theirs.
+SQLITE_CHUNK = 5
 
 
 def stage(*, uow: UnitOfWork, source: str, body: str, received_at: datetime) -> None:
@@ -144,11 +147,11 @@ class IngestWorker(threading.Thread):
     """`run_once` straight on while calls are waiting, then every `poll_s` (the API is
     usually another process, so it cannot wake this one), until `stop()`."""
 
-    def __init__(self, db: Database, *, poll_s: float, chunk: int = CHUNK) -> None:
+    def __init__(self, db: Database, *, poll_s: float, chunk: int | None = None) -> None:
         super().__init__(name="souk-cdp-ingest", daemon=True)
         self.db = db
         self.poll_s = poll_s
-        self.chunk = chunk
+        self.chunk = chunk or (SQLITE_CHUNK if db.is_sqlite else CHUNK)
         self._halt = threading.Event()
 
     def stop(self) -> None:
