@@ -15,17 +15,17 @@ staged calls; `inline`, the server resolving each call before its answer (the de
 `souk serve`).
 `--clients` threads send gzipped `/v1/batch` requests of `--batch` messages (built before
 the clock starts) shaped as the Segment client sends them (an anonymous visitor's page and
-product views, then an identify with user id and email every 10 messages). Meanwhile a
-probe thread sends one `track` for a fresh visitor and polls `GET /v1/profiles?anonymous_id=`
+product views, then an identify with user id and email every 10 messages). Meanwhile a probe
+thread sends one `track` for a fresh visitor and polls `GET /v1/profiles?anonymous_id=`
 every 50 ms until the profile shows it: the freshness lag. The clock stops when every batch
 is answered and nothing is left staged, so `events_per_s` counts resolved events
-(`answered_per_s`, answered ones). The order
-flow (benchmarks/order_flow.py) runs first alone (`--orders` orders) and then again beside
-the ingestion: `order_flow_ratio` is its throughput with ingestion running over its
-throughput alone, in the same server (the issue wants it >= 0.8). CPU seconds per 1,000
-events of the server, the worker and the database's backends (from /proc: figures that
-depend little on the machine's load); `server_ingest_cpu_s_per_1000` takes out of the
-server's what the orders beside cost at their CPU per order alone.
+(`answered_per_s`, answered ones). The order flow (benchmarks/order_flow.py) runs first
+alone (`--orders` orders) and then again beside the ingestion: `order_flow_ratio` is its
+throughput with ingestion running over its throughput alone, in the same server (the issue
+wants it >= 0.8). CPU seconds per 1,000 events of the server, the worker and the database's
+backends (from /proc: figures that depend little on the machine's load);
+`server_ingest_cpu_s_per_1000` takes out of the server's what the orders beside cost at
+their CPU per order alone.
 With `--baseline-souk`, every repeat runs a second time against that build (inline: an
 older build has no staged mode), and `events_per_s_vs_baseline` is the ratio of the
 medians. Prints one JSON line per run and a summary per back end, build and topology.
