@@ -23,7 +23,7 @@ is answered and nothing is left staged, so `events_per_s` counts resolved events
 alone (`--orders` orders) and then again beside the ingestion: `order_flow_ratio` is its
 throughput with ingestion running over its throughput alone, in the same server (the issue
 wants it >= 0.8). CPU seconds per 1,000 events of the server, the worker and the database's
-backends (from /proc: figures that depend little on the machine's load);
+backends (the orders' too; from /proc: figures that depend little on the machine's load);
 `server_ingest_cpu_s_per_1000` takes out of the server's what the orders beside cost at
 their CPU per order alone.
 With `--baseline-souk`, every repeat runs a second time against that build (inline: an
