@@ -33,7 +33,7 @@ from souk.cdp.models import (
     validate,
 )
 from souk.cdp.resolution import resolve
-from souk.cdp.tables import CdpEventRow, CdpProfileRow
+from souk.cdp.tables import CdpEventRow, CdpInboxRow, CdpProfileRow
 from souk.db.base import new_id, utcnow
 from souk.db.uow import UnitOfWork
 
@@ -278,8 +278,9 @@ def _short(value: object) -> str | None:
 
 
 def purge_expired(*, uow: UnitOfWork, retention_days: int, now: datetime | None = None) -> int:
-    """Delete raw events received more than `retention_days` ago; the profiles keep what
-    was learnt from them (identities, traits, orders). Returns how many were deleted."""
+    """Delete raw events received more than `retention_days` ago, and staged calls set
+    aside as long ago (their bodies are raw events too); the profiles keep what was learnt
+    from them (identities, traits, orders). Returns how many events were deleted."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
     with uow:
         ids = list(
@@ -288,5 +289,6 @@ def purge_expired(*, uow: UnitOfWork, retention_days: int, now: datetime | None 
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
             uow.session.execute(delete(CdpEventRow).where(CdpEventRow.id.in_(chunk)))
+        uow.session.execute(delete(CdpInboxRow).where(CdpInboxRow.received_at < cutoff))
         uow.commit()
         return len(ids)

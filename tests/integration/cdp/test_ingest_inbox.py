@@ -14,13 +14,14 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from souk.cdp import inbox, ingest_api
+from souk.cdp import inbox, ingest_api, ingestion
 from souk.cdp.tables import CdpEventRow, CdpInboxRow, CdpProfileRow
 from souk.db.base import utcnow
 from souk.db.engine import Database
@@ -262,3 +263,15 @@ def test_staging_a_call_costs_one_insert_and_a_backlog_read_at_most(
     kinds = [s.split()[0] for s in count.statements]
     assert kinds in (["INSERT"], ["SELECT", "INSERT"]), count.report()
     assert "cdp_inbox" in count.statements[-1]
+
+
+def test_a_set_aside_call_is_purged_with_the_raw_events_of_its_age(db: Database) -> None:
+    with UnitOfWork(db) as uow:
+        old = utcnow() - timedelta(days=40)
+        uow.session.add(CdpInboxRow(source="web", body="{", attempts=inbox.MAX_ATTEMPTS,
+                                    received_at=old))  # fmt: skip
+        uow.commit()
+    assert ingestion.purge_expired(uow=UnitOfWork(db), retention_days=60) == 0
+    assert _count(db, CdpInboxRow) == 1
+    ingestion.purge_expired(uow=UnitOfWork(db), retention_days=30)
+    assert _count(db, CdpInboxRow) == 0
