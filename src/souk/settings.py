@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     # Backpressure: while more calls than this wait for the worker, a new call waits up to
     # cdp_ingest_max_wait_s before it is staged (never refused), so that senders slow to
     # the worker's pace and the backlog — hence freshness — stays bounded (0: no bound).
-    cdp_ingest_max_staged: int = Field(default=25, ge=0)
+    cdp_ingest_max_staged: int = Field(default=50, ge=0)
     cdp_ingest_max_wait_s: float = Field(default=5.0, ge=0, le=60)
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)

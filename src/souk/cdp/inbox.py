@@ -1,10 +1,10 @@
 """The asynchronous ingestion stage (`SOUK_CDP_INGEST_ASYNC=1`): the API commits each
 tracking call's body to `cdp_inbox` and answers `200`; a worker (`souk cdp-worker`, or
-`souk worker`) resolves many calls per transaction.
+`souk worker`) resolves up to 25 calls per transaction.
 
 Why: resolving a call is most of its cost and most of that cost is per transaction (the
-claim look-up, the refresh of computed traits, the commit), so a worker that takes 50 calls
-at once spends a fraction of what 50 requests did, in a process that can run at a lower
+claim look-up, the refresh of computed traits, the commit), so a worker that takes 25 calls
+at once spends a fraction of what 25 requests did, in a process that can run at a lower
 priority than checkout. Nothing answered is lost: the body is committed before the `200`,
 and an inbox row is deleted only by the transaction that stores its events. A call whose
 resolution keeps failing is set aside after MAX_ATTEMPTS tries with its error, never
@@ -29,7 +29,9 @@ from souk.db.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-CHUNK = 50  # calls per transaction: up to 50 × 500 KB held at once
+# Calls per transaction (up to 25 × 500 KB held at once): half the backlog a server admits
+# (SOUK_CDP_INGEST_MAX_STAGED, 50), so that the next chunk is staged while one is resolved.
+CHUNK = 25
 # SQLite has one writer: a chunk keeps every other write (a checkout's) waiting for its
 # whole transaction, so there it is a few calls, interleaved with theirs.
 SQLITE_CHUNK = 5
