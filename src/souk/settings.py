@@ -63,10 +63,10 @@ class Settings(BaseSettings):
     cdp_ingest_async: bool = False
     # How often an idle CDP ingestion worker looks for staged calls: the floor of freshness.
     cdp_ingest_poll_s: float = Field(default=0.05, gt=0, le=60)
-    # Backpressure: while more calls than this wait for the worker, a new call waits up to
-    # cdp_ingest_max_wait_s before it is staged (never refused), so that senders slow to
-    # the worker's pace and the backlog — hence freshness — stays bounded (0: no bound).
-    cdp_ingest_max_staged: int = Field(default=50, ge=0)
+    # Backpressure: while the oldest staged call has waited longer than this for the worker,
+    # a new call waits up to cdp_ingest_max_wait_s before it is staged (never refused), so
+    # that senders slow to the worker's pace and freshness stays bounded (0: no bound).
+    cdp_ingest_max_lag_s: float = Field(default=1.0, ge=0, le=60)
     cdp_ingest_max_wait_s: float = Field(default=5.0, ge=0, le=60)
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)

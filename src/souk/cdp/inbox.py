@@ -17,21 +17,20 @@ import logging
 import threading
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from souk.cdp import ingestion
 from souk.cdp.models import MessageInvalid, messages_of
 from souk.cdp.tables import CdpInboxRow
+from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-# Calls per transaction (up to 25 × 500 KB held at once): half the backlog a server admits
-# (SOUK_CDP_INGEST_MAX_STAGED, 50), so that the next chunk is staged while one is resolved.
-CHUNK = 25
+CHUNK = 25  # calls per transaction: up to 25 × 500 KB held at once
 # SQLite has one writer: a chunk keeps every other write (a checkout's) waiting for its
 # whole transaction, so there it is a few calls, interleaved with theirs.
 SQLITE_CHUNK = 5
@@ -48,11 +47,17 @@ def stage(*, uow: UnitOfWork, source: str, body: str, received_at: datetime) -> 
         uow.commit()
 
 
-def staged(db: Database) -> int:
-    """How many calls wait for a worker (set-aside ones not counted)."""
+def lag(db: Database) -> float:
+    """How long the oldest call still waiting for a worker has waited, in seconds (0 when
+    none does; set-aside calls do not count)."""
     with UnitOfWork(db, write=False) as uow:
-        waiting = select(func.count()).where(CdpInboxRow.attempts < MAX_ATTEMPTS)
-        return int(uow.session.scalar(waiting) or 0)
+        oldest = uow.session.scalar(
+            select(CdpInboxRow.received_at)
+            .where(CdpInboxRow.attempts < MAX_ATTEMPTS)
+            .order_by(CdpInboxRow.id)
+            .limit(1)
+        )
+    return max((utcnow() - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
 
 
 def _call(row: CdpInboxRow) -> ingestion.Call:

@@ -207,33 +207,36 @@ async def _ingest(request: Request, *, kind: str | None) -> IngestAck:
 
 
 class Admission:
-    """Backpressure for staged calls, per process: while `limit` calls or more wait for the
-    worker, a call waits (up to `max_wait_s`, then it is staged anyway: a call is never
-    refused for load, and the RudderStack client counts anything but a 200 as a failure).
-    The backlog is read at most every `every_s`, by one request for all those waiting."""
+    """Backpressure for staged calls, per process: while the oldest call waiting for the
+    worker has waited more than `max_lag_s`, a new call waits (up to `max_wait_s`, then it
+    is staged anyway: a call is never refused for load, and the RudderStack client counts
+    anything but a 200 as a failure). A bound on the backlog's age rather than its length
+    holds freshness whatever the worker's pace, and never starves the worker. The lag is
+    read at most every `every_s`, by one request for all those waiting."""
 
-    def __init__(self, db: Database, *, limit: int, max_wait_s: float, every_s: float) -> None:
+    def __init__(
+        self, db: Database, *, max_lag_s: float, max_wait_s: float, every_s: float
+    ) -> None:
         self.db = db
-        self.limit = limit
+        self.max_lag_s = max_lag_s
         self.max_wait_s = max_wait_s
         self.every_s = every_s
         self._read_at = -math.inf
-        self._waiting = 0
+        self._lag = 0.0
 
     async def wait(self) -> None:
-        if self.limit <= 0:
+        if self.max_lag_s <= 0:
             return
         deadline = time.monotonic() + self.max_wait_s
-        while await self._backlog() >= self.limit and time.monotonic() < deadline:
+        while await self._current_lag() > self.max_lag_s and time.monotonic() < deadline:
             await asyncio.sleep(self.every_s)
-        # Counted until the next read, or every call between two reads would pass.
-        self._waiting += 1
 
-    async def _backlog(self) -> int:
+    async def _current_lag(self) -> float:
         if time.monotonic() - self._read_at >= self.every_s:
             self._read_at = time.monotonic()  # before the await: the others use this read
-            self._waiting = await run_in_threadpool(inbox.staged, self.db)
-        return self._waiting
+            self._lag = await run_in_threadpool(inbox.lag, self.db)
+        # The oldest call read keeps ageing until the next read.
+        return self._lag + (time.monotonic() - self._read_at) if self._lag > 0 else 0.0
 
 
 def _admission(request: Request) -> Admission:
@@ -241,7 +244,7 @@ def _admission(request: Request) -> Admission:
     found: Admission | None = getattr(state, "cdp_admission", None)
     if found is None:
         settings = state.settings
-        found = Admission(state.db, limit=settings.cdp_ingest_max_staged,
+        found = Admission(state.db, max_lag_s=settings.cdp_ingest_max_lag_s,
                           max_wait_s=settings.cdp_ingest_max_wait_s,
                           every_s=settings.cdp_ingest_poll_s)  # fmt: skip
         state.cdp_admission = found

@@ -2,8 +2,9 @@
 committed before its `200` and resolved later by the worker; a worker that dies
 mid-transaction loses nothing and stores nothing twice; a call that cannot be stored is
 set aside without holding up the others; many staged calls cost one transaction with a
-bounded number of statements; a privacy erasure leaves nothing staged behind; a full inbox
-holds new calls back until the worker makes room, and never refuses them."""
+bounded number of statements; a privacy erasure leaves nothing staged behind; an inbox
+whose oldest call is late holds new calls back until the worker catches up, and never
+refuses them."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from souk.cdp import inbox, ingest_api, ingestion
 from souk.cdp.tables import CdpEventRow, CdpInboxRow, CdpProfileRow
@@ -196,16 +197,19 @@ def test_an_erasure_resolves_and_erases_what_was_staged(
     assert _count(db, CdpInboxRow) == 0 and _count(db, CdpEventRow) == 0
 
 
-def _admission(db: Database, *, limit: int, max_wait_s: float) -> ingest_api.Admission:
-    return ingest_api.Admission(db, limit=limit, max_wait_s=max_wait_s, every_s=0.01)
+def _admission(db: Database, *, max_lag_s: float, max_wait_s: float) -> ingest_api.Admission:
+    return ingest_api.Admission(db, max_lag_s=max_lag_s, max_wait_s=max_wait_s, every_s=0.01)
 
 
-def test_a_full_inbox_holds_new_calls_until_the_worker_makes_room(
+def test_a_late_inbox_holds_new_calls_until_the_worker_catches_up(
     stage: Stage, db: Database
 ) -> None:
-    # Given two staged calls, the bound of a server that admits two
+    # Given staged calls that have waited 10 s, where a server admits 1 s of lag
     stage(calls=2)
-    admission = _admission(db, limit=2, max_wait_s=60)
+    with db.transaction() as s:
+        s.execute(update(CdpInboxRow).values(received_at=utcnow() - timedelta(seconds=10)))
+    assert inbox.lag(db) >= 10
+    admission = _admission(db, max_lag_s=1, max_wait_s=60)
     admitted = threading.Event()
 
     def arrive() -> None:
@@ -217,7 +221,7 @@ def test_a_full_inbox_holds_new_calls_until_the_worker_makes_room(
     caller.start()
     assert not admitted.wait(timeout=0.3)
     # Then the worker's progress, not the deadline, lets it in
-    assert inbox.run_once(db) == 2
+    assert inbox.run_once(db) == 2 and inbox.lag(db) == 0
     assert admitted.wait(timeout=30)
     caller.join()
 
@@ -226,11 +230,11 @@ def test_a_call_is_never_refused_for_load_only_held_up_to_the_bound(
     stage: Stage, db: Database
 ) -> None:
     stage()
-    admission = _admission(db, limit=1, max_wait_s=0.2)
+    admission = _admission(db, max_lag_s=1e-6, max_wait_s=0.2)
     began = time.monotonic()
-    asyncio.run(admission.wait())  # no worker runs: the inbox stays full
+    asyncio.run(admission.wait())  # no worker runs: the oldest call only gets older
     assert time.monotonic() - began >= 0.2
-    assert asyncio.run(_admitted_at_once(_admission(db, limit=0, max_wait_s=60)))
+    assert asyncio.run(_admitted_at_once(_admission(db, max_lag_s=0, max_wait_s=60)))
 
 
 async def _admitted_at_once(admission: ingest_api.Admission) -> bool:
@@ -255,8 +259,8 @@ def test_the_worker_thread_resolves_what_arrives_and_stops(stage: Stage, db: Dat
 def test_staging_a_call_costs_one_insert_and_a_backlog_read_at_most(
     stage: Stage, admin: TestClient
 ) -> None:
-    # The budget of the API's side: the key comes from the process's cache, the backlog
-    # read (SELECT count) happens at most once per poll interval, the call is one INSERT.
+    # The budget of the API's side: the key comes from the process's cache, the backlog's
+    # lag is read at most once per poll interval, the call is one INSERT.
     stage()
     with counting(admin.app.state.db.engine) as count:
         stage()
