@@ -136,6 +136,8 @@ def run_once(db: Database, *, limit: int = CHUNK) -> int:
     for row_id in _pending(db, limit):
         try:
             stored += len(process(db, limit=1, only=row_id))
+        except OperationalError:
+            raise  # the database's trouble, not the call's: no attempt is counted
         except Exception as exc:
             log.exception("cdp inbox: call %s failed", row_id)
             _set_aside(db, row_id, exc)

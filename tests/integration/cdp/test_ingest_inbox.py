@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 
 from souk.cdp import inbox, ingest_api, ingestion
 from souk.cdp.tables import CdpEventRow, CdpInboxRow, CdpProfileRow
@@ -279,3 +280,20 @@ def test_a_set_aside_call_is_purged_with_the_raw_events_of_its_age(db: Database)
     assert _count(db, CdpInboxRow) == 1
     ingestion.purge_expired(uow=UnitOfWork(db), retention_days=30)
     assert _count(db, CdpInboxRow) == 0
+
+
+def test_a_database_failure_counts_no_attempt_against_the_calls(
+    stage: Stage, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stage(calls=2)
+
+    def unavailable(*_: Any) -> Any:
+        raise OperationalError("SELECT 1", None, Exception("server closed the connection"))
+
+    monkeypatch.setattr(ingestion, "write", unavailable)
+    with pytest.raises(OperationalError):
+        inbox.run_once(db)
+    with db.transaction(write=False) as s:
+        assert list(s.scalars(select(CdpInboxRow.attempts))) == [0, 0]
+    monkeypatch.undo()
+    assert inbox.run_once(db) == 2
