@@ -202,15 +202,20 @@ def write(uow: UnitOfWork, messages: list[Checked]) -> tuple[int, int, list[str]
             profile.traits = {**profile.traits, **traits}
         touched.add(profile.id)
         accepted += 1
-    view.flush()
     for row in rows:
         # A later message of the batch may have merged the profile an event was filed
         # under; the event follows it, and remembers where it was born.
         row["profile_id"] = view.current(row["origin_profile_id"])
-    # Nothing here needs the new ids: no RETURNING, and COPY on PostgreSQL.
-    insert_rows(s, "cdp_events", rows)
-    roots = profiles.refresh(uow, {view.current(p) for p in touched}, now=now)
-    return accepted, duplicates, roots
+    roots = {p: view.profile(p) for p in {view.current(t) for t in touched}}
+    with s.no_autoflush:
+        # Nothing here needs the new ids: no RETURNING, and COPY on PostgreSQL. Events
+        # before the refresh, which reads them (segment rules, ROPO).
+        insert_rows(s, "cdp_events", rows)
+        # The profiles this batch started are still pending: refreshed before their
+        # INSERT, each is written once with its computed traits, not inserted then updated.
+        refreshed = profiles.refresh(uow, roots, now=now, roots=roots)
+    view.flush()
+    return accepted, duplicates, refreshed
 
 
 def event_values(

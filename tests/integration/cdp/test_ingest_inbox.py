@@ -161,9 +161,10 @@ def test_staged_calls_are_resolved_many_per_transaction_in_a_bounded_number_of_s
     stage(calls=20, size=100)
     with counting(db.engine) as count:
         assert inbox.run_once(db) == 20
-    # 2,000 messages of 200 new visitors: the claim and the delete of the staged rows on
-    # top of a batch's own statements.
-    assert len(count) <= BATCH_STATEMENTS + 2, count.report()
+    # 2,000 messages of 200 new visitors: a batch's own statements, the claim and the delete
+    # of the staged rows, and a second look-up each for the 2,000 messageIds and their
+    # claims (IN lists are cut at 1,000 and 500): 11 measured on SQLite, 9 on PostgreSQL.
+    assert len(count) <= BATCH_STATEMENTS + 4, count.report()
     assert _count(db, CdpEventRow) == 2_000
     with db.transaction(write=False) as s:
         live = select(func.count()).select_from(CdpProfileRow)
