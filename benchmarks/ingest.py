@@ -245,7 +245,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=150)
     parser.add_argument("--order-clients", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--topologies", default="staged", help="staged, inline or both")
+    parser.add_argument("--topologies", default="staged,inline", help="staged, inline or both")
     parser.add_argument("--worker-nice", type=int, default=10,
                         help="the staged topology's `nice -n` for `souk cdp-worker`")  # fmt: skip
     parser.add_argument("--baseline-souk", type=Path, default=None)
