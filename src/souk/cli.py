@@ -100,13 +100,14 @@ def worker() -> None:
     """Run the background work without the HTTP API: the outbox dispatcher (event handlers,
     such as routing placed orders) or, with SOUK_NATS_URL, the JetStream relay and durable
     consumers; webhook deliveries; the reservation sweeper, the analytics refresh and the
-    engagement sends. Lets API servers run with SOUK_DISPATCHER_ENABLED=0,
-    SOUK_RESERVATION_SWEEP_INTERVAL_S=0 and SOUK_ANALYTICS_REFRESH_INTERVAL_S=0
-    (docs/deployment.md)."""
+    engagement sends; with SOUK_CDP_INGEST_ASYNC=1, the staged tracking calls. Lets API
+    servers run with SOUK_DISPATCHER_ENABLED=0, SOUK_RESERVATION_SWEEP_INTERVAL_S=0 and
+    SOUK_ANALYTICS_REFRESH_INTERVAL_S=0 (docs/deployment.md)."""
     import signal
     import threading
 
     from souk.analytics.refresh import AnalyticsRefresher
+    from souk.cdp.inbox import IngestWorker
     from souk.db.outbox import EventBus
     from souk.engagement.worker import EngagementWorker
     from souk.inventory.sweeper import ReservationSweeper
@@ -125,6 +126,7 @@ def worker() -> None:
     webhook_worker = DeliveryWorker(db, settings)
     engagement = EngagementWorker(db, settings)
     jobs = JobRunner(db, poll_s=settings.jobs_poll_s)
+    cdp_ingest = IngestWorker(db, poll_s=settings.cdp_ingest_poll_s)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -134,6 +136,8 @@ def worker() -> None:
     webhook_worker.start()
     engagement.start()
     jobs.start()
+    if settings.cdp_ingest_async:
+        cdp_ingest.start()
     relay = "NATS relay and consumers" if settings.nats_url else "outbox dispatcher"
     console.print(
         f"[green]worker running[/] ({relay}, webhook deliveries, reservation sweeper, "
@@ -142,12 +146,44 @@ def worker() -> None:
     try:
         stop.wait()
     finally:
+        cdp_ingest.stop()
         jobs.stop()
         engagement.stop()
         webhook_worker.stop()
         analytics.stop()
         sweeper.stop()
         dispatcher.stop()
+        db.dispose()
+
+
+@app.command("cdp-worker")
+def cdp_worker() -> None:
+    """Resolve the tracking calls the API servers staged (SOUK_CDP_INGEST_ASYNC=1) into
+    profiles, and nothing else: the process to run at a lower priority than checkout
+    (docs/customer-data.md, "Asynchronous ingestion"). `souk worker` does it too."""
+    import gc
+    import signal
+    import threading
+
+    from souk.cdp.inbox import IngestWorker
+
+    settings = get_settings()
+    db = _migrated() if settings.auto_migrate else _database()
+    worker = IngestWorker(db, poll_s=settings.cdp_ingest_poll_s)
+    # What start-up built (modules, mappers, metadata) lives as long as the process: frozen
+    # out of the collector, whose full passes over it were a fifth of the worker's CPU on
+    # chunks of thousands of messages. Garbage is collected first, so none is kept.
+    gc.collect()
+    gc.freeze()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    worker.start()
+    console.print("[green]cdp ingestion worker running[/]")
+    try:
+        stop.wait()
+    finally:
+        worker.stop()
         db.dispose()
 
 

@@ -58,6 +58,17 @@ class Settings(BaseSettings):
     worker_healthcheck_timeout_s: int = Field(default=60, gt=0, le=3600)
     # How long raw CDP events are kept (profiles keep what was learnt from them).
     events_retention_days: int = Field(default=395, gt=0)
+    # Tracking calls (`/v1/batch` ...) are committed as received and answered, and resolved
+    # into profiles by `souk cdp-worker` / `souk worker` (docs/customer-data.md); off, each
+    # call is resolved before its answer. On, a worker must run.
+    cdp_ingest_async: bool = False
+    # How often an idle CDP ingestion worker looks for staged calls: the floor of freshness.
+    cdp_ingest_poll_s: float = Field(default=0.05, gt=0, le=60)
+    # Backpressure: while the oldest staged call has waited longer than this for the worker,
+    # a new call waits up to cdp_ingest_max_wait_s before it is staged (never refused), so
+    # that senders slow to the worker's pace and freshness stays bounded (0: no bound).
+    cdp_ingest_max_lag_s: float = Field(default=1.0, ge=0, le=60)
+    cdp_ingest_max_wait_s: float = Field(default=5.0, ge=0, le=60)
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
     # How long a claimed key stays locked for retries without its owner renewing it (every

@@ -1,7 +1,10 @@
 """Segment HTTP Tracking API compatibility through HTTP on both back ends: every call type,
 the write key in its three places, gzip, Segment's size limits, messageId de-duplication,
 the clock-skew correction, bad messages dropped from a batch without losing the rest, and
-errors that carry Segment's `code` and `message` and write nothing."""
+errors that carry Segment's `code` and `message` and write nothing.
+
+Every test runs with calls resolved before their answer and with calls staged for the
+worker (SOUK_CDP_INGEST_ASYNC): the answers and what is finally stored are the same."""
 
 from __future__ import annotations
 
@@ -13,7 +16,16 @@ from fastapi.testclient import TestClient
 from souk.cdp import ingestion
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
+from souk.settings import Settings
+from tests.conftest import app_settings
 from tests.integration.cdp.factories import count, send, stored, write_key
+
+
+@pytest.fixture(params=["sync", "async"])
+def settings(database_url: str, request: pytest.FixtureRequest) -> Settings:
+    return app_settings(database_url).model_copy(
+        update={"cdp_ingest_async": request.param == "async"}
+    )
 
 
 @pytest.fixture
@@ -193,6 +205,7 @@ def test_malformed_json_is_a_400(tracker: TestClient, key: str, db: Database) ->
 
 def test_expired_raw_events_are_purged(tracker: TestClient, key: str, db: Database) -> None:
     send(tracker, "/v1/track", {"anonymousId": "a", "event": "Old"}, key=key)
+    assert count(db) == 1
     later = datetime.now(UTC) + timedelta(days=31)
     assert ingestion.purge_expired(uow=UnitOfWork(db), retention_days=60, now=later) == 0
     assert ingestion.purge_expired(uow=UnitOfWork(db), retention_days=30, now=later) == 1

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from souk.cdp.bulk import among, insert_rows
 from souk.cdp.models import Identity
 from souk.cdp.tables import CdpIdentityRow, CdpProfileRow
-from souk.db.base import Base
 
 CHUNK = 500  # bound parameters per IN list, well under either back end's limit
 
@@ -52,7 +52,7 @@ class IdentityView:
         for chunk in _chunks(missing):
             rows = self.session.execute(
                 select(CdpIdentityRow.claim, CdpIdentityRow.profile_id).where(
-                    CdpIdentityRow.claim.in_(chunk)
+                    among(self.session, CdpIdentityRow.claim, chunk)
                 )
             )
             self._owner.update({str(claim): str(profile) for claim, profile in rows})
@@ -108,7 +108,7 @@ class IdentityView:
         if self._pending:
             rows, self._pending = self._pending, []
             self.session.flush()
-            self.session.execute(insert(Base.metadata.tables["cdp_identities"]), rows)
+            insert_rows(self.session, "cdp_identities", rows)
 
     def moved(self, source: str, target: str) -> None:
         """Every identity of `source` now belongs to `target` (a merge); the caller moves

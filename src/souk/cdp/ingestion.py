@@ -1,6 +1,7 @@
-"""Ingesting Segment messages: one transaction per call (a batch is one), de-duplicated by
-`messageId` per source, each message resolved to a profile, its traits folded in, and the
-touched profiles' computed traits and segments brought up to date before the commit.
+"""Ingesting Segment messages: one transaction per call (a batch is one) or, for the
+staged calls a worker takes (`inbox.py`), per chunk of calls; de-duplicated by `messageId`
+per source, each message resolved to a profile, its traits folded in, and the touched
+profiles' computed traits and segments brought up to date before the commit.
 
 A message that Segment would refuse is dropped from a batch — the rest of the batch is
 kept, as Segment does — and refused with a 400 when it was sent alone."""
@@ -13,25 +14,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from souk.cdp import profiles
+from souk.cdp.bulk import among, insert_rows
 from souk.cdp.errors import IngestRejected
 from souk.cdp.identity_view import IdentityView
 from souk.cdp.models import (
+    MAX_MESSAGE_BYTES,
     Identity,
     MessageInvalid,
     corrected_timestamp,
-    identities_of,
     parse_time,
     proves_identity,
     traits_of,
     validate,
 )
 from souk.cdp.resolution import resolve
-from souk.cdp.tables import CdpEventRow, CdpProfileRow
-from souk.db.base import Base, new_id, utcnow
+from souk.cdp.tables import CdpEventRow, CdpInboxRow, CdpProfileRow
+from souk.db.base import new_id, utcnow
 from souk.db.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -40,12 +43,36 @@ log = logging.getLogger(__name__)
 ATTEMPTS = 4
 
 
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One tracking call as it was received: a batch's messages (or one message), the
+    batch's `sentAt`, the write key's channel and when the call arrived. `size` is the
+    inflated body's length: a body within 32 KB holds no message over it."""
+
+    source: str
+    messages: list[Any]
+    received_at: datetime
+    sent_at: object = None
+    size: int | None = None
+
+
 @dataclass(slots=True)
 class IngestResult:
     accepted: int = 0
     duplicates: int = 0
     dropped: list[dict[str, Any]] = field(default_factory=list)
     profiles: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A message that passed `validate`, with what came with its call."""
+
+    source: str
+    message: dict[str, Any]
+    identities: list[Identity]
+    sent_at: object
+    received_at: datetime
 
 
 def ingest(
@@ -58,19 +85,22 @@ def ingest(
 ) -> IngestResult:
     """Store `messages` from `source` (the write key's channel). `uow_factory()` gives a
     fresh unit of work per attempt; there is one transaction per call."""
-    received_at = utcnow()
-    valid: list[dict[str, Any]] = []
-    result = IngestResult()
-    for index, message in enumerate(messages):
-        try:
-            valid.append(validate(message))
-        except MessageInvalid as exc:
-            if single:
-                raise IngestRejected(str(exc)) from exc
-            result.dropped.append({"index": index, "reason": str(exc)})
+    call = Call(source=source, messages=messages, sent_at=sent_at, received_at=utcnow())
+    return store(uow_factory=uow_factory, calls=[call], single=single)
+
+
+def store(
+    *, uow_factory: Callable[[], UnitOfWork], calls: list[Call], single: bool = False
+) -> IngestResult:
+    """Store every message of `calls` in one transaction, replayed on a race. `single`: a
+    bad message is refused (IngestRejected) rather than dropped, as for a call of one
+    message."""
+    valid, result = check(calls, single=single)
     for attempt in range(ATTEMPTS):
         try:
-            stored = _store(uow_factory(), source, valid, sent_at, received_at)
+            with uow_factory() as uow:
+                stored = write(uow, valid)
+                uow.commit()
         except (IntegrityError, OperationalError):
             if attempt == ATTEMPTS - 1:
                 raise
@@ -81,85 +111,111 @@ def ingest(
     raise AssertionError("unreachable")
 
 
-def _store(
-    uow: UnitOfWork,
-    source: str,
-    messages: list[dict[str, Any]],
-    batch_sent_at: object,
-    received_at: datetime,
-) -> tuple[int, int, list[str]]:
-    with uow:
-        s = uow.session
-        ids = [m.get("messageId") or new_id("msg") for m in messages]
-        known = (
-            set(
-                s.scalars(
-                    select(CdpEventRow.message_id).where(
-                        CdpEventRow.source == source, CdpEventRow.message_id.in_(ids)
-                    )
-                )
-            )
-            if ids
-            else set()
-        )
-        accepted = duplicates = 0
-        touched: set[str] = set()
-        resolved: dict[tuple[frozenset[Identity], bool], CdpProfileRow] = {}
-        found = [identities_of(m) for m in messages]
-        rows: list[dict[str, Any]] = []
-        # Every claim of the batch in one look-up: resolution then runs from memory.
-        view = IdentityView(s)
-        view.prime(i.claim for ids_ in found for i in ids_ if i.claim is not None)
-        for message, message_id, identities in zip(messages, ids, found, strict=True):
-            if message_id in known:
-                duplicates += 1
+def check(calls: list[Call], *, single: bool = False) -> tuple[list[Checked], IngestResult]:
+    """The messages Segment would take, with their identifiers; the others are dropped
+    (recorded in the result) or, with `single`, refused."""
+    valid: list[Checked] = []
+    result = IngestResult()
+    for call in calls:
+        sized = call.size is not None and call.size <= MAX_MESSAGE_BYTES
+        for index, message in enumerate(call.messages):
+            try:
+                identities = validate(message, sized=sized)
+            except MessageInvalid as exc:
+                if single:
+                    raise IngestRejected(str(exc)) from exc
+                result.dropped.append({"index": index, "reason": str(exc)})
                 continue
-            known.add(message_id)
-            sent_at = parse_time(message.get("sentAt")) or parse_time(batch_sent_at)
-            original = parse_time(message.get("timestamp")) or parse_time(
-                message.get("originalTimestamp")
-            )
-            timestamp = corrected_timestamp(
-                received_at=received_at, sent_at=sent_at, original=original
-            )
-            proves = proves_identity(message)
-            # A visitor sends many calls per batch with the same identifiers: once resolved,
-            # they name the same profile until a merge moves it.
-            key = (frozenset(identities), proves)
-            profile = resolved.get(key)
-            if profile is None or profile.merged_into is not None:
-                profile = resolve(
-                    s,
-                    identities=identities,
-                    proves=proves,
-                    reason=str(message["type"]),
-                    message_id=message_id,
-                    now=received_at,
-                    emit=uow.emit,
-                    view=view,
+            valid.append(Checked(call.source, message, identities, call.sent_at, call.received_at))
+    return valid, result
+
+
+def _known(s: Session, messages: list[Checked], ids: list[str]) -> set[tuple[str, str]]:
+    """The (source, messageId) pairs already stored: one look-up per source."""
+    by_source: dict[str, list[str]] = {}
+    for item, message_id in zip(messages, ids, strict=True):
+        by_source.setdefault(item.source, []).append(message_id)
+    known: set[tuple[str, str]] = set()
+    for source, wanted in by_source.items():
+        for start in range(0, len(wanted), 1000):
+            found = s.scalars(
+                select(CdpEventRow.message_id).where(
+                    CdpEventRow.source == source,
+                    among(s, CdpEventRow.message_id, wanted[start : start + 1000]),
                 )
-                resolved[key] = profile
-            rows.append(
-                event_values(source, message_id, message, profile.id, timestamp, received_at)
             )
-            if profile.last_seen is None or timestamp > profile.last_seen:
-                profile.last_seen = timestamp
-            traits = traits_of(message)
-            if traits:
-                profile.traits = {**profile.traits, **traits}
-            touched.add(profile.id)
-            accepted += 1
-        view.flush()
-        for row in rows:
-            # A later message of the batch may have merged the profile an event was filed
-            # under; the event follows it, and remembers where it was born.
-            row["profile_id"] = view.current(row["origin_profile_id"])
-        if rows:
-            # One multi-row INSERT without RETURNING: nothing here needs the new ids.
-            s.execute(insert(Base.metadata.tables["cdp_events"]), rows)
-        roots = profiles.refresh(uow, {view.current(p) for p in touched}, now=received_at)
-        uow.commit()
-        return accepted, duplicates, roots
+            known.update((source, m) for m in found)
+    return known
+
+
+def write(uow: UnitOfWork, messages: list[Checked]) -> tuple[int, int, list[str]]:
+    """Store `messages` in the open unit of work, which the caller commits: returns how
+    many were accepted, how many were duplicates, and the profiles they reached."""
+    s = uow.session
+    now = utcnow()
+    ids = [m.message.get("messageId") or new_id("msg") for m in messages]
+    known = _known(s, messages, ids)
+    accepted = duplicates = 0
+    touched: set[str] = set()
+    resolved: dict[tuple[frozenset[Identity], bool], CdpProfileRow] = {}
+    rows: list[dict[str, Any]] = []
+    # Every claim of the batch in one look-up: resolution then runs from memory.
+    view = IdentityView(s)
+    view.prime(i.claim for m in messages for i in m.identities if i.claim is not None)
+    for item, message_id in zip(messages, ids, strict=True):
+        message = item.message
+        if (item.source, message_id) in known:
+            duplicates += 1
+            continue
+        known.add((item.source, message_id))
+        sent_at = parse_time(message.get("sentAt")) or parse_time(item.sent_at)
+        original = parse_time(message.get("timestamp")) or parse_time(
+            message.get("originalTimestamp")
+        )
+        timestamp = corrected_timestamp(
+            received_at=item.received_at, sent_at=sent_at, original=original
+        )
+        proves = proves_identity(message)
+        # A visitor sends many calls per batch with the same identifiers: once resolved,
+        # they name the same profile until a merge moves it.
+        key = (frozenset(item.identities), proves)
+        profile = resolved.get(key)
+        if profile is None or profile.merged_into is not None:
+            profile = resolve(
+                s,
+                identities=item.identities,
+                proves=proves,
+                reason=str(message["type"]),
+                message_id=message_id,
+                now=now,
+                emit=uow.emit,
+                view=view,
+            )
+            resolved[key] = profile
+        rows.append(
+            event_values(item.source, message_id, message, profile.id, timestamp, item.received_at)
+        )
+        if profile.last_seen is None or timestamp > profile.last_seen:
+            profile.last_seen = timestamp
+        traits = traits_of(message)
+        if traits:
+            profile.traits = {**profile.traits, **traits}
+        touched.add(profile.id)
+        accepted += 1
+    for row in rows:
+        # A later message of the batch may have merged the profile an event was filed
+        # under; the event follows it, and remembers where it was born.
+        row["profile_id"] = view.current(row["origin_profile_id"])
+    roots = {p: view.profile(p) for p in {view.current(t) for t in touched}}
+    with s.no_autoflush:
+        # Nothing here needs the new ids: no RETURNING, and COPY on PostgreSQL. Events
+        # before the refresh, which reads them (segment rules, ROPO).
+        insert_rows(s, "cdp_events", rows)
+        # The profiles this batch started are still pending: refreshed before their
+        # INSERT, each is written once with its computed traits, not inserted then updated.
+        refreshed = profiles.refresh(uow, roots, now=now, roots=roots)
+    view.flush()
+    return accepted, duplicates, refreshed
 
 
 def event_values(
@@ -227,8 +283,9 @@ def _short(value: object) -> str | None:
 
 
 def purge_expired(*, uow: UnitOfWork, retention_days: int, now: datetime | None = None) -> int:
-    """Delete raw events received more than `retention_days` ago; the profiles keep what
-    was learnt from them (identities, traits, orders). Returns how many were deleted."""
+    """Delete raw events received more than `retention_days` ago, and staged calls set
+    aside as long ago (their bodies are raw events too); the profiles keep what was learnt
+    from them (identities, traits, orders). Returns how many events were deleted."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
     with uow:
         ids = list(
@@ -237,5 +294,6 @@ def purge_expired(*, uow: UnitOfWork, retention_days: int, now: datetime | None 
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
             uow.session.execute(delete(CdpEventRow).where(CdpEventRow.id.in_(chunk)))
+        uow.session.execute(delete(CdpInboxRow).where(CdpInboxRow.received_at < cutoff))
         uow.commit()
         return len(ids)

@@ -173,14 +173,19 @@ def corrected_timestamp(
     return received_at - (sent_at - original)
 
 
-def validate(message: object) -> dict[str, Any]:
-    """The message if Segment would take it; MessageInvalid with the reason otherwise."""
+def validate(message: object, *, sized: bool = False) -> list[Identity]:
+    """The message's identifiers if Segment would take it; MessageInvalid with the reason
+    otherwise. `sized`: the caller knows the message is within 32 KB (it came in a body
+    that is), which spares serialising every message of a batch again to measure it."""
     if not isinstance(message, dict):
         raise MessageInvalid("a message is a JSON object")
     kind = message.get("type")
     if kind not in MESSAGE_TYPES:
         raise MessageInvalid(f"`type` must be one of {', '.join(MESSAGE_TYPES)}")
-    if len(json.dumps(message, separators=(",", ":"), default=str)) > MAX_MESSAGE_BYTES:
+    if (
+        not sized
+        and len(json.dumps(message, separators=(",", ":"), default=str)) > MAX_MESSAGE_BYTES
+    ):
         raise MessageInvalid("a message is at most 32 KB")
     if kind == "track" and not (isinstance(message.get("event"), str) and message["event"]):
         raise MessageInvalid("a track call needs `event`")
@@ -196,4 +201,29 @@ def validate(message: object) -> dict[str, Any]:
     ids = identities_of(message)
     if not any(i.type is not IdType.DEVICE_ID for i in ids):
         raise MessageInvalid("`userId` or `anonymousId` is required (blocked values do not count)")
-    return message
+    return ids
+
+
+def messages_of(body: dict[str, Any], *, kind: str | None) -> list[Any]:
+    """The messages of a call's JSON body: one for `/v1/<kind>`, else the `batch`, each
+    with the batch's `context` under its own and without `writeKey` (never stored).
+    MessageInvalid when a batch's `batch` is not a list."""
+    if kind is not None:
+        messages: list[Any] = [{**body, "type": kind}]
+    else:
+        found = body.get("batch")
+        if not isinstance(found, list):
+            raise MessageInvalid("`batch` is a list of messages")
+        messages = found
+        shared = body.get("context")
+        if isinstance(shared, dict):
+            messages = [
+                {**m, "context": {**shared, **(m.get("context") or {})}}
+                if isinstance(m, dict) and isinstance(m.get("context") or {}, dict)
+                else m
+                for m in messages
+            ]
+    return [
+        {k: v for k, v in m.items() if k != "writeKey"} if isinstance(m, dict) else m
+        for m in messages
+    ]

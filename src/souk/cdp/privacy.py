@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from souk.cdp import inbox
 from souk.cdp.models import Identity, IdType, normalize
 from souk.cdp.reads import profile_read
 from souk.cdp.resolution import find_by_identity, root_of
@@ -25,6 +26,7 @@ from souk.cdp.tables import (
     CdpConsentRow,
     CdpEventRow,
     CdpIdentityRow,
+    CdpInboxRow,
     CdpMergeRow,
     CdpProfileRow,
     CdpSegmentMemberRow,
@@ -136,6 +138,8 @@ def _family(uow: UnitOfWork, root: str) -> set[str]:
 
 
 def export(*, uow: UnitOfWork, email: str | None, profile: str | None) -> dict[str, Any]:
+    # Calls answered but not resolved yet (SOUK_CDP_INGEST_ASYNC) are part of what is held.
+    inbox.drain(uow.db)
     with uow:
         root = _profile_of(uow, email=email, profile=profile)
         read = profile_read(uow.session, root)
@@ -152,8 +156,28 @@ def export(*, uow: UnitOfWork, email: str | None, profile: str | None) -> dict[s
         return {"type": "export", "profile": root, "data": document}
 
 
+def _set_aside_mentioning(s: Session, family: set[str], seeds: Seeds) -> int:
+    """Delete the staged calls that failed every attempt (kept for an operator) and that
+    mention one of the person's identifiers: their raw bodies are personal data too."""
+    values = set(
+        s.scalars(select(CdpIdentityRow.value).where(CdpIdentityRow.profile_id.in_(family)))
+    )
+    values |= seeds.emails | seeds.phones | seeds.names
+    if not values:
+        return 0
+    result = s.execute(
+        delete(CdpInboxRow).where(
+            CdpInboxRow.attempts >= inbox.MAX_ATTEMPTS,
+            or_(*[CdpInboxRow.body.contains(v, autoescape=True) for v in sorted(values)]),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def erase(*, uow: UnitOfWork, email: str | None, profile: str | None) -> dict[str, Any]:
     now = utcnow()
+    # Staged calls first, so that none of the person's events arrives after the erasure.
+    inbox.drain(uow.db)
     with uow:
         s = uow.session
         try:
@@ -164,7 +188,7 @@ def erase(*, uow: UnitOfWork, email: str | None, profile: str | None) -> dict[st
             root = None  # no profile, but a customer account or orders may hold the email
         family = _family(uow, root) if root else set()
         seeds = _seeds(uow, family, email)
-        counts: dict[str, int] = {}
+        counts: dict[str, int] = {"events": _set_aside_mentioning(s, family, seeds)}
         for name, table in (
             ("events", CdpEventRow),
             ("identities", CdpIdentityRow),
@@ -172,7 +196,7 @@ def erase(*, uow: UnitOfWork, email: str | None, profile: str | None) -> dict[st
             ("segment_memberships", CdpSegmentMemberRow),
         ):
             result = s.execute(delete(table).where(table.profile_id.in_(family)))
-            counts[name] = int(getattr(result, "rowcount", 0) or 0)
+            counts[name] = counts.get(name, 0) + int(getattr(result, "rowcount", 0) or 0)
         s.execute(
             delete(CdpMergeRow).where(
                 or_(

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from souk.cdp import rules
+from souk.cdp.bulk import among
 from souk.cdp.computed import OrderFact, Touch, compute, ropo
 from souk.cdp.resolution import root_of
 from souk.cdp.tables import (
@@ -38,7 +39,7 @@ def order_facts_of(session: Session, profile_ids: list[str]) -> dict[str, list[O
         return facts
     rows = session.scalars(
         select(CdpProfileOrderRow)
-        .where(CdpProfileOrderRow.profile_id.in_(profile_ids))
+        .where(among(session, CdpProfileOrderRow.profile_id, profile_ids))
         .order_by(CdpProfileOrderRow.placed_at, CdpProfileOrderRow.order_id)
     )
     for r in rows:
@@ -61,7 +62,7 @@ def _memberships(session: Session, profile_ids: list[str]) -> dict[str, set[str]
     if profile_ids:
         rows = session.execute(
             select(CdpSegmentMemberRow.profile_id, CdpSegmentMemberRow.segment_id).where(
-                CdpSegmentMemberRow.profile_id.in_(profile_ids)
+                among(session, CdpSegmentMemberRow.profile_id, profile_ids)
             )
         )
         for profile_id, segment_id in rows:
@@ -114,18 +115,31 @@ def _touches(session: Session, profile_id: str) -> tuple[list[Touch], list[Touch
     return views, bought
 
 
-def refresh(uow: UnitOfWork, profile_ids: Iterable[str], *, now: datetime) -> list[str]:
-    """Recompute and re-segment the (root) profiles of `profile_ids`; returns the roots."""
+def refresh(
+    uow: UnitOfWork,
+    profile_ids: Iterable[str],
+    *,
+    now: datetime,
+    roots: dict[str, CdpProfileRow | None] | None = None,
+) -> list[str]:
+    """Recompute and re-segment the (root) profiles of `profile_ids`; returns the roots.
+    A caller that holds the root rows already passes them as `roots` (their ids are then
+    `profile_ids`): nothing is flushed or read for them, so rows still pending are written
+    once, with their computed traits, by the caller's next flush."""
     s = uow.session
-    s.flush()
-    roots = sorted({root_of(s, p) for p in profile_ids})
-    # Held here: the session keeps unchanged rows only weakly, so a row read by `root_of`
-    # and let go would be read again below.
-    held = [s.get(CdpProfileRow, p) for p in roots]
+    if roots is None:
+        s.flush()
+        ids = sorted({root_of(s, p) for p in profile_ids})
+        # Held here: the session keeps unchanged rows only weakly, so a row read by
+        # `root_of` and let go would be read again below.
+        held = [s.get(CdpProfileRow, p) for p in ids]
+    else:
+        ids = sorted(roots)
+        held = [roots[p] for p in ids]
     segments = list(s.scalars(select(CdpSegmentRow).order_by(CdpSegmentRow.id)))
-    all_facts = order_facts_of(s, roots)
-    members = _memberships(s, roots) if segments else {}
-    for profile_id, profile in zip(roots, held, strict=True):
+    all_facts = order_facts_of(s, ids)
+    members = _memberships(s, ids) if segments else {}
+    for profile_id, profile in zip(ids, held, strict=True):
         if profile is None:
             continue
         facts = all_facts[profile_id]
@@ -136,7 +150,7 @@ def refresh(uow: UnitOfWork, profile_ids: Iterable[str], *, now: datetime) -> li
         profile.updated_at = now
         if segments:
             resegment(uow, profile, segments, now=now, current=members[profile_id])
-    return roots
+    return ids
 
 
 def resegment(

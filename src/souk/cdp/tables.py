@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from souk.db.base import Base
@@ -135,3 +135,22 @@ class CdpSegmentMemberRow(Base):
     segment_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     profile_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     since: Mapped[datetime]
+
+    # Every refresh reads the memberships of the profiles it touched: by profile, which the
+    # primary key (segment first) cannot serve.
+    __table_args__ = (Index("ix_cdp_segment_members_profile", "profile_id"),)
+
+
+class CdpInboxRow(Base):
+    """A tracking call answered `200` and not yet resolved (SOUK_CDP_INGEST_ASYNC): its JSON
+    body as received (without the write key), deleted in the transaction that stores its
+    events. A call that keeps failing stays here with its error after `attempts` tries."""
+
+    __tablename__ = "cdp_inbox"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,5 +1,8 @@
 """Small helpers for the CDP tests: a web channel with an ingest (write) key, Segment
-calls through HTTP, and reads of the raw events table."""
+calls through HTTP, and reads of the raw events table.
+
+The reads first resolve whatever an app with SOUK_CDP_INGEST_ASYNC staged (what its worker
+does; nothing in the synchronous mode), so that a test reads the same rows in either mode."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
 
+from souk.cdp import inbox
 from souk.cdp.tables import CdpEventRow
 from souk.db.engine import Database
 
@@ -63,6 +67,7 @@ def send(
 
 
 def stored(db: Database, **where: Any) -> list[CdpEventRow]:
+    inbox.drain(db)
     with db.transaction(write=False) as session:
         stmt = select(CdpEventRow).order_by(CdpEventRow.id)
         for name, value in where.items():
@@ -73,5 +78,6 @@ def stored(db: Database, **where: Any) -> list[CdpEventRow]:
 
 
 def count(db: Database) -> int:
+    inbox.drain(db)
     with db.transaction(write=False) as session:
         return int(session.scalar(select(func.count()).select_from(CdpEventRow)) or 0)

@@ -1,7 +1,9 @@
 """The unmodified tracking clients people run — `segment-analytics-python` 2.4.0 and
 `rudder-sdk-python` 2.1.9 — pointed at a real `souk serve`, on both back ends. They batch,
 gzip (RudderStack) and flush on their own; the events must all arrive once, with their
-fields, and a resent messageId must not be stored twice."""
+fields, and a resent messageId must not be stored twice. With the server resolving each
+call before its answer, and with it staging calls (SOUK_CDP_INGEST_ASYNC) for the worker,
+whose work `stored` does before it reads."""
 
 from __future__ import annotations
 
@@ -22,9 +24,10 @@ from tests.support.server import LiveServer, live_server
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def server(database_url: str) -> Iterator[LiveServer]:
-    with live_server(database_url, ADMIN_KEY) as running:
+@pytest.fixture(params=["inline", "staged"])
+def server(database_url: str, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    env = {"SOUK_CDP_INGEST_ASYNC": "1"} if request.param == "staged" else {}
+    with live_server(database_url, ADMIN_KEY, env=env) as running:
         yield running
 
 
