@@ -1,8 +1,8 @@
 """cdp: the inbox of tracking calls answered and not yet resolved (SOUK_CDP_INGEST_ASYNC);
 segment memberships indexed by profile (every refresh reads them so)
 
-Revision ID: 0085
-Revises: 0084
+Revision ID: 0086
+Revises: 0085
 Create Date: 2026-12-03
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import souk.db.base
 
-revision = "0085"
-down_revision = "0084"
+revision = "0086"
+down_revision = "0085"
 branch_labels = None
 depends_on = None
 
