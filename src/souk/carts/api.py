@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from souk.access.models import Principal
 from souk.api.auth import AdminDep, StorefrontDep
@@ -26,6 +27,9 @@ from souk.customers.schemas import IdPath
 from souk.orders.schemas import OrderRead
 
 router = APIRouter(tags=["carts"], responses=PROBLEM_RESPONSES)
+# The shopper's routes are `async def` and run their command in the thread pool themselves:
+# FastAPI runs a plain `def` route in the pool and then validates its answer in the pool
+# again, two hops per request where one does (the answer is the response model already).
 CHECKOUT_RESPONSES: dict[int | str, dict[str, object]] = {
     402: {"model": Problem, "description": "Payment declined; nothing is held or charged"},
 }
@@ -58,15 +62,15 @@ def _channel(store: Principal) -> str:
     response_model=CartRead,
     responses={200: {"model": CartRead, "description": "The customer's existing active cart"}},
 )
-def create_cart(
+async def create_cart(
     data: CartCreate,
     uow: UowDep,
     store: StorefrontDep,
     customer: OptionalCustomerDep,
     response: Response,
 ) -> CartRead:
-    cart, created = service.create_cart(
-        uow=uow, channel=_channel(store), customer_id=customer, data=data
+    cart, created = await run_in_threadpool(
+        service.create_cart, uow=uow, channel=_channel(store), customer_id=customer, data=data
     )
     if not created:
         response.status_code = 200
@@ -74,45 +78,51 @@ def create_cart(
 
 
 @router.get("/v1/customers/me/cart", response_model=CartRead)
-def my_cart(uow: ReadUowDep, store: StorefrontDep, customer: CustomerDep) -> CartRead:
-    return service.my_cart(uow=uow, channel=_channel(store), customer_id=customer)
+async def my_cart(uow: ReadUowDep, store: StorefrontDep, customer: CustomerDep) -> CartRead:
+    return await run_in_threadpool(
+        service.my_cart, uow=uow, channel=_channel(store), customer_id=customer
+    )
 
 
 @router.get("/v1/carts/{cart_id}", response_model=CartRead)
-def get_cart(
+async def get_cart(
     cart_id: IdPath, uow: ReadUowDep, store: StorefrontDep, customer: OptionalCustomerDep
 ) -> CartRead:
-    return service.get_cart(uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer)
+    return await run_in_threadpool(
+        service.get_cart, uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer
+    )
 
 
 @router.patch("/v1/carts/{cart_id}", response_model=CartRead)
-def update_cart(
+async def update_cart(
     cart_id: IdPath,
     data: CartUpdate,
     uow: UowDep,
     store: StorefrontDep,
     customer: OptionalCustomerDep,
 ) -> CartRead:
-    return preferences.update_cart(
-        uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer, data=data
-    )
+    return await run_in_threadpool(
+        preferences.update_cart,
+        uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer, data=data,
+    )  # fmt: skip
 
 
 @router.post("/v1/carts/{cart_id}/lines", status_code=201, response_model=CartRead)
-def add_line(
+async def add_line(
     cart_id: IdPath,
     data: LineAdd,
     uow: UowDep,
     store: StorefrontDep,
     customer: OptionalCustomerDep,
 ) -> CartRead:
-    return service.add_line(
-        uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer, data=data
-    )
+    return await run_in_threadpool(
+        service.add_line,
+        uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer, data=data,
+    )  # fmt: skip
 
 
 @router.patch("/v1/carts/{cart_id}/lines/{line_id}", response_model=CartRead)
-def update_line(
+async def update_line(
     cart_id: IdPath,
     line_id: IdPath,
     data: LineUpdate,
@@ -120,7 +130,8 @@ def update_line(
     store: StorefrontDep,
     customer: OptionalCustomerDep,
 ) -> CartRead:
-    return service.update_line(
+    return await run_in_threadpool(
+        service.update_line,
         uow=uow,
         cart_id=cart_id,
         line_id=line_id,
@@ -131,16 +142,17 @@ def update_line(
 
 
 @router.delete("/v1/carts/{cart_id}/lines/{line_id}", response_model=CartRead)
-def remove_line(
+async def remove_line(
     cart_id: IdPath,
     line_id: IdPath,
     uow: UowDep,
     store: StorefrontDep,
     customer: OptionalCustomerDep,
 ) -> CartRead:
-    return service.remove_line(
-        uow=uow, cart_id=cart_id, line_id=line_id, channel=_channel(store), customer_id=customer
-    )
+    return await run_in_threadpool(
+        service.remove_line,
+        uow=uow, cart_id=cart_id, line_id=line_id, channel=_channel(store), customer_id=customer,
+    )  # fmt: skip
 
 
 @router.post(
@@ -149,7 +161,7 @@ def remove_line(
     response_model=OrderRead,
     responses=CHECKOUT_RESPONSES,
 )
-def checkout(
+async def checkout(
     cart_id: IdPath,
     data: CheckoutRequest,
     request: Request,
@@ -157,7 +169,8 @@ def checkout(
     store: StorefrontDep,
     customer: OptionalCustomerDep,
 ) -> OrderRead:
-    return checkout_service.checkout(
+    return await run_in_threadpool(
+        checkout_service.checkout,
         uow=uow,
         cart_id=cart_id,
         channel=_channel(store),
