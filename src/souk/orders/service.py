@@ -52,11 +52,16 @@ def _outbox(session: Session) -> Emit:
     return emit
 
 
+# Built once: every order takes a number.
+_NEXT_IN_SEQUENCE = select(order_number_seq.next_value())
+_HIGHEST = select(func.max(OrderRow.__table__.c.number))
+
+
 def next_order_number(session: Session) -> int:
     if session.get_bind().dialect.name == "postgresql":
-        return int(session.scalar(select(order_number_seq.next_value())) or 0)
+        return int(session.scalar(_NEXT_IN_SEQUENCE) or 0)
     # SQLite writers hold the database lock (BEGIN IMMEDIATE), so max + 1 cannot collide.
-    highest = session.scalar(select(func.max(OrderRow.number)))
+    highest = session.scalar(_HIGHEST)
     return int(highest or ORDER_NUMBER_START - 1) + 1
 
 
