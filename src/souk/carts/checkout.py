@@ -36,7 +36,7 @@ from souk.carts.schemas import CheckoutRequest
 from souk.carts.sold_out import sold_out
 from souk.carts.tables import CartLineRow, CartRow
 from souk.carts.tenders import take as take_tenders
-from souk.db.base import utcnow
+from souk.db.base import table_of, utcnow
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
 from souk.errors import (
@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 # The checkout's writes to the cart, built once as Core statements on the tables: no ORM
 # object of the cart is loaded in these transactions to keep in step, and building a
 # statement per checkout cost more than running it.
-_carts, _lines = CartRow.__table__, CartLineRow.__table__
+_carts, _lines = table_of(CartRow), table_of(CartLineRow)
 _CLAIM = (
     update(_carts)
     .where(

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Index, String, Text, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from souk.db.base import Base, utcnow
+from souk.db.base import Base, table_of, utcnow
 from souk.db.engine import Database
 from souk.db.types import BigIntPK, Json
 
@@ -85,7 +85,7 @@ class EventBus:
         return [(name, h) for name, handlers in self._handlers.items() for h in handlers]
 
 
-_outbox = OutboxEvent.__table__
+_outbox = table_of(OutboxEvent)
 # Marking a batch dispatched, built once (every batch sends it).
 _MARK = (
     update(_outbox)

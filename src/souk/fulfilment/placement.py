@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from souk.db.base import utcnow
+from souk.db.base import table_of, utcnow
 from souk.db.dialects import dialect_of, upsert_insert_for
 from souk.fulfilment.config import RoutingConfig
 from souk.fulfilment.pickup import route_pickup
@@ -21,7 +21,7 @@ from souk.fulfilment.records import Emit
 from souk.fulfilment.sourcing import OrderToRoute, Outcome, route_delivery
 from souk.fulfilment.tables import OrderRoutingRow
 
-_routings = OrderRoutingRow.__table__
+_routings = table_of(OrderRoutingRow)
 _ROUTED = select(_routings.c.order_id).where(_routings.c.order_id == bindparam("order"))
 # What routing decided, on the claim's row; built once (every order is routed).
 _RECORD = (

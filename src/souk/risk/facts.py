@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy import BindParameter, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from souk.customers.tables import CustomerRow
@@ -73,7 +73,9 @@ def _velocity_statement(present: tuple[str, ...]) -> Any:
     placed order is screened). The IP is counted over one hour, the others over a day."""
     r = RiskAssessmentRow
     column = {"card": r.card_key, "email": r.email_key, "ip": r.ip, "device": r.device}
-    since = {name: bindparam("hour" if name == "ip" else "day") for name in present}
+    since: dict[str, BindParameter[datetime]] = {
+        name: bindparam("hour" if name == "ip" else "day") for name in present
+    }
     same = {name: column[name] == bindparam(f"key_{name}") for name in present}
     counted = [
         func.coalesce(func.sum(case((and_(same[name], r.placed_at >= since[name]), 1), else_=0)), 0)

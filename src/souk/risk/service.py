@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from souk.db.base import utcnow
+from souk.db.base import table_of, utcnow
 from souk.db.dialects import dialect_of, upsert_insert_for
 from souk.db.reference import ReferenceCache
 from souk.fulfilment.release import ReleaseCheck
@@ -55,7 +55,7 @@ class Policy:
 RISK_WEIGHTS = ReferenceCache("risk weights")
 
 
-_assessments = RiskAssessmentRow.__table__
+_assessments = table_of(RiskAssessmentRow)
 
 
 @cache
