@@ -40,7 +40,9 @@ BUDGET = {
     # (souk.db.adopt: 44 before, when the ORM's flush sent a line's INSERT row by row
     # there); the same 38 on PostgreSQL, where the flush batched them already. The
     # provider's answer is recorded on the payment the claim began by one UPDATE …
-    # RETURNING, not read first (souk.payments.recording): 37.
+    # RETURNING, not read first (souk.payments.recording): 37. Routing takes the channel's
+    # locations from the reference cache like the channel itself: 36 in steady state
+    # (benchmarks/flow_cpu.py), 37 here, where this is the process's first order.
     "checkout": (37, 4),
     # What the dispatcher does for `order.placed`, off the request path: routing's safety
     # net finds the order routed already (a read); loyalty asks the process's copy of its
@@ -59,8 +61,9 @@ BUDGET = {
     "availability": (2, 1),
 }
 # create + 3 × add + patch + checkout + routing (engagement +6, fraud screening +4);
-# measured 88 on both back ends in steady state (benchmarks/flow_cpu.py); 92 on SQLite
-# here, where the first order also fills the process's copy of the loyalty program
+# measured 87 on both back ends in steady state (benchmarks/flow_cpu.py); 92 on SQLite
+# here, where the first order also fills the process's copies of the loyalty program and
+# of the channel's locations
 FLOW_BUDGET = 92
 
 

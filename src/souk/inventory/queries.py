@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from souk.db.reference import LOCATIONS
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound
 from souk.inventory.models import Address, BoundingBox, Location, LocationType
@@ -53,6 +54,15 @@ def locations_by_code(*, session: Session, codes: Collection[str]) -> dict[str, 
         return {}
     rows = session.scalars(_BY_CODE, {"codes": list(set(codes))})
     return {row.code: to_location(row) for row in rows}
+
+
+def reference_locations(*, session: Session, codes: Collection[str]) -> dict[str, Location]:
+    """As `locations_by_code`, from the process's reference cache (souk.db.reference): for
+    routing, which reads the channel's locations for every order. A location changed in
+    another process is seen up to SOUK_REFERENCE_CACHE_MS late; admin reads never use it."""
+    wanted = frozenset(codes)
+    found = LOCATIONS.get(session, wanted, lambda: locations_by_code(session=session, codes=wanted))
+    return dict(found)
 
 
 def location_ids(*, session: Session, codes: Collection[str]) -> dict[str, int]:
