@@ -6,7 +6,13 @@ answers with (`views.show`), then commits once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from souk.carts import holds
 from souk.carts.access import active_cart_of, open_cart_for, touch
@@ -25,7 +31,8 @@ from souk.carts.tables import CartLineRow, CartRow
 from souk.carts.views import present, show
 from souk.channels.queries import get_channel
 from souk.customers.queries import find_customer
-from souk.db.base import new_capability_id, new_id, utcnow
+from souk.db.adopt import adopt
+from souk.db.base import new_capability_id, new_id, table_of, utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
 from souk.loyalty.queries import MemberTier
@@ -140,26 +147,57 @@ def add_line(
             errors.append(field_error("body.sku", f"a cart holds at most {MAX_LINES} lines"))
         if errors:
             raise ValidationFailed("This item cannot be added", errors=errors)
-        if line is None:
-            line = CartLineRow(
-                id=new_id("line"),
-                sku=data.sku,
-                quantity=0,
-                position=max((x.position for x in cart.lines), default=-1) + 1,
-                added_at=now,
-                updated_at=now,
-            )
-            cart.lines.append(line)
-        line.quantity = quantity
-        line.unit_price = price[data.sku]
-        line.last_issue = None
-        line.updated_at = now
+        held: Callable[[CartLineRow], None] | None = None
         if listing is not None and holds.holds_at_cart(listing):
-            holds.hold(s, cart, line, sales, minutes=holds.hold_minutes(listing), now=now)
+            minutes = holds.hold_minutes(listing)
+
+            def held(x: CartLineRow) -> None:
+                holds.hold(s, cart, x, sales, minutes=minutes, now=now)
+
+        if line is None:
+            line = _new_line(s, cart, data.sku, quantity, price[data.sku], now, held)
+        else:
+            line.quantity = quantity
+            line.unit_price = price[data.sku]
+            line.last_issue = None
+            line.updated_at = now
+            if held is not None:
+                held(line)
         touch(cart, sales.code, now)
         result = show(s, cart, sales, facts=facts, tier=tier)
         uow.commit()
         return result
+
+
+_LINE_COLUMNS = table_of(CartLineRow).columns
+_INSERT_LINE = insert(table_of(CartLineRow))
+
+
+def _new_line(
+    s: Session,
+    cart: CartRow,
+    sku: str,
+    quantity: int,
+    unit_price: int,
+    now: datetime,
+    held: Callable[[CartLineRow], None] | None,
+) -> CartLineRow:
+    """The line written by one INSERT built once (its hold taken first, when its listing
+    holds at cart, so that the hold goes into the same INSERT) and adopted by the session at
+    the end of the cart's loaded lines (souk.db.adopt): the unit of work's flush cost
+    several times the statement."""
+    line = CartLineRow(
+        id=new_id("line"), cart_id=cart.id, sku=sku, quantity=quantity,
+        position=max((x.position for x in cart.lines), default=-1) + 1,
+        unit_price=unit_price, last_issue=None, reservation_id=None, hold_expires_at=None,
+        added_at=now, updated_at=now,
+    )  # fmt: skip
+    if held is not None:
+        held(line)
+    s.execute(_INSERT_LINE, {c.key: getattr(line, c.key) for c in _LINE_COLUMNS})
+    adopt(s, line)
+    set_committed_value(cart, "lines", [*cart.lines, line])
+    return line
 
 
 def _line(cart: CartRow, line_id: str) -> CartLineRow:
