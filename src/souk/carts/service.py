@@ -37,6 +37,12 @@ from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
 from souk.loyalty.queries import MemberTier
 
+# A new cart's and a new line's rows, written by one INSERT built once and adopted by the
+# session (souk.db.adopt): the unit of work's flush cost several times the statement.
+_INSERT_CART = insert(table_of(CartRow))
+_LINE_COLUMNS = table_of(CartLineRow).columns
+_INSERT_LINE = insert(table_of(CartLineRow))
+
 
 def create_cart(
     *, uow: UnitOfWork, channel: str, customer_id: str | None, data: CartCreate
@@ -60,28 +66,27 @@ def create_cart(
             existing = active_cart_of(session=s, customer_id=customer_id)
             locale = locale or customer.locale
         if existing is None:
-            cart = CartRow(
-                id=new_capability_id("cart"),
-                customer_id=customer_id,
-                status=CartStatus.ACTIVE,
-                currency=currency,
-                locale=locale or sales.default_locale,
-                channel=sales.code,
-                created_channel=sales.code,
-                email=data.email,
-                shipping_address=(
+            values = {
+                "id": new_capability_id("cart"),
+                "customer_id": customer_id,
+                "status": CartStatus.ACTIVE.value,
+                "currency": currency,
+                "locale": locale or sales.default_locale,
+                "channel": sales.code,
+                "created_channel": sales.code,
+                "email": data.email,
+                "shipping_address": (
                     data.shipping_address.model_dump() if data.shipping_address else None
                 ),
-                fulfillment_type="pickup" if pickup else "delivery",
-                pickup_location=data.fulfillment.location if data.fulfillment and pickup else None,
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
-            cart.lines = []  # new: nothing to load
-            s.add(cart)
+                "fulfillment_type": "pickup" if pickup else "delivery",
+                "pickup_location": data.fulfillment.location if data.fulfillment and pickup
+                else None,
+                "coupon_codes": None, "gift_cards": None, "loyalty_points": None, "version": 1,
+                "checkout_until": None, "order_id": None, "merged_into": None,
+                "created_at": now, "updated_at": now,
+            }  # fmt: skip
             try:
-                s.flush()
+                s.execute(_INSERT_CART, values)
             except IntegrityError:
                 # The same customer created a cart on another device at the same moment.
                 s.rollback()
@@ -89,6 +94,8 @@ def create_cart(
                 if existing is None:
                     raise
             else:
+                cart = CartRow(**values, lines=[])  # new: no lines to load
+                adopt(s, cart)
                 result = show(s, cart, sales)
                 uow.commit()
                 return result, True
@@ -167,10 +174,6 @@ def add_line(
         result = show(s, cart, sales, facts=facts, tier=tier)
         uow.commit()
         return result
-
-
-_LINE_COLUMNS = table_of(CartLineRow).columns
-_INSERT_LINE = insert(table_of(CartLineRow))
 
 
 def _new_line(
