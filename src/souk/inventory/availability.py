@@ -130,17 +130,24 @@ def figures_at(
     return {(sku, code): _figures(*figures) for sku, code, *figures in rows}
 
 
-# Built once: routing reads it for every order, a pickup cart on every read.
-_FIGURES_AT = (
-    select(
-        VariantRow.sku,
-        LocationRow.code,
+def _figure_columns(now: datetime | BindParameter[datetime]) -> tuple[Any, ...]:
+    """The columns `_figures` takes, in its order."""
+    return (
         stock_t.c.on_hand,
         stock_t.c.reserved,
         stock_t.c.allocated,
         stock_t.c.safety_stock,
         stock_t.c.inbound,
-        expired_held(bindparam("now", type_=lines_t.c.expires_at.type)),
+        expired_held(now),
+    )
+
+
+# Built once: routing reads it for every order, a pickup cart on every read.
+_FIGURES_AT = (
+    select(
+        VariantRow.sku,
+        LocationRow.code,
+        *_figure_columns(bindparam("now", type_=lines_t.c.expires_at.type)),
     )
     .select_from(VariantRow)
     .join(LocationRow, LocationRow.code.in_(bindparam("codes", expanding=True)))
@@ -165,15 +172,7 @@ def stock_of(*, uow: UnitOfWork, sku: str, location: str | None = None) -> list[
         if variant_id is None:
             raise NotFound(f"No SKU {sku!r}")
         stmt = (
-            select(
-                LocationRow.code,
-                stock_t.c.on_hand,
-                stock_t.c.reserved,
-                stock_t.c.allocated,
-                stock_t.c.safety_stock,
-                stock_t.c.inbound,
-                expired_held(utcnow()),
-            )
+            select(LocationRow.code, *_figure_columns(utcnow()))
             .join(LocationRow, LocationRow.id == stock_t.c.location_id)
             .where(stock_t.c.variant_id == variant_id)
             .order_by(LocationRow.code)
@@ -221,12 +220,7 @@ def nearby(
                 LocationRow.name,
                 LocationRow.lat,
                 LocationRow.lon,
-                stock_t.c.on_hand,
-                stock_t.c.reserved,
-                stock_t.c.allocated,
-                stock_t.c.safety_stock,
-                stock_t.c.inbound,
-                expired_held(now),
+                *_figure_columns(now),
             )
             .select_from(LocationRow)
             .outerjoin(

@@ -6,6 +6,7 @@ statement more and the unit of work's flush the rest."""
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.orm import Session
@@ -19,20 +20,20 @@ _payments, _log = table_of(PaymentRow), table_of(PaymentTransactionRow)
 # The columns of a PaymentInfo, in its fields' order.
 _INFO = [_payments.c[f.name] for f in fields(PaymentInfo)]
 _ORDER = func.coalesce(bindparam("order", type_=_payments.c.order_id.type), _payments.c.order_id)
-_APPROVED = (
-    update(_payments)
-    .where(_payments.c.id == bindparam("payment"))
-    .values(status="authorized", provider_reference=bindparam("reference"), order_id=_ORDER,
-            updated_at=bindparam("now"))
-    .returning(*_INFO)
-)  # fmt: skip
-_DECLINED = (
-    update(_payments)
-    .where(_payments.c.id == bindparam("payment"))
-    .values(status="declined", decline_reason=bindparam("reason"), order_id=_ORDER,
-            updated_at=bindparam("now"))
-    .returning(*_INFO)
-)  # fmt: skip
+
+
+def _answer(**values: Any) -> Any:
+    """The UPDATE that records one kind of answer on the payment, linking its order."""
+    return (
+        update(_payments)
+        .where(_payments.c.id == bindparam("payment"))
+        .values(order_id=_ORDER, updated_at=bindparam("now"), **values)
+        .returning(*_INFO)
+    )
+
+
+_APPROVED = _answer(status="authorized", provider_reference=bindparam("reference"))
+_DECLINED = _answer(status="declined", decline_reason=bindparam("reason"))
 _LOG = insert(_log)
 
 
