@@ -14,10 +14,13 @@ least disturbed flows moves far less than the mean. A fixed pure-Python referenc
 timed before and after in the same process (the best of both), so a figure can be read in
 reference loops when the machine's speed drifts.
 
-Run it again with `PYTHONPATH=OTHER/src:OTHER` from another source tree (a `git archive`
-of the recorded commit) right after, alternating, and the two are compared on the same
-machine — the quickest same-run comparison of two builds; benchmarks/checkout.py measures
-a real server.
+`--against OTHER` compares with another source tree (a `git archive` of the recorded
+commit, say) in the same run: `--repeats` pairs of runs, each in a fresh process, this
+tree's and OTHER's alternating, and the median of the pairs' ratios per step — the
+quickest same-run comparison of two builds; benchmarks/checkout.py measures a real server.
+
+    git -C /work/main archive BASE | tar -x -C /tmp/base
+    .venv/bin/python benchmarks/flow_cpu.py --against /tmp/base --repeats 5
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import secrets
+import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -191,13 +197,63 @@ def _run(app: Any, send: Send, key: dict[str, str], flows: int, warm_up: int) ->
     }
 
 
+def compare(args: argparse.Namespace) -> None:
+    """Alternate runs of this tree and `args.against` in fresh processes; per step, the
+    median over the pairs of this tree's figure ÷ the other's (mean and quartile)."""
+    own = [sys.executable, __file__, "--backend", args.backend, "--flows", str(args.flows),
+           "--warm-up", str(args.warm_up), "--driver", args.driver]  # fmt: skip
+    other_env = {**os.environ, "PYTHONPATH": str(Path(args.against).resolve() / "src")}
+    pairs = []
+    for _ in range(args.repeats):
+        runs = []
+        for env in (os.environ, other_env):
+            out = subprocess.run(own, env=env, check=True, capture_output=True, text=True)
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        pairs.append(runs)
+    ratios: dict[str, dict[str, float]] = {}
+    for figure in ("cpu_ms_per_flow_by_step", "cpu_ms_p25_by_step"):
+        ratios[figure] = {
+            step: round(statistics.median(a[figure][step] / b[figure][step] for a, b in pairs), 3)
+            for step in (*STEPS, "flow")
+        }
+    emit(
+        {
+            "benchmark": "flow_cpu",
+            "backend": args.backend,
+            "driver": args.driver,
+            "flows": args.flows,
+            "this": pairs[0][0]["source"],
+            "against": pairs[0][1]["source"],
+            "pairs": [_pair(a, b) for a, b in pairs],
+            "statements_per_flow": [x["statements_per_flow"] for x in pairs[0]],
+            "median_ratio_mean_by_step": ratios["cpu_ms_per_flow_by_step"],
+            "median_ratio_p25_by_step": ratios["cpu_ms_p25_by_step"],
+        }
+    )
+
+
+def _pair(this: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "this": this["cpu_ms_p25_by_step"]["flow"],
+        "against": other["cpu_ms_p25_by_step"]["flow"],
+        "this_mean": this["cpu_ms_per_flow_by_step"]["flow"],
+        "against_mean": other["cpu_ms_per_flow_by_step"]["flow"],
+        "reference_loop_ms": [this["reference_loop_ms"], other["reference_loop_ms"]],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", default="sqlite")
     parser.add_argument("--flows", type=int, default=60)
     parser.add_argument("--warm-up", type=int, default=10)
     parser.add_argument("--driver", choices=("asgi", "testclient"), default="asgi")
+    parser.add_argument("--against", help="another source tree to compare with, same run")
+    parser.add_argument("--repeats", type=int, default=5, help="pairs of runs with --against")
     args = parser.parse_args()
+    if args.against:
+        compare(args)
+        return
     before = reference_loop_ms()
     figures = measure(args.backend, args.flows, args.warm_up, args.driver)
     reference = min(before, reference_loop_ms())
