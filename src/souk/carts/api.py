@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from souk.access.models import Principal
 from souk.api.auth import AdminDep, StorefrontDep
-from souk.api.deps import ReadUowDep, UowDep
+from souk.api.deps import ReadUowDep
 from souk.api.problems import PROBLEM_RESPONSES, Problem
 from souk.carts import checkout as checkout_service
 from souk.carts import preferences, service
@@ -22,7 +22,8 @@ from souk.carts.schemas import (
     LineAdd,
     LineUpdate,
 )
-from souk.customers.deps import CustomerDep, OptionalCustomerDep
+from souk.carts.shopper import ShopperDep
+from souk.customers.deps import CustomerDep
 from souk.customers.schemas import IdPath
 from souk.orders.schemas import OrderRead
 
@@ -62,16 +63,11 @@ def _channel(store: Principal) -> str:
     response_model=CartRead,
     responses={200: {"model": CartRead, "description": "The customer's existing active cart"}},
 )
-async def create_cart(
-    data: CartCreate,
-    uow: UowDep,
-    store: StorefrontDep,
-    customer: OptionalCustomerDep,
-    response: Response,
-) -> CartRead:
+async def create_cart(data: CartCreate, who: ShopperDep, response: Response) -> CartRead:
     cart, created = await run_in_threadpool(
-        service.create_cart, uow=uow, channel=_channel(store), customer_id=customer, data=data
-    )
+        service.create_cart, uow=who.uow(), channel=who.channel, customer_id=who.customer,
+        data=data,
+    )  # fmt: skip
     if not created:
         response.status_code = 200
     return cart
@@ -85,39 +81,26 @@ async def my_cart(uow: ReadUowDep, store: StorefrontDep, customer: CustomerDep) 
 
 
 @router.get("/v1/carts/{cart_id}", response_model=CartRead)
-async def get_cart(
-    cart_id: IdPath, uow: ReadUowDep, store: StorefrontDep, customer: OptionalCustomerDep
-) -> CartRead:
+async def get_cart(cart_id: IdPath, who: ShopperDep) -> CartRead:
     return await run_in_threadpool(
-        service.get_cart, uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer
-    )
+        service.get_cart, uow=who.read_uow(), cart_id=cart_id, channel=who.channel,
+        customer_id=who.customer,
+    )  # fmt: skip
 
 
 @router.patch("/v1/carts/{cart_id}", response_model=CartRead)
-async def update_cart(
-    cart_id: IdPath,
-    data: CartUpdate,
-    uow: UowDep,
-    store: StorefrontDep,
-    customer: OptionalCustomerDep,
-) -> CartRead:
+async def update_cart(cart_id: IdPath, data: CartUpdate, who: ShopperDep) -> CartRead:
     return await run_in_threadpool(
         preferences.update_cart,
-        uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer, data=data,
+        uow=who.uow(), cart_id=cart_id, channel=who.channel, customer_id=who.customer, data=data,
     )  # fmt: skip
 
 
 @router.post("/v1/carts/{cart_id}/lines", status_code=201, response_model=CartRead)
-async def add_line(
-    cart_id: IdPath,
-    data: LineAdd,
-    uow: UowDep,
-    store: StorefrontDep,
-    customer: OptionalCustomerDep,
-) -> CartRead:
+async def add_line(cart_id: IdPath, data: LineAdd, who: ShopperDep) -> CartRead:
     return await run_in_threadpool(
         service.add_line,
-        uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer, data=data,
+        uow=who.uow(), cart_id=cart_id, channel=who.channel, customer_id=who.customer, data=data,
     )  # fmt: skip
 
 
@@ -126,32 +109,25 @@ async def update_line(
     cart_id: IdPath,
     line_id: IdPath,
     data: LineUpdate,
-    uow: UowDep,
-    store: StorefrontDep,
-    customer: OptionalCustomerDep,
+    who: ShopperDep,
 ) -> CartRead:
     return await run_in_threadpool(
         service.update_line,
-        uow=uow,
+        uow=who.uow(),
         cart_id=cart_id,
         line_id=line_id,
-        channel=_channel(store),
-        customer_id=customer,
+        channel=who.channel,
+        customer_id=who.customer,
         data=data,
     )
 
 
 @router.delete("/v1/carts/{cart_id}/lines/{line_id}", response_model=CartRead)
-async def remove_line(
-    cart_id: IdPath,
-    line_id: IdPath,
-    uow: UowDep,
-    store: StorefrontDep,
-    customer: OptionalCustomerDep,
-) -> CartRead:
+async def remove_line(cart_id: IdPath, line_id: IdPath, who: ShopperDep) -> CartRead:
     return await run_in_threadpool(
         service.remove_line,
-        uow=uow, cart_id=cart_id, line_id=line_id, channel=_channel(store), customer_id=customer,
+        uow=who.uow(), cart_id=cart_id, line_id=line_id, channel=who.channel,
+        customer_id=who.customer,
     )  # fmt: skip
 
 
@@ -162,19 +138,14 @@ async def remove_line(
     responses=CHECKOUT_RESPONSES,
 )
 async def checkout(
-    cart_id: IdPath,
-    data: CheckoutRequest,
-    request: Request,
-    uow: UowDep,
-    store: StorefrontDep,
-    customer: OptionalCustomerDep,
+    cart_id: IdPath, data: CheckoutRequest, request: Request, who: ShopperDep
 ) -> OrderRead:
     return await run_in_threadpool(
         checkout_service.checkout,
-        uow=uow,
+        uow=who.uow(),
         cart_id=cart_id,
-        channel=_channel(store),
-        customer_id=customer,
+        channel=who.channel,
+        customer_id=who.customer,
         data=data,
         context=checkout_context(request, data),
     )
