@@ -16,6 +16,7 @@ from sqlalchemy import event
 
 from souk.carts import checkout as checkout_module
 from souk.db.engine import Database
+from souk.settings import Settings
 from tests.checkout_factories import ADDRESS_JP, Shop, make_shop
 
 # Measured 2026-12-02 on both back ends (docs/orders.md): routing a single-SKU delivery
@@ -25,8 +26,17 @@ from tests.checkout_factories import ADDRESS_JP, Shop, make_shop
 # insert in a savepoint). A pickup sent from a warehouse costs 22 (the transfer request is
 # most of it), 26 since routing also makes the fulfilment orders' views the 201 answers
 # with (each line's incoming transfer): the answer no longer reads them back (3 fewer).
-DELIVERY_ROUTING = 7
+# 2026-12-03: the channel's locations come from the process's reference cache
+# (souk.db.reference) in steady state: a delivery 6.
+DELIVERY_ROUTING = 6
 PICKUP_TRANSFER_ROUTING = 26
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Steady state: the reference data read by the warm-up order is still kept when the
+    # counted one is routed, however busy the machine.
+    return settings.model_copy(update={"reference_cache_ms": 3_600_000})
 
 
 class Counter:
@@ -117,3 +127,28 @@ def test_routing_a_pickup_through_a_transfer_at_placement(
     assert (fo["location"], fo["type"]) == ("store-1", "pickup")
     assert fo["lines"][0]["incoming_transfer"]["from"] == "wh-1"
     assert counter.routing == PICKUP_TRANSFER_ROUTING, counter.statements
+
+
+def test_a_location_changed_in_this_process_is_routed_with_at_once(
+    admin: TestClient, db: Database
+) -> None:
+    # Given two warehouses with the drop, the first preferred, and its locations already in
+    # the process's reference cache (a first order was routed from the first)
+    shop = drop_shop(admin, db)
+    shop.location("wh-2")
+    patched = admin.patch("/v1/channels/web", json={"ship_from": ["wh-1", "wh-2"]})
+    assert patched.status_code == 200, patched.text
+    shop.receive("DROP-1", "wh-2", 50)
+    carts = []
+    for i in range(2):
+        cart = shop.cart("web", email=f"b{i}@example.jp", shipping_address=ADDRESS_JP)
+        assert shop.add(cart["id"], "web", "DROP-1").status_code == 201
+        carts.append(cart["id"])
+    first = shop.checkout(carts[0], "web").json()
+    assert [fo["location"] for fo in first["fulfillment_orders"]] == ["wh-1"]
+    # When the first warehouse stops shipping
+    closed = admin.patch("/v1/locations/wh-1", json={"can_ship": False})
+    assert closed.status_code == 200, closed.text
+    # Then the next order is routed from the second, not from the cached copy of the first
+    second = shop.checkout(carts[1], "web").json()
+    assert [fo["location"] for fo in second["fulfillment_orders"]] == ["wh-2"]

@@ -9,20 +9,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from souk.carts.models import CartStatus
 from souk.carts.tables import CartRow
 from souk.errors import Forbidden, InvalidState, NotFound, Unauthorized
 
+# Built once: every cart request loads its cart, and building the statement (and its cache
+# key) cost more than running it.
+_CART = select(CartRow).where(CartRow.id == bindparam("cart_id")).options(joinedload(CartRow.lines))
+# Serialises changes to one cart on PostgreSQL; SQLite writers are serial already.
+_CART_FOR_UPDATE = _CART.with_for_update(of=CartRow)
+
 
 def load_cart(*, session: Session, cart_id: str, for_update: bool = False) -> CartRow:
-    stmt = select(CartRow).where(CartRow.id == cart_id).options(joinedload(CartRow.lines))
-    if for_update:
-        # Serialises changes to one cart on PostgreSQL; SQLite writers are serial already.
-        stmt = stmt.with_for_update(of=CartRow)
-    cart = session.scalars(stmt).unique().one_or_none()
+    stmt = _CART_FOR_UPDATE if for_update else _CART
+    cart = session.scalars(stmt, {"cart_id": cart_id}).unique().one_or_none()
     if cart is None:
         raise NotFound(f"No cart {cart_id!r}")
     return cart

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from souk.access.models import Principal
 from souk.api.auth import AdminDep, StorefrontDep
-from souk.api.deps import ReadUowDep, UowDep
+from souk.api.deps import ReadUowDep
 from souk.api.problems import PROBLEM_RESPONSES, Problem
 from souk.carts import checkout as checkout_service
 from souk.carts import preferences, service
@@ -21,11 +22,15 @@ from souk.carts.schemas import (
     LineAdd,
     LineUpdate,
 )
-from souk.customers.deps import CustomerDep, OptionalCustomerDep
+from souk.carts.shopper import ShopperDep
+from souk.customers.deps import CustomerDep
 from souk.customers.schemas import IdPath
 from souk.orders.schemas import OrderRead
 
 router = APIRouter(tags=["carts"], responses=PROBLEM_RESPONSES)
+# The shopper's routes are `async def` and run their command in the thread pool themselves:
+# FastAPI runs a plain `def` route in the pool and then validates its answer in the pool
+# again, two hops per request where one does (the answer is the response model already).
 CHECKOUT_RESPONSES: dict[int | str, dict[str, object]] = {
     402: {"model": Problem, "description": "Payment declined; nothing is held or charged"},
 }
@@ -58,89 +63,72 @@ def _channel(store: Principal) -> str:
     response_model=CartRead,
     responses={200: {"model": CartRead, "description": "The customer's existing active cart"}},
 )
-def create_cart(
-    data: CartCreate,
-    uow: UowDep,
-    store: StorefrontDep,
-    customer: OptionalCustomerDep,
-    response: Response,
-) -> CartRead:
-    cart, created = service.create_cart(
-        uow=uow, channel=_channel(store), customer_id=customer, data=data
-    )
+async def create_cart(data: CartCreate, who: ShopperDep, response: Response) -> CartRead:
+    cart, created = await run_in_threadpool(
+        service.create_cart, uow=who.uow(), channel=who.channel, customer_id=who.customer,
+        data=data,
+    )  # fmt: skip
     if not created:
         response.status_code = 200
     return cart
 
 
 @router.get("/v1/customers/me/cart", response_model=CartRead)
-def my_cart(uow: ReadUowDep, store: StorefrontDep, customer: CustomerDep) -> CartRead:
-    return service.my_cart(uow=uow, channel=_channel(store), customer_id=customer)
+async def my_cart(uow: ReadUowDep, store: StorefrontDep, customer: CustomerDep) -> CartRead:
+    return await run_in_threadpool(
+        service.my_cart, uow=uow, channel=_channel(store), customer_id=customer
+    )
 
 
 @router.get("/v1/carts/{cart_id}", response_model=CartRead)
-def get_cart(
-    cart_id: IdPath, uow: ReadUowDep, store: StorefrontDep, customer: OptionalCustomerDep
-) -> CartRead:
-    return service.get_cart(uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer)
+async def get_cart(cart_id: IdPath, who: ShopperDep) -> CartRead:
+    return await run_in_threadpool(
+        service.get_cart, uow=who.read_uow(), cart_id=cart_id, channel=who.channel,
+        customer_id=who.customer,
+    )  # fmt: skip
 
 
 @router.patch("/v1/carts/{cart_id}", response_model=CartRead)
-def update_cart(
-    cart_id: IdPath,
-    data: CartUpdate,
-    uow: UowDep,
-    store: StorefrontDep,
-    customer: OptionalCustomerDep,
-) -> CartRead:
-    return preferences.update_cart(
-        uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer, data=data
-    )
+async def update_cart(cart_id: IdPath, data: CartUpdate, who: ShopperDep) -> CartRead:
+    return await run_in_threadpool(
+        preferences.update_cart,
+        uow=who.uow(), cart_id=cart_id, channel=who.channel, customer_id=who.customer, data=data,
+    )  # fmt: skip
 
 
 @router.post("/v1/carts/{cart_id}/lines", status_code=201, response_model=CartRead)
-def add_line(
-    cart_id: IdPath,
-    data: LineAdd,
-    uow: UowDep,
-    store: StorefrontDep,
-    customer: OptionalCustomerDep,
-) -> CartRead:
-    return service.add_line(
-        uow=uow, cart_id=cart_id, channel=_channel(store), customer_id=customer, data=data
-    )
+async def add_line(cart_id: IdPath, data: LineAdd, who: ShopperDep) -> CartRead:
+    return await run_in_threadpool(
+        service.add_line,
+        uow=who.uow(), cart_id=cart_id, channel=who.channel, customer_id=who.customer, data=data,
+    )  # fmt: skip
 
 
 @router.patch("/v1/carts/{cart_id}/lines/{line_id}", response_model=CartRead)
-def update_line(
+async def update_line(
     cart_id: IdPath,
     line_id: IdPath,
     data: LineUpdate,
-    uow: UowDep,
-    store: StorefrontDep,
-    customer: OptionalCustomerDep,
+    who: ShopperDep,
 ) -> CartRead:
-    return service.update_line(
-        uow=uow,
+    return await run_in_threadpool(
+        service.update_line,
+        uow=who.uow(),
         cart_id=cart_id,
         line_id=line_id,
-        channel=_channel(store),
-        customer_id=customer,
+        channel=who.channel,
+        customer_id=who.customer,
         data=data,
     )
 
 
 @router.delete("/v1/carts/{cart_id}/lines/{line_id}", response_model=CartRead)
-def remove_line(
-    cart_id: IdPath,
-    line_id: IdPath,
-    uow: UowDep,
-    store: StorefrontDep,
-    customer: OptionalCustomerDep,
-) -> CartRead:
-    return service.remove_line(
-        uow=uow, cart_id=cart_id, line_id=line_id, channel=_channel(store), customer_id=customer
-    )
+async def remove_line(cart_id: IdPath, line_id: IdPath, who: ShopperDep) -> CartRead:
+    return await run_in_threadpool(
+        service.remove_line,
+        uow=who.uow(), cart_id=cart_id, line_id=line_id, channel=who.channel,
+        customer_id=who.customer,
+    )  # fmt: skip
 
 
 @router.post(
@@ -149,19 +137,15 @@ def remove_line(
     response_model=OrderRead,
     responses=CHECKOUT_RESPONSES,
 )
-def checkout(
-    cart_id: IdPath,
-    data: CheckoutRequest,
-    request: Request,
-    uow: UowDep,
-    store: StorefrontDep,
-    customer: OptionalCustomerDep,
+async def checkout(
+    cart_id: IdPath, data: CheckoutRequest, request: Request, who: ShopperDep
 ) -> OrderRead:
-    return checkout_service.checkout(
-        uow=uow,
+    return await run_in_threadpool(
+        checkout_service.checkout,
+        uow=who.uow(),
         cart_id=cart_id,
-        channel=_channel(store),
-        customer_id=customer,
+        channel=who.channel,
+        customer_id=who.customer,
         data=data,
         context=checkout_context(request, data),
     )

@@ -25,7 +25,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,7 +36,7 @@ from souk.carts.schemas import CheckoutRequest
 from souk.carts.sold_out import sold_out
 from souk.carts.tables import CartLineRow, CartRow
 from souk.carts.tenders import take as take_tenders
-from souk.db.base import utcnow
+from souk.db.base import table_of, utcnow
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
 from souk.errors import (
@@ -57,6 +57,45 @@ from souk.promotions.live import limited_use_taken
 from souk.promotions.redemptions import customer_key, redeem
 
 log = logging.getLogger(__name__)
+
+# The checkout's writes to the cart, built once as Core statements on the tables: no ORM
+# object of the cart is loaded in these transactions to keep in step, and building a
+# statement per checkout cost more than running it.
+_carts, _lines = table_of(CartRow), table_of(CartLineRow)
+_CLAIM = (
+    update(_carts)
+    .where(
+        _carts.c.id == bindparam("cart"),
+        _carts.c.version == bindparam("seen_version"),
+        _carts.c.status == CartStatus.ACTIVE.value,
+        or_(_carts.c.checkout_until.is_(None), _carts.c.checkout_until <= bindparam("now")),
+    )
+    .values(checkout_until=bindparam("until"))
+)
+_CONVERT = (
+    update(_carts)
+    .where(_carts.c.id == bindparam("cart"))
+    .values(
+        status=CartStatus.CONVERTED.value,
+        order_id=bindparam("order"),
+        checkout_until=None,
+        version=_carts.c.version + 1,
+        updated_at=bindparam("now"),
+    )
+)
+_FREE = (
+    update(_carts)
+    .where(_carts.c.id == bindparam("cart"), _carts.c.status == CartStatus.ACTIVE.value)
+    .values(checkout_until=None)
+)
+_FORGET_HOLDS = (
+    update(_lines)
+    .where(
+        _lines.c.cart_id == bindparam("cart"),
+        _lines.c.reservation_id.in_(bindparam("holds", expanding=True)),
+    )
+    .values(reservation_id=None, hold_expires_at=None)
+)
 
 
 def checkout(
@@ -125,15 +164,9 @@ def _claim(db: Database, plan: Plan, provider: str) -> None:
     now = utcnow()
     with UnitOfWork(db) as uow:
         s = uow.session
+        until = now + timedelta(seconds=CHECKOUT_HOLD_S)
         claimed = s.execute(
-            update(CartRow)
-            .where(
-                CartRow.id == plan.cart_id,
-                CartRow.version == plan.version,
-                CartRow.status == CartStatus.ACTIVE,
-                (CartRow.checkout_until.is_(None)) | (CartRow.checkout_until <= now),
-            )
-            .values(checkout_until=now + timedelta(seconds=CHECKOUT_HOLD_S))
+            _CLAIM, {"cart": plan.cart_id, "seen_version": plan.version, "now": now, "until": until}
         )
         if getattr(claimed, "rowcount", 0) != 1:
             _why_not_claimed(s, plan.cart_id, now)
@@ -197,11 +230,7 @@ def _why_not_claimed(s: Session, cart_id: str, now: datetime) -> None:
 def _forget_holds(s: Session, cart_id: str, reservation_ids: list[str]) -> None:
     if not reservation_ids:
         return
-    s.execute(
-        update(CartLineRow)
-        .where(CartLineRow.cart_id == cart_id, CartLineRow.reservation_id.in_(reservation_ids))
-        .values(reservation_id=None, hold_expires_at=None)
-    )
+    s.execute(_FORGET_HOLDS, {"cart": cart_id, "holds": reservation_ids})
 
 
 def _complete(
@@ -241,17 +270,7 @@ def _complete(
             session=s, order_id=order.id, uses=plan.uses, currency=plan.currency,
             customer=customer_key(plan.customer_id, plan.email),
         )  # fmt: skip
-        s.execute(
-            update(CartRow)
-            .where(CartRow.id == plan.cart_id)
-            .values(
-                status=CartStatus.CONVERTED,
-                order_id=order.id,
-                checkout_until=None,
-                version=CartRow.version + 1,
-                updated_at=utcnow(),
-            )
-        )
+        s.execute(_CONVERT, {"cart": plan.cart_id, "order": order.id, "now": utcnow()})
         _forget_holds(s, plan.cart_id, plan.kept_holds)
         s.flush()
         # The stock rows last (allocation locks them until the commit), as in the claim.
@@ -285,9 +304,5 @@ def _undo(db: Database, plan: Plan, result: ProviderResult, *, void: bool = Fals
             for reservation_id in plan.kept_holds:
                 release(session=s, reservation_id=reservation_id)
             _forget_holds(s, plan.cart_id, plan.kept_holds)
-        s.execute(
-            update(CartRow)
-            .where(CartRow.id == plan.cart_id, CartRow.status == CartStatus.ACTIVE)
-            .values(checkout_until=None)
-        )
+        s.execute(_FREE, {"cart": plan.cart_id})
         uow.commit()

@@ -6,7 +6,13 @@ answers with (`views.show`), then commits once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from souk.carts import holds
 from souk.carts.access import active_cart_of, open_cart_for, touch
@@ -25,10 +31,17 @@ from souk.carts.tables import CartLineRow, CartRow
 from souk.carts.views import present, show
 from souk.channels.queries import get_channel
 from souk.customers.queries import find_customer
-from souk.db.base import new_capability_id, new_id, utcnow
+from souk.db.adopt import adopt
+from souk.db.base import new_capability_id, new_id, table_of, utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
 from souk.loyalty.queries import MemberTier
+
+# A new cart's and a new line's rows, written by one INSERT built once and adopted by the
+# session (souk.db.adopt): the unit of work's flush cost several times the statement.
+_INSERT_CART = insert(table_of(CartRow))
+_LINE_COLUMNS = table_of(CartLineRow).columns
+_INSERT_LINE = insert(table_of(CartLineRow))
 
 
 def create_cart(
@@ -53,28 +66,27 @@ def create_cart(
             existing = active_cart_of(session=s, customer_id=customer_id)
             locale = locale or customer.locale
         if existing is None:
-            cart = CartRow(
-                id=new_capability_id("cart"),
-                customer_id=customer_id,
-                status=CartStatus.ACTIVE,
-                currency=currency,
-                locale=locale or sales.default_locale,
-                channel=sales.code,
-                created_channel=sales.code,
-                email=data.email,
-                shipping_address=(
+            values = {
+                "id": new_capability_id("cart"),
+                "customer_id": customer_id,
+                "status": CartStatus.ACTIVE.value,
+                "currency": currency,
+                "locale": locale or sales.default_locale,
+                "channel": sales.code,
+                "created_channel": sales.code,
+                "email": data.email,
+                "shipping_address": (
                     data.shipping_address.model_dump() if data.shipping_address else None
                 ),
-                fulfillment_type="pickup" if pickup else "delivery",
-                pickup_location=data.fulfillment.location if data.fulfillment and pickup else None,
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
-            cart.lines = []  # new: nothing to load
-            s.add(cart)
+                "fulfillment_type": "pickup" if pickup else "delivery",
+                "pickup_location": data.fulfillment.location if data.fulfillment and pickup
+                else None,
+                "coupon_codes": None, "gift_cards": None, "loyalty_points": None, "version": 1,
+                "checkout_until": None, "order_id": None, "merged_into": None,
+                "created_at": now, "updated_at": now,
+            }  # fmt: skip
             try:
-                s.flush()
+                s.execute(_INSERT_CART, values)
             except IntegrityError:
                 # The same customer created a cart on another device at the same moment.
                 s.rollback()
@@ -82,6 +94,8 @@ def create_cart(
                 if existing is None:
                     raise
             else:
+                cart = CartRow(**values, lines=[])  # new: no lines to load
+                adopt(s, cart)
                 result = show(s, cart, sales)
                 uow.commit()
                 return result, True
@@ -140,26 +154,53 @@ def add_line(
             errors.append(field_error("body.sku", f"a cart holds at most {MAX_LINES} lines"))
         if errors:
             raise ValidationFailed("This item cannot be added", errors=errors)
-        if line is None:
-            line = CartLineRow(
-                id=new_id("line"),
-                sku=data.sku,
-                quantity=0,
-                position=max((x.position for x in cart.lines), default=-1) + 1,
-                added_at=now,
-                updated_at=now,
-            )
-            cart.lines.append(line)
-        line.quantity = quantity
-        line.unit_price = price[data.sku]
-        line.last_issue = None
-        line.updated_at = now
+        held: Callable[[CartLineRow], None] | None = None
         if listing is not None and holds.holds_at_cart(listing):
-            holds.hold(s, cart, line, sales, minutes=holds.hold_minutes(listing), now=now)
+            minutes = holds.hold_minutes(listing)
+
+            def held(x: CartLineRow) -> None:
+                holds.hold(s, cart, x, sales, minutes=minutes, now=now)
+
+        if line is None:
+            line = _new_line(s, cart, data.sku, quantity, price[data.sku], now, held)
+        else:
+            line.quantity = quantity
+            line.unit_price = price[data.sku]
+            line.last_issue = None
+            line.updated_at = now
+            if held is not None:
+                held(line)
         touch(cart, sales.code, now)
         result = show(s, cart, sales, facts=facts, tier=tier)
         uow.commit()
         return result
+
+
+def _new_line(
+    s: Session,
+    cart: CartRow,
+    sku: str,
+    quantity: int,
+    unit_price: int,
+    now: datetime,
+    held: Callable[[CartLineRow], None] | None,
+) -> CartLineRow:
+    """The line written by one INSERT built once (its hold taken first, when its listing
+    holds at cart, so that the hold goes into the same INSERT) and adopted by the session at
+    the end of the cart's loaded lines (souk.db.adopt): the unit of work's flush cost
+    several times the statement."""
+    line = CartLineRow(
+        id=new_id("line"), cart_id=cart.id, sku=sku, quantity=quantity,
+        position=max((x.position for x in cart.lines), default=-1) + 1,
+        unit_price=unit_price, last_issue=None, reservation_id=None, hold_expires_at=None,
+        added_at=now, updated_at=now,
+    )  # fmt: skip
+    if held is not None:
+        held(line)
+    s.execute(_INSERT_LINE, {c.key: getattr(line, c.key) for c in _LINE_COLUMNS})
+    adopt(s, line)
+    set_committed_value(cart, "lines", [*cart.lines, line])
+    return line
 
 
 def _line(cart: CartRow, line_id: str) -> CartLineRow:

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, Select, String, Text, select, update
+from sqlalchemy import Index, String, Text, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from souk.db.base import Base, utcnow
+from souk.db.base import Base, table_of, utcnow
 from souk.db.engine import Database
 from souk.db.types import BigIntPK, Json
 
@@ -85,6 +85,15 @@ class EventBus:
         return [(name, h) for name, handlers in self._handlers.items() for h in handlers]
 
 
+_outbox = table_of(OutboxEvent)
+# Marking a batch dispatched, built once (every batch sends it).
+_MARK = (
+    update(_outbox)
+    .where(_outbox.c.id.in_(bindparam("done", expanding=True)), _outbox.c.dispatched_at.is_(None))
+    .values(dispatched_at=bindparam("now"))
+)
+
+
 def _event_of(row: OutboxEvent) -> Event:
     return Event(row.id, row.name, dict(row.payload), row.created_at)
 
@@ -101,6 +110,16 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # The due-events reads, built once per dispatcher: it sends one per batch.
+        self._due_rows = (
+            select(OutboxEvent)
+            .where(
+                OutboxEvent.dispatched_at.is_(None), OutboxEvent.available_at <= bindparam("now")
+            )
+            .order_by(OutboxEvent.id)
+            .limit(batch_size)
+        )
+        self._due_locked = self._due_rows.with_for_update(skip_locked=True)
 
     def wake(self) -> None:
         self._wake.set()
@@ -130,19 +149,9 @@ class Dispatcher:
         if self.db.is_sqlite:
             return self._dispatch_without_holding_the_lock()
         with self.db.transaction() as session:
-            stmt = self._due()
-            stmt = stmt.with_for_update(skip_locked=True)
-            rows = list(session.scalars(stmt))
+            rows = list(session.scalars(self._due_locked, {"now": utcnow()}))
             self._mark(session, self._handle_all([_event_of(row) for row in rows]))
             return len(rows)
-
-    def _due(self) -> Select[OutboxEvent]:
-        return (
-            select(OutboxEvent)
-            .where(OutboxEvent.dispatched_at.is_(None), OutboxEvent.available_at <= utcnow())
-            .order_by(OutboxEvent.id)
-            .limit(self.batch_size)
-        )
 
     def _handle_all(self, events: list[Event]) -> dict[int, Exception | None]:
         """Every handler for every event; each event's first error, or None. Plain handlers
@@ -179,12 +188,7 @@ class Dispatcher:
         its error and waits its back-off (rare, so row by row)."""
         done = [event_id for event_id, error in outcomes.items() if error is None]
         if done:
-            session.execute(
-                update(OutboxEvent)
-                .where(OutboxEvent.id.in_(done), OutboxEvent.dispatched_at.is_(None))
-                .values(dispatched_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
+            session.execute(_MARK, {"done": done, "now": utcnow()})
         for event_id, error in outcomes.items():
             if error is None:
                 continue
@@ -200,7 +204,7 @@ class Dispatcher:
         # an order on `order.placed`, say) wait for the dispatcher until its busy timeout.
         # So the batch is read, handled, and only then marked, in a short write of its own.
         with self.db.transaction(write=False) as session:
-            events = [_event_of(row) for row in session.scalars(self._due())]
+            events = [_event_of(row) for row in session.scalars(self._due_rows, {"now": utcnow()})]
         outcomes = self._handle_all(events)
         if outcomes:
             with self.db.transaction() as session:

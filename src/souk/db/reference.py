@@ -1,6 +1,6 @@
-"""Reference data kept in each process for a moment: channels, tax rates, shipping rates
-(and, with their own caches declared where they are read, the loyalty program and fraud
-screening's weights).
+"""Reference data kept in each process for a moment: channels, tax rates, shipping rates,
+the locations routing reads for every order (and, with their own caches declared where they
+are read, the loyalty program and fraud screening's weights).
 
 Nearly every storefront, cart and checkout request reads its channel, and every cart read
 its tax and shipping rates; all three change a few times a year. Each process keeps what it
@@ -70,3 +70,4 @@ class ReferenceCache:
 CHANNELS = ReferenceCache("channels")
 TAX_RATES = ReferenceCache("tax rates")
 SHIPPING_RATES = ReferenceCache("shipping rates")
+LOCATIONS = ReferenceCache("locations")

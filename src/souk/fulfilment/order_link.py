@@ -17,7 +17,7 @@ from souk.fulfilment.routing_model import Destination
 from souk.fulfilment.sourcing import HeldAllocation, LineToRoute, OrderToRoute
 from souk.fulfilment.tables import FulfillmentHoldRow, FulfillmentOrderLineRow, FulfillmentOrderRow
 from souk.inventory.models import Location
-from souk.inventory.queries import locations_by_code
+from souk.inventory.queries import reference_locations
 from souk.money import allocate
 from souk.orders.queries import load_order
 from souk.orders.service import set_status
@@ -78,7 +78,7 @@ def order_to_route(
     ch = channel if channel is not None else get_channel(session=session, code=order.channel)
     known: dict[str, Location] = {}
     if pickup_at is None:
-        known = locations_by_code(session=session, codes={*ch.ship_from, *ch.pickup_at})
+        known = reference_locations(session=session, codes={*ch.ship_from, *ch.pickup_at})
     return OrderToRoute(
         id=order.id,
         channel=order.channel,

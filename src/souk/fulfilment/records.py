@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from souk.db.base import new_id, utcnow
+from souk.db.adopt import adopt
+from souk.db.base import new_id, table_of, utcnow
 from souk.fulfilment.models import ACTIVE, FoStatus, FoType
 from souk.fulfilment.tables import (
     FulfillmentHoldRow,
@@ -22,6 +23,12 @@ from souk.fulfilment.tables import (
 )
 
 Emit = Callable[[str, dict[str, Any]], None]
+
+_orders_t, _lines_t = table_of(FulfillmentOrderRow), table_of(FulfillmentOrderLineRow)
+_LINE_KEYS = ("order_line_id", "sku", "quantity", "allocation_id", "transfer_id", "transfer_from")
+# Built once: every order routed writes them.
+_INSERT_FO = insert(_orders_t)
+_INSERT_FO_LINES = insert(_lines_t).returning(_lines_t.c.id, *(_lines_t.c[k] for k in _LINE_KEYS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,33 +55,40 @@ def create_fulfillment_order(
     estimated_ready_at: datetime | None = None,
 ) -> FulfillmentOrderRow:
     now = utcnow()
-    row = FulfillmentOrderRow(
-        id=new_id("fo"),
-        order_id=order_id,
-        channel=channel,
-        location=location,
-        type=fo_type.value,
-        status=status.value,
-        rerouted_from=rerouted_from,
-        estimated_ready_at=estimated_ready_at,
-        created_at=now,
-        updated_at=now,
-    )
-    row.lines = [
-        FulfillmentOrderLineRow(
-            order_line_id=d.order_line_id,
-            sku=d.sku,
-            quantity=d.quantity,
-            allocation_id=d.allocation_id,
-            transfer_id=d.transfer_id,
-            transfer_from=d.transfer_from,
-        )
+    values: dict[str, Any] = {
+        "id": new_id("fo"),
+        "order_id": order_id,
+        "channel": channel,
+        "location": location,
+        "type": fo_type.value,
+        "status": status.value,
+        "pickup_code_hash": None,
+        "pickup_failures": 0,
+        "reject_reason": None,
+        "rerouted_from": rerouted_from,
+        "estimated_ready_at": estimated_ready_at,
+        "created_at": now,
+        "updated_at": now,
+    }
+    drafts = [
+        {"fulfillment_order_id": values["id"], **{k: getattr(d, k) for k in _LINE_KEYS}}
         for d in lines
+    ]
+    # One INSERT each, on SQLite too (the unit of work's flush sent the lines row by row
+    # there): a line's id comes back with its values, and two lines alike are
+    # interchangeable, so no ordered RETURNING is needed to tell which is which.
+    session.execute(_INSERT_FO, values)
+    ids: dict[tuple[Any, ...], list[int]] = {}
+    if drafts:
+        for written in session.execute(_INSERT_FO_LINES, drafts):
+            ids.setdefault(tuple(written[1:]), []).append(written[0])
+    row = FulfillmentOrderRow(**values)
+    row.lines = [
+        FulfillmentOrderLineRow(id=ids[tuple(d[k] for k in _LINE_KEYS)].pop(), **d) for d in drafts
     ]
     # Known empty: the order view built from this row does not query for its shipments.
     row.shipments = []
-    session.add(row)
-    session.flush()
+    adopt(session, row, *row.lines)
     emit(
         "fulfillment_order.created",
         {

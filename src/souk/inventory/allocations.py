@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from souk.catalog.queries import variants_by_sku
@@ -23,6 +23,27 @@ allocations_t = allocations
 reservations_t = reservations
 lines_t = reservation_lines
 
+# A reservation becoming allocations, once per checkout: built once. The status guard makes
+# allocate and release exclude each other; the expiry guard and the `held` guard on the
+# lines make a reservation that expired meanwhile (and was released by someone else's lazy
+# tidy-up) fail here instead of being counted twice.
+_WIN = (
+    update(reservations_t)
+    .where(
+        reservations_t.c.id == bindparam("reservation"),
+        reservations_t.c.status == ReservationStatus.ACTIVE.value,
+        reservations_t.c.expires_at > bindparam("now"),
+    )
+    .values(status=ReservationStatus.ALLOCATED.value, updated_at=bindparam("now"))
+)
+_TAKE_LINES = (
+    update(lines_t)
+    .where(lines_t.c.reservation_id == bindparam("reservation"), lines_t.c.status == "held")
+    .values(status="allocated")
+    .returning(lines_t.c.stock_id, lines_t.c.quantity)
+)
+_INSERT = insert(allocations_t)
+
 
 def allocate(
     *, session: Session, reservation_id: str, reference: str, now: datetime | None = None
@@ -32,26 +53,10 @@ def allocate(
     InvalidState if the reservation expired, was released or was allocated already.
     """
     now = now or utcnow()
-    # The status guard makes allocate and release exclude each other; the expiry guard and
-    # the `held` guard on the lines make a reservation that expired meanwhile (and was
-    # released by someone else's lazy tidy-up) fail here instead of being counted twice.
-    won = session.execute(
-        update(reservations_t)
-        .where(
-            reservations_t.c.id == reservation_id,
-            reservations_t.c.status == ReservationStatus.ACTIVE.value,
-            reservations_t.c.expires_at > now,
-        )
-        .values(status=ReservationStatus.ALLOCATED.value, updated_at=now)
-    )
+    won = session.execute(_WIN, {"reservation": reservation_id, "now": now})
     if not getattr(won, "rowcount", 0):
         _refuse_allocation(session, reservation_id, now)
-    rows = session.execute(
-        update(lines_t)
-        .where(lines_t.c.reservation_id == reservation_id, lines_t.c.status == "held")
-        .values(status="allocated")
-        .returning(lines_t.c.stock_id, lines_t.c.quantity)
-    ).all()
+    rows = session.execute(_TAKE_LINES, {"reservation": reservation_id}).all()
     if not rows and session.scalar(
         select(lines_t.c.id).where(lines_t.c.reservation_id == reservation_id).limit(1)
     ):
@@ -72,7 +77,7 @@ def allocate(
             Allocation(allocation_id, label.sku, label.location, q, reference, reservation_id)
         )
     if inserts:
-        session.execute(insert(allocations_t), inserts)  # one executemany for every row
+        session.execute(_INSERT, inserts)  # one executemany for every row
     return result
 
 
@@ -121,7 +126,7 @@ def _insert(
 ) -> str:
     allocation_id = new_id("alc")
     values = _values(allocation_id, stock_id, quantity, reference, reservation_id, now)
-    session.execute(insert(allocations_t).values(**values))
+    session.execute(_INSERT, values)
     return allocation_id
 
 

@@ -125,27 +125,38 @@ def figures_at(
     """All figures per (sku, location code), in one query; as `available_at`."""
     if not skus or not locations:
         return {}
-    now = now or utcnow()
-    rows = session.execute(
-        select(
-            VariantRow.sku,
-            LocationRow.code,
-            stock_t.c.on_hand,
-            stock_t.c.reserved,
-            stock_t.c.allocated,
-            stock_t.c.safety_stock,
-            stock_t.c.inbound,
-            expired_held(now),
-        )
-        .select_from(VariantRow)
-        .join(LocationRow, LocationRow.code.in_(list(set(locations))))
-        .outerjoin(
-            stock_t,
-            and_(stock_t.c.variant_id == VariantRow.id, stock_t.c.location_id == LocationRow.id),
-        )
-        .where(VariantRow.sku.in_(list(set(skus))))
-    ).all()
+    params = {"codes": list(set(locations)), "skus": list(set(skus)), "now": now or utcnow()}
+    rows = session.execute(_FIGURES_AT, params).all()
     return {(sku, code): _figures(*figures) for sku, code, *figures in rows}
+
+
+def _figure_columns(now: datetime | BindParameter[datetime]) -> tuple[Any, ...]:
+    """The columns `_figures` takes, in its order."""
+    return (
+        stock_t.c.on_hand,
+        stock_t.c.reserved,
+        stock_t.c.allocated,
+        stock_t.c.safety_stock,
+        stock_t.c.inbound,
+        expired_held(now),
+    )
+
+
+# Built once: routing reads it for every order, a pickup cart on every read.
+_FIGURES_AT = (
+    select(
+        VariantRow.sku,
+        LocationRow.code,
+        *_figure_columns(bindparam("now", type_=lines_t.c.expires_at.type)),
+    )
+    .select_from(VariantRow)
+    .join(LocationRow, LocationRow.code.in_(bindparam("codes", expanding=True)))
+    .outerjoin(
+        stock_t,
+        and_(stock_t.c.variant_id == VariantRow.id, stock_t.c.location_id == LocationRow.id),
+    )
+    .where(VariantRow.sku.in_(bindparam("skus", expanding=True)))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,15 +172,7 @@ def stock_of(*, uow: UnitOfWork, sku: str, location: str | None = None) -> list[
         if variant_id is None:
             raise NotFound(f"No SKU {sku!r}")
         stmt = (
-            select(
-                LocationRow.code,
-                stock_t.c.on_hand,
-                stock_t.c.reserved,
-                stock_t.c.allocated,
-                stock_t.c.safety_stock,
-                stock_t.c.inbound,
-                expired_held(utcnow()),
-            )
+            select(LocationRow.code, *_figure_columns(utcnow()))
             .join(LocationRow, LocationRow.id == stock_t.c.location_id)
             .where(stock_t.c.variant_id == variant_id)
             .order_by(LocationRow.code)
@@ -217,12 +220,7 @@ def nearby(
                 LocationRow.name,
                 LocationRow.lat,
                 LocationRow.lon,
-                stock_t.c.on_hand,
-                stock_t.c.reserved,
-                stock_t.c.allocated,
-                stock_t.c.safety_stock,
-                stock_t.c.inbound,
-                expired_held(now),
+                *_figure_columns(now),
             )
             .select_from(LocationRow)
             .outerjoin(

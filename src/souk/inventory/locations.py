@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from souk.db.base import utcnow
+from souk.db.reference import LOCATIONS
 from souk.db.uow import UnitOfWork
 from souk.errors import AlreadyExists, NotFound, ValidationFailed, field_error
 from souk.inventory.models import Location, LocationType, bounding_box, haversine_km
@@ -61,6 +62,7 @@ def create_location(*, uow: UnitOfWork, code: str, values: dict[str, Any]) -> Lo
             raise AlreadyExists(f"A location with code {code!r} exists") from None
         location = to_location(row)
         uow.commit()
+        LOCATIONS.forget(uow.db)  # this process routes with it at once
         return location
 
 
@@ -78,6 +80,7 @@ def update_location(*, uow: UnitOfWork, code: str, changes: dict[str, Any]) -> L
         uow.session.flush()
         location = to_location(row)
         uow.commit()
+        LOCATIONS.forget(uow.db)  # this process routes with the change at once
         return location
 
 

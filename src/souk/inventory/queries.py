@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from souk.db.reference import LOCATIONS
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound
 from souk.inventory.models import Address, BoundingBox, Location, LocationType
@@ -40,21 +41,34 @@ def get_location(*, session: Session, code: str) -> Location:
     return to_location(row)
 
 
+# Built once: routing and every reservation look locations up by code.
+_BY_CODE = select(LocationRow).where(LocationRow.code.in_(bindparam("codes", expanding=True)))
+_IDS = select(LocationRow.code, LocationRow.id).where(
+    LocationRow.code.in_(bindparam("codes", expanding=True))
+)
+
+
 def locations_by_code(*, session: Session, codes: Collection[str]) -> dict[str, Location]:
     """The locations among `codes` that exist; a missing code is simply absent."""
     if not codes:
         return {}
-    rows = session.scalars(select(LocationRow).where(LocationRow.code.in_(list(set(codes)))))
+    rows = session.scalars(_BY_CODE, {"codes": list(set(codes))})
     return {row.code: to_location(row) for row in rows}
+
+
+def reference_locations(*, session: Session, codes: Collection[str]) -> dict[str, Location]:
+    """As `locations_by_code`, from the process's reference cache (souk.db.reference): for
+    routing, which reads the channel's locations for every order. A location changed in
+    another process is seen up to SOUK_REFERENCE_CACHE_MS late; admin reads never use it."""
+    wanted = frozenset(codes)
+    found = LOCATIONS.get(session, wanted, lambda: locations_by_code(session=session, codes=wanted))
+    return dict(found)
 
 
 def location_ids(*, session: Session, codes: Collection[str]) -> dict[str, int]:
     if not codes:
         return {}
-    rows = session.execute(
-        select(LocationRow.code, LocationRow.id).where(LocationRow.code.in_(list(set(codes))))
-    )
-    return as_dict(rows)
+    return as_dict(session.execute(_IDS, {"codes": list(set(codes))}))
 
 
 def as_dict(rows: Any) -> dict[Any, Any]:

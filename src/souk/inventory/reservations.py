@@ -58,6 +58,9 @@ __all__ = [
 reservations_t = reservations
 lines_t = reservation_lines
 MAX_REPLANS = 3
+# Built once (every checkout reserves); the rows come as parameters.
+_INSERT_RESERVATION = insert(reservations_t)
+_INSERT_LINES = insert(lines_t)
 
 
 def reserve(
@@ -115,15 +118,16 @@ def reserve(
     # Everything without contention first; the hot row's lock is taken last, right before
     # the caller commits, so that it is held for as short a time as possible.
     session.execute(
-        insert(reservations_t).values(
-            id=reservation_id,
-            channel=channel.code,
-            reference=reference,
-            status=ReservationStatus.ACTIVE.value,
-            expires_at=expires_at,
-            created_at=now,
-            updated_at=now,
-        )
+        _INSERT_RESERVATION,
+        {
+            "id": reservation_id,
+            "channel": channel.code,
+            "reference": reference,
+            "status": ReservationStatus.ACTIVE.value,
+            "expires_at": expires_at,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
     planned = {sid: units for sid, (_, units) in draws.items()}
     _insert_lines(session, reservation_id, planned, expires_at)
@@ -198,7 +202,7 @@ def _insert_lines(
     if not units_by_stock:
         return
     session.execute(
-        insert(lines_t),
+        _INSERT_LINES,
         [
             {
                 "reservation_id": reservation_id,

@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import BindParameter, ColumnElement, func, select, update
+from sqlalchemy import BindParameter, ColumnElement, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from souk.catalog.tables import VariantRow
@@ -106,19 +107,27 @@ def read_stock_at(
 ) -> dict[tuple[int, str], LiveStock]:
     """Live figures at the locations named by `codes`, keyed by (variant_id, code): one query
     where the ids of the locations are not known yet."""
-    rows = session.execute(
-        select(
-            stock_t.c.id,
-            stock_t.c.variant_id,
-            stock_t.c.location_id,
-            *FIGURES,
-            expired_held(now),
-            LocationRow.code,
-        )
-        .join(LocationRow, LocationRow.id == stock_t.c.location_id)
-        .where(stock_t.c.variant_id.in_(list(variant_ids)), LocationRow.code.in_(list(codes)))
-    ).all()
+    params = {"variants": list(variant_ids), "codes": list(codes), "now": now}
+    rows = session.execute(_STOCK_AT, params).all()
     return {(r[1], r[-1]): _live(r[:-1]) for r in rows}
+
+
+# Built once: every checkout's reservation reads it.
+_STOCK_AT = (
+    select(
+        stock_t.c.id,
+        stock_t.c.variant_id,
+        stock_t.c.location_id,
+        *FIGURES,
+        expired_held(bindparam("now", type_=lines_t.c.expires_at.type)),
+        LocationRow.code,
+    )
+    .join(LocationRow, LocationRow.id == stock_t.c.location_id)
+    .where(
+        stock_t.c.variant_id.in_(bindparam("variants", expanding=True)),
+        LocationRow.code.in_(bindparam("codes", expanding=True)),
+    )
+)
 
 
 def _live(row: Any) -> LiveStock:
@@ -190,12 +199,35 @@ def commit_units(
 
     Unconditional only for a variant that allows backorders.
     """
-    condition = (quantity <= AVAILABLE,) if conditional else ()
-    stmt = _update(stock_id, condition, now, {column: stock_t.c[column] + quantity})
-    row = session.execute(stmt).first()
+    stmt = _commit_statement(column, conditional)
+    params = {"stock": stock_id, "units": quantity, "now": now}
+    row = session.execute(stmt, params).first()
     if row is None and conditional and release_expired(session, stock_ids=[stock_id], now=now):
-        row = session.execute(stmt).first()
+        row = session.execute(stmt, params).first()
     return _changed(row)
+
+
+# The hot statements are built once per shape (and so is their cache key): every checkout
+# sends several of them, and building one cost more than running it.
+@cache
+def _commit_statement(column: Literal["reserved", "allocated"], conditional: bool) -> Any:
+    units: BindParameter[int] = bindparam("units")
+    condition = (units <= AVAILABLE,) if conditional else ()
+    return _built_update(condition, {column: stock_t.c[column] + units})
+
+
+@cache
+def _adjust_statement(columns: tuple[str, ...]) -> Any:
+    return _built_update((), {name: stock_t.c[name] + bindparam(f"d_{name}") for name in columns})
+
+
+def _built_update(condition: tuple[ColumnElement[bool], ...], values: dict[str, Any]) -> Any:
+    return (
+        update(stock_t)
+        .where(stock_t.c.id == bindparam("stock"), *condition)
+        .values(updated_at=bindparam("now"), **values)
+        .returning(*FIGURES)
+    )
 
 
 Floor = Literal["none", "zero", "available"]
@@ -222,8 +254,9 @@ def change_on_hand(
 def adjust(session: Session, *, stock_id: int, now: datetime, **deltas: int) -> Changed:
     """Unconditional changes of figures that are already accounted for (a reservation
     becoming an allocation, a release, inbound of a shipped transfer)."""
-    values = {name: stock_t.c[name] + delta for name, delta in deltas.items()}
-    changed = _changed(session.execute(_update(stock_id, (), now, values)).first())
+    stmt = _adjust_statement(tuple(sorted(deltas)))
+    params = {"stock": stock_id, "now": now, **{f"d_{k}": v for k, v in deltas.items()}}
+    changed = _changed(session.execute(stmt, params).first())
     if changed is None:
         raise LookupError(f"stock row {stock_id} vanished")
     return changed
@@ -262,20 +295,19 @@ class StockLabel:
     location: str
 
 
+_LABELS = (
+    select(
+        stock_t.c.id, stock_t.c.variant_id, stock_t.c.location_id, VariantRow.sku, LocationRow.code
+    )
+    .join(VariantRow, VariantRow.id == stock_t.c.variant_id)
+    .join(LocationRow, LocationRow.id == stock_t.c.location_id)
+    .where(stock_t.c.id.in_(bindparam("stocks", expanding=True)))
+)
+
+
 def stock_labels(session: Session, *, stock_ids: Collection[int]) -> dict[int, StockLabel]:
     """SKU and location code of stock rows (for answers and events)."""
     if not stock_ids:
         return {}
-    rows = session.execute(
-        select(
-            stock_t.c.id,
-            stock_t.c.variant_id,
-            stock_t.c.location_id,
-            VariantRow.sku,
-            LocationRow.code,
-        )
-        .join(VariantRow, VariantRow.id == stock_t.c.variant_id)
-        .join(LocationRow, LocationRow.id == stock_t.c.location_id)
-        .where(stock_t.c.id.in_(list(stock_ids)))
-    )
+    rows = session.execute(_LABELS, {"stocks": list(stock_ids)})
     return {sid: StockLabel(vid, lid, sku, code) for sid, vid, lid, sku, code in rows}

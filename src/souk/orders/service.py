@@ -11,11 +11,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from souk.channels.models import Channel
-from souk.db.base import new_id, utcnow
+from souk.db.adopt import adopt
+from souk.db.base import new_id, table_of, utcnow
 from souk.db.outbox import OutboxEvent
 from souk.errors import InvalidState, NotFound, ValidationFailed, field_error
 from souk.money import is_currency
@@ -52,11 +54,25 @@ def _outbox(session: Session) -> Emit:
     return emit
 
 
+_orders, _lines = table_of(OrderRow), table_of(OrderLineRow)
+_history, _allocations = table_of(OrderStatusRow), table_of(OrderLineAllocationRow)
+# Built once (every order is written with them).
+_INSERT_ORDER = insert(_orders)
+_INSERT_LINES = insert(_lines).returning(_lines.c.id, _lines.c.position)
+_INSERT_STATUS = insert(_history).returning(_history.c.id)
+_INSERT_ALLOCATIONS = insert(_allocations).returning(
+    _allocations.c.id, _allocations.c.order_line_id, _allocations.c.allocation_id
+)
+# Built once: every order takes a number.
+_NEXT_IN_SEQUENCE = select(order_number_seq.next_value())
+_HIGHEST = select(func.max(_orders.c.number))
+
+
 def next_order_number(session: Session) -> int:
     if session.get_bind().dialect.name == "postgresql":
-        return int(session.scalar(select(order_number_seq.next_value())) or 0)
+        return int(session.scalar(_NEXT_IN_SEQUENCE) or 0)
     # SQLite writers hold the database lock (BEGIN IMMEDIATE), so max + 1 cannot collide.
-    highest = session.scalar(select(func.max(OrderRow.number)))
+    highest = session.scalar(_HIGHEST)
     return int(highest or ORDER_NUMBER_START - 1) + 1
 
 
@@ -105,8 +121,9 @@ def record_order(
 
     `emit` is the caller's `uow.emit` (it also wakes the dispatcher); without it the event
     is written to the outbox through `session` all the same. A unique violation on
-    `cart_id` or on (`channel`, `external_id`) surfaces as IntegrityError at flush: the
-    caller decides what a duplicate means for it.
+    `cart_id` or on (`channel`, `external_id`) surfaces as IntegrityError from the insert:
+    the caller decides what a duplicate means for it. The order is written with Core
+    statements and handed back loaded (`souk.db.adopt`), its lines and history with it.
     """
     _validate(channel, lines, currency, status, source)
     now = utcnow()
@@ -116,53 +133,61 @@ def record_order(
         shipping_tax=shipping_tax,
         prices_include_tax=channel.prices_include_tax,
     )
-    order = OrderRow(
-        id=new_id("ord"),
-        number=next_order_number(session),
-        channel=channel.code,
-        status=status,
-        source=source,
-        external_id=external_id,
-        cart_id=cart_id,
-        customer_id=customer_id,
-        email=email,
-        locale=locale,
-        currency=currency,
-        subtotal=totals.subtotal,
-        discount=totals.discount,
-        shipping=totals.shipping,
-        shipping_tax=shipping_tax,
-        tax=totals.tax,
-        tax_included=totals.tax_included,
-        total=totals.total,
-        prices_include_tax=channel.prices_include_tax,
-        shipping_address=shipping_address,
-        fulfillment=fulfillment,
-        adjustments=adjustments or None,
-        checkout_context=checkout_context,
-        placed_at=placed_at or now,
-        created_at=now,
-        updated_at=now,
-    )
-    order.lines = [
-        OrderLineRow(
-            position=i,
-            sku=line.sku,
-            title=line.title,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            discount=line.discount,
-            tax=line.tax,
-            tax_rate=line.tax_rate,
-            total=line.amount,
-            # Known empty: attaching allocations then appends without loading the collection.
-            allocations=[],
-        )
+    order_id = new_id("ord")
+    values: dict[str, Any] = {
+        "id": order_id,
+        "number": next_order_number(session),
+        "channel": channel.code,
+        "status": status,
+        "source": source,
+        "external_id": external_id,
+        "cart_id": cart_id,
+        "customer_id": customer_id,
+        "email": email,
+        "locale": locale,
+        "currency": currency,
+        "subtotal": totals.subtotal,
+        "discount": totals.discount,
+        "shipping": totals.shipping,
+        "shipping_tax": shipping_tax,
+        "tax": totals.tax,
+        "tax_included": totals.tax_included,
+        "total": totals.total,
+        "prices_include_tax": channel.prices_include_tax,
+        "shipping_address": shipping_address,
+        "fulfillment": fulfillment,
+        "adjustments": adjustments or None,
+        "checkout_context": checkout_context,
+        "placed_at": placed_at or now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    rows = [
+        {
+            "order_id": order_id,
+            "position": i,
+            "sku": line.sku,
+            "title": line.title,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "discount": line.discount,
+            "tax": line.tax,
+            "tax_rate": line.tax_rate,
+            "total": line.amount,
+        }
         for i, line in enumerate(lines)
     ]
-    order.history = [OrderStatusRow(status=status, note=note, created_at=now)]
-    session.add(order)
-    session.flush()
+    first = {"order_id": order_id, "status": status, "note": note, "created_at": now}
+    # Three statements whatever the number of lines (the lines' ids come back by position,
+    # which needs no ordered RETURNING, so SQLite batches them too).
+    session.execute(_INSERT_ORDER, values)
+    line_ids = {position: id_ for id_, position in session.execute(_INSERT_LINES, rows)}
+    first_id = session.execute(_INSERT_STATUS, first).scalar_one()
+    order = OrderRow(**values)
+    # Known empty: attaching allocations then appends without loading the collection.
+    order.lines = [OrderLineRow(id=line_ids[r["position"]], allocations=[], **r) for r in rows]
+    order.history = [OrderStatusRow(id=first_id, **first)]
+    adopt(session, order, *order.lines, *order.history)
     (emit or _outbox(session))(
         "order.placed",
         {
@@ -185,6 +210,7 @@ def attach_allocations(
     pool: dict[str, list[list[Any]]] = {}
     for a in allocations:
         pool.setdefault(a.sku, []).append([a.id, a.location, a.quantity])
+    wanted: list[tuple[OrderLineRow, dict[str, Any]]] = []
     for line in order.lines:
         needed = line.quantity
         for entry in pool.get(line.sku, []):
@@ -193,12 +219,24 @@ def attach_allocations(
             take = min(needed, entry[2])
             if take == 0:
                 continue
-            line.allocations.append(
-                OrderLineAllocationRow(allocation_id=entry[0], location=entry[1], quantity=take)
-            )
+            share = {"order_line_id": line.id, "allocation_id": entry[0], "location": entry[1]}
+            wanted.append((line, {**share, "quantity": take}))
             entry[2] -= take
             needed -= take
-    session.flush()
+    if not wanted:
+        return
+    # One executemany; each row's id comes back with the (line, allocation) it belongs to,
+    # a pair that is unique per order.
+    written = session.execute(_INSERT_ALLOCATIONS, [values for _, values in wanted])
+    ids = {(r.order_line_id, r.allocation_id): r.id for r in written}
+    made: dict[int, list[OrderLineAllocationRow]] = {}
+    for line, values in wanted:
+        key = (values["order_line_id"], values["allocation_id"])
+        made.setdefault(line.id, []).append(OrderLineAllocationRow(id=ids[key], **values))
+    for line in order.lines:
+        if line.id in made:
+            set_committed_value(line, "allocations", [*line.allocations, *made[line.id]])
+    adopt(session, *(row for rows in made.values() for row in rows))
 
 
 def set_status(

@@ -14,11 +14,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from souk.db.base import new_id, utcnow
 from souk.errors import Conflict, InvalidState, NotFound
 from souk.payments.models import PaymentInfo, capturable, status_of
 from souk.payments.providers import ProviderResult, get_provider
+from souk.payments.recording import record_answer
 from souk.payments.tables import PaymentRow, PaymentTransactionRow
 
 
@@ -129,6 +131,12 @@ def call_authorize(
 def record_authorization(
     *, session: Session, payment_id: str, result: ProviderResult, order_id: str | None = None
 ) -> PaymentInfo:
+    if not _held(session, payment_id):
+        # Begun in an earlier transaction (checkout): changed in place, not read first.
+        recorded = record_answer(session, payment_id=payment_id, result=result, order_id=order_id)
+        if recorded is None:
+            raise NotFound(f"No payment {payment_id!r}")
+        return recorded
     row = _get(session, payment_id)
     _log(session, row, "authorize", row.amount, result)
     if result.approved:
@@ -195,6 +203,13 @@ def record_captured(
     _log(session, row, "authorize", amount, ok)
     _log(session, row, "capture", amount, ok)
     return to_info(row)
+
+
+def _held(session: Session, payment_id: str) -> bool:
+    """Whether `session` holds the payment as an object (begun in this transaction)."""
+    if session.identity_map.get(identity_key(PaymentRow, payment_id)) is not None:
+        return True
+    return any(isinstance(x, PaymentRow) and x.id == payment_id for x in session.new)
 
 
 def _get(session: Session, payment_id: str) -> PaymentRow:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import BindParameter, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from souk.customers.tables import CustomerRow
@@ -49,32 +50,52 @@ def keys_of(order: OrderRow) -> Keys:
 def _velocity(session: Session, keys: Keys, order_id: str, at: datetime) -> dict[str, int | None]:
     """Earlier assessments sharing each key (the card, email and device over 24 hours, the
     IP over one hour), counted in one statement; None for a key the order does not have."""
-    r = RiskAssessmentRow
-    day, hour = at - timedelta(hours=24), at - timedelta(hours=1)
-    windows = {
-        "card": (r.card_key, keys.card, day),
-        "email": (r.email_key, keys.email, day),
-        "ip": (r.ip, keys.ip, hour),
-        "device": (r.device, keys.device, day),
-    }
-    present = {name: w for name, w in windows.items() if w[1] is not None}
-    counts: dict[str, int | None] = dict.fromkeys(windows)
+    values = {"card": keys.card, "email": keys.email, "ip": keys.ip, "device": keys.device}
+    present = tuple(name for name, value in values.items() if value is not None)
+    counts: dict[str, int | None] = dict.fromkeys(values)
     if not present:
         return counts
-    columns = [
-        func.coalesce(func.sum(case((and_(column == value, r.placed_at >= since), 1), else_=0)), 0)
-        for column, value, since in present.values()
-    ]
-    found = session.execute(
-        select(*columns).where(
-            r.placed_at >= day,
-            r.placed_at <= at,
-            r.order_id != order_id,
-            or_(*(column == value for column, value, _ in present.values())),
-        )
-    ).one()
+    params = {
+        "day": at - timedelta(hours=24),
+        "hour": at - timedelta(hours=1),
+        "at": at,
+        "order": order_id,
+        **{f"key_{name}": values[name] for name in present},
+    }
+    found = session.execute(_velocity_statement(present), params).one()
     counts.update({name: int(n) for name, n in zip(present, found, strict=True)})
     return counts
+
+
+@cache
+def _velocity_statement(present: tuple[str, ...]) -> Any:
+    """The counting statement for the keys an order has, built once per such set (every
+    placed order is screened). The IP is counted over one hour, the others over a day."""
+    r = RiskAssessmentRow
+    column = {"card": r.card_key, "email": r.email_key, "ip": r.ip, "device": r.device}
+    since: dict[str, BindParameter[datetime]] = {
+        name: bindparam("hour" if name == "ip" else "day") for name in present
+    }
+    same = {name: column[name] == bindparam(f"key_{name}") for name in present}
+    counted = [
+        func.coalesce(func.sum(case((and_(same[name], r.placed_at >= since[name]), 1), else_=0)), 0)
+        for name in present
+    ]
+    return select(*counted).where(
+        r.placed_at >= bindparam("day"),
+        r.placed_at <= bindparam("at"),
+        r.order_id != bindparam("order"),
+        or_(*same.values()),
+    )
+
+
+# Built once: every placed order is screened.
+_CREATED = select(CustomerRow.created_at).where(CustomerRow.id == bindparam("customer"))
+_DECLINED = (
+    select(func.count())
+    .select_from(PaymentRow)
+    .where(PaymentRow.cart_id == bindparam("cart"), PaymentRow.status == "declined")
+)
 
 
 def _country(value: object) -> str | None:
@@ -86,21 +107,12 @@ def facts_of(session: Session, order: OrderRow, keys: Keys, *, high_value: dict[
     at = order.placed_at
     age: float | None = None
     if order.customer_id is not None:
-        created = session.scalar(
-            select(CustomerRow.created_at).where(CustomerRow.id == order.customer_id)
-        )
+        created = session.scalar(_CREATED, {"customer": order.customer_id})
         if created is not None:
             age = max(0.0, (at - created).total_seconds() / 86400)
     declined = 0
     if order.cart_id is not None:
-        declined = int(
-            session.scalar(
-                select(func.count())
-                .select_from(PaymentRow)
-                .where(PaymentRow.cart_id == order.cart_id, PaymentRow.status == "declined")
-            )
-            or 0
-        )
+        declined = int(session.scalar(_DECLINED, {"cart": order.cart_id}) or 0)
     fulfillment = order.fulfillment or {}
     velocity = _velocity(session, keys, order.id, at)
     return Facts(

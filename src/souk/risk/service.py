@@ -9,12 +9,14 @@ score `review` or `reject` are held: fulfilment refuses to move them (see
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from souk.db.base import utcnow
-from souk.db.dialects import upsert_insert
+from souk.db.base import table_of, utcnow
+from souk.db.dialects import dialect_of, upsert_insert_for
 from souk.db.reference import ReferenceCache
 from souk.fulfilment.release import ReleaseCheck
 from souk.orders.tables import OrderRow
@@ -51,6 +53,21 @@ class Policy:
 # The learnt weights, read once per reference-cache period rather than for every order: they
 # move only when a reviewer decides a held order (which forgets them in that process).
 RISK_WEIGHTS = ReferenceCache("risk weights")
+
+
+_assessments = table_of(RiskAssessmentRow)
+
+
+@cache
+def _insert_assessment(dialect: str) -> Any:
+    # One statement, where a savepoint around an ORM insert took three: a concurrent
+    # screening of the same order that committed first keeps its assessment. Built once
+    # per back end: every placed order is screened.
+    return (
+        upsert_insert_for(dialect, _assessments)
+        .on_conflict_do_nothing(index_elements=["order_id"])
+        .returning(_assessments.c.order_id)
+    )
 
 
 def weights(session: Session) -> dict[str, float]:
@@ -102,15 +119,8 @@ def screen(
         placed_at=order.placed_at,
         assessed_at=utcnow(),
     )
-    # One statement, where a savepoint around an ORM insert took three: a concurrent
-    # screening of the same order that committed first keeps its assessment.
-    fields = {c.key: getattr(row, c.key) for c in RiskAssessmentRow.__table__.columns}
-    inserted = session.execute(
-        upsert_insert(session, RiskAssessmentRow)
-        .values({k: v for k, v in fields.items() if v is not None})
-        .on_conflict_do_nothing(index_elements=["order_id"])
-        .returning(RiskAssessmentRow.order_id)
-    ).first()
+    fields = {c.key: getattr(row, c.key) for c in _assessments.columns}
+    inserted = session.execute(_insert_assessment(dialect_of(session)), fields).first()
     if inserted is None:
         return session.get(RiskAssessmentRow, order_id)
     return row
