@@ -97,10 +97,11 @@ class Tally:
             return self.lock.wait_for(lambda: len(self.ok) >= n, timeout_s)
 
 
-def receivers(tally: Tally) -> list[Receiver]:
+def receivers(tally: Tally, *, flaky: bool = True) -> list[Receiver]:
+    """Five receivers; with `flaky`, the first answers 500 to half its requests."""
     started = []
     for i in range(ENDPOINTS):
-        receiver = Receiver(tally.script(i, flaky=(i == 0)))
+        receiver = Receiver(tally.script(i, flaky=flaky and i == 0))
         receiver.start()
         started.append(receiver)
     return started
@@ -176,9 +177,9 @@ def fan_out(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _receive(urls: Any, stop: Any) -> None:
+def _receive(urls: Any, stop: Any, flaky: bool) -> None:
     """The five endpoints of the order flow, in a process of their own until `stop`."""
-    started = receivers(Tally())
+    started = receivers(Tally(), flaky=flaky)
     urls.put([receiver.url for receiver in started])
     stop.wait()
     for receiver in started:
@@ -186,10 +187,10 @@ def _receive(urls: Any, stop: Any) -> None:
 
 
 @contextmanager
-def receivers_apart() -> Iterator[list[str]]:
+def receivers_apart(*, flaky: bool = True) -> Iterator[list[str]]:
     context = multiprocessing.get_context("spawn")
     urls, stop = context.Queue(), context.Event()
-    process = context.Process(target=_receive, args=(urls, stop), daemon=True)
+    process = context.Process(target=_receive, args=(urls, stop, flaky), daemon=True)
     process.start()
     try:
         yield urls.get(timeout=60)
