@@ -80,7 +80,7 @@ UPDATE webhook_deliveries SET locked_until = :lease
 WHERE seq IN (SELECT seq FROM picked)
 RETURNING
     webhook_deliveries.seq,
-    webhook_deliveries.id,
+    webhook_deliveries.id AS msg_id,
     webhook_deliveries.endpoint_id,
     webhook_deliveries.object_key,
     webhook_deliveries.payload,
@@ -126,27 +126,17 @@ def claim_statement(*, batch_size: int, skip_locked: bool) -> TextualSelect:
 def claim(
     conn: Connection, statement: TextualSelect, *, now: datetime, lease_until: datetime
 ) -> list[Job]:
-    rows = conn.execute(statement, {"now": now, "lease": lease_until}).all()
-    jobs = [
-        Job(
-            seq=r.seq,
-            msg_id=r.id,
-            endpoint_id=r.endpoint_id,
-            url=r.url,
-            secrets=signing_secrets(
-                secret=r.secret,
-                previous=r.previous_secret,
-                previous_expires_at=r.previous_expires_at,
-                now=now,
-            ),
-            payload=r.payload,
-            attempts=r.attempts,
-            lease_until=lease_until,
-            object_key=r.object_key,
-            earlier=r.earlier,
+    jobs = []
+    for row in conn.execute(statement, {"now": now, "lease": lease_until}):
+        # The statement names its columns as Job's fields, but for the endpoint's secrets.
+        fields = dict(row._mapping)
+        secrets = signing_secrets(
+            secret=fields.pop("secret"),
+            previous=fields.pop("previous_secret"),
+            previous_expires_at=fields.pop("previous_expires_at"),
+            now=now,
         )
-        for r in rows
-    ]
+        jobs.append(Job(**fields, secrets=secrets, lease_until=lease_until))
     # RETURNING comes in no particular order; sending and ordering follow the sequence.
     return sorted(jobs, key=lambda job: job.seq)
 
