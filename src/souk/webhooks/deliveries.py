@@ -64,8 +64,8 @@ def enqueue(
             for endpoint_id in endpoint_ids
         )
     if rows:
-        # On the connection, the table's Core INSERT: the ORM's bulk path (mapper, identity
-        # bookkeeping) cost more than the insert itself.
+        # The table's Core INSERT on the connection: the ORM's bulk path adds its mapper
+        # bookkeeping and nothing this needs.
         stmt = upsert_insert(session, DELIVERIES).on_conflict_do_nothing(
             index_elements=["endpoint_id", "event_id"]
         )
