@@ -46,6 +46,7 @@ from sqlalchemy import create_engine, text
 from tests.support.receivers import Received, Receiver, Reply
 
 from benchmarks.checkout_support import Admin, buy
+from benchmarks.cpu import server_cpu_s
 from benchmarks.harness import SOUK, count_rows, scratch_database, serve
 from benchmarks.loadgen import Connection, run, run_pool
 from benchmarks.stats import emit, summarise
@@ -97,10 +98,11 @@ class Tally:
             return self.lock.wait_for(lambda: len(self.ok) >= n, timeout_s)
 
 
-def receivers(tally: Tally) -> list[Receiver]:
+def receivers(tally: Tally, *, flaky: bool = True) -> list[Receiver]:
+    """Five receivers; with `flaky`, the first answers 500 to half its requests."""
     started = []
     for i in range(ENDPOINTS):
-        receiver = Receiver(tally.script(i, flaky=(i == 0)))
+        receiver = Receiver(tally.script(i, flaky=flaky and i == 0))
         receiver.start()
         started.append(receiver)
     return started
@@ -176,9 +178,9 @@ def fan_out(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _receive(urls: Any, stop: Any) -> None:
+def _receive(urls: Any, stop: Any, flaky: bool) -> None:
     """The five endpoints of the order flow, in a process of their own until `stop`."""
-    started = receivers(Tally())
+    started = receivers(Tally(), flaky=flaky)
     urls.put([receiver.url for receiver in started])
     stop.wait()
     for receiver in started:
@@ -186,10 +188,10 @@ def _receive(urls: Any, stop: Any) -> None:
 
 
 @contextmanager
-def receivers_apart() -> Iterator[list[str]]:
+def receivers_apart(*, flaky: bool = True) -> Iterator[list[str]]:
     context = multiprocessing.get_context("spawn")
     urls, stop = context.Queue(), context.Event()
-    process = context.Process(target=_receive, args=(urls, stop), daemon=True)
+    process = context.Process(target=_receive, args=(urls, stop, flaky), daemon=True)
     process.start()
     try:
         yield urls.get(timeout=60)
@@ -199,14 +201,15 @@ def receivers_apart() -> Iterator[list[str]]:
 
 
 @contextmanager
-def souk_worker(url: str, env: dict[str, str], nice: int) -> Iterator[None]:
+def souk_worker(url: str, env: dict[str, str], nice: int) -> Iterator[int]:
     """`souk worker` on `url` (the outbox dispatcher and the webhook deliveries), at the
-    scheduling priority `nice` (as `nice -n` or systemd's `Nice=` set it)."""
+    scheduling priority `nice` (as `nice -n` or systemd's `Nice=` set it); yields its pid
+    (`nice` execs the command, so the same process)."""
     environment = {**os.environ, "SOUK_DATABASE_URL": url, "SOUK_LOG_LEVEL": "WARNING", **env}
     command = ["nice", "-n", str(nice), str(SOUK), "worker"] if nice else [str(SOUK), "worker"]
     process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
     try:
-        yield
+        yield process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -216,7 +219,31 @@ def souk_worker(url: str, env: dict[str, str], nice: int) -> Iterator[None]:
             process.wait()
 
 
-def order_flow(backend: str, args: argparse.Namespace, with_webhooks: bool, topology: str) -> float:
+def drained(url: str, timeout_s: float) -> float:
+    """Seconds until the worker went quiet after the last flow: every event dispatched and no
+    new attempt for 1.5 s (the flaky endpoint's retries, and what waits behind them in its
+    objects' order, follow the spec's schedule, minutes away). The CPU of the whole work per
+    order is only known then. Polled: the benchmark waits on another process's database,
+    not on anything it could be told by."""
+    began = time.perf_counter()
+    attempts, quiet = -1, 0
+    while time.perf_counter() - began < timeout_s:
+        undispatched = count_where(url, "outbox_events", "dispatched_at IS NULL")
+        now = count_rows(url, "webhook_attempts")
+        quiet = quiet + 1 if now == attempts and undispatched == 0 else 0
+        if quiet == 3:
+            return time.perf_counter() - began
+        attempts = now
+        time.sleep(0.5)
+    raise TimeoutError(f"webhook deliveries still going after {timeout_s} s")
+
+
+def order_flow(
+    backend: str, args: argparse.Namespace, with_webhooks: bool, topology: str
+) -> dict[str, float]:
+    """Orders/s over the flows, and the CPU per order of the API server and of the worker
+    (from /proc: a count, unlike the rate, little moved by other work on the machine) up to
+    the moment the worker went quiet."""
     env = {"SOUK_WEBHOOK_ALLOW_PRIVATE": "1"}
     apart = topology == "worker"
     if apart:
@@ -227,7 +254,7 @@ def order_flow(backend: str, args: argparse.Namespace, with_webhooks: bool, topo
         serve(url, 1, env=env) as server,
         souk_worker(url, {**env, "SOUK_DISPATCHER_ENABLED": "1"}, args.worker_nice)
         if apart
-        else nullcontext(),
+        else nullcontext(0) as worker_pid,
     ):
         admin = Admin(server.base)
         keys = admin.shop({"SKU-1": 10_000_000}, price=3000)
@@ -242,13 +269,26 @@ def order_flow(backend: str, args: argparse.Namespace, with_webhooks: bool, topo
 
             await run_pool(range(args.flows), one, base_url=server.base, concurrency=4)
 
+        def cpu_now() -> dict[str, float]:
+            # No worker (one process): 0, not /proc's pid 0, whose children are every process.
+            worker = server_cpu_s(worker_pid) if worker_pid else 0.0
+            return {"api": server_cpu_s(server.pid), "worker": worker}
+
+        cpu = cpu_now()
         began = time.perf_counter()
         run(flows())
         elapsed = time.perf_counter() - began
         assert count_rows(url, "orders") == args.flows
+        drain_s = drained(url, args.timeout) if with_webhooks else 0.0
         if with_webhooks:
             assert count_rows(url, "webhook_endpoints") == ENDPOINTS
-    return float(args.flows / elapsed)
+        used = cpu_now()
+    return {
+        "orders_per_s": args.flows / elapsed,
+        "api_cpu_ms_per_order": 1000 * (used["api"] - cpu["api"]) / args.flows,
+        "worker_cpu_ms_per_order": 1000 * (used["worker"] - cpu["worker"]) / args.flows,
+        "drain_s": drain_s,
+    }
 
 
 def main() -> None:
@@ -283,11 +323,23 @@ def main() -> None:
         for topology in topologies:
             # Alternated so that a machine getting busier does not favour one side.
             order = (False, True) if repeat % 2 == 0 else (True, False)
-            rates = {w: order_flow(args.backend, args, w, topology) for w in order}
+            flows = {w: order_flow(args.backend, args, w, topology) for w in order}
+            without, with_ = flows[False], flows[True]
             record[topology] = {
-                "orders_per_s_without": round(rates[False], 2),
-                "orders_per_s_with": round(rates[True], 2),
-                "with_over_without": round(rates[True] / rates[False], 3),
+                "orders_per_s_without": round(without["orders_per_s"], 2),
+                "orders_per_s_with": round(with_["orders_per_s"], 2),
+                "with_over_without": round(with_["orders_per_s"] / without["orders_per_s"], 3),
+                # CPU per order, without → with webhooks, and the wait after the last flow
+                # until the worker went quiet.
+                "api_cpu_ms_per_order": [
+                    round(without["api_cpu_ms_per_order"], 1),
+                    round(with_["api_cpu_ms_per_order"], 1),
+                ],
+                "worker_cpu_ms_per_order": [
+                    round(without["worker_cpu_ms_per_order"], 1),
+                    round(with_["worker_cpu_ms_per_order"], 1),
+                ],
+                "drain_s": round(with_["drain_s"], 2),
             }
         emit(record)
         runs.append(record)

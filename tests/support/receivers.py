@@ -3,6 +3,7 @@ loopback that records every request and answers as its script says."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     # How long the receiver takes to answer (a slow endpoint), not test synchronisation.
     delay_s: float = 0.0
+    body: bytes = b"ok"
 
 
 # Decides the reply to the n-th request (0-based) given what arrived.
@@ -44,7 +46,9 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class Receiver:
-    def __init__(self, script: Script | None = None) -> None:
+    def __init__(
+        self, script: Script | None = None, *, tls: ssl.SSLContext | None = None, host: str = ""
+    ) -> None:
         self.script: Script = script or (lambda n, r: Reply())
         self.requests: list[Received] = []
         self._lock = threading.Lock()
@@ -72,9 +76,9 @@ class Receiver:
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():
                         self.send_header(name, value)
-                    self.send_header("content-length", "2")
+                    self.send_header("content-length", str(len(reply.body)))
                     self.end_headers()
-                    self.wfile.write(b"ok")
+                    self.wfile.write(reply.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the sender gave up (its timeout)
 
@@ -83,8 +87,11 @@ class Receiver:
 
         self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if tls is not None:  # HTTPS, the handshake on each accepted connection
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.port = int(self._server.server_address[1])
-        self.url = f"http://127.0.0.1:{self.port}/hook"
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://{host or '127.0.0.1'}:{self.port}/hook"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def wait_for(self, count: int, timeout_s: float = 30.0) -> list[Received]:
@@ -103,8 +110,11 @@ class Receiver:
 
 
 @contextmanager
-def receiving(script: Script | None = None) -> Iterator[Receiver]:
-    receiver = Receiver(script)
+def receiving(
+    script: Script | None = None, *, tls: ssl.SSLContext | None = None, host: str = ""
+) -> Iterator[Receiver]:
+    """A receiver until the block ends; with `tls`, over HTTPS, its URL naming `host`."""
+    receiver = Receiver(script, tls=tls, host=host)
     receiver.start()
     try:
         yield receiver

@@ -14,6 +14,7 @@ from souk.db.dialects import upsert_insert
 from souk.db.outbox import Event
 from souk.db.uow import UnitOfWork
 from souk.errors import InvalidState, NotFound
+from souk.webhooks.delivery_queue import DELIVERIES
 from souk.webhooks.models import object_key, slim_payload
 from souk.webhooks.schemas import DeliveryStatus, WebhookAttemptRead, WebhookDeliveryRead
 from souk.webhooks.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
@@ -63,10 +64,12 @@ def enqueue(
             for endpoint_id in endpoint_ids
         )
     if rows:
-        stmt = upsert_insert(session, WebhookDeliveryRow).on_conflict_do_nothing(
+        # The table's Core INSERT on the connection: the ORM's bulk path adds its mapper
+        # bookkeeping and nothing this needs.
+        stmt = upsert_insert(session, DELIVERIES).on_conflict_do_nothing(
             index_elements=["endpoint_id", "event_id"]
         )
-        session.execute(stmt, rows)
+        session.connection().execute(stmt, rows)
 
 
 def _read(row: WebhookDeliveryRow, attempts: list[WebhookAttemptRow]) -> WebhookDeliveryRead:

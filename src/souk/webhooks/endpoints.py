@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -110,14 +110,6 @@ def rotate_secret(*, uow: UnitOfWork, endpoint_id: str, overlap_s: int) -> Webho
         )
         uow.commit()
     return result
-
-
-def signing_secrets(row: WebhookEndpointRow, now: datetime) -> list[str]:
-    secrets = [row.secret]
-    expires = row.previous_secret_expires_at
-    if row.previous_secret and expires is not None and expires > now:
-        secrets.append(row.previous_secret)
-    return secrets
 
 
 class EndpointDirectory:

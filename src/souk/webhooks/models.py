@@ -139,6 +139,16 @@ def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     return max((when - now).total_seconds(), 0.0)
 
 
+def signing_secrets(
+    *, secret: str, previous: str | None, previous_expires_at: datetime | None, now: datetime
+) -> tuple[str, ...]:
+    """The secrets a delivery is signed with: the current one, and during a rotation's
+    overlap the previous one too, so receivers can switch at their own pace."""
+    if previous and previous_expires_at is not None and previous_expires_at > now:
+        return (secret, previous)
+    return (secret,)
+
+
 def object_key(event_name: str, payload: dict[str, Any]) -> str:
     """The object an event is about (`order:ord_…`): its deliveries go out in order."""
     noun = event_name.split(".", 1)[0]

@@ -1,10 +1,12 @@
 """The delivery worker: claims due deliveries, sends them a batch at a time over a pool of
 threads, records each attempt, and schedules the next per the Standard Webhooks schedule.
 
-Per-object ordering: a delivery is not claimed while an earlier delivery of the same object
+Per-object ordering: a delivery is not sent while an earlier delivery of the same object
 to the same endpoint is still pending (waiting, in flight or being retried), so the events
-of one order reach an endpoint in the order they happened. A dead-lettered delivery no
-longer holds the ones after it.
+of one order reach an endpoint in the order they happened — except for an earlier one the
+same thread has just sent and seen succeed: a claim takes an object's due deliveries to
+an endpoint together (a *chain*), and one thread sends them one after another, stopping at
+the first that fails. A dead-lettered delivery no longer holds the ones after it.
 """
 
 from __future__ import annotations
@@ -16,29 +18,24 @@ import ssl
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import certifi
-import httpx
-from sqlalchemy import exists, insert, select, update
+import urllib3
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, aliased
 
 from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.settings import Settings
-from souk.webhooks.endpoints import invalidate_directory, signing_secrets
-from souk.webhooks.models import retry_delay
-from souk.webhooks.sender import Job, Outcome, attempt_budget_s, send
-from souk.webhooks.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
+from souk.webhooks import delivery_queue
+from souk.webhooks.endpoints import invalidate_directory
+from souk.webhooks.sender import Job, Outcome, attempt_budget_s, connections, send
 
 log = logging.getLogger(__name__)
-GONE = 410
 RECORD_TRIES = 5
 LEASE_MARGIN_S = 30.0
-# Endpoints whose connections one sending thread keeps alive.
-CONNECTIONS_PER_THREAD = 8
 
 # Every worker of this process, woken when the event handler enqueues.
 _workers: weakref.WeakSet[DeliveryWorker] = weakref.WeakSet()
@@ -51,23 +48,17 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-def _holds(row: WebhookDeliveryRow, job: Job) -> bool:
-    return row.locked_until is not None and row.locked_until == job.lease_until
-
-
-def _attempt(job: Job, outcome: Outcome, now: datetime) -> dict[str, object]:
-    return {
-        "delivery_seq": job.seq,
-        "attempted_at": now,
-        "status_code": outcome.status_code,
-        "error": outcome.error,
-        "duration_ms": outcome.duration_ms,
-    }
-
-
 def ring() -> None:
     for worker in list(_workers):
         worker.wake()
+
+
+def chains(jobs: Sequence[Job]) -> list[list[Job]]:
+    """The claim's deliveries per endpoint and object, each in sequence order."""
+    grouped: dict[tuple[str, str], list[Job]] = {}
+    for job in sorted(jobs, key=lambda j: j.seq):
+        grouped.setdefault((job.endpoint_id, job.object_key), []).append(job)
+    return list(grouped.values())
 
 
 class DeliveryWorker:
@@ -81,18 +72,21 @@ class DeliveryWorker:
         # outlast every attempt of the batch, the last of which may start only after
         # ceil(batch / concurrency) - 1 slower ones, so that no other worker takes over a
         # delivery while this one is still sending it. Each attempt also checks, before it
-        # starts, that the lease left covers its whole budget (see `_send_leased`).
+        # starts, that the lease left covers its whole budget (see `_send_leased`): a long
+        # chain on one thread may need more rounds than that.
         self.attempt_budget_s = attempt_budget_s(settings.webhook_timeout_s)
         rounds = -(-settings.webhook_batch_size // settings.webhook_concurrency)
         self.lease = timedelta(seconds=self.attempt_budget_s * rounds + 2 * LEASE_MARGIN_S)
-        # One HTTP client per sending thread, not one shared by all: httpcore's pool looks
-        # at each of its connections for every connection on each request it assigns
-        # (quadratic), which with the 32 connections of 16 threads cost ~580 checks and
-        # most of the CPU per delivery. A thread sends one request at a time, so its own
-        # client keeps a few endpoints' connections alive and never waits for one.
+        self._claim_statement = delivery_queue.claim_statement(
+            batch_size=settings.webhook_batch_size, skip_locked=not db.is_sqlite
+        )
+        self._recorder = delivery_queue.Recorder.build()
+        # Connections per sending thread, not one pool shared by all: a shared pool's
+        # bookkeeping looks at every connection for each request, and a thread sends one
+        # request at a time, so its own connections are never busy.
         self._local = threading.local()
-        self._clients: list[httpx.Client] = []
-        self._clients_lock = threading.Lock()
+        self._pools: list[urllib3.PoolManager] = []
+        self._pools_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(settings.webhook_concurrency, "souk-webhook")
         self._rng = random.Random()
         self._wake = threading.Event()
@@ -113,102 +107,85 @@ class DeliveryWorker:
         if self._thread is not None:
             self._thread.join(timeout=self.settings.webhook_timeout_s + 10)
         self._pool.shutdown(wait=True)
-        with self._clients_lock:
-            for client in self._clients:
-                client.close()
-            self._clients.clear()
+        with self._pools_lock:
+            for pools in self._pools:
+                pools.clear()
+            self._pools.clear()
 
-    def _client(self) -> httpx.Client:
-        client: httpx.Client | None = getattr(self._local, "client", None)
-        if client is None:
-            client = httpx.Client(
-                timeout=self.settings.webhook_timeout_s,
-                verify=_tls(),
-                follow_redirects=False,  # a redirect could lead past the address check
-                limits=httpx.Limits(
-                    max_connections=CONNECTIONS_PER_THREAD,
-                    max_keepalive_connections=CONNECTIONS_PER_THREAD,
-                ),
-            )
-            self._local.client = client
-            with self._clients_lock:
-                self._clients.append(client)
-        return client
+    def _connections(self) -> urllib3.PoolManager:
+        pools: urllib3.PoolManager | None = getattr(self._local, "pools", None)
+        if pools is None:
+            pools = connections(timeout_s=self.settings.webhook_timeout_s, tls=_tls())
+            self._local.pools = pools
+            with self._pools_lock:
+                self._pools.append(pools)
+        return pools
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(timeout=self.poll_s)
             self._wake.clear()
             try:
-                while not self._stop.is_set() and self.run_once() > 0:
+                # A claim short of a full batch took everything due: what is enqueued
+                # meanwhile rings again, and retries come due by the next poll.
+                while (
+                    not self._stop.is_set() and self._round()[0] >= self.settings.webhook_batch_size
+                ):
                     pass
             except Exception:
                 log.exception("webhook delivery round failed; retrying")
 
     def run_once(self) -> int:
         """Claim, send and record one batch; returns how many deliveries it sent."""
+        return self._round()[1]
+
+    def _round(self) -> tuple[int, int]:
         jobs = self._claim()
         if not jobs:
-            return 0
+            return 0, 0
         # By when every attempt must have ended, on this process's monotonic clock: one
         # margin of the lease is slack for the batch, the other covers recording and a
         # clock that differs between the worker machines.
         deadline = time.monotonic() + self.lease.total_seconds() - LEASE_MARGIN_S
-        outcomes = list(self._pool.map(lambda job: self._send_leased(job, deadline), jobs))
-        sent = [(job, outcome) for job, outcome in zip(jobs, outcomes, strict=True) if outcome]
-        unsent = [job for job, outcome in zip(jobs, outcomes, strict=True) if outcome is None]
+        sent: list[tuple[Job, Outcome]] = []
+        unsent: list[Job] = []
+        for chain_sent, chain_unsent in self._pool.map(
+            lambda chain: self._send_chain(chain, deadline), chains(jobs)
+        ):
+            sent.extend(chain_sent)
+            unsent.extend(chain_unsent)
         self._record(sent, unsent)
-        return len(sent)
+        return len(jobs), len(sent)
+
+    def _send_chain(
+        self, chain: list[Job], deadline: float
+    ) -> tuple[list[tuple[Job, Outcome]], list[Job]]:
+        """One object's deliveries to one endpoint, in order, each only once the one before
+        succeeded. A delivery with an earlier pending one outside this claim (another worker
+        holds it) is not sent, nor anything after it."""
+        sent: list[tuple[Job, Outcome]] = []
+        for position, job in enumerate(chain):
+            outcome = self._send_leased(job, deadline) if job.earlier == position else None
+            if outcome is None:
+                return sent, chain[position:]
+            sent.append((job, outcome))
+            if not outcome.succeeded:
+                return sent, chain[position + 1 :]
+        return sent, []
 
     def _send_leased(self, job: Job, deadline: float) -> Outcome | None:
         """Send, unless the lease could run out before the attempt's budget does: another
         worker may take the delivery then, and the two would send it twice."""
         if time.monotonic() + self.attempt_budget_s > deadline:
             return None
-        return send(self._client(), job, allow_private=self.allow_private, now=utcnow())
+        return send(self._connections(), job, allow_private=self.allow_private, now=utcnow())
 
     def _claim(self) -> list[Job]:
         now = utcnow()
-        d, earlier = WebhookDeliveryRow, aliased(WebhookDeliveryRow)
-        blocked = exists().where(
-            earlier.endpoint_id == d.endpoint_id,
-            earlier.object_key == d.object_key,
-            earlier.status == "pending",
-            earlier.seq < d.seq,
-        )
-        stmt = (
-            select(d, WebhookEndpointRow)
-            .join(WebhookEndpointRow, WebhookEndpointRow.id == d.endpoint_id)
-            .where(
-                d.status == "pending",
-                d.next_attempt_at <= now,
-                (d.locked_until.is_(None)) | (d.locked_until < now),
-                WebhookEndpointRow.disabled_at.is_(None),
-                ~blocked,
-            )
-            .order_by(d.seq)
-            .limit(self.settings.webhook_batch_size)
-        )
-        if not self.db.is_sqlite:
-            stmt = stmt.with_for_update(skip_locked=True, of=d)
         with self.db.transaction() as session:
-            jobs = []
-            lease_until = now + self.lease
-            for row, endpoint in session.execute(stmt):
-                row.locked_until = lease_until
-                jobs.append(
-                    Job(
-                        seq=row.seq,
-                        msg_id=row.id,
-                        endpoint_id=endpoint.id,
-                        url=endpoint.url,
-                        secrets=signing_secrets(endpoint, now),
-                        payload=dict(row.payload),
-                        attempts=row.attempts,
-                        lease_until=lease_until,
-                    )
-                )
-        return jobs
+            return delivery_queue.claim(
+                session.connection(), self._claim_statement, now=now, lease_until=now + self.lease
+            )
 
     def _record(self, results: list[tuple[Job, Outcome]], unsent: list[Job]) -> None:
         # Sent is sent: an outcome lost to a busy database would have the lease run out and
@@ -219,76 +196,17 @@ class DeliveryWorker:
             try:
                 now = utcnow()
                 with self.db.transaction() as session:
-                    # One read of the batch's rows and one executemany of its attempts,
-                    # rather than a read and an insert per delivery.
-                    rows = {
-                        r.seq: r
-                        for r in session.scalars(
-                            select(WebhookDeliveryRow).where(
-                                WebhookDeliveryRow.seq.in_([job.seq for job, _ in results])
-                            )
-                        )
-                    }
-                    attempts = []
-                    for job, outcome in results:
-                        row = rows.get(job.seq)
-                        if row is None:  # its endpoint was deleted meanwhile
-                            continue
-                        attempts.append(_attempt(job, outcome, now))
-                        self._record_one(session, row, job, outcome, now)
-                    if attempts:
-                        session.execute(insert(WebhookAttemptRow), attempts)
-                    for job in unsent:
-                        # Not attempted: free it at once rather than when the lease ends.
-                        session.execute(
-                            update(WebhookDeliveryRow)
-                            .where(
-                                WebhookDeliveryRow.seq == job.seq,
-                                WebhookDeliveryRow.locked_until == job.lease_until,
-                            )
-                            .values(locked_until=None)
-                        )
+                    conn = session.connection()
+                    gone = self._recorder.record(
+                        conn, results, unsent, now=now, schedule=self.schedule, rng=self._rng
+                    )
+                    if gone:
+                        delivery_queue.disable(conn, gone, now=now)
+                if gone:
+                    invalidate_directory()
                 return
             except OperationalError:
                 if attempt == RECORD_TRIES - 1:
                     raise
                 log.warning("recording %d webhook attempts failed; retrying", len(results))
                 time.sleep(0.2 * (attempt + 1))
-
-    def _record_one(
-        self, session: Session, row: WebhookDeliveryRow, job: Job, outcome: Outcome, now: datetime
-    ) -> None:
-        if not _holds(row, job):
-            # The lease ran out and another worker owns the delivery now (this attempt ran
-            # past its budget): the attempt is on record, the decision is the owner's —
-            # except that a success is final whoever learns of it.
-            if outcome.succeeded and row.status == "pending":
-                row.status, row.delivered_at = "succeeded", now
-            return
-        row.attempts += 1
-        row.locked_until = None
-        row.last_status_code = outcome.status_code
-        row.last_error = outcome.error
-        if outcome.succeeded:
-            row.status, row.delivered_at = "succeeded", now
-            return
-        if outcome.status_code == GONE:
-            # The receiver says the endpoint is gone for good: stop sending to it at all.
-            row.status = "failed"
-            session.execute(
-                update(WebhookEndpointRow)
-                .where(WebhookEndpointRow.id == job.endpoint_id)
-                .values(disabled_at=now, disabled_reason="the endpoint answered 410 Gone")
-            )
-            invalidate_directory()
-            return
-        delay = retry_delay(
-            attempts=row.attempts,
-            schedule=self.schedule,
-            retry_after_s=outcome.retry_after_s,
-            rng=self._rng,
-        )
-        if delay is None:
-            row.status = "failed"
-        else:
-            row.next_attempt_at = now + delay

@@ -177,3 +177,33 @@ def test_two_racing_workers_send_each_delivery_once(hooks: Hooks) -> None:
     ids = [r.headers["webhook-id"] for r in requests]
     assert len(ids) == 60 and len(set(ids)) == 60
     assert sum(sent) == 60
+
+
+def test_a_redirect_is_not_followed(hooks: Hooks) -> None:
+    with receiving() as elsewhere:
+        moved = Reply(status=302, headers={"Location": elsewhere.url})
+        with receiving(replies(moved)) as receiver:
+            endpoint = hooks.endpoint(receiver.url, [READY])
+            hooks.emit(READY, {"order_id": "ord_1"})
+            assert hooks.deliver() == 1
+            (attempt,) = hooks.deliveries(endpoint["id"])
+            # The redirect is a failed attempt, retried at the same URL, never followed
+            assert attempt["status"] == "pending" and attempt["last_status_code"] == 302
+            assert hooks.deliver() == 1
+            assert len(receiver.wait_for(2)) == 2
+        assert elsewhere.requests == []
+
+
+def test_only_the_head_of_a_long_answer_is_read(hooks: Hooks) -> None:
+    long = Reply(status=500, body=b"x" * 200_000)
+    with receiving(replies(long, long)) as receiver:
+        endpoint = hooks.endpoint(receiver.url, [READY])
+        hooks.emit(READY, {"order_id": "ord_1"})
+        hooks.emit(READY, {"order_id": "ord_2"})
+        assert hooks.deliver() == 2
+        failed = hooks.deliveries(endpoint["id"])
+        assert {d["last_error"] for d in failed} == {"HTTP 500: " + "x" * 200}
+        # The connections left with unread answers are not reused for the retries
+        assert hooks.deliver() == 2
+        assert len(receiver.wait_for(4)) == 4
+        assert {d["status"] for d in hooks.deliveries(endpoint["id"])} == {"succeeded"}
