@@ -4,7 +4,6 @@ store directory, for tests that kill and restart the broker."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import secrets
@@ -13,11 +12,10 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import nats
 import pytest
@@ -25,6 +23,7 @@ import pytest
 from souk.db.outbox import Event
 from souk.settings import Settings
 from tests.conftest import IN_CI
+from tests.support.loops import run_apart
 from tests.support.server import free_port
 
 T = TypeVar("T")
@@ -102,13 +101,6 @@ def stream_settings(settings: Settings, url: str) -> Settings:
     )
 
 
-def _apart(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run `work` on an event loop of its own thread: the test's thread may already run one
-    (Playwright's sync API leaves its loop running in a worker that ran browser tests)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(work())).result()
-
-
 def stream_messages(settings: Settings) -> int:
     async def count() -> int:
         nc = await nats.connect(settings.nats_url, connect_timeout=2, max_reconnect_attempts=1)
@@ -118,7 +110,7 @@ def stream_messages(settings: Settings) -> int:
         finally:
             await nc.close()
 
-    return _apart(count)
+    return run_apart(count)
 
 
 def delete_stream(settings: Settings) -> None:
@@ -131,7 +123,7 @@ def delete_stream(settings: Settings) -> None:
 
     # A private broker's stream goes with its store directory anyway.
     with contextlib.suppress(Exception):
-        _apart(delete)
+        run_apart(delete)
 
 
 @dataclass
