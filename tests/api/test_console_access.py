@@ -26,6 +26,12 @@ def test_root_sends_a_newcomer_to_the_sign_in(client: TestClient) -> None:
     assert "souk staff create" in landing.text
 
 
+def test_the_console_with_a_trailing_slash_is_the_console(client: TestClient) -> None:
+    first = client.get("/admin/", follow_redirects=False)
+    assert (first.status_code, first.headers["location"]) == (308, "/admin")
+    assert client.get("/admin/").url.path == "/admin/sign-in"
+
+
 def test_a_right_password_opens_a_session_with_a_safe_cookie(
     client: TestClient, db: Database
 ) -> None:

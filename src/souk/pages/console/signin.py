@@ -65,6 +65,12 @@ def root() -> RedirectResponse:
     return RedirectResponse("/admin", status_code=303)
 
 
+@router.get("/admin/")
+def console_home_slash() -> RedirectResponse:
+    # The address people type with a trailing slash, like /shop/ and /pos/.
+    return RedirectResponse("/admin", status_code=308)
+
+
 @router.get("/admin")
 async def console_home(request: Request, db: DatabaseDep) -> Response:
     if SESSION_COOKIE in request.cookies:
