@@ -233,10 +233,7 @@ def test_the_result_does_not_depend_on_the_order_rules_were_entered_in(
 def test_an_order_percentage_adds_up_to_the_rounded_whole(
     lines: list[CartLine], percent: Decimal
 ) -> None:
-    promotion = Promotion(
-        id="p", name="p", actions=(Action(ActionType.PERCENT_OFF, Target.ORDER, percent=percent),)
-    )
-    result = evaluate([promotion], lines, _ctx())
+    result = evaluate([_percent("p", str(percent), Target.ORDER)], lines, _ctx())
     whole = sum(x.amount for x in lines)
     assert result.discount == min(whole, round_minor(Decimal(whole) * percent / 100))
 
@@ -249,10 +246,7 @@ def test_an_order_percentage_adds_up_to_the_rounded_whole(
 def test_a_line_percentage_is_each_line_times_the_percent_rounded_half_up(
     lines: list[CartLine], percent: Decimal
 ) -> None:
-    promotion = Promotion(
-        id="p", name="p", actions=(Action(ActionType.PERCENT_OFF, Target.LINES, percent=percent),)
-    )
-    result = evaluate([promotion], lines, _ctx())
+    result = evaluate([_percent("p", str(percent), Target.LINES)], lines, _ctx())
     for line in lines:
         expected = round_minor(Decimal(line.amount) * percent / 100)
         assert result.line_discount(line.id) == min(line.amount, expected)
