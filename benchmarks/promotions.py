@@ -85,6 +85,7 @@ class Shop:
     server: Any
     key: dict[str, str]
     cart: str
+    lines: list[str]  # the SKUs a cart of the benchmark holds
     reads: list[float] = field(default_factory=list)
     cpu_s: float = 0.0
     flows: int = 0
@@ -103,7 +104,7 @@ def open_shop(stack: ExitStack, backend: str, promotions: int, args: argparse.Na
         cart = shop.post("/v1/carts", json={"email": "a@example.jp"}).json()["id"]
         for sku in skus[: args.lines]:
             shop.post(f"/v1/carts/{cart}/lines", json={"sku": sku, "quantity": 1})
-    return Shop(url, server, key, cart)
+    return Shop(url, server, key, cart, skus[: args.lines])
 
 
 def read_batch(shop: Shop, reads: int) -> None:
@@ -114,12 +115,10 @@ def read_batch(shop: Shop, reads: int) -> None:
             shop.reads.append((time.perf_counter() - started) * 1000)
 
 
-def flow_batch(shop: Shop, first: int, count: int, args: argparse.Namespace) -> None:
-    skus = [f"SKU-{i:04d}" for i in range(args.lines)]
-
+def flow_batch(shop: Shop, first: int, count: int) -> None:
     async def flows() -> None:
         async def one(connection: Connection, n: int) -> None:
-            await buy(connection, n, shop.key, skus)
+            await buy(connection, n, shop.key, shop.lines)
 
         await run_pool(range(first, first + count), one, base_url=shop.server.base, concurrency=1)
 
@@ -145,7 +144,7 @@ def compare(backend: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]
         while done < args.flows:
             count = min(FLOW_BATCH, args.flows - done)
             for shop in shops.values():
-                flow_batch(shop, done, count, args)
+                flow_batch(shop, done, count)
             done += count
         for shop in shops.values():
             assert count_rows(shop.url, "orders") == args.flows
