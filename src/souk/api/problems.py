@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from souk.db.faults import FAULT_TYPES, DatabaseFault, classify
+from souk.db.faults import FAULT_TYPES, DatabaseFault, classify, sqlstate_of
 from souk.errors import SoukError
 
 log = logging.getLogger(__name__)
@@ -171,9 +171,13 @@ async def _database_fault(request: Request, exc: Exception) -> JSONResponse:
     if fault is None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(500, "internal-error", "Internal server error")
+    # The SQLSTATE and the driver's first line tell an outage from a refused connection
+    # (too many clients) or a deadlock when the log is all that is left of it.
+    first_line = str(getattr(exc, "orig", None) or exc).strip().splitlines()[:1]
     log.warning(
-        "%s on %s %s: %s", fault.problem, request.method, request.url.path, exc.__class__.__name__
-    )
+        "%s on %s %s: %s sqlstate=%s %s", fault.problem, request.method, request.url.path,
+        exc.__class__.__name__, sqlstate_of(exc), first_line[0] if first_line else "",
+    )  # fmt: skip
     return fault_response(fault)
 
 

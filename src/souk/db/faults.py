@@ -1,13 +1,18 @@
-"""What a database failure means for a client: down, too slow, or out of space.
+"""What a database failure means for a client: down, too slow, out of space, or a collision
+with a concurrent transaction.
 
 Each of these happens inside a transaction that is then rolled back, so nothing was written
 (except a commit cut off by an outage, which the client learns by retrying with its key); the
-client may retry after `retry_after_s`.
+client may retry after `retry_after_s`. A collision (PostgreSQL's SQLSTATE class 40: a
+deadlock, a serialization failure) is what PostgreSQL asks the application to retry itself:
+`retrying` reruns a whole unit of work a few times before the client is told.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.exc import (
     DBAPIError,
@@ -21,6 +26,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 _QUERY_CANCELED = "57014"  # statement_timeout, or a cancel request
 _LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout
 _DISK_FULL = "53100"
+_TRANSACTION_ROLLBACK = "40"  # the class: 40001 serialization failure, 40P01 deadlock
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,15 @@ FULL = DatabaseFault(
     30,
 )
 
+CONFLICT = DatabaseFault(
+    503,
+    "database-conflict",
+    "Concurrent update",
+    "This request kept colliding with others changing the same data; nothing was changed. "
+    "Retry, with the same Idempotency-Key for a write.",
+    1,
+)
+
 FAULT_TYPES = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
 
@@ -70,6 +87,8 @@ def classify(exc: BaseException) -> DatabaseFault | None:
     original = exc.orig if isinstance(exc, DBAPIError) else None
     sqlstate = getattr(original, "sqlstate", None)
     message = str(original or exc).lower()
+    if isinstance(sqlstate, str) and sqlstate.startswith(_TRANSACTION_ROLLBACK):
+        return CONFLICT
     if sqlstate in (_QUERY_CANCELED, _LOCK_NOT_AVAILABLE):
         return TIMEOUT
     if sqlstate == _DISK_FULL:
@@ -80,3 +99,24 @@ def classify(exc: BaseException) -> DatabaseFault | None:
     if message.startswith("interrupted") or "database is locked" in message:
         return TIMEOUT
     return UNAVAILABLE
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The SQLSTATE the database gave, for the log (SQLite gives none)."""
+    original = exc.orig if isinstance(exc, DBAPIError) else None
+    state = getattr(original, "sqlstate", None)
+    return state if isinstance(state, str) else None
+
+
+def retrying(unit: Callable[[], T], *, attempts: int = 3) -> T:
+    """`unit()` — one whole transaction, opened and committed inside — rerun while it is
+    rolled back for colliding with a concurrent one (a deadlock's victim, a serialization
+    failure). The rerun reads afresh, so it decides on what the winner committed; after
+    `attempts` the collision reaches the client as CONFLICT."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return unit()
+        except OperationalError as exc:
+            if attempt == attempts or classify(exc) is not CONFLICT:
+                raise
+    raise AssertionError("unreachable: the last attempt returns or raises")

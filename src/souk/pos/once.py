@@ -19,6 +19,7 @@ from souk.access.models import Principal
 from souk.api.problems import PROBLEM_BASE
 from souk.db.base import utcnow
 from souk.db.engine import Database
+from souk.db.faults import retrying
 from souk.db.uow import UnitOfWork
 from souk.errors import Conflict, SoukError, ValidationFailed
 from souk.pos.models import fingerprint
@@ -81,7 +82,8 @@ def once(
     seen = _previous(db, location, client_txn_id)
     if seen is not None:
         return _replay(seen, print_, index)
-    try:
+
+    def attempt() -> PosResult:
         with UnitOfWork(db, on_events_committed=wake) as uow:
             try:
                 result, order_id = effect(uow)
@@ -108,6 +110,10 @@ def once(
             uow.session.flush()
             uow.commit()
             return result
+
+    try:
+        # A deadlock's victim is rerun whole: the till's sale is not the till's fault.
+        return retrying(attempt)
     except IntegrityError:
         # The same transaction, sent twice at the same moment: the other one won.
         seen = _previous(db, location, client_txn_id)
