@@ -111,6 +111,10 @@ def record_sale(session: Session, *, principal: Principal, sale: PosSale, emit: 
         adjustments=priced.adjustments,
     )
     result.order_id = order.id
+    # Locks in a web checkout's order (carts/checkout.py `_complete`): the tenders, then the
+    # promotion limits, then the stock rows — so a till and a web checkout racing for one
+    # member's points, one coupon and one unit wait for each other instead of deadlocking.
+    take_payments(session, sale=sale, order_id=order.id, currency=currency, customer=customer)
     if priced.uses:
         # The same limits as online, taken in the sale's transaction: a use the limit no
         # longer allows refuses the sale (409) and records nothing.
@@ -118,7 +122,6 @@ def record_sale(session: Session, *, principal: Principal, sale: PosSale, emit: 
             session=session, order_id=order.id, uses=priced.uses, currency=currency,
             customer=customer_key(customer.id if customer else None, email),
         )  # fmt: skip
-    take_payments(session, sale=sale, order_id=order.id, currency=currency, customer=customer)
     if carry_out:
         handed = [(x.sku, x.quantity) for x in sale.lines] + [(g, 1) for g in priced.gifts]
         _hand_over_now(session, order_id=order.id, store=store.code, sale=sale, lines=handed,
