@@ -18,9 +18,7 @@ from sqlalchemy import Connection, func, select, text
 
 from souk.db.engine import Database
 from souk.loyalty.tables import LoyaltyAccountRow, LoyaltyEntryRow
-from tests.api.test_loyalty import PROGRAM
-from tests.api.test_pos import RECENTLY
-from tests.fulfilment_factories import french_shop
+from tests.race.test_tender_race import points_sale, shop_with_member
 
 pytestmark = pytest.mark.slow
 
@@ -50,22 +48,10 @@ def _wait_until_blocked(conn: Connection, deadline_s: float = 30.0) -> None:
 def test_a_till_sale_rolled_back_by_a_deadlock_is_rerun_and_takes_the_points_once(
     admin: TestClient, db: Database
 ) -> None:
-    fr = french_shop(admin, db)
-    assert admin.put("/v1/loyalty/program", json=PROGRAM).status_code == 200
-    customer = fr.shop.register("web", "anne@example.com")["customer"]["id"]
-    assert admin.patch(f"/v1/customers/{customer}", json={"loyalty_card": "LC-1001"}).is_success
-    given = admin.post(
-        "/v1/loyalty/adjustments", json={"customer": customer, "points": 5_000, "reason": "x"}
-    )
-    assert given.status_code == 200, given.text
+    fr, customer = shop_with_member(admin, db, 5_000)
     till = TestClient(admin.app)
     till.headers["Authorization"] = f"Bearer {fr.pos_keys['store-paris']}"
-    sale = {
-        "client_txn_id": "deadlock-1", "occurred_at": RECENTLY,
-        "lines": [{"sku": "TEE-M", "quantity": 1}],
-        "customer": {"loyalty_card": "LC-1001"},
-        "payments": [{"method": "loyalty_points", "amount": 2500}],
-    }  # fmt: skip
+    sale = points_sale("deadlock-1")
 
     with db.engine.connect() as other, ThreadPoolExecutor(1) as pool:
         # Long enough that PostgreSQL's check runs in the sale's session first.

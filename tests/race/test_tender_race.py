@@ -26,7 +26,7 @@ from tests.api.test_loyalty import PROGRAM
 from tests.api.test_pos import RECENTLY
 from tests.checkout_factories import ADDRESS_JP, Shop, make_shop
 from tests.conftest import ADMIN_KEY
-from tests.fulfilment_factories import french_shop
+from tests.fulfilment_factories import FrenchShop, french_shop
 from tests.support.racing import race_checkouts
 from tests.support.server import live_server
 
@@ -94,29 +94,41 @@ def test_one_gift_card_is_never_spent_beyond_its_balance_by_racing_checkouts(
     assert (stock["reserved"], stock["allocated"]) == (0, COVERED)
 
 
-def test_racing_tills_redeem_a_member_s_points_exactly_once_each(
-    admin: TestClient, db: Database
-) -> None:
+def shop_with_member(admin: TestClient, db: Database, points: int) -> tuple[FrenchShop, str]:
+    """The French shop with the loyalty program, and a member (card LC-1001) holding
+    `points`; returns the shop and the member's customer id."""
     fr = french_shop(admin, db)
     assert admin.put("/v1/loyalty/program", json=PROGRAM).status_code == 200
     customer = fr.shop.register("web", "anne@example.com")["customer"]["id"]
     assert admin.patch(f"/v1/customers/{customer}", json={"loyalty_card": "LC-1001"}).is_success
-    # Enough points for 5 of the 20 sales of a tee (2500 points each, 1 point = 1 cent).
     given = admin.post(
-        "/v1/loyalty/adjustments", json={"customer": customer, "points": 12_500, "reason": "x"}
+        "/v1/loyalty/adjustments", json={"customer": customer, "points": points, "reason": "x"}
     )
     assert given.status_code == 200, given.text
+    return fr, customer
+
+
+def points_sale(client_txn_id: str) -> dict[str, object]:
+    """A Paris till's sale of one tee (25 €), paid with 2,500 of LC-1001's points."""
+    return {
+        "client_txn_id": client_txn_id, "occurred_at": RECENTLY,
+        "lines": [{"sku": "TEE-M", "quantity": 1}],
+        "customer": {"loyalty_card": "LC-1001"},
+        "payments": [{"method": "loyalty_points", "amount": 2500}],
+    }  # fmt: skip
+
+
+def test_racing_tills_redeem_a_member_s_points_exactly_once_each(
+    admin: TestClient, db: Database
+) -> None:
+    # Enough points for 5 of the 20 sales of a tee (2500 points each, 1 point = 1 cent).
+    fr, customer = shop_with_member(admin, db, 12_500)
     start = Barrier(20)
 
     def sell(i: int) -> tuple[int, str]:
         till = TestClient(admin.app)
         till.headers["Authorization"] = f"Bearer {fr.pos_keys['store-paris']}"
-        sale = {
-            "client_txn_id": f"race-{i}", "occurred_at": RECENTLY,
-            "lines": [{"sku": "TEE-M", "quantity": 1}],
-            "customer": {"loyalty_card": "LC-1001"},
-            "payments": [{"method": "loyalty_points", "amount": 2500}],
-        }  # fmt: skip
+        sale = points_sale(f"race-{i}")
         start.wait()
         answer = till.post("/v1/pos/sales", json=sale)
         return answer.status_code, answer.text
