@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from souk.catalog.tables import VariantRow
@@ -16,6 +16,26 @@ from souk.pricing.tables import PriceRow, TaxRateRow
 RATE_QUANTUM = Decimal("0.00001")
 
 
+# Built once with bound parameters: building the statement and its cache key on every cart
+# change cost more than running it. The channel's id is a subquery of the same statement:
+# one round trip, not two.
+_UNIT_PRICES = (
+    select(VariantRow.sku, PriceRow.channel_id, PriceRow.amount)
+    .join(PriceRow, PriceRow.variant_id == VariantRow.id)
+    .where(
+        VariantRow.sku.in_(bindparam("skus", expanding=True)),
+        PriceRow.currency == bindparam("currency"),
+        or_(
+            PriceRow.channel_id.is_(None),
+            PriceRow.channel_id
+            == select(ChannelRow.id)
+            .where(ChannelRow.code == bindparam("channel"))
+            .scalar_subquery(),
+        ),
+    )
+)
+
+
 def unit_prices(
     *, session: Session, skus: Collection[str], currency: str, channel: str
 ) -> dict[str, int]:
@@ -23,16 +43,8 @@ def unit_prices(
     price. An unpriced SKU is absent."""
     if not skus:
         return {}
-    # The channel's id as a subquery of the same statement: one round trip, not two.
-    channel_id = select(ChannelRow.id).where(ChannelRow.code == channel).scalar_subquery()
     rows = session.execute(
-        select(VariantRow.sku, PriceRow.channel_id, PriceRow.amount)
-        .join(PriceRow, PriceRow.variant_id == VariantRow.id)
-        .where(
-            VariantRow.sku.in_(list(set(skus))),
-            PriceRow.currency == currency,
-            or_(PriceRow.channel_id.is_(None), PriceRow.channel_id == channel_id),
-        )
+        _UNIT_PRICES, {"skus": sorted(set(skus)), "currency": currency, "channel": channel}
     )
     base: dict[str, int] = {}
     override: dict[str, int] = {}
