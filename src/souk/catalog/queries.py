@@ -45,24 +45,29 @@ class VariantInfo:
     allow_backorder: bool
 
 
+# Built once with bound parameters, as `_CART_ITEMS` below: a placed order's reactions and
+# every till sale look their SKUs up, and building the statement cost more than running it.
+_VARIANTS_BY_SKU = (
+    select(
+        VariantRow.sku,
+        VariantRow.id,
+        VariantRow.product_id,
+        ProductRow.handle,
+        CategoryRow.code,
+        VariantRow.weight_g,
+        VariantRow.allow_backorder,
+    )
+    .join(ProductRow, ProductRow.id == VariantRow.product_id)
+    .outerjoin(CategoryRow, CategoryRow.id == ProductRow.category_id)
+    .where(VariantRow.sku.in_(bindparam("skus", expanding=True)))
+)
+
+
 def variants_by_sku(*, session: Session, skus: Collection[str]) -> dict[str, VariantInfo]:
     """The variants among `skus` that exist; a missing SKU is simply absent."""
     if not skus:
         return {}
-    rows = session.execute(
-        select(
-            VariantRow.sku,
-            VariantRow.id,
-            VariantRow.product_id,
-            ProductRow.handle,
-            CategoryRow.code,
-            VariantRow.weight_g,
-            VariantRow.allow_backorder,
-        )
-        .join(ProductRow, ProductRow.id == VariantRow.product_id)
-        .outerjoin(CategoryRow, CategoryRow.id == ProductRow.category_id)
-        .where(VariantRow.sku.in_(list(set(skus))))
-    )
+    rows = session.execute(_VARIANTS_BY_SKU, {"skus": sorted(set(skus))})
     return {
         sku: VariantInfo(sku, vid, pid, handle, category, weight, bool(backorder))
         for sku, vid, pid, handle, category, weight, backorder in rows
