@@ -47,16 +47,18 @@ class VariantInfo:
 
 # Built once with bound parameters, as `_CART_ITEMS` below: a placed order's reactions and
 # every till sale look their SKUs up, and building the statement cost more than running it.
+# A VariantInfo's columns, in its order; the cart's items read the same ones first.
+_VARIANT_COLUMNS = (
+    VariantRow.sku,
+    VariantRow.id,
+    VariantRow.product_id,
+    ProductRow.handle,
+    CategoryRow.code,
+    VariantRow.weight_g,
+    VariantRow.allow_backorder,
+)
 _VARIANTS_BY_SKU = (
-    select(
-        VariantRow.sku,
-        VariantRow.id,
-        VariantRow.product_id,
-        ProductRow.handle,
-        CategoryRow.code,
-        VariantRow.weight_g,
-        VariantRow.allow_backorder,
-    )
+    select(*_VARIANT_COLUMNS)
     .join(ProductRow, ProductRow.id == VariantRow.product_id)
     .outerjoin(CategoryRow, CategoryRow.id == ProductRow.category_id)
     .where(VariantRow.sku.in_(bindparam("skus", expanding=True)))
@@ -175,13 +177,7 @@ def _cart_items_statement() -> Any:
     channel_id = select(ChannelRow.id).where(ChannelRow.code == bindparam("channel"))
     return (
         select(
-            VariantRow.sku,
-            VariantRow.id,
-            VariantRow.product_id,
-            ProductRow.handle,
-            CategoryRow.code,
-            VariantRow.weight_g,
-            VariantRow.allow_backorder,
+            *_VARIANT_COLUMNS,
             ListingRow.product_id,
             ListingRow.published,
             ListingRow.available_from,
