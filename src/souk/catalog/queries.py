@@ -45,8 +45,6 @@ class VariantInfo:
     allow_backorder: bool
 
 
-# Built once with bound parameters, as `_CART_ITEMS` below: a placed order's reactions and
-# every till sale look their SKUs up, and building the statement cost more than running it.
 # A VariantInfo's columns, in its order; the cart's items read the same ones first.
 _VARIANT_COLUMNS = (
     VariantRow.sku,
@@ -57,6 +55,8 @@ _VARIANT_COLUMNS = (
     VariantRow.weight_g,
     VariantRow.allow_backorder,
 )
+# Built once with bound parameters, as `_CART_ITEMS` below: a placed order's reactions and
+# every till sale look their SKUs up, and building the statement cost more than running it.
 _VARIANTS_BY_SKU = (
     select(*_VARIANT_COLUMNS)
     .join(ProductRow, ProductRow.id == VariantRow.product_id)

@@ -85,9 +85,9 @@ def classify(exc: BaseException) -> DatabaseFault | None:
     if not isinstance(exc, FAULT_TYPES):
         return None
     original = exc.orig if isinstance(exc, DBAPIError) else None
-    sqlstate = getattr(original, "sqlstate", None)
+    sqlstate = sqlstate_of(exc)
     message = str(original or exc).lower()
-    if isinstance(sqlstate, str) and sqlstate.startswith(_TRANSACTION_ROLLBACK):
+    if sqlstate is not None and sqlstate.startswith(_TRANSACTION_ROLLBACK):
         return CONFLICT
     if sqlstate in (_QUERY_CANCELED, _LOCK_NOT_AVAILABLE):
         return TIMEOUT
@@ -113,10 +113,10 @@ def retrying(unit: Callable[[], T], *, attempts: int = 3) -> T:
     rolled back for colliding with a concurrent one (a deadlock's victim, a serialization
     failure). The rerun reads afresh, so it decides on what the winner committed; after
     `attempts` the collision reaches the client as CONFLICT."""
-    for attempt in range(1, attempts + 1):
+    for _ in range(attempts - 1):
         try:
             return unit()
         except OperationalError as exc:
-            if attempt == attempts or classify(exc) is not CONFLICT:
+            if classify(exc) is not CONFLICT:
                 raise
-    raise AssertionError("unreachable: the last attempt returns or raises")
+    return unit()
