@@ -23,8 +23,10 @@ from souk.cdp.resolution import find_by_identity, resolve
 from souk.cdp.tables import CdpEventRow, CdpProfileOrderRow, CdpProfileRow
 from souk.customers.queries import find_customer
 from souk.db.base import utcnow
+from souk.db.outbox import Event
 from souk.db.uow import UnitOfWork
-from souk.orders.queries import get_order, load_placed
+from souk.orders.placed import placed_order, read_placed
+from souk.orders.queries import get_order
 
 SOURCE = "souk"
 
@@ -87,16 +89,17 @@ def _store(
     return profile
 
 
-def record_order(*, uow: UnitOfWork, order_id: str) -> str | None:
+def record_order(*, uow: UnitOfWork, order_id: str, event: Event | None = None) -> str | None:
     """The `order.placed` reaction; returns the buyer's profile (None if already known or
-    the order names nobody: a cash sale to no one in particular)."""
+    the order names nobody: a cash sale to no one in particular). `event`: the event being
+    handled, whose other reactions share the order read here."""
     message_id = f"order.placed:{order_id}"
     try:
         with uow:
             s = uow.session
             if _known(uow, message_id):
                 return None
-            order = load_placed(session=s, order_id=order_id)
+            order = placed_order(event, s, order_id) if event else read_placed(s, order_id)
             identities = _identities(uow, order.customer_id, order.email)
             if not identities:
                 return None

@@ -5,6 +5,7 @@ own unit of work and is idempotent (see `domain_events.py`)."""
 from __future__ import annotations
 
 from souk.cdp import domain_events
+from souk.cdp.queries import ORDER_PROFILE
 from souk.db.engine import Database
 from souk.db.outbox import Event, EventBus
 from souk.db.uow import UnitOfWork
@@ -14,7 +15,9 @@ def subscribe(bus: EventBus, db: Database) -> None:
     def on_placed(event: Event) -> None:
         order_id = event.payload.get("order_id")
         if isinstance(order_id, str):
-            domain_events.record_order(uow=UnitOfWork(db), order_id=order_id)
+            profile = domain_events.record_order(uow=UnitOfWork(db), order_id=order_id, event=event)
+            if profile is not None:
+                event.shared[ORDER_PROFILE] = profile
 
     def on_returned(event: Event) -> None:
         return_id, order_id = event.payload.get("id"), event.payload.get("order_id")

@@ -65,6 +65,11 @@ def root(session: Session, profile_id: str) -> str | None:
     return found if session.get(CdpProfileRow, found) is not None else None
 
 
+# Under this key of `Event.shared`, the profile an `order.placed` was just recorded on
+# (its root), for the reactions after the CDP's (engagement) to the same delivery.
+ORDER_PROFILE = "cdp_profile"
+
+
 def profile_of_order(session: Session, order_id: str) -> str | None:
     row = session.get(CdpProfileOrderRow, order_id)
     return root_of(session, row.profile_id) if row is not None else None

@@ -14,7 +14,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,6 +49,10 @@ class Event:
     name: str
     payload: dict[str, Any]
     created_at: datetime
+    # What one reaction read about the event, for the reactions after it: the dispatcher
+    # hands every handler of an event the same Event (see `souk.orders.placed`). Only facts
+    # that cannot change go here; a handler that runs alone finds it empty and reads.
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 Handler = Callable[[Event], None]

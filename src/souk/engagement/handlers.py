@@ -17,7 +17,8 @@ from souk.engagement import experiments
 from souk.engagement.models import Trigger
 from souk.engagement.queueing import Occurrence, cancel_cart_reminders, queue
 from souk.engagement.scanner import price_drops
-from souk.orders.queries import cart_and_placement
+from souk.errors import NotFound
+from souk.orders.placed import placed_order
 
 ASKED_BACK_IN_STOCK = ("Back In Stock Requested",)
 INTERESTED = ("Product Viewed", "Product Added to Wishlist", "Back In Stock Requested")
@@ -30,15 +31,19 @@ def on_order_placed(db: Database, event: Event) -> None:
     if not isinstance(order_id, str):
         return
     with UnitOfWork(db) as uow:
-        found = cart_and_placement(session=uow.session, order_id=order_id)
-        if found is None:
+        try:
+            order = placed_order(event, uow.session, order_id)
+        except NotFound:
             return
-        cart_id, placed_at = found
-        if cart_id:
-            cancel_cart_reminders(uow, cart_id)
-        profile = cdp.profile_of_order(uow.session, order_id)
+        if order.cart_id:
+            cancel_cart_reminders(uow, order.cart_id)
+        # The profile the CDP's reaction just recorded the order on, if it ran before this
+        # one for the same delivery; otherwise looked up.
+        profile = event.shared.get(cdp.ORDER_PROFILE) or cdp.profile_of_order(uow.session, order_id)
         if profile is not None:
-            experiments.convert(uow=uow, profile_id=profile, order_id=order_id, placed_at=placed_at)
+            experiments.convert(
+                uow=uow, profile_id=profile, order_id=order_id, placed_at=order.placed_at
+            )
             queue(uow, Occurrence(Trigger.ORDER_PLACED, profile, order_id, event.created_at,
                                   {"order_id": order_id}))  # fmt: skip
         uow.commit()

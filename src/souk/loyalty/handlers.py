@@ -14,7 +14,7 @@ def subscribe(bus: EventBus, db: Database) -> None:
     def on_placed(event: Event) -> None:
         order_id = event.payload.get("order_id")
         if isinstance(order_id, str):
-            service.earn_for_order(uow=UnitOfWork(db), order_id=order_id)
+            service.earn_for_order(uow=UnitOfWork(db), order_id=order_id, event=event)
 
     def on_returned(event: Event) -> None:
         return_id, order_id = event.payload.get("id"), event.payload.get("order_id")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from souk.catalog.queries import variants_by_sku
 from souk.customers.queries import find_customer
 from souk.db.base import new_id, utcnow
+from souk.db.outbox import Event
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
 from souk.loyalty import accounts
@@ -18,6 +19,7 @@ from souk.loyalty.models import Program
 from souk.loyalty.program import load_program
 from souk.loyalty.schemas import AdjustmentBody, LoyaltyEntry, LoyaltyRead, NextTier
 from souk.loyalty.tables import LoyaltyAccountRow, LoyaltyEntryRow
+from souk.orders.placed import placed_order, read_placed
 from souk.orders.queries import load_order
 from souk.returns.reads import returned_per_sku
 
@@ -131,9 +133,10 @@ def adjust_points(*, uow: UnitOfWork, data: AdjustmentBody) -> LoyaltyRead:
     return view
 
 
-def earn_for_order(*, uow: UnitOfWork, order_id: str) -> int:
+def earn_for_order(*, uow: UnitOfWork, order_id: str, event: Event | None = None) -> int:
     """The `order.placed` reaction: points for the order's lines (shipping never earns),
-    once per order whatever the redeliveries."""
+    once per order whatever the redeliveries. `event`: the `order.placed` being handled,
+    whose reactions share one read of the order."""
     now = utcnow()
     # Without a program nothing is earned: asked of the process's copy first, so a shop
     # without one spends no transaction (on SQLite, no write lock) per placed order.
@@ -145,7 +148,7 @@ def earn_for_order(*, uow: UnitOfWork, order_id: str) -> int:
         program = load_program(s)
         if program is None:
             return 0
-        order = load_order(session=s, order_id=order_id)
+        order = placed_order(event, s, order_id) if event else read_placed(s, order_id)
         if order.customer_id is None:
             return 0
         customer = find_customer(session=s, customer_id=order.customer_id)

@@ -13,7 +13,7 @@ from sqlalchemy import BindParameter, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from souk.customers.tables import CustomerRow
-from souk.orders.tables import OrderRow
+from souk.orders.placed import PlacedOrder
 from souk.payments.tables import PaymentRow
 from souk.risk.signals import Facts
 from souk.risk.tables import RiskAssessmentRow
@@ -36,7 +36,7 @@ def email_key(email: str | None) -> str | None:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-def keys_of(order: OrderRow) -> Keys:
+def keys_of(order: PlacedOrder) -> Keys:
     context: dict[str, Any] = order.checkout_context or {}
     card = context.get("card_fingerprint")
     return Keys(
@@ -102,7 +102,9 @@ def _country(value: object) -> str | None:
     return value.strip().upper() if isinstance(value, str) and value.strip() else None
 
 
-def facts_of(session: Session, order: OrderRow, keys: Keys, *, high_value: dict[str, int]) -> Facts:
+def facts_of(
+    session: Session, order: PlacedOrder, keys: Keys, *, high_value: dict[str, int]
+) -> Facts:
     context: dict[str, Any] = order.checkout_context or {}
     at = order.placed_at
     age: float | None = None

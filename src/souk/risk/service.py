@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from souk.db.base import table_of, utcnow
 from souk.db.dialects import dialect_of, upsert_insert_for
 from souk.db.reference import ReferenceCache
+from souk.errors import NotFound
 from souk.fulfilment.release import ReleaseCheck
-from souk.orders.tables import OrderRow
+from souk.orders.placed import PlacedOrder, read_placed
 from souk.risk.facts import facts_of, keys_of
 from souk.risk.signals import DEFAULT_WEIGHTS, Decision, Limits, assess
 from souk.risk.tables import RiskAssessmentRow, RiskWeightRow
@@ -83,7 +84,7 @@ def screen(
     order_id: str,
     policy: Policy,
     *,
-    order: OrderRow | None = None,
+    order: PlacedOrder | None = None,
     look_first: bool = True,
 ) -> RiskAssessmentRow | None:
     """The order's assessment, made now if it has none (None: not an order Souk screens).
@@ -93,8 +94,12 @@ def screen(
     found = session.get(RiskAssessmentRow, order_id) if look_first else None
     if found is not None:
         return found
-    order = order or session.get(OrderRow, order_id)
-    if order is None or order.source not in SCREENED_SOURCES:
+    if order is None:
+        try:
+            order = read_placed(session, order_id)
+        except NotFound:
+            return None
+    if order.source not in SCREENED_SOURCES:
         return None
     keys = keys_of(order)
     facts = facts_of(session, order, keys, high_value=policy.high_value)
