@@ -97,8 +97,9 @@ def record_order(*, uow: UnitOfWork, order_id: str, event: Event | None = None) 
     try:
         with uow:
             s = uow.session
-            if _known(uow, message_id):
-                return None
+            # Not looked up first: nearly every delivery is the first, and a redelivery's
+            # event row collides with the first one's (unique per source and messageId),
+            # which rolls back everything it did.
             order = placed_order(event, s, order_id) if event else read_placed(s, order_id)
             identities = _identities(uow, order.customer_id, order.email)
             if not identities:
@@ -156,7 +157,8 @@ def record_order(*, uow: UnitOfWork, order_id: str, event: Event | None = None) 
             uow.commit()
             return profile_id
     except IntegrityError:
-        # A redelivery raced this one and committed first: the order is on its profile.
+        # A redelivery, or one that raced this and committed first: the order is on its
+        # profile already.
         return None
 
 
