@@ -52,22 +52,24 @@ BUDGET = {
     # buyer's profile (11: the order and its lines in one statement, read once for every
     # reaction to the event (souk.orders.placed); no look for the event first, as a
     # redelivery's event row collides with the first's; the profile held through its
-    # refresh rather than read twice); engagement (4, one transaction: the order and the profile
-    # from the reactions before it, cancel the cart's reminder, open experiment exposures
-    # to convert, order.placed journeys); fraud screening (souk.risk) scores it in a
-    # transaction of its own (3: declined payments, every velocity count in one statement,
-    # the insert as INSERT … ON CONFLICT DO NOTHING, which also finds an order screened
-    # before; the weights come from the reference cache); and the batch's events are
-    # marked dispatched in one UPDATE. 29 before the reactions shared the order's read.
+    # refresh rather than read twice); engagement (4, one transaction: the order and the
+    # profile from the reactions before it, cancel the cart's reminder, open experiment
+    # exposures to convert, and the active journeys — read here because this is the
+    # process's first order; in steady state they come from the process's copy,
+    # souk.engagement.queueing); fraud screening (souk.risk) scores it in a transaction of
+    # its own (3: declined payments, every velocity count in one statement, the insert as
+    # INSERT … ON CONFLICT DO NOTHING, which also finds an order screened before; the
+    # weights come from the reference cache); and the batch's events are marked dispatched
+    # in one UPDATE. 29 before the reactions shared the order's read.
     "routing": (23, 8),
     "catalog page": (5, 1),
     "product page": (5, 1),
     "availability": (2, 1),
 }
-# create + 3 × add + patch + checkout + routing; measured 80 on both back ends in steady
+# create + 3 × add + patch + checkout + routing; measured 79 on both back ends in steady
 # state (benchmarks/flow_cpu.py); 86 on SQLite here, where the first order also fills the
-# process's copies of the loyalty program and of the channel's locations (92 before the
-# reactions to order.placed shared one read of the order)
+# process's copies of the loyalty program, the channel's locations and the active journeys
+# (92 before the reactions to order.placed shared one read of the order)
 FLOW_BUDGET = 86
 
 

@@ -13,6 +13,7 @@ from souk.db.base import new_id, utcnow
 from souk.db.uow import UnitOfWork
 from souk.engagement import experiments, templates
 from souk.engagement.models import Trigger
+from souk.engagement.queueing import JOURNEYS
 from souk.engagement.schemas import JourneyCreate, JourneyRead, MessageTemplate
 from souk.engagement.tables import ExperimentRow, JourneyRow
 from souk.errors import NotFound, ValidationFailed, field_error
@@ -75,6 +76,7 @@ def create_journey(*, uow: UnitOfWork, data: JourneyCreate) -> JourneyRead:
         uow.session.flush()
         result = journey_read(row, experiment)
         uow.commit()
+        JOURNEYS.forget(uow.db)  # this process queues for it at once
         return result
 
 

@@ -11,8 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from souk.db.base import new_id, utcnow
+from souk.db.reference import ReferenceCache
 from souk.db.uow import UnitOfWork
 from souk.engagement.models import Status, Trigger
 from souk.engagement.rows import insert_once
@@ -31,17 +33,50 @@ class Occurrence:
     segment: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class LiveJourney:
+    """What queueing needs of an active journey, kept by the process (`JOURNEYS`)."""
+
+    id: str
+    trigger: str
+    segment: str | None
+    channel: str
+    purpose: str
+    delay_s: int
+    experiment_id: str | None
+
+
+# Every placed order, abandoned cart and segment entry asks which journeys it starts;
+# journeys change when a marketer saves one. Kept as reference data (souk.db.reference):
+# the process that saves a journey forgets its copy at once, another uses it within
+# SOUK_REFERENCE_CACHE_MS.
+JOURNEYS = ReferenceCache("journeys")
+_ACTIVE = (
+    select(
+        JourneyRow.id, JourneyRow.trigger, JourneyRow.segment, JourneyRow.channel,
+        JourneyRow.purpose, JourneyRow.delay_s, JourneyRow.experiment_id,
+    )
+    .where(JourneyRow.active.is_(True))
+    .order_by(JourneyRow.id)
+)  # fmt: skip
+
+
+def live_journeys(session: Session) -> tuple[LiveJourney, ...]:
+    def load() -> tuple[LiveJourney, ...]:
+        return tuple(LiveJourney(*row) for row in session.execute(_ACTIVE))
+
+    return JOURNEYS.get(session, "active", load)
+
+
 def queue(uow: UnitOfWork, occurrence: Occurrence) -> int:
     """Queue the occurrence's messages in the caller's open unit of work; returns how many
     were new."""
     s = uow.session
-    stmt = select(JourneyRow).where(
-        JourneyRow.trigger == occurrence.trigger.value, JourneyRow.active.is_(True)
-    )
+    journeys = [j for j in live_journeys(s) if j.trigger == occurrence.trigger.value]
     if occurrence.trigger is Trigger.SEGMENT_ENTERED:
-        stmt = stmt.where(JourneyRow.segment == occurrence.segment)
+        journeys = [j for j in journeys if j.segment == occurrence.segment]
     added = 0
-    for journey in s.scalars(stmt.order_by(JourneyRow.id)):
+    for journey in journeys:
         key = f"{journey.id}|{occurrence.object_id}|{occurrence.profile_id}"
         added += insert_once(
             s,
