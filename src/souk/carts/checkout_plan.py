@@ -85,7 +85,8 @@ def plan_checkout(db: Database, *, cart_id: str, channel: str, customer_id: str 
         sales = get_channel(session=s, code=channel)
         supplies = _pickup_supplies(s, cart, sales, now)
         stock = _refuse_when_short(db, s, cart, sales, now) if supplies is None else None
-        view = evaluate(s, cart, sales, now, stock=stock, pickup=supplies)
+        # Exact: what is ordered is judged on the catalog as it is now, not as a cart saw it.
+        view = evaluate(s, cart, sales, now, stock=stock, pickup=supplies, exact=True)
         errors = [field_error(f"cart.{p.code}", p.message) for p in view.problems]
         if not cart.lines:
             errors.append(field_error("cart.lines", "the cart is empty"))

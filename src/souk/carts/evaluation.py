@@ -108,9 +108,13 @@ class Facts:
         return self.asked.issuperset(skus)
 
 
-def read_facts(session: Session, cart: CartRow, channel: Channel, skus: list[str]) -> Facts:
+def read_facts(
+    session: Session, cart: CartRow, channel: Channel, skus: list[str], *, exact: bool = False
+) -> Facts:
     """Two statements whatever the number of lines: catalog (variant, listing, title) and
-    prices."""
+    prices. The catalog's part of SKUs other carts showed a moment ago comes from the
+    process's copy unless `exact` (a checkout): see `catalog.queries.cart_items`. Prices are
+    always read."""
     wanted = sorted(set(skus))
     items = cart_items(
         session=session,
@@ -118,6 +122,7 @@ def read_facts(session: Session, cart: CartRow, channel: Channel, skus: list[str
         channel=channel.code,
         locale=cart.locale,
         fallback_locale=channel.default_locale,
+        kept=not exact,
     )
     prices = unit_prices(session=session, skus=wanted, currency=cart.currency, channel=channel.code)
     return Facts(items, prices, frozenset(wanted))
@@ -143,12 +148,13 @@ def _line_views(
     stock: dict[str, int] | None,
     facts: Facts | None,
     tier: MemberTier,
+    exact: bool,
 ) -> list[LineView]:
     skus = [line.sku for line in cart.lines]
     if not skus:
         return []
     if facts is None or not facts.covers(skus):
-        facts = read_facts(session, cart, channel, skus)
+        facts = read_facts(session, cart, channel, skus, exact=exact)
     if stock is None:
         stock = atp(session=session, channel=channel, skus=skus)
     views = []
@@ -263,12 +269,14 @@ def evaluate(
     facts: Facts | None = None,
     pickup: list[PickupSupply] | None = None,
     tier: MemberTier | None = None,
+    exact: bool = False,
 ) -> CartView:
     """`stock` is the channel's ATP of the cart's SKUs when the caller has just read it;
     `facts`, what the catalog and prices say of them, when the command has read that;
     `pickup` where a pickup cart's lines would come from, when it has just been read. A
     pickup cart's lines are available as far as the store and the network can supply them.
-    `tier`: the shopper's loyalty tier when the command has it (read at most once)."""
+    `tier`: the shopper's loyalty tier when the command has it (read at most once).
+    `exact`: the catalog's facts read now, not from the process's copy (a checkout)."""
     if tier is None:
         tier = MemberTier(session, cart.customer_id, now)
     problems: list[CartProblem] = []
@@ -283,7 +291,7 @@ def evaluate(
         stock = {}
         for supply in supplies:
             stock[supply.sku] = max(stock.get(supply.sku, 0), supply.network)
-    views = _line_views(session, cart, channel, now, stock, facts, tier)
+    views = _line_views(session, cart, channel, now, stock, facts, tier, exact)
     _pickup(session, cart, views, supplies)
     shipping = _shipping(session, cart, channel, views, problems)
     charge = shipping.amount if shipping else 0

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, select
+from sqlalchemy import Engine, and_, bindparam, case, select
 from sqlalchemy.orm import Session, aliased
 
 from souk.catalog.models import HoldStock, ListingState
@@ -21,6 +23,7 @@ from souk.catalog.tables import (
 )
 from souk.channels.locales import fallback_chain, normalize_locale, pick_translation
 from souk.channels.tables import ChannelRow
+from souk.db.timed import TimedCache
 
 __all__ = [
     "CartItem",
@@ -204,6 +207,26 @@ def _cart_items_statement() -> Any:
 _CART_ITEMS = _cart_items_statement()
 
 
+# What changes a cart item: the product (its variants, titles, category), its listing, the
+# channel, a category's code.
+CART_ITEM_CHANGES = ("product.", "listing.", "channel.", "category.")
+_kept: weakref.WeakKeyDictionary[Engine, TimedCache[CartItem]] = weakref.WeakKeyDictionary()
+_kept_lock = threading.Lock()
+
+
+def _kept_items(session: Session) -> TimedCache[CartItem] | None:
+    db = session.info.get("database")
+    if db is None or db.settings.reference_cache_ms <= 0:
+        return None
+    with _kept_lock:
+        cache = _kept.get(db.engine)
+        if cache is None:
+            cache = TimedCache(db.settings.reference_cache_ms / 1000, max_entries=20_000)
+            cache.watch(db.sessions, CART_ITEM_CHANGES)
+            _kept[db.engine] = cache
+        return cache
+
+
 def cart_items(
     *,
     session: Session,
@@ -211,17 +234,45 @@ def cart_items(
     channel: str,
     locale: str,
     fallback_locale: str,
+    kept: bool = False,
 ) -> dict[str, CartItem]:
     """Variant, listing in `channel` and localized title of each SKU that exists, in one
     statement: a cart change and the cart it answers with need all three for every line,
-    and reading them apart cost three round trips per change."""
+    and reading them apart cost three round trips per change.
+
+    `kept`: what a cart shows may come from this process's copy (`souk.db.timed`, kept for
+    SOUK_REFERENCE_CACHE_MS, forgotten at once when this process commits a change to a
+    product, listing, channel or category; another process's change shows within that
+    time): only the SKUs not in it are read. A checkout reads exactly (`kept=False`)."""
     if not skus:
         return {}
     chain = fallback_chain(
         normalize_locale(locale) or locale, normalize_locale(fallback_locale) or fallback_locale
     )[:_CHAIN_SLOTS]
     chain += [chain[-1]] * (_CHAIN_SLOTS - len(chain))
-    params: dict[str, Any] = {"skus": sorted(set(skus)), "channel": channel}
+    wanted = sorted(set(skus))
+    cache = _kept_items(session) if kept else None
+    if cache is None:
+        return _read_items(session, wanted, channel, chain)
+    generation = cache.generation
+    found: dict[str, CartItem] = {}
+    for sku in wanted:
+        item = cache.get((channel, *chain, sku))
+        if item is not None:
+            found[sku] = item
+    missing = [sku for sku in wanted if sku not in found]
+    if missing:
+        read = _read_items(session, missing, channel, chain)
+        for sku, item in read.items():
+            cache.put((channel, *chain, sku), item, generation)
+        found.update(read)
+    return found
+
+
+def _read_items(
+    session: Session, skus: list[str], channel: str, chain: list[str]
+) -> dict[str, CartItem]:
+    params: dict[str, Any] = {"skus": skus, "channel": channel}
     params.update({f"locale_{i}": tag for i, tag in enumerate(chain)})
     found = {}
     for row in session.execute(_CART_ITEMS, params):

@@ -17,28 +17,21 @@ stale page never outlives the change by more than the request that was building 
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from souk.db.outbox import OutboxEvent
+from souk.db.timed import TimedCache
 
 # Events after which a page may show something else (names are `noun.verb`).
 CHANGES = ("product.", "listing.", "prices.", "channel.", "category.", "tax_rate.", "stock.")
-_STALE = "souk_storefront_stale"
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
     etag: str
     body: bytes
-    expires: float
 
 
 def etag_of(body: bytes) -> str:
@@ -53,64 +46,16 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return any(t == "*" or t.removeprefix("W/") == etag for t in tags)
 
 
-class PageCache:
-    def __init__(
-        self,
-        ttl_s: float,
-        *,
-        max_entries: int = 2048,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.ttl_s = ttl_s
-        self.max_entries = max_entries
-        self.clock = clock
-        self.generation = 0
-        self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
-        self._lock = threading.Lock()
+class PageCache(TimedCache[Entry]):
+    """Encoded pages with their ETag (`souk.db.timed`: kept `ttl_s`, forgotten at once on
+    this process's commit of a `CHANGES` event)."""
 
-    def get(self, key: Hashable) -> Entry | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if entry.expires <= self.clock():
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return entry
-
-    def put(self, key: Hashable, body: bytes, generation: int) -> Entry:
+    def put(self, key: Hashable, body: bytes, generation: int) -> Entry:  # type: ignore[override]
         """Store the page built since `generation` was read — unless a change committed
         meanwhile — and return it with its ETag."""
-        entry = Entry(etag_of(body), body, self.clock() + self.ttl_s)
-        if self.ttl_s <= 0:
-            return entry
-        with self._lock:
-            if generation == self.generation:
-                self._entries[key] = entry
-                self._entries.move_to_end(key)
-                while len(self._entries) > self.max_entries:
-                    self._entries.popitem(last=False)
+        entry = Entry(etag_of(body), body)
+        super().put(key, entry, generation)
         return entry
 
-    def invalidate(self) -> None:
-        with self._lock:
-            self.generation += 1
-            self._entries.clear()
-
-    def watch(self, sessions: sessionmaker[Session]) -> None:
-        """Clear the cache after every commit of these sessions that emitted a change."""
-
-        def after_flush(session: Session, _context: Any) -> None:
-            for obj in session.new:
-                if isinstance(obj, OutboxEvent) and obj.name.startswith(CHANGES):
-                    session.info[_STALE] = True
-                    return
-
-        def after_commit(session: Session) -> None:
-            # A flag left by a rolled-back flush only costs a spurious clear: kept simple.
-            if session.info.pop(_STALE, False):
-                self.invalidate()
-
-        event.listen(sessions, "after_flush", after_flush)
-        event.listen(sessions, "after_commit", after_commit)
+    def watch(self, sessions: sessionmaker[Session], prefixes: tuple[str, ...] = CHANGES) -> None:
+        super().watch(sessions, prefixes)

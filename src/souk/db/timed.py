@@ -1,0 +1,92 @@
+"""Values a process keeps for a few seconds, forgotten at once when it commits a change.
+
+What every shopper of a channel sees the same — a storefront page, the catalog facts of a
+SKU in a cart — is read far more often than it changes. A `TimedCache` keeps such values for
+`ttl_s` seconds, at most `max_entries` of them (least recently used first out):
+
+- a commit of this process that emits an event named with one of the watched prefixes
+  clears it at once (`watch`), so whoever made a change sees it on their next request;
+- a change committed by another process shows after at most `ttl_s`.
+
+A value built while such a change committed is not stored (the generation moved under it),
+so a stale value never outlives the change by more than the request that was building it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from souk.db.outbox import OutboxEvent
+
+V = TypeVar("V")
+
+
+class TimedCache(Generic[V]):
+    def __init__(
+        self,
+        ttl_s: float,
+        *,
+        max_entries: int = 2048,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self.clock = clock
+        self.generation = 0
+        self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> V | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] <= self.clock():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: Hashable, value: V, generation: int) -> None:
+        """Keep `value`, built since `generation` was read — unless a change committed
+        meanwhile."""
+        if self.ttl_s <= 0:
+            return
+        with self._lock:
+            if generation != self.generation:
+                return
+            self._entries[key] = (self.clock() + self.ttl_s, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries.clear()
+
+    def watch(self, sessions: sessionmaker[Session], prefixes: tuple[str, ...]) -> None:
+        """Clear the cache after every commit of these sessions that emitted an event whose
+        name starts with one of `prefixes`."""
+        flag = f"souk_stale_{id(self)}"
+
+        def after_flush(session: Session, _context: Any) -> None:
+            for obj in session.new:
+                if isinstance(obj, OutboxEvent) and obj.name.startswith(prefixes):
+                    session.info[flag] = True
+                    return
+
+        def after_commit(session: Session) -> None:
+            # A flag left by a rolled-back flush only costs a spurious clear: kept simple.
+            if session.info.pop(flag, False):
+                self.invalidate()
+
+        event.listen(sessions, "after_flush", after_flush)
+        event.listen(sessions, "after_commit", after_commit)
