@@ -42,8 +42,8 @@ class Tuning:
             raise ValueError(f"decay must be in (0, 1], not {self.decay}")
         if self.neighbours < 0:
             raise ValueError(f"neighbours must be >= 0, not {self.neighbours}")
-        if not 0.0 <= self.own_weight <= 1.0:
-            raise ValueError(f"own_weight must be in [0, 1], not {self.own_weight}")
+        if not 0.0 < self.own_weight <= 1.0:
+            raise ValueError(f"own_weight must be in (0, 1], not {self.own_weight}")
         if self.fill_weight <= 0.0:
             raise ValueError(f"fill_weight must be above 0, not {self.fill_weight}")
 
