@@ -32,10 +32,10 @@ class Tuning:
     """How the parts are blended; the defaults were chosen on a validation split of the
     Instacart sample's training orders (docs/forecasting.md says how)."""
 
-    decay: float = 0.9  # an order k orders before the latest weighs decay**k
-    neighbours: int = 100
-    own_weight: float = 0.9  # the rest of the frequency part is the neighbours' mean
-    fill_weight: float = 0.01  # the fill list's scores, scaled to its best = 1
+    decay: float = 0.8  # an order k orders before the latest weighs decay**k
+    neighbours: int = 50
+    own_weight: float = 0.6  # the rest of the frequency part is the neighbours' mean
+    fill_weight: float = 0.001  # the fill list's scores, scaled to its best = 1
 
     def __post_init__(self) -> None:
         if not 0.0 < self.decay <= 1.0:
