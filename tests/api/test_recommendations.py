@@ -1,8 +1,8 @@
 """Recommendations through HTTP on both back ends: till baskets and web product views make
-"bought together" and "viewed together", a member's own list comes from her orders (what she buys again, latest
-first) and shoppers like her, only what the
-asking channel can sell now is answered, a refresh adds only what is new, and bad requests
-are told what is wrong."""
+"bought together" and "viewed together", a member's own list comes from her orders (what
+she buys again, latest first) and shoppers like her, only what the asking channel can sell
+now is answered, a refresh adds only what is new, and bad requests are told what is
+wrong."""
 
 from __future__ import annotations
 
