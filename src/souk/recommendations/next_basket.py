@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_matrix, diags
 
-# Similarities are computed this many profiles at a time, so memory grows with the number
-# of profiles, not with its square.
-CHUNK = 1024
+# Profiles are scored a block at a time, this many similarities a block (32 MB), so memory
+# stays flat however many profiles there are.
+BLOCK = 1 << 22
 
 History = Sequence[Collection[str]]  # a profile's orders, oldest first, each its SKUs
 
@@ -66,25 +66,24 @@ def _frequencies(
     return csr_matrix((values, (rows, cols)), shape=(len(histories), len(sku_index)))
 
 
-def _neighbour_means(vectors: csr_matrix, k: int) -> csr_matrix:
-    """Each row replaced by the mean of its `k` most cosine-similar other rows."""
-    n = vectors.shape[0]
-    k = min(k, n - 1)
-    if k <= 0:
-        return csr_matrix(vectors.shape, dtype=np.float64)
+def _unit_rows(vectors: csr_matrix) -> csr_matrix:
     norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
-    unit = csr_matrix(diags(1.0 / np.where(norms > 0, norms, 1.0)) @ vectors)
-    cols: list[np.ndarray] = []
-    for start in range(0, n, CHUNK):
-        stop = min(start + CHUNK, n)
-        sims = (unit[start:stop] @ unit.T).toarray()
-        sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # never oneself
-        # Stable, so equal similarities pick the lower index: the same answer every run.
-        cols.append(np.argsort(-sims, axis=1, kind="stable")[:, :k].ravel())
-    mixer = csr_matrix(
-        (np.full(n * k, 1.0 / k), (np.repeat(np.arange(n), k), np.concatenate(cols))),
-        shape=(n, n),
-    )
+    return csr_matrix(diags(1.0 / np.where(norms > 0, norms, 1.0)) @ vectors)
+
+
+def _neighbour_means(
+    unit: csr_matrix, vectors: csr_matrix, start: int, stop: int, k: int
+) -> csr_matrix:
+    """Rows `start:stop`, each the mean of its `k` most cosine-similar other rows; one
+    sharing nothing (similarity 0) adds nothing, so a profile without orders gets none."""
+    sims = (unit[start:stop] @ unit.T).toarray()
+    sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # never oneself
+    # The mean needs the set of neighbours, not their order; rows come sorted by profile,
+    # so equal similarities at the edge fall the same way every run.
+    cols = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    weights = np.where(np.take_along_axis(sims, cols, axis=1) > 0, 1.0 / k, 0.0)
+    rows = np.repeat(np.arange(stop - start), k)
+    mixer = csr_matrix((weights.ravel(), (rows, cols.ravel())), shape=(stop - start, unit.shape[0]))
     return csr_matrix(mixer @ vectors)
 
 
@@ -131,16 +130,22 @@ def next_basket_lists(
     )
     sku_index = {s: n for n, s in enumerate(skus)}
     own = _frequencies(bought, sku_index, tuning.decay)
-    scores = own * tuning.own_weight + _fill_matrix(profiles, fill, sku_index) * tuning.fill_weight
-    if tuning.own_weight < 1.0:
-        scores = scores + _neighbour_means(own, tuning.neighbours) * (1.0 - tuning.own_weight)
-    scores = csr_matrix(scores)
-    scores.eliminate_zeros()
+    fills = _fill_matrix(profiles, fill, sku_index) * tuning.fill_weight
+    unit = _unit_rows(own)
+    k = min(tuning.neighbours, len(profiles) - 1) if tuning.own_weight < 1.0 else 0
     reach = np.bincount((own > 0).tocoo().col, minlength=len(skus))
     lists: dict[str, list[tuple[str, float]]] = {}
-    for n, profile in enumerate(profiles):
-        cols = scores.indices[scores.indptr[n] : scores.indptr[n + 1]]
-        values = scores.data[scores.indptr[n] : scores.indptr[n + 1]]
-        best = np.lexsort((cols, -reach[cols], -values))[:per_profile]
-        lists[profile] = [(skus[cols[j]], float(values[j])) for j in best]
+    step = max(1, BLOCK // len(profiles))
+    for start in range(0, len(profiles), step):
+        stop = min(start + step, len(profiles))
+        block = own[start:stop] * tuning.own_weight + fills[start:stop]
+        if k > 0:
+            block = block + _neighbour_means(unit, own, start, stop, k) * (1 - tuning.own_weight)
+        block = csr_matrix(block)
+        block.eliminate_zeros()
+        for row in range(stop - start):
+            cols = block.indices[block.indptr[row] : block.indptr[row + 1]]
+            values = block.data[block.indptr[row] : block.indptr[row + 1]]
+            best = np.lexsort((cols, -reach[cols], -values))[:per_profile]
+            lists[profiles[start + row]] = [(skus[cols[j]], float(values[j])) for j in best]
     return lists

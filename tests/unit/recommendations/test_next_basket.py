@@ -67,6 +67,12 @@ def test_the_fill_list_breaks_ties_and_serves_profiles_without_orders() -> None:
     ]
 
 
+def test_a_profile_with_views_only_gets_its_fill_list_not_strangers_products() -> None:
+    histories: dict[str, History] = {"anne": [{"MILK"}], "bob": [{"NAILS"}], "viewer": []}
+    lists = next_basket_lists(histories, per_profile=5, fill={"viewer": [("TEA", 1.0)]})
+    assert _skus(lists, "viewer") == ["TEA"]  # sharing nothing, nobody is its neighbour
+
+
 def test_profiles_without_orders_or_fill_get_no_list_and_one_order_is_enough() -> None:
     assert next_basket_lists({}, per_profile=3) == {}
     lists = next_basket_lists(
