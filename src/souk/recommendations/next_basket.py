@@ -147,5 +147,6 @@ def next_basket_lists(
             cols = block.indices[block.indptr[row] : block.indptr[row + 1]]
             values = block.data[block.indptr[row] : block.indptr[row + 1]]
             best = np.lexsort((cols, -reach[cols], -values))[:per_profile]
-            lists[profiles[start + row]] = [(skus[cols[j]], float(values[j])) for j in best]
+            if len(best):  # a fill list of scores at or below 0 gives nothing to rank
+                lists[profiles[start + row]] = [(skus[cols[j]], float(values[j])) for j in best]
     return lists

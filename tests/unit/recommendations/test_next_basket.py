@@ -71,6 +71,9 @@ def test_a_profile_with_views_only_gets_its_fill_list_not_strangers_products() -
     histories: dict[str, History] = {"anne": [{"MILK"}], "bob": [{"NAILS"}], "viewer": []}
     lists = next_basket_lists(histories, per_profile=5, fill={"viewer": [("TEA", 1.0)]})
     assert _skus(lists, "viewer") == ["TEA"]  # sharing nothing, nobody is its neighbour
+    assert "viewer" not in next_basket_lists(
+        histories, per_profile=5, fill={"viewer": [("TEA", -1.0)]}
+    )
 
 
 def test_profiles_without_orders_or_fill_get_no_list_and_one_order_is_enough() -> None:
