@@ -1,7 +1,8 @@
 """Recommendations through HTTP on both back ends: till baskets and web product views make
-"bought together" and "viewed together", a member's own list comes from ALS, only what the
-asking channel can sell now is answered, a refresh adds only what is new, and bad requests
-are told what is wrong."""
+"bought together" and "viewed together", a member's own list comes from her orders (what
+she buys again, latest first) and shoppers like her, only what the asking channel can sell
+now is answered, a refresh adds only what is new, and bad requests are told what is
+wrong."""
 
 from __future__ import annotations
 
@@ -98,6 +99,18 @@ def test_a_member_gets_a_list_of_their_own(shop: FrenchShop) -> None:
     assert all(i["why"] == "people who shop like you bought it" for i in body["items"])
     scores = [i["score"] for i in body["items"]]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_what_a_member_bought_again_lately_heads_her_list(shop: FrenchShop, db: Database) -> None:
+    _till(shop, "t-anne-2", ("MUG",), member=True)
+    _till(shop, "t-anne-3", ("MUG",), member=True)
+    shop.dispatch()  # the CDP links the orders to her profile
+    refresh(db=db)
+    (anne,) = shop.admin.get("/v1/profiles", params={"email": "anne@example.com"}).json()["data"]
+    items = _recs(shop, profile=anne["id"], channel="web").json()["items"]
+    # Two of her three orders held the mug, the latest two: it beats the tee and the cap.
+    assert [i["sku"] for i in items][:3] == ["MUG", "CAP", "TEE-M"]
+    assert items[0]["score"] > items[1]["score"]
 
 
 def test_a_refresh_adds_only_what_is_new(shop: FrenchShop, db: Database) -> None:

@@ -1,1 +1,1 @@
-"""Recommendations: items bought or viewed together, and personalised ones (implicit ALS)."""
+"""Recommendations: items bought or viewed together, and personalised ones (next basket + ALS)."""

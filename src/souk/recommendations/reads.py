@@ -1,5 +1,5 @@
 """Serving recommendations: for a SKU, what was bought or viewed with it; for a profile,
-its ALS list (or, for a profile with none yet, what sells most). Only what the channel can
+its personal list (or, for a profile with none yet, what sells most). Only what the channel can
 sell now is answered: listed, inside its window, and available to promise (or sold on
 backorder)."""
 

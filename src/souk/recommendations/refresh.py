@@ -1,10 +1,11 @@
 """The recommendations job (`souk recs refresh`): add what was bought and viewed since the
-last refresh to the pair counts, then retrain the personalised lists.
+last refresh to the pair counts, then recompute the personalised lists.
 
 The pair counts are incremental: each refresh reads only the orders and views after its
 watermarks, which it moves in the same transaction as the counts, under a row lock, so
-two refreshes at once never count a basket twice. ALS is retrained over every
-interaction (it has no exact incremental update); see docs/forecasting.md for its cost.
+two refreshes at once never count a basket twice. The personal lists are recomputed from
+every profile's whole order sequence (their recency decay and ALS have no exact incremental
+update); see docs/forecasting.md for the cost.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
 from souk.orders.baskets import baskets_after
-from souk.recommendations.als import VIEW_WEIGHT, Interaction, train_and_recommend
+from souk.recommendations.als import VIEW_WEIGHT, Interaction
 from souk.recommendations.models import Kind, new_pairs, pair_counts
+from souk.recommendations.personal import personal_lists
 from souk.recommendations.tables import (
     RecItemRow,
     RecPairRow,
@@ -141,33 +143,34 @@ def add_new_activity(*, db: Database) -> tuple[int, int]:
             views += len(new_views)
 
 
-def _interactions(session: Session) -> list[Interaction]:
-    found: list[Interaction] = []
+def _activity(session: Session) -> tuple[dict[str, list[dict[str, int]]], list[Interaction]]:
+    """Each profile's orders oldest first (order ids sort by creation time), and its views."""
+    orders: dict[str, list[dict[str, int]]] = defaultdict(list)
     after = ""
     while batch := baskets_after(session=session, after=after, limit=BATCH):
         owners = profiles_of_orders(session=session, order_ids=[b.order_id for b in batch])
         for b in batch:
             if b.order_id in owners:
-                found.extend(
-                    Interaction(owners[b.order_id], s, float(n)) for s, n in b.lines.items()
-                )
+                orders[owners[b.order_id]].append(b.lines)
         after = batch[-1].order_id
+    views: list[Interaction] = []
     last = 0
-    while views := views_after(session=session, after=last, limit=BATCH):
-        found.extend(Interaction(v.profile_id, v.sku, VIEW_WEIGHT) for v in views)
-        last = views[-1].id
-    return found
+    while batch_views := views_after(session=session, after=last, limit=BATCH):
+        views.extend(Interaction(v.profile_id, v.sku, VIEW_WEIGHT) for v in batch_views)
+        last = batch_views[-1].id
+    return orders, views
 
 
 def refresh(*, db: Database) -> RefreshSummary:
     started = time.perf_counter()
-    baskets, views = add_new_activity(db=db)
+    baskets, new_views = add_new_activity(db=db)
     settings = db.settings
     with UnitOfWork(db, write=False) as uow:
-        interactions = _interactions(uow.session)
-    lists = train_and_recommend(
-        interactions, factors=settings.recs_factors, per_profile=settings.recs_per_profile
-    )
+        orders, views = _activity(uow.session)
+    lists = personal_lists(
+        orders=orders, views=views, factors=settings.recs_factors,
+        per_profile=settings.recs_per_profile,
+    )  # fmt: skip
     now = utcnow()
     with UnitOfWork(db) as uow:
         uow.session.execute(delete(RecProfileItemRow))
@@ -179,4 +182,4 @@ def refresh(*, db: Database) -> RefreshSummary:
         for start in range(0, len(rows), CHUNK):
             uow.session.execute(insert(RecProfileItemRow), rows[start : start + CHUNK])
         uow.commit()
-    return RefreshSummary(baskets, views, len(lists), time.perf_counter() - started)
+    return RefreshSummary(baskets, new_views, len(lists), time.perf_counter() - started)

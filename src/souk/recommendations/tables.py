@@ -2,7 +2,7 @@
 
 Pair counts are kept raw (how many baskets or browsing sessions held both SKUs) so that a
 refresh only adds what happened since its watermark; scores are derived when read.
-Personalised lists are replaced per profile by the ALS refresh.
+Personalised lists are replaced whole by each refresh (`personal.personal_lists`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,152 @@
+"""Next-basket lists in the spirit of TIFU-KNN (Hu, Dai, Xie, Ryu & He, "Modeling
+personalized item frequency information for next-basket recommendation", SIGIR 2020):
+grocery-like shoppers mostly buy again what they bought lately, so each profile is a
+time-decayed item-frequency vector over its own orders, blended with the mean vector of
+its nearest profiles (cosine), which adds what people who shop alike buy. A second list
+per profile (ALS's, for one) is blended in with a small weight: it breaks ties among equal
+frequencies and fills the lists of profiles with few or no orders (only views).
+
+Pure: no database. Orders come oldest first; the decay is over the order sequence, not the
+calendar, because a weekly and a monthly shopper are each best told by their last few
+orders. The vector is a decayed share of orders holding the SKU (in [0, 1] whatever the
+length of the history), which keeps the own, neighbour and fill parts on one scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix, diags
+
+# Profiles are scored a block at a time, this many similarities a block (32 MB), so memory
+# stays flat however many profiles there are.
+BLOCK = 1 << 22
+
+History = Sequence[Collection[str]]  # a profile's orders, oldest first, each its SKUs
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """How the parts are blended; the defaults were chosen on a validation split of the
+    Instacart sample's training orders (docs/forecasting.md says how)."""
+
+    decay: float = 0.8  # an order k orders before the latest weighs decay**k
+    neighbours: int = 50
+    own_weight: float = 0.6  # the rest of the frequency part is the neighbours' mean
+    fill_weight: float = 0.001  # the fill list's scores, scaled to its best = 1
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.decay <= 1.0:
+            raise ValueError(f"decay must be in (0, 1], not {self.decay}")
+        if self.neighbours < 0:
+            raise ValueError(f"neighbours must be >= 0, not {self.neighbours}")
+        if not 0.0 < self.own_weight <= 1.0:
+            raise ValueError(f"own_weight must be in (0, 1], not {self.own_weight}")
+        if self.fill_weight <= 0.0:
+            raise ValueError(f"fill_weight must be above 0, not {self.fill_weight}")
+
+
+def _frequencies(
+    histories: Sequence[History], sku_index: Mapping[str, int], decay: float
+) -> csr_matrix:
+    rows: list[int] = []
+    cols: list[int] = []
+    values: list[float] = []
+    for row, history in enumerate(histories):
+        weights = decay ** np.arange(len(history) - 1, -1, -1, dtype=np.float64)
+        weights /= weights.sum() if len(history) else 1.0
+        for basket, weight in zip(history, weights, strict=True):
+            for sku in set(basket):
+                rows.append(row)
+                cols.append(sku_index[sku])
+                values.append(float(weight))
+    # Duplicate (row, col) entries are summed: the SKU's decayed share of the orders.
+    return csr_matrix((values, (rows, cols)), shape=(len(histories), len(sku_index)))
+
+
+def _unit_rows(vectors: csr_matrix) -> csr_matrix:
+    norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
+    return csr_matrix(diags(1.0 / np.where(norms > 0, norms, 1.0)) @ vectors)
+
+
+def _neighbour_means(
+    unit: csr_matrix, vectors: csr_matrix, start: int, stop: int, k: int
+) -> csr_matrix:
+    """Rows `start:stop`, each the mean of its `k` most cosine-similar other rows; one
+    sharing nothing (similarity 0) adds nothing, so a profile without orders gets none."""
+    sims = (unit[start:stop] @ unit.T).toarray()
+    sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # never oneself
+    # The mean needs the set of neighbours, not their order; rows come sorted by profile,
+    # so equal similarities at the edge fall the same way every run.
+    cols = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    weights = np.where(np.take_along_axis(sims, cols, axis=1) > 0, 1.0 / k, 0.0)
+    rows = np.repeat(np.arange(stop - start), k)
+    mixer = csr_matrix((weights.ravel(), (rows, cols.ravel())), shape=(stop - start, unit.shape[0]))
+    return csr_matrix(mixer @ vectors)
+
+
+def _fill_matrix(
+    profiles: Sequence[str],
+    fill: Mapping[str, Sequence[tuple[str, float]]],
+    sku_index: Mapping[str, int],
+) -> csr_matrix:
+    rows: list[int] = []
+    cols: list[int] = []
+    values: list[float] = []
+    for row, profile in enumerate(profiles):
+        items = [(s, v) for s, v in fill.get(profile, ()) if v > 0]
+        top = max((v for _, v in items), default=1.0)
+        for sku, value in items:
+            rows.append(row)
+            cols.append(sku_index[sku])
+            values.append(value / top)
+    return csr_matrix((values, (rows, cols)), shape=(len(profiles), len(sku_index)))
+
+
+def next_basket_lists(
+    histories: Mapping[str, History],
+    *,
+    per_profile: int,
+    tuning: Tuning = Tuning(),
+    fill: Mapping[str, Sequence[tuple[str, float]]] | None = None,
+) -> dict[str, list[tuple[str, float]]]:
+    """The top `per_profile` SKUs, best first, for every profile with an order or a fill
+    list. Equal scores go to the SKU in more profiles' orders, then to the lower SKU."""
+    if per_profile < 1:
+        raise ValueError(f"per_profile must be >= 1, not {per_profile}")
+    fill = fill or {}
+    # Sorted, so that the answer does not depend on the order profiles and SKUs came in.
+    profiles = sorted(
+        {p for p, h in histories.items() if any(h)} | {p for p, f in fill.items() if f}
+    )
+    if not profiles:
+        return {}
+    bought = [[b for b in histories.get(p, ()) if b] for p in profiles]
+    skus = sorted(
+        {s for h in bought for b in h for s in b}
+        | {s for p in profiles for s, _ in fill.get(p, ())}
+    )
+    sku_index = {s: n for n, s in enumerate(skus)}
+    own = _frequencies(bought, sku_index, tuning.decay)
+    fills = _fill_matrix(profiles, fill, sku_index) * tuning.fill_weight
+    unit = _unit_rows(own)
+    k = min(tuning.neighbours, len(profiles) - 1) if tuning.own_weight < 1.0 else 0
+    reach = np.bincount((own > 0).tocoo().col, minlength=len(skus))
+    lists: dict[str, list[tuple[str, float]]] = {}
+    step = max(1, BLOCK // len(profiles))
+    for start in range(0, len(profiles), step):
+        stop = min(start + step, len(profiles))
+        block = own[start:stop] * tuning.own_weight + fills[start:stop]
+        if k > 0:
+            block = block + _neighbour_means(unit, own, start, stop, k) * (1 - tuning.own_weight)
+        block = csr_matrix(block)
+        block.eliminate_zeros()
+        for row in range(stop - start):
+            cols = block.indices[block.indptr[row] : block.indptr[row + 1]]
+            values = block.data[block.indptr[row] : block.indptr[row + 1]]
+            best = np.lexsort((cols, -reach[cols], -values))[:per_profile]
+            if len(best):  # a fill list of scores at or below 0 gives nothing to rank
+                lists[profiles[start + row]] = [(skus[cols[j]], float(values[j])) for j in best]
+    return lists
