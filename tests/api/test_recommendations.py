@@ -96,7 +96,13 @@ def test_a_member_gets_a_list_of_their_own(shop: FrenchShop) -> None:
     assert body["profile"] == anne["id"]
     skus = [i["sku"] for i in body["items"]]
     assert set(skus) >= {"TEE-M", "CAP"}
-    assert all(i["why"] == "people who shop like you bought it" for i in body["items"])
+    # Each item says why it is there: what she bought herself, or what shoppers like her did
+    mine = set(BASKETS[0])
+    for item in body["items"]:
+        bought = item["sku"] in mine
+        assert item["why"] == (
+            "you bought it before" if bought else "people who shop like you bought it"
+        ), item
     scores = [i["score"] for i in body["items"]]
     assert scores == sorted(scores, reverse=True)
 
@@ -111,6 +117,7 @@ def test_what_a_member_bought_again_lately_heads_her_list(shop: FrenchShop, db: 
     # Two of her three orders held the mug, the latest two: it beats the tee and the cap.
     assert [i["sku"] for i in items][:3] == ["MUG", "CAP", "TEE-M"]
     assert items[0]["score"] > items[1]["score"]
+    assert items[0]["why"] == "you bought it before"
 
 
 def test_a_refresh_adds_only_what_is_new(shop: FrenchShop, db: Database) -> None:

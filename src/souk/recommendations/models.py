@@ -57,6 +57,19 @@ def cosine(both: int, a: int, b: int) -> float:
     return both / math.sqrt(a * b) if a and b else 0.0
 
 
+class Reason(StrEnum):
+    """Why an item is on a profile's personal list, as stored by the refresh."""
+
+    BOUGHT_BEFORE = "bought_before"
+    SHOPPERS_LIKE_YOU = "shoppers_like_you"
+
+
+WHY_PERSONAL = {
+    Reason.BOUGHT_BEFORE: "you bought it before",
+    Reason.SHOPPERS_LIKE_YOU: "people who shop like you bought it",
+}
+
+
 def why_together(kind: Kind, sku: str, both: int) -> str:
     verb = "bought" if kind is Kind.BOUGHT else "viewed"
     groups = "orders" if kind is Kind.BOUGHT else "browsing days"

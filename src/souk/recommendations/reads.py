@@ -17,7 +17,14 @@ from souk.db.base import utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
 from souk.inventory.availability import atp
-from souk.recommendations.models import Kind, Scored, cosine, why_together
+from souk.recommendations.models import (
+    WHY_PERSONAL,
+    Kind,
+    Reason,
+    Scored,
+    cosine,
+    why_together,
+)
 from souk.recommendations.schemas import RecommendationsRead, RecommendedItem
 from souk.recommendations.tables import RecItemRow, RecPairRow, RecProfileItemRow
 
@@ -51,12 +58,15 @@ def _together(session: Session, sku: str, limit: int) -> list[Scored]:
 
 def _personal(session: Session, profile: str, limit: int) -> list[Scored]:
     rows = session.execute(
-        select(RecProfileItemRow.sku, RecProfileItemRow.score)
+        select(RecProfileItemRow.sku, RecProfileItemRow.score, RecProfileItemRow.why)
         .where(RecProfileItemRow.profile_id == profile)
         .order_by(RecProfileItemRow.score.desc(), RecProfileItemRow.sku)
         .limit(limit)
     ).all()
-    return [Scored(sku, score, "people who shop like you bought it") for sku, score in rows]
+    return [
+        Scored(sku, score, WHY_PERSONAL[Reason(why or Reason.SHOPPERS_LIKE_YOU)])
+        for sku, score, why in rows
+    ]
 
 
 def _popular(session: Session, limit: int) -> list[Scored]:

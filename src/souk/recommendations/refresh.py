@@ -27,7 +27,7 @@ from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
 from souk.orders.baskets import baskets_after
 from souk.recommendations.als import VIEW_WEIGHT, Interaction
-from souk.recommendations.models import Kind, new_pairs, pair_counts
+from souk.recommendations.models import Kind, Reason, new_pairs, pair_counts
 from souk.recommendations.personal import personal_lists
 from souk.recommendations.tables import (
     RecItemRow,
@@ -174,11 +174,17 @@ def refresh(*, db: Database) -> RefreshSummary:
     now = utcnow()
     with UnitOfWork(db) as uow:
         uow.session.execute(delete(RecProfileItemRow))
+        bought = {p: {sku for order in history for sku in order} for p, history in orders.items()}
         rows = [
-            {"profile_id": p, "sku": s, "score": score, "computed_at": now}
+            {
+                "profile_id": p, "sku": s, "score": score, "computed_at": now,
+                "why": (
+                    Reason.BOUGHT_BEFORE if s in bought.get(p, ()) else Reason.SHOPPERS_LIKE_YOU
+                ).value,
+            }
             for p, items in lists.items()
             for s, score in items
-        ]
+        ]  # fmt: skip
         for start in range(0, len(rows), CHUNK):
             uow.session.execute(insert(RecProfileItemRow), rows[start : start + CHUNK])
         uow.commit()

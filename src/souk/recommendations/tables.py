@@ -39,6 +39,8 @@ class RecProfileItemRow(Base):
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     score: Mapped[float] = mapped_column(Float)
     computed_at: Mapped[datetime]
+    # `Reason` of souk.recommendations.models; None on a list computed before it was kept.
+    why: Mapped[str | None] = mapped_column(String(20))
 
 
 class RecWatermarkRow(Base):
