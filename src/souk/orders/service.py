@@ -57,23 +57,26 @@ def _outbox(session: Session) -> Emit:
 _orders, _lines = table_of(OrderRow), table_of(OrderLineRow)
 _history, _allocations = table_of(OrderStatusRow), table_of(OrderLineAllocationRow)
 # Built once (every order is written with them).
-_INSERT_ORDER = insert(_orders)
 _INSERT_LINES = insert(_lines).returning(_lines.c.id, _lines.c.position)
 _INSERT_STATUS = insert(_history).returning(_history.c.id)
 _INSERT_ALLOCATIONS = insert(_allocations).returning(
     _allocations.c.id, _allocations.c.order_line_id, _allocations.c.allocation_id
 )
-# Built once: every order takes a number.
-_NEXT_IN_SEQUENCE = select(order_number_seq.next_value())
-_HIGHEST = select(func.max(_orders.c.number))
-
-
-def next_order_number(session: Session) -> int:
-    if session.get_bind().dialect.name == "postgresql":
-        return int(session.scalar(_NEXT_IN_SEQUENCE) or 0)
-    # SQLite writers hold the database lock (BEGIN IMMEDIATE), so max + 1 cannot collide.
-    highest = session.scalar(_HIGHEST)
-    return int(highest or ORDER_NUMBER_START - 1) + 1
+# The order's INSERT numbers it in the same statement and returns the number: PostgreSQL
+# from its sequence; SQLite as the highest + 1, which cannot collide because SQLite writers
+# hold the database lock (BEGIN IMMEDIATE). Built once per dialect.
+_INSERT_ORDER = {
+    "postgresql": insert(_orders)
+    .values(number=order_number_seq.next_value())
+    .returning(_orders.c.number),
+    "sqlite": insert(_orders)
+    .values(
+        number=select(
+            func.coalesce(func.max(_orders.c.number), ORDER_NUMBER_START - 1) + 1
+        ).scalar_subquery()
+    )
+    .returning(_orders.c.number),
+}
 
 
 def _validate(
@@ -136,7 +139,6 @@ def record_order(
     order_id = new_id("ord")
     values: dict[str, Any] = {
         "id": order_id,
-        "number": next_order_number(session),
         "channel": channel.code,
         "status": status,
         "source": source,
@@ -180,7 +182,8 @@ def record_order(
     first = {"order_id": order_id, "status": status, "note": note, "created_at": now}
     # Three statements whatever the number of lines (the lines' ids come back by position,
     # which needs no ordered RETURNING, so SQLite batches them too).
-    session.execute(_INSERT_ORDER, values)
+    dialect = session.get_bind().dialect.name
+    values["number"] = session.execute(_INSERT_ORDER[dialect], values).scalar_one()
     line_ids = {position: id_ for id_, position in session.execute(_INSERT_LINES, rows)}
     first_id = session.execute(_INSERT_STATUS, first).scalar_one()
     order = OrderRow(**values)
