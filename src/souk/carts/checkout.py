@@ -202,13 +202,13 @@ def _reserve(s: Session, plan: Plan, now: datetime) -> str:
     if not plan.pickup_lines:
         return reserve(
             session=s, channel=plan.channel, lines=plan.to_reserve, expires_at=expires_at,
-            reference=reference,
+            reference=reference, variants=plan.variants,
         ).id  # fmt: skip
     try:
         with s.begin_nested():
             return reserve(
                 session=s, channel=plan.channel, lines=plan.to_reserve, expires_at=expires_at,
-                reference=reference,
+                reference=reference, variants=plan.variants,
             ).id  # fmt: skip
     except OutOfStock:
         # A pickup planned on units another buyer took meanwhile (the store's last one, or
@@ -217,7 +217,7 @@ def _reserve(s: Session, plan: Plan, now: datetime) -> str:
         plan.to_reserve = resource_pickup(s, plan)
         return reserve(
             session=s, channel=plan.channel, lines=plan.to_reserve, expires_at=expires_at,
-            reference=reference,
+            reference=reference, variants=plan.variants,
         ).id  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from souk.carts.sold_out import sold_out
 from souk.carts.tables import CartLineRow, CartRow
 from souk.carts.tenders import Tenders
 from souk.carts.views import totals_adjustments
-from souk.catalog.queries import variants_by_sku
+from souk.catalog.queries import VariantInfo, variants_by_sku
 from souk.channels.models import Channel
 from souk.channels.queries import get_channel
 from souk.customers.queries import find_customer
@@ -54,6 +54,8 @@ class Plan:
     # Pickup only: the lines reserved afresh, to source them again if the claim finds the
     # units it planned on taken meanwhile.
     pickup_lines: list[tuple[str, int]] = field(default_factory=list)
+    # The lines' variants as the plan's exact read saw them: reserving reads them no more.
+    variants: dict[str, VariantInfo] = field(default_factory=dict)
     reservation_id: str | None = None
     payment_id: str = ""
     # The promotions the totals count on; taken in the order's transaction, all or none.
@@ -127,6 +129,7 @@ def plan_checkout(db: Database, *, cart_id: str, channel: str, customer_id: str 
             shipping_tax=view.shipping_tax,
             total=view.totals.total,
             to_reserve=to_reserve,
+            variants=view.variants,
             pickup_lines=[(x.sku, x.quantity) for x in _unkept(cart, horizon)]
             if supplies is not None
             else [],

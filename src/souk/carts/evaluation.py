@@ -15,7 +15,7 @@ from souk.carts.gifts import gifts_for
 from souk.carts.models import BLOCKING, MESSAGES, Issue, listing_issue
 from souk.carts.tables import CartRow
 from souk.carts.tenders import Tenders, settle
-from souk.catalog.queries import CartItem, ListingState, cart_items
+from souk.catalog.queries import CartItem, ListingState, VariantInfo, cart_items
 from souk.channels.models import Channel
 from souk.inventory.availability import atp, available_at
 from souk.inventory.queries import locations_by_code
@@ -88,6 +88,9 @@ class CartView:
     seen: dict[str, tuple[int | None, str | None]]
     discounts: Discounts = field(default_factory=Discounts)
     tenders: Tenders = field(default_factory=Tenders)
+    # The catalog's variants of the shopper's lines as this evaluation read them: a checkout
+    # reserves with them instead of reading them again.
+    variants: dict[str, VariantInfo] = field(default_factory=dict)
 
     @property
     def ready(self) -> bool:
@@ -149,10 +152,10 @@ def _line_views(
     facts: Facts | None,
     tier: MemberTier,
     exact: bool,
-) -> list[LineView]:
+) -> tuple[list[LineView], dict[str, VariantInfo]]:
     skus = [line.sku for line in cart.lines]
     if not skus:
-        return []
+        return [], {}
     if facts is None or not facts.covers(skus):
         facts = read_facts(session, cart, channel, skus, exact=exact)
     if stock is None:
@@ -184,7 +187,7 @@ def _line_views(
         view.available = stock.get(line.sku, 0) + (line.quantity if held else 0)
         if view.available < line.quantity and not variant.allow_backorder:
             view.issues.append(Issue.INSUFFICIENT_STOCK)
-    return views
+    return views, {sku: item.variant for sku, item in facts.items.items()}
 
 
 def buyer_tier(listing: ListingState | None, now: datetime, tier: MemberTier) -> str | None:
@@ -291,7 +294,7 @@ def evaluate(
         stock = {}
         for supply in supplies:
             stock[supply.sku] = max(stock.get(supply.sku, 0), supply.network)
-    views = _line_views(session, cart, channel, now, stock, facts, tier, exact)
+    views, variants = _line_views(session, cart, channel, now, stock, facts, tier, exact)
     _pickup(session, cart, views, supplies)
     shipping = _shipping(session, cart, channel, views, problems)
     charge = shipping.amount if shipping else 0
@@ -350,7 +353,7 @@ def evaluate(
     problems.extend(CartProblem(code, message) for code, message in tenders.problems)
     return CartView(
         cart, channel, views, totals, shipping, shipping_tax, problems, changes, seen, found,
-        tenders,
+        tenders, variants,
     )  # fmt: skip
 
 

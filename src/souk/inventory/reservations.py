@@ -8,7 +8,7 @@ and need no background job; `sweep_expired` only tidies.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -72,10 +72,13 @@ def reserve(
     reference: str | None = None,
     now: datetime | None = None,
     emit: Emit | None = None,
+    variants: Mapping[str, VariantInfo] | None = None,
 ) -> ReservationInfo:
     """Hold every line's units until `expires_at`, or raise OutOfStock listing the short lines.
 
     A line without a location draws from the channel's ship-from locations, in order.
+    `variants`: the catalog's variants of the lines' SKUs when the caller has just read them
+    (a checkout's plan); the SKUs it does not cover are read.
     """
     now = now or utcnow()
     fast = try_fast_path(
@@ -89,7 +92,7 @@ def reserve(
     )
     if fast is not None:
         return fast
-    variants, codes = _validate(session, channel, lines, expires_at, now)
+    variants, codes = _validate(session, channel, lines, expires_at, now, variants)
     backorder = {sku for sku, v in variants.items() if v.allow_backorder}
     snapshot = read_stock_at(
         session, now=now, variant_ids={v.variant_id for v in variants.values()}, codes=codes
@@ -172,6 +175,7 @@ def _validate(
     lines: Sequence[ReserveLine],
     expires_at: datetime,
     now: datetime,
+    known_variants: Mapping[str, VariantInfo] | None = None,
 ) -> tuple[dict[str, VariantInfo], set[str]]:
     errors = []
     if not lines:
@@ -181,7 +185,11 @@ def _validate(
     for i, line in enumerate(lines):
         if line.quantity <= 0:
             errors.append(field_error(f"body.lines.{i}.quantity", "must be at least 1"))
-    variants = variants_by_sku(session=session, skus=[line.sku for line in lines])
+    skus = [line.sku for line in lines]
+    given = known_variants or {}
+    variants = {sku: given[sku] for sku in skus if sku in given}
+    if len(variants) < len(set(skus)):
+        variants |= variants_by_sku(session=session, skus=[s for s in skus if s not in variants])
     named = {line.location for line in lines if line.location is not None}
     known = location_ids(session=session, codes=named) if named else {}
     for i, line in enumerate(lines):
