@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import ColumnElement, String, any_, insert, literal
+from sqlalchemy import ColumnElement, Select, String, func, insert, literal, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -56,11 +56,31 @@ def insert_rows(session: Session, table: str, rows: Sequence[dict[str, Any]]) ->
 
 
 def among(
-    session: Session, column: InstrumentedAttribute[Any], values: list[str]
-) -> ColumnElement[bool]:
-    """`column IN (values)`, spelt `column = ANY(array)` on PostgreSQL: one parameter, so
-    the statement stays short enough for psycopg to cache its conversion (it parses an IN
-    list of hundreds of placeholders again on every execution)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(literal(values, ARRAY(String)))
-    return column.in_(values)
+    session: Session,
+    columns: Sequence[InstrumentedAttribute[Any]],
+    column: InstrumentedAttribute[Any],
+    values: list[str],
+    *criteria: ColumnElement[bool],
+) -> Select[Any]:
+    """`SELECT columns WHERE column IN (values) AND criteria`, in one statement of one
+    bound parameter on PostgreSQL: each value of the array probes `column`'s index.
+
+    Spelt `FROM unnest(:values) CROSS JOIN LATERAL (SELECT ... WHERE column = value
+    OFFSET 0)` because the plan must not depend on the table's statistics, which lag
+    behind a table that grows by thousands of rows a second. The lateral subquery (kept
+    apart by `OFFSET 0`) is a nested loop whatever the estimates, and an equality on an
+    indexed column is an index probe whatever the table's size. `column = ANY(:values)`
+    (one parameter too) was one once psycopg prepared it: PostgreSQL's generic plan then
+    compared every row of a not-yet-analysed table with the whole array, 0.2-0.8 s per
+    look-up of 1,000 messageIds among 20,000-40,000 events, most of the worker's time
+    (docs/benchmarks.md, "ingest: look-ups that probe the index"). An IN list of hundreds
+    of placeholders is no answer either: psycopg parses it again on every execution."""
+    if session.get_bind().dialect.name != "postgresql":
+        return select(*columns).where(column.in_(values), *criteria)
+    wanted = (
+        func.unnest(literal(values, ARRAY(String)))
+        .table_valued("value")
+        .render_derived(name="wanted")
+    )
+    hit = select(*columns).where(column == wanted.c.value, *criteria).offset(0).lateral("hit")
+    return select(*hit.c).select_from(wanted).join(hit, true())

@@ -51,8 +51,11 @@ class IdentityView:
         self.flush()
         for chunk in _chunks(missing):
             rows = self.session.execute(
-                select(CdpIdentityRow.claim, CdpIdentityRow.profile_id).where(
-                    among(self.session, CdpIdentityRow.claim, chunk)
+                among(
+                    self.session,
+                    [CdpIdentityRow.claim, CdpIdentityRow.profile_id],
+                    CdpIdentityRow.claim,
+                    chunk,
                 )
             )
             self._owner.update({str(claim): str(profile) for claim, profile in rows})

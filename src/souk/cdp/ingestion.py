@@ -138,10 +138,14 @@ def _known(s: Session, messages: list[Checked], ids: list[str]) -> set[tuple[str
     known: set[tuple[str, str]] = set()
     for source, wanted in by_source.items():
         for start in range(0, len(wanted), 1000):
+            chunk = wanted[start : start + 1000]
             found = s.scalars(
-                select(CdpEventRow.message_id).where(
+                among(
+                    s,
+                    [CdpEventRow.message_id],
+                    CdpEventRow.message_id,
+                    chunk,
                     CdpEventRow.source == source,
-                    among(s, CdpEventRow.message_id, wanted[start : start + 1000]),
                 )
             )
             known.update((source, m) for m in found)

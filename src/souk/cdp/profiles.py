@@ -37,11 +37,12 @@ def order_facts_of(session: Session, profile_ids: list[str]) -> dict[str, list[O
     facts: dict[str, list[OrderFact]] = {p: [] for p in profile_ids}
     if not profile_ids:
         return facts
-    rows = session.scalars(
-        select(CdpProfileOrderRow)
-        .where(among(session, CdpProfileOrderRow.profile_id, profile_ids))
-        .order_by(CdpProfileOrderRow.placed_at, CdpProfileOrderRow.order_id)
-    )
+    o = CdpProfileOrderRow
+    wanted = [o.profile_id, o.channel, o.source, o.currency, o.total, o.placed_at,
+              o.categories, o.returned, o.order_id]  # fmt: skip
+    found = among(session, wanted, o.profile_id, profile_ids)
+    placed = found.selected_columns
+    rows = session.execute(found.order_by(placed.placed_at, placed.order_id))
     for r in rows:
         facts[r.profile_id].append(
             OrderFact(
@@ -60,10 +61,9 @@ def order_facts_of(session: Session, profile_ids: list[str]) -> dict[str, list[O
 def _memberships(session: Session, profile_ids: list[str]) -> dict[str, set[str]]:
     current: dict[str, set[str]] = {p: set() for p in profile_ids}
     if profile_ids:
+        m = CdpSegmentMemberRow
         rows = session.execute(
-            select(CdpSegmentMemberRow.profile_id, CdpSegmentMemberRow.segment_id).where(
-                among(session, CdpSegmentMemberRow.profile_id, profile_ids)
-            )
+            among(session, [m.profile_id, m.segment_id], m.profile_id, profile_ids)
         )
         for profile_id, segment_id in rows:
             current[profile_id].add(segment_id)
