@@ -5,7 +5,7 @@ two profiles, and the clock-skew correction. No SQLAlchemy, no FastAPI."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -63,10 +63,13 @@ class MessageInvalid(ValueError):
 class Identity:
     type: IdType
     value: str
+    # What finds a profile by this identifier (None for a shared device): worked out once,
+    # as resolution asks for it several times per message.
+    claim: str | None = field(init=False, compare=False, repr=False)
 
-    @property
-    def claim(self) -> str | None:
-        return None if self.type in SHARED else f"{self.type.value}:{self.value}"
+    def __post_init__(self) -> None:
+        claim = None if self.type in SHARED else f"{self.type.value}:{self.value}"
+        object.__setattr__(self, "claim", claim)
 
 
 def is_blocked(value: str) -> bool:
@@ -128,9 +131,11 @@ def identities_of(message: dict[str, Any]) -> list[Identity]:
         candidates.append((IdType.ANONYMOUS_ID, message.get("previousId")))
     found: list[Identity] = []
     for kind, raw in candidates:
+        if raw is None:
+            continue  # most of them, in most messages
         value = normalize(kind, raw, region=region)
-        if value is not None and Identity(kind, value) not in found:
-            found.append(Identity(kind, value))
+        if value is not None and (identity := Identity(kind, value)) not in found:
+            found.append(identity)
     return found
 
 
