@@ -166,6 +166,21 @@ def write(uow: UnitOfWork, messages: list[Checked]) -> tuple[int, int, list[str]
     # Every claim of the batch in one look-up: resolution then runs from memory.
     view = IdentityView(s)
     view.prime(i.claim for m in messages for i in m.identities if i.claim is not None)
+    # What the messages tell a profile (its latest time, its traits), gathered and set on
+    # the row before anything reads it — a resolution, which may merge it, and the end —
+    # rather than through the ORM's instrumented attributes once per message.
+    seen: dict[CdpProfileRow, datetime] = {}
+    learnt: dict[CdpProfileRow, dict[str, Any]] = {}
+
+    def settle() -> None:
+        for row, latest in seen.items():
+            if row.last_seen is None or latest > row.last_seen:
+                row.last_seen = latest
+        for row, traits in learnt.items():
+            row.traits = {**row.traits, **traits}
+        seen.clear()
+        learnt.clear()
+
     for item, message_id in zip(messages, ids, strict=True):
         message = item.message
         if (item.source, message_id) in known:
@@ -185,6 +200,7 @@ def write(uow: UnitOfWork, messages: list[Checked]) -> tuple[int, int, list[str]
         key = (frozenset(item.identities), proves)
         profile = resolved.get(key)
         if profile is None or profile.merged_into is not None:
+            settle()
             profile = resolve(
                 s,
                 identities=item.identities,
@@ -196,16 +212,19 @@ def write(uow: UnitOfWork, messages: list[Checked]) -> tuple[int, int, list[str]
                 view=view,
             )
             resolved[key] = profile
+        profile_id = profile.id
         rows.append(
-            event_values(item.source, message_id, message, profile.id, timestamp, item.received_at)
+            event_values(item.source, message_id, message, profile_id, timestamp, item.received_at)
         )
-        if profile.last_seen is None or timestamp > profile.last_seen:
-            profile.last_seen = timestamp
+        latest = seen.get(profile)
+        if latest is None or timestamp > latest:
+            seen[profile] = timestamp
         traits = traits_of(message)
         if traits:
-            profile.traits = {**profile.traits, **traits}
-        touched.add(profile.id)
+            learnt[profile] = {**learnt.get(profile, {}), **traits}
+        touched.add(profile_id)
         accepted += 1
+    settle()
     for row in rows:
         # A later message of the batch may have merged the profile an event was filed
         # under; the event follows it, and remembers where it was born.
@@ -218,7 +237,7 @@ def write(uow: UnitOfWork, messages: list[Checked]) -> tuple[int, int, list[str]
         # The profiles this batch started are still pending: refreshed before their
         # INSERT, each is written once with its computed traits, not inserted then updated.
         refreshed = profiles.refresh(uow, roots, now=now, roots=roots)
-    view.flush()
+    view.flush(last=True)
     return accepted, duplicates, refreshed
 
 

@@ -116,12 +116,15 @@ def identities_of(message: dict[str, Any]) -> list[Identity]:
     raw_device = context.get("device")
     device: dict[str, Any] = raw_device if isinstance(raw_device, dict) else {}
     region = _region(context)
-    candidates: list[tuple[IdType, object]] = [
-        (IdType.USER_ID, message.get("userId")),
-        (IdType.LOYALTY_CARD, traits.get("loyalty_card", traits.get("loyaltyCard"))),
-        (IdType.POS_CUSTOMER_ID, traits.get("pos_customer_id", traits.get("posCustomerId"))),
-        (IdType.EMAIL, traits.get("email")),
-        (IdType.PHONE, traits.get("phone")),
+    candidates: list[tuple[IdType, object]] = [(IdType.USER_ID, message.get("userId"))]
+    if traits:  # most calls (page and product views) carry none
+        candidates += [
+            (IdType.LOYALTY_CARD, traits.get("loyalty_card", traits.get("loyaltyCard"))),
+            (IdType.POS_CUSTOMER_ID, traits.get("pos_customer_id", traits.get("posCustomerId"))),
+            (IdType.EMAIL, traits.get("email")),
+            (IdType.PHONE, traits.get("phone")),
+        ]
+    candidates += [
         (IdType.ANONYMOUS_ID, message.get("anonymousId")),
         (IdType.DEVICE_ID, device.get("id")),
     ]
