@@ -231,7 +231,10 @@ def messages_of(body: dict[str, Any], *, kind: str | None) -> list[Any]:
                 else m
                 for m in messages
             ]
+    # Copied only where there is a key to take out: most messages carry none.
     return [
-        {k: v for k, v in m.items() if k != "writeKey"} if isinstance(m, dict) else m
+        {k: v for k, v in m.items() if k != "writeKey"}
+        if isinstance(m, dict) and "writeKey" in m
+        else m
         for m in messages
     ]
