@@ -22,7 +22,6 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     Select,
-    String,
     Table,
     func,
     insert,
@@ -30,7 +29,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -92,24 +91,25 @@ def among(
     *criteria: ColumnElement[bool],
 ) -> Select[Any]:
     """`SELECT columns WHERE column IN (values) AND criteria`, in one statement of one
-    bound parameter on PostgreSQL: each value of the array probes `column`'s index.
+    bound parameter on PostgreSQL, where each of the values probes `column`'s index.
 
-    Spelt `FROM unnest(:values) CROSS JOIN LATERAL (SELECT ... WHERE column = value
-    OFFSET 0)` because the plan must not depend on the table's statistics, which lag
-    behind a table that grows by thousands of rows a second. The lateral subquery (kept
-    apart by `OFFSET 0`) is a nested loop whatever the estimates, and an equality on an
-    indexed column is an index probe whatever the table's size. `column = ANY(:values)`
-    (one parameter too) was one once psycopg prepared it: PostgreSQL's generic plan then
-    compared every row of a not-yet-analysed table with the whole array, 0.2-0.8 s per
-    look-up of 1,000 messageIds among 20,000-40,000 events, most of the worker's time
-    (docs/benchmarks.md, "ingest: look-ups that probe the index"). An IN list of hundreds
-    of placeholders is no answer either: psycopg parses it again on every execution."""
+    Spelt `FROM jsonb_array_elements_text(:values) CROSS JOIN LATERAL (SELECT ... WHERE
+    column = value OFFSET 0)`, because the plan must not depend on the table's statistics,
+    which lag behind a table that grows by thousands of rows a second: the lateral
+    subquery (kept apart by `OFFSET 0`) is a nested loop whatever the estimates, and an
+    equality on an indexed column is an index probe whatever the table's size.
+    `column = ANY(:array)` was one parameter too, but once psycopg prepared it, PostgreSQL's
+    generic plan compared every row of a table not yet analysed with the whole array:
+    0.2-0.8 s per look-up of 1,000 messageIds among 20,000-40,000 events, most of the
+    worker's time (docs/benchmarks.md, "ingest: look-ups that probe the index"). The values
+    go as one JSON document, which `json` writes in C, where psycopg writes a text array
+    element by element in Python (5 ms for 2,500 messageIds). An IN list of hundreds of
+    placeholders is no answer either: psycopg parses it again on every execution."""
     if session.get_bind().dialect.name != "postgresql":
         return select(*columns).where(column.in_(values), *criteria)
+    document = literal(values, JSONB)
     wanted = (
-        func.unnest(literal(values, ARRAY(String)))
-        .table_valued("value")
-        .render_derived(name="wanted")
+        func.jsonb_array_elements_text(document).table_valued("value").render_derived(name="wanted")
     )
     hit = select(*columns).where(column == wanted.c.value, *criteria).offset(0).lateral("hit")
     return select(*hit.c).select_from(wanted).join(hit, true())

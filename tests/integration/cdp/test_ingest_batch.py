@@ -154,11 +154,13 @@ def _run_generic(s: Session, stmt: Select[Any]) -> list[Any]:
     """Run `stmt` as PostgreSQL runs a statement psycopg has prepared once its generic plan
     is chosen (which it is, from the sixth execution, when it looks cheaper): PREPARE with
     parameters, then EXECUTE."""
-    compiled = stmt.compile(dialect=s.get_bind().dialect)
+    dialect = s.get_bind().dialect
+    compiled = stmt.compile(dialect=dialect)
     sql, values = str(compiled), []
     for n, (name, value) in enumerate(compiled.params.items(), start=1):
         sql = sql.replace(f"%({name})s", f"${n}")
-        values.append(value)
+        convert = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        values.append(convert(value) if convert else value)
     driver = s.connection().connection.driver_connection
     literals = ", ".join(psycopg.sql.Literal(v).as_string(driver) for v in values)
     s.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
