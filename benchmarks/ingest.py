@@ -4,7 +4,7 @@ trait updates, computed traits and segments, and the lag until a profile reflect
     .venv/bin/python benchmarks/ingest.py [--backend sqlite,postgresql] [--events 20000]
         [--batch 100] [--clients 4] [--probes 50] [--orders 150] [--order-clients 2]
         [--repeats 3] [--topologies staged,inline] [--worker-nice 10] [--cdp-workers 1]
-        [--baseline-souk OTHER/.venv/bin/souk]
+        [--baseline-souk OTHER/.venv/bin/souk] [--baseline-topologies inline]
 
 For each back end and repeat: a scratch database, `souk serve` (one worker) on a free port,
 a shop (three channels, JPY, stock to spare), an ingest key on its web channel and one
@@ -26,8 +26,9 @@ wants it >= 0.8). CPU seconds per 1,000 events of the server, the worker and the
 backends (the orders' too; from /proc: figures that depend little on the machine's load);
 `server_ingest_cpu_s_per_1000` takes out of the server's what the orders beside cost at
 their CPU per order alone.
-With `--baseline-souk`, every repeat runs a second time against that build (inline: an
-older build has no staged mode), and `events_per_s_vs_baseline` is the ratio of the
+With `--baseline-souk`, every repeat runs a second time against that build, in the
+topologies of `--baseline-topologies` (inline only for a build older than the staged
+mode), and `events_per_s_vs_baseline` is, per topology, the ratio of the
 medians. Prints one JSON line per run and a summary per back end, build and topology.
 """
 
@@ -268,14 +269,17 @@ def main() -> None:
     parser.add_argument("--cdp-workers", type=int, default=1,
                         help="the staged topology's `souk cdp-worker` processes")  # fmt: skip
     parser.add_argument("--baseline-souk", type=Path, default=None)
+    parser.add_argument("--baseline-topologies", default=None,
+                        help="the baseline's topologies (default: --topologies)")  # fmt: skip
     args = parser.parse_args()
     topologies = args.topologies.split(",")
     if not set(topologies) <= {"staged", "inline"}:
         parser.error("--topologies: staged, inline or both, comma-separated")
-    # (build, topology): this worktree in each topology asked for, the baseline inline.
+    # (build, topology): this worktree and the baseline in each topology asked for.
     setups: list[tuple[Path | None, str]] = [(None, t) for t in topologies]
+    baseline_topologies = (args.baseline_topologies or args.topologies).split(",")
     if args.baseline_souk:
-        setups.append((args.baseline_souk, "inline"))
+        setups += [(args.baseline_souk, t) for t in baseline_topologies]
     for backend in args.backend.split(","):
         runs: dict[tuple[Path | None, str], list[dict[str, Any]]] = {s: [] for s in setups}
         for _ in range(args.repeats):
@@ -290,7 +294,8 @@ def main() -> None:
                   "repeats": len(done), **figures})  # fmt: skip
         if args.baseline_souk:
             for topology in topologies:
-                ratio = medians[(None, topology)] / medians[(args.baseline_souk, "inline")]
+                against = topology if topology in baseline_topologies else baseline_topologies[0]
+                ratio = medians[(None, topology)] / medians[(args.baseline_souk, against)]
                 emit({"benchmark": "ingest", "backend": backend, "topology": topology,
                       "events_per_s_vs_baseline": round(ratio, 2)})  # fmt: skip
 
