@@ -15,11 +15,13 @@ from collections.abc import Iterable
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from souk.cdp.bulk import among, insert_rows
+from souk.cdp.bulk import Among, insert_rows
 from souk.cdp.models import Identity
 from souk.cdp.tables import CdpIdentityRow, CdpProfileRow
 
 CHUNK = 500  # bound parameters per IN list, well under either back end's limit
+# Who holds each of some claims.
+_OWNERS = Among([CdpIdentityRow.claim, CdpIdentityRow.profile_id], CdpIdentityRow.claim)
 
 
 def _chunks(values: list[str]) -> Iterable[list[str]]:
@@ -50,14 +52,7 @@ class IdentityView:
             self._owner[claim] = None
         self.flush()
         for chunk in _chunks(missing):
-            rows = self.session.execute(
-                among(
-                    self.session,
-                    [CdpIdentityRow.claim, CdpIdentityRow.profile_id],
-                    CdpIdentityRow.claim,
-                    chunk,
-                )
-            )
+            rows = _OWNERS(self.session, chunk)
             self._owner.update({str(claim): str(profile) for claim, profile in rows})
         owners = sorted({p for c in missing if (p := self._owner[c]) is not None})
         self._load([p for p in owners if p not in self._held])

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from souk.cdp import profiles
-from souk.cdp.bulk import among, insert_rows
+from souk.cdp.bulk import Among, insert_rows
 from souk.cdp.errors import IngestRejected
 from souk.cdp.identity_view import IdentityView
 from souk.cdp.models import (
@@ -130,6 +130,12 @@ def check(calls: list[Call], *, single: bool = False) -> tuple[list[Checked], In
     return valid, result
 
 
+# The messageIds of a source already stored, among some.
+_KNOWN = Among(
+    [CdpEventRow.message_id], CdpEventRow.message_id, CdpEventRow.source == bindparam("source")
+)
+
+
 def _known(s: Session, messages: list[Checked], ids: list[str]) -> set[tuple[str, str]]:
     """The (source, messageId) pairs already stored: one look-up per source."""
     by_source: dict[str, list[str]] = {}
@@ -138,16 +144,7 @@ def _known(s: Session, messages: list[Checked], ids: list[str]) -> set[tuple[str
     known: set[tuple[str, str]] = set()
     for source, wanted in by_source.items():
         for start in range(0, len(wanted), 1000):
-            chunk = wanted[start : start + 1000]
-            found = s.scalars(
-                among(
-                    s,
-                    [CdpEventRow.message_id],
-                    CdpEventRow.message_id,
-                    chunk,
-                    CdpEventRow.source == source,
-                )
-            )
+            found = _KNOWN(s, wanted[start : start + 1000], source=source).scalars()
             known.update((source, m) for m in found)
     return known
 
