@@ -10,8 +10,9 @@ For each back end and repeat: a scratch database, `souk serve` (one worker) on a
 a shop (three channels, JPY, stock to spare), an ingest key on its web channel and one
 segment (so segment evaluation is part of the cost). Two topologies (docs/customer-data.md,
 "Asynchronous ingestion"): `staged`, the server with SOUK_CDP_INGEST_ASYNC=1 committing each
-call and answering, beside a `souk cdp-worker` at `nice -n --worker-nice` that resolves the
-staged calls; `inline`, the server resolving each call before its answer (the default
+call and answering, beside `--cdp-workers` processes of `souk cdp-worker` at
+`nice -n --worker-nice` that resolve the staged calls (the worker's CPU figure is theirs
+together); `inline`, the server resolving each call before its answer (the default
 `souk serve`).
 `--clients` threads send gzipped `/v1/batch` requests of `--batch` messages (built before
 the clock starts) shaped as the Segment client sends them (an anonymous visitor's page and
