@@ -3,15 +3,16 @@ trait updates, computed traits and segments, and the lag until a profile reflect
 
     .venv/bin/python benchmarks/ingest.py [--backend sqlite,postgresql] [--events 20000]
         [--batch 100] [--clients 4] [--probes 50] [--orders 150] [--order-clients 2]
-        [--repeats 3] [--topologies staged,inline] [--worker-nice 10]
-        [--baseline-souk OTHER/.venv/bin/souk]
+        [--repeats 3] [--topologies staged,inline] [--worker-nice 10] [--cdp-workers 1]
+        [--baseline-souk OTHER/.venv/bin/souk] [--baseline-topologies inline]
 
 For each back end and repeat: a scratch database, `souk serve` (one worker) on a free port,
 a shop (three channels, JPY, stock to spare), an ingest key on its web channel and one
 segment (so segment evaluation is part of the cost). Two topologies (docs/customer-data.md,
 "Asynchronous ingestion"): `staged`, the server with SOUK_CDP_INGEST_ASYNC=1 committing each
-call and answering, beside a `souk cdp-worker` at `nice -n --worker-nice` that resolves the
-staged calls; `inline`, the server resolving each call before its answer (the default
+call and answering, beside `--cdp-workers` processes of `souk cdp-worker` at
+`nice -n --worker-nice` that resolve the staged calls (the worker's CPU figure is theirs
+together); `inline`, the server resolving each call before its answer (the default
 `souk serve`).
 `--clients` threads send gzipped `/v1/batch` requests of `--batch` messages (built before
 the clock starts) shaped as the Segment client sends them (an anonymous visitor's page and
@@ -26,8 +27,9 @@ wants it >= 0.8). CPU seconds per 1,000 events of the server, the worker and the
 backends (the orders' too; from /proc: figures that depend little on the machine's load);
 `server_ingest_cpu_s_per_1000` takes out of the server's what the orders beside cost at
 their CPU per order alone.
-With `--baseline-souk`, every repeat runs a second time against that build (inline: an
-older build has no staged mode), and `events_per_s_vs_baseline` is the ratio of the
+With `--baseline-souk`, every repeat runs a second time against that build, in the
+topologies of `--baseline-topologies` (inline only for a build older than the staged
+mode), and `events_per_s_vs_baseline` is, per topology, the ratio of the
 medians. Prints one JSON line per run and a summary per back end, build and topology.
 """
 
@@ -44,7 +46,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -108,18 +110,30 @@ def _staged_left(url: str) -> int:
 
 
 @contextmanager
-def cdp_worker(url: str, souk: Path | None, nice: int) -> Iterator[int]:
-    """`souk cdp-worker` on `url`, at the scheduling priority `nice` (as systemd's `Nice=`
-    sets it); yields its pid."""
+def cdp_workers(url: str, souk: Path | None, nice: int, count: int) -> Iterator[list[int]]:
+    """`count` processes of `souk cdp-worker` on `url` (they take different staged calls), at
+    the scheduling priority `nice` (as systemd's `Nice=` sets it); yields their pids."""
     environment = {**os.environ, "SOUK_DATABASE_URL": url, "SOUK_LOG_LEVEL": "WARNING",
                    "SOUK_AUTO_MIGRATE": "0", "SOUK_CDP_INGEST_ASYNC": "1"}  # fmt: skip
     command = [*(["nice", "-n", str(nice)] if nice else []), str(souk or SOUK), "cdp-worker"]
-    with subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL) as process:
+    with ExitStack() as stack:
+        processes = [
+            stack.enter_context(
+                subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
+            )
+            for _ in range(count)
+        ]
         try:
-            yield process.pid
+            yield [p.pid for p in processes]
         finally:
-            process.terminate()
-            process.wait(timeout=60)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=60)
+
+
+def _workers_cpu_s(pids: list[int]) -> float:
+    return sum(server_cpu_s(pid) for pid in pids)
 
 
 def run(args: argparse.Namespace, backend: str, souk: Path | None, topology: str) -> dict[str, Any]:
@@ -129,7 +143,11 @@ def run(args: argparse.Namespace, backend: str, souk: Path | None, topology: str
     with (
         scratch_database(backend) as url,
         serve(url, 1, souk=souk, env=env) as server,
-        cdp_worker(url, souk, args.worker_nice) if staged else nullcontext(0) as worker_pid,
+        (
+            cdp_workers(url, souk, args.worker_nice, args.cdp_workers)
+            if staged
+            else nullcontext([])
+        ) as worker_pids,
         admin_client(server.base) as admin,
     ):
         shop_keys = Admin(server.base, admin).shop(dict.fromkeys(SKUS, 10_000_000), price=3000)
@@ -187,7 +205,7 @@ def run(args: argparse.Namespace, backend: str, souk: Path | None, topology: str
 
         probe = threading.Thread(target=prober)
         shopping = threading.Thread(target=shoppers)
-        cpu_before = (server_cpu_s(server.pid), server_cpu_s(worker_pid) if worker_pid else 0.0,
+        cpu_before = (server_cpu_s(server.pid), _workers_cpu_s(worker_pids),
                       _backends_cpu_s(url))  # fmt: skip
         started = time.perf_counter()
         probe.start()
@@ -202,7 +220,7 @@ def run(args: argparse.Namespace, backend: str, souk: Path | None, topology: str
         probe.join()
         shopping.join()
         cpu = (server_cpu_s(server.pid) - cpu_before[0],
-               (server_cpu_s(worker_pid) if worker_pid else 0.0) - cpu_before[1],
+               _workers_cpu_s(worker_pids) - cpu_before[1],
                _backends_cpu_s(url) - cpu_before[2])  # fmt: skip
         per_1000 = 1000 / sent
         return {
@@ -211,6 +229,7 @@ def run(args: argparse.Namespace, backend: str, souk: Path | None, topology: str
             "backend": backend,
             "topology": topology,
             "worker_nice": args.worker_nice if staged else None,
+            "cdp_workers": args.cdp_workers if staged else None,
             "events": sent,
             "batch": batch,
             "clients": clients,
@@ -248,15 +267,20 @@ def main() -> None:
     parser.add_argument("--topologies", default="staged,inline", help="staged, inline or both")
     parser.add_argument("--worker-nice", type=int, default=10,
                         help="the staged topology's `nice -n` for `souk cdp-worker`")  # fmt: skip
+    parser.add_argument("--cdp-workers", type=int, default=1,
+                        help="the staged topology's `souk cdp-worker` processes")  # fmt: skip
     parser.add_argument("--baseline-souk", type=Path, default=None)
+    parser.add_argument("--baseline-topologies", default=None,
+                        help="the baseline's topologies (default: --topologies)")  # fmt: skip
     args = parser.parse_args()
     topologies = args.topologies.split(",")
     if not set(topologies) <= {"staged", "inline"}:
         parser.error("--topologies: staged, inline or both, comma-separated")
-    # (build, topology): this worktree in each topology asked for, the baseline inline.
+    # (build, topology): this worktree and the baseline in each topology asked for.
     setups: list[tuple[Path | None, str]] = [(None, t) for t in topologies]
+    baseline_topologies = (args.baseline_topologies or args.topologies).split(",")
     if args.baseline_souk:
-        setups.append((args.baseline_souk, "inline"))
+        setups += [(args.baseline_souk, t) for t in baseline_topologies]
     for backend in args.backend.split(","):
         runs: dict[tuple[Path | None, str], list[dict[str, Any]]] = {s: [] for s in setups}
         for _ in range(args.repeats):
@@ -271,7 +295,8 @@ def main() -> None:
                   "repeats": len(done), **figures})  # fmt: skip
         if args.baseline_souk:
             for topology in topologies:
-                ratio = medians[(None, topology)] / medians[(args.baseline_souk, "inline")]
+                against = topology if topology in baseline_topologies else baseline_topologies[0]
+                ratio = medians[(None, topology)] / medians[(args.baseline_souk, against)]
                 emit({"benchmark": "ingest", "backend": backend, "topology": topology,
                       "events_per_s_vs_baseline": round(ratio, 2)})  # fmt: skip
 

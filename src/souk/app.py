@@ -82,14 +82,17 @@ log = logging.getLogger(__name__)
 
 # FastAPI tries the routes in this order, about 5 µs each on this machine: the shopper's
 # path (carts and checkout, catalog pages, availability, reservations) comes first, so a
-# storefront request is matched after a dozen routes rather than sixty. No route of a
-# later router is shadowed by an earlier one (tests/api/test_routes.py checks it).
+# storefront request is matched after a dozen routes rather than sixty; then the tracking
+# calls, the most frequent requests of all (a page view each), which were matched after
+# 120 routes (0.6 ms of a staged call's 2.3). No route of a later router is shadowed by an
+# earlier one (tests/api/test_routes.py checks it).
 ROUTERS = [
     health.router,
     carts_api.router,
     storefront_api.router,
     availability_api.router,
     inventory_api.router,
+    cdp_api.tracking_router,
     access_api.router,
     channels_api.router,
     catalog_api.router,
@@ -105,7 +108,7 @@ ROUTERS = [
     giftcards_api.router,
     loyalty_api.router,
     audit_api.router,
-    *cdp_api.routers,
+    cdp_api.profiles_router,
     *console_pages.routers,
     analytics_api.router,
     webhooks_api.router,

@@ -4,4 +4,5 @@ from __future__ import annotations
 
 from souk.cdp import ingest_api, profiles_api
 
-routers = [ingest_api.router, profiles_api.router]
+tracking_router = ingest_api.router
+profiles_router = profiles_api.router

@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from souk.cdp.bulk import among, insert_rows
+from souk.cdp.bulk import Among, insert_rows
 from souk.cdp.models import Identity
 from souk.cdp.tables import CdpIdentityRow, CdpProfileRow
 
 CHUNK = 500  # bound parameters per IN list, well under either back end's limit
+# Who holds each of some claims.
+_OWNERS = Among([CdpIdentityRow.claim, CdpIdentityRow.profile_id], CdpIdentityRow.claim)
 
 
 def _chunks(values: list[str]) -> Iterable[list[str]]:
@@ -50,11 +52,7 @@ class IdentityView:
             self._owner[claim] = None
         self.flush()
         for chunk in _chunks(missing):
-            rows = self.session.execute(
-                select(CdpIdentityRow.claim, CdpIdentityRow.profile_id).where(
-                    among(self.session, CdpIdentityRow.claim, chunk)
-                )
-            )
+            rows = _OWNERS(self.session, chunk)
             self._owner.update({str(claim): str(profile) for claim, profile in rows})
         owners = sorted({p for c in missing if (p := self._owner[c]) is not None})
         self._load([p for p in owners if p not in self._held])
@@ -103,12 +101,27 @@ class IdentityView:
             self._owner[identity.claim] = profile_id
         self._pending.append(row)
 
-    def flush(self) -> None:
-        """Write the new identities (and, first, the new profiles they belong to)."""
+    def flush(self, *, last: bool = False) -> None:
+        """Write the new identities (and, first, the new profiles they belong to). `last`:
+        nothing changes the profiles made here afterwards, so those still pending are
+        written in one bulk insert (COPY on PostgreSQL) and let go by the session, instead
+        of one ORM INSERT each — a tenth of a batch's CPU when every visitor is new."""
+        if last:
+            self._write_made()
         if self._pending:
             rows, self._pending = self._pending, []
             self.session.flush()
             insert_rows(self.session, "cdp_identities", rows)
+
+    def _write_made(self) -> None:
+        made = [p for p in self._made.values() if inspect(p).pending]
+        if not made:
+            return
+        for profile in made:
+            self.session.expunge(profile)
+        columns = [c.key for c in CdpProfileRow.__table__.columns]
+        rows = [{c: getattr(p, c) for c in columns} for p in made]
+        insert_rows(self.session, CdpProfileRow.__tablename__, rows)
 
     def moved(self, source: str, target: str) -> None:
         """Every identity of `source` now belongs to `target` (a merge); the caller moves

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from souk.cdp import ingestion
 from souk.cdp.models import MessageInvalid, messages_of
 from souk.cdp.tables import CdpInboxRow
-from souk.db.base import utcnow
+from souk.db.base import Base, utcnow
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
 
@@ -40,9 +40,11 @@ def stage(*, uow: UnitOfWork, source: str, body: str, received_at: datetime) -> 
     """Commit one call's JSON body (already checked to be a call Segment would answer
     `200` to, and without its write key) for the worker."""
     with uow:
-        uow.session.execute(
-            insert(CdpInboxRow),
-            [{"source": source, "body": body, "received_at": received_at, "attempts": 0}],
+        # The table's INSERT on the session's connection: the ORM's bulk path around it
+        # cost a fifth of the statement's CPU, on the API's hottest path.
+        uow.session.connection().execute(
+            insert(Base.metadata.tables[CdpInboxRow.__tablename__]),
+            {"source": source, "body": body, "received_at": received_at, "attempts": 0},
         )
         uow.commit()
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from souk.cdp import profiles
-from souk.cdp.bulk import among, insert_rows
+from souk.cdp.bulk import Among, insert_rows
 from souk.cdp.errors import IngestRejected
 from souk.cdp.identity_view import IdentityView
 from souk.cdp.models import (
@@ -130,6 +130,12 @@ def check(calls: list[Call], *, single: bool = False) -> tuple[list[Checked], In
     return valid, result
 
 
+# The messageIds of a source already stored, among some.
+_KNOWN = Among(
+    [CdpEventRow.message_id], CdpEventRow.message_id, CdpEventRow.source == bindparam("source")
+)
+
+
 def _known(s: Session, messages: list[Checked], ids: list[str]) -> set[tuple[str, str]]:
     """The (source, messageId) pairs already stored: one look-up per source."""
     by_source: dict[str, list[str]] = {}
@@ -138,12 +144,7 @@ def _known(s: Session, messages: list[Checked], ids: list[str]) -> set[tuple[str
     known: set[tuple[str, str]] = set()
     for source, wanted in by_source.items():
         for start in range(0, len(wanted), 1000):
-            found = s.scalars(
-                select(CdpEventRow.message_id).where(
-                    CdpEventRow.source == source,
-                    among(s, CdpEventRow.message_id, wanted[start : start + 1000]),
-                )
-            )
+            found = _KNOWN(s, wanted[start : start + 1000], source=source).scalars()
             known.update((source, m) for m in found)
     return known
 
@@ -162,6 +163,21 @@ def write(uow: UnitOfWork, messages: list[Checked]) -> tuple[int, int, list[str]
     # Every claim of the batch in one look-up: resolution then runs from memory.
     view = IdentityView(s)
     view.prime(i.claim for m in messages for i in m.identities if i.claim is not None)
+    # What the messages tell a profile (its latest time, its traits), gathered and set on
+    # the row before anything reads it — a resolution, which may merge it, and the end —
+    # rather than through the ORM's instrumented attributes once per message.
+    seen: dict[CdpProfileRow, datetime] = {}
+    learnt: dict[CdpProfileRow, dict[str, Any]] = {}
+
+    def settle() -> None:
+        for row, latest in seen.items():
+            if row.last_seen is None or latest > row.last_seen:
+                row.last_seen = latest
+        for row, traits in learnt.items():
+            row.traits = {**row.traits, **traits}
+        seen.clear()
+        learnt.clear()
+
     for item, message_id in zip(messages, ids, strict=True):
         message = item.message
         if (item.source, message_id) in known:
@@ -181,6 +197,7 @@ def write(uow: UnitOfWork, messages: list[Checked]) -> tuple[int, int, list[str]
         key = (frozenset(item.identities), proves)
         profile = resolved.get(key)
         if profile is None or profile.merged_into is not None:
+            settle()
             profile = resolve(
                 s,
                 identities=item.identities,
@@ -192,16 +209,19 @@ def write(uow: UnitOfWork, messages: list[Checked]) -> tuple[int, int, list[str]
                 view=view,
             )
             resolved[key] = profile
+        profile_id = profile.id
         rows.append(
-            event_values(item.source, message_id, message, profile.id, timestamp, item.received_at)
+            event_values(item.source, message_id, message, profile_id, timestamp, item.received_at)
         )
-        if profile.last_seen is None or timestamp > profile.last_seen:
-            profile.last_seen = timestamp
+        latest = seen.get(profile)
+        if latest is None or timestamp > latest:
+            seen[profile] = timestamp
         traits = traits_of(message)
         if traits:
-            profile.traits = {**profile.traits, **traits}
-        touched.add(profile.id)
+            learnt[profile] = {**learnt.get(profile, {}), **traits}
+        touched.add(profile_id)
         accepted += 1
+    settle()
     for row in rows:
         # A later message of the batch may have merged the profile an event was filed
         # under; the event follows it, and remembers where it was born.
@@ -214,7 +234,7 @@ def write(uow: UnitOfWork, messages: list[Checked]) -> tuple[int, int, list[str]
         # The profiles this batch started are still pending: refreshed before their
         # INSERT, each is written once with its computed traits, not inserted then updated.
         refreshed = profiles.refresh(uow, roots, now=now, roots=roots)
-    view.flush()
+    view.flush(last=True)
     return accepted, duplicates, refreshed
 
 

@@ -5,7 +5,7 @@ two profiles, and the clock-skew correction. No SQLAlchemy, no FastAPI."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -63,10 +63,13 @@ class MessageInvalid(ValueError):
 class Identity:
     type: IdType
     value: str
+    # What finds a profile by this identifier (None for a shared device): worked out once,
+    # as resolution asks for it several times per message.
+    claim: str | None = field(init=False, compare=False, repr=False)
 
-    @property
-    def claim(self) -> str | None:
-        return None if self.type in SHARED else f"{self.type.value}:{self.value}"
+    def __post_init__(self) -> None:
+        claim = None if self.type in SHARED else f"{self.type.value}:{self.value}"
+        object.__setattr__(self, "claim", claim)
 
 
 def is_blocked(value: str) -> bool:
@@ -113,12 +116,15 @@ def identities_of(message: dict[str, Any]) -> list[Identity]:
     raw_device = context.get("device")
     device: dict[str, Any] = raw_device if isinstance(raw_device, dict) else {}
     region = _region(context)
-    candidates: list[tuple[IdType, object]] = [
-        (IdType.USER_ID, message.get("userId")),
-        (IdType.LOYALTY_CARD, traits.get("loyalty_card", traits.get("loyaltyCard"))),
-        (IdType.POS_CUSTOMER_ID, traits.get("pos_customer_id", traits.get("posCustomerId"))),
-        (IdType.EMAIL, traits.get("email")),
-        (IdType.PHONE, traits.get("phone")),
+    candidates: list[tuple[IdType, object]] = [(IdType.USER_ID, message.get("userId"))]
+    if traits:  # most calls (page and product views) carry none
+        candidates += [
+            (IdType.LOYALTY_CARD, traits.get("loyalty_card", traits.get("loyaltyCard"))),
+            (IdType.POS_CUSTOMER_ID, traits.get("pos_customer_id", traits.get("posCustomerId"))),
+            (IdType.EMAIL, traits.get("email")),
+            (IdType.PHONE, traits.get("phone")),
+        ]
+    candidates += [
         (IdType.ANONYMOUS_ID, message.get("anonymousId")),
         (IdType.DEVICE_ID, device.get("id")),
     ]
@@ -128,9 +134,11 @@ def identities_of(message: dict[str, Any]) -> list[Identity]:
         candidates.append((IdType.ANONYMOUS_ID, message.get("previousId")))
     found: list[Identity] = []
     for kind, raw in candidates:
+        if raw is None:
+            continue  # most of them, in most messages
         value = normalize(kind, raw, region=region)
-        if value is not None and Identity(kind, value) not in found:
-            found.append(Identity(kind, value))
+        if value is not None and (identity := Identity(kind, value)) not in found:
+            found.append(identity)
     return found
 
 
@@ -223,7 +231,10 @@ def messages_of(body: dict[str, Any], *, kind: str | None) -> list[Any]:
                 else m
                 for m in messages
             ]
+    # Copied only where there is a key to take out: most messages carry none.
     return [
-        {k: v for k, v in m.items() if k != "writeKey"} if isinstance(m, dict) else m
+        {k: v for k, v in m.items() if k != "writeKey"}
+        if isinstance(m, dict) and "writeKey" in m
+        else m
         for m in messages
     ]

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from souk.cdp import rules
-from souk.cdp.bulk import among
+from souk.cdp.bulk import Among
 from souk.cdp.computed import OrderFact, Touch, compute, ropo
 from souk.cdp.resolution import root_of
 from souk.cdp.tables import (
@@ -26,6 +26,18 @@ from souk.db.uow import UnitOfWork
 
 __all__ = ["CdpProfileRow", "events_for_rules", "order_facts", "refresh"]
 MAX_RULE_EVENTS = 5_000
+_o = CdpProfileOrderRow
+# The orders of some profiles, oldest first, and their segments.
+_ORDERS = Among(
+    [_o.profile_id, _o.channel, _o.source, _o.currency, _o.total, _o.placed_at, _o.categories,
+     _o.returned, _o.order_id],
+    _o.profile_id,
+    order_by=["placed_at", "order_id"],
+)  # fmt: skip
+_MEMBERS = Among(
+    [CdpSegmentMemberRow.profile_id, CdpSegmentMemberRow.segment_id],
+    CdpSegmentMemberRow.profile_id,
+)
 
 
 def order_facts(session: Session, profile_id: str) -> list[OrderFact]:
@@ -37,11 +49,7 @@ def order_facts_of(session: Session, profile_ids: list[str]) -> dict[str, list[O
     facts: dict[str, list[OrderFact]] = {p: [] for p in profile_ids}
     if not profile_ids:
         return facts
-    rows = session.scalars(
-        select(CdpProfileOrderRow)
-        .where(among(session, CdpProfileOrderRow.profile_id, profile_ids))
-        .order_by(CdpProfileOrderRow.placed_at, CdpProfileOrderRow.order_id)
-    )
+    rows = _ORDERS(session, profile_ids)
     for r in rows:
         facts[r.profile_id].append(
             OrderFact(
@@ -60,11 +68,7 @@ def order_facts_of(session: Session, profile_ids: list[str]) -> dict[str, list[O
 def _memberships(session: Session, profile_ids: list[str]) -> dict[str, set[str]]:
     current: dict[str, set[str]] = {p: set() for p in profile_ids}
     if profile_ids:
-        rows = session.execute(
-            select(CdpSegmentMemberRow.profile_id, CdpSegmentMemberRow.segment_id).where(
-                among(session, CdpSegmentMemberRow.profile_id, profile_ids)
-            )
-        )
+        rows = _MEMBERS(session, profile_ids)
         for profile_id, segment_id in rows:
             current[profile_id].add(segment_id)
     return current
