@@ -2,8 +2,9 @@
 trait updates, computed traits and segments, and the lag until a profile reflects an event.
 
     .venv/bin/python benchmarks/ingest.py [--backend sqlite,postgresql] [--events 20000]
-        [--batch 100] [--clients 4] [--probes 50] [--orders 150] [--order-clients 2]
-        [--repeats 3] [--topologies staged,inline] [--worker-nice 10] [--cdp-workers 1]
+        [--batch 100] [--clients 4] [--probes 50] [--rate 0] [--orders 150]
+        [--order-clients 2] [--repeats 3] [--topologies staged,inline] [--worker-nice 10]
+        [--cdp-workers 1]
         [--baseline-souk OTHER/.venv/bin/souk] [--baseline-topologies inline]
 
 For each back end and repeat: a scratch database, `souk serve` (one worker) on a free port,
@@ -15,7 +16,8 @@ call and answering, beside `--cdp-workers` processes of `souk cdp-worker` at
 together); `inline`, the server resolving each call before its answer (the default
 `souk serve`).
 `--clients` threads send gzipped `/v1/batch` requests of `--batch` messages (built before
-the clock starts) shaped as the Segment client sends them (an anonymous visitor's page and
+the clock starts), as fast as they are answered or, with `--rate`, paced to that many events
+a second in all, shaped as the Segment client sends them (an anonymous visitor's page and
 product views, then an identify with user id and email every 10 messages). Meanwhile a probe
 thread sends one `track` for a fresh visitor and polls `GET /v1/profiles?anonymous_id=`
 every 50 ms until the profile shows it: the freshness lag. The clock stops when every batch
@@ -173,9 +175,18 @@ def run(args: argparse.Namespace, backend: str, souk: Path | None, topology: str
             for c in range(clients)
         }  # fmt: skip
 
+        # With --rate, the clients together send that many events a second, each its batches
+        # on a fixed schedule (a shop's stream arrives at a rate; a sender that falls behind
+        # sends at once, and the events/s then shows what was kept up with).
+        interval = batch * clients / args.rate if args.rate else 0.0
+
         def sender(client_no: int) -> int:
             with httpx.Client(base_url=server.base, auth=auth, timeout=60) as http:
-                for body in bodies[client_no]:
+                began = time.perf_counter() + interval * client_no / clients
+                for n, body in enumerate(bodies[client_no]):
+                    wait = began + n * interval - time.perf_counter()
+                    if wait > 0:
+                        time.sleep(wait)
                     expect_ok(http.post("/v1/batch", content=body, headers=GZIP_JSON))
             return len(bodies[client_no]) * batch
 
@@ -231,6 +242,7 @@ def run(args: argparse.Namespace, backend: str, souk: Path | None, topology: str
             "worker_nice": args.worker_nice if staged else None,
             "cdp_workers": args.cdp_workers if staged else None,
             "events": sent,
+            "rate": args.rate or None,
             "batch": batch,
             "clients": clients,
             "seconds": round(seconds, 2),
@@ -261,6 +273,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--probes", type=int, default=50)
+    parser.add_argument(
+        "--rate", type=float, default=0,
+        help="events/s the clients send together, paced (0: as fast as they are answered)",
+    )  # fmt: skip
     parser.add_argument("--orders", type=int, default=150)
     parser.add_argument("--order-clients", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
