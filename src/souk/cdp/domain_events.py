@@ -25,7 +25,7 @@ from souk.customers.queries import find_customer
 from souk.db.base import utcnow
 from souk.db.outbox import Event
 from souk.db.uow import UnitOfWork
-from souk.orders.placed import placed_order, read_placed
+from souk.orders.placed import placed_order
 from souk.orders.queries import get_order
 
 SOURCE = "souk"
@@ -100,7 +100,7 @@ def record_order(*, uow: UnitOfWork, order_id: str, event: Event | None = None) 
             # Not looked up first: nearly every delivery is the first, and a redelivery's
             # event row collides with the first one's (unique per source and messageId),
             # which rolls back everything it did.
-            order = placed_order(event, s, order_id) if event else read_placed(s, order_id)
+            order = placed_order(event, s, order_id)
             identities = _identities(uow, order.customer_id, order.email)
             if not identities:
                 return None

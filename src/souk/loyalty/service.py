@@ -19,7 +19,7 @@ from souk.loyalty.models import Program
 from souk.loyalty.program import load_program
 from souk.loyalty.schemas import AdjustmentBody, LoyaltyEntry, LoyaltyRead, NextTier
 from souk.loyalty.tables import LoyaltyAccountRow, LoyaltyEntryRow
-from souk.orders.placed import placed_order, read_placed
+from souk.orders.placed import placed_order
 from souk.orders.queries import load_order
 from souk.returns.reads import returned_per_sku
 
@@ -148,7 +148,7 @@ def earn_for_order(*, uow: UnitOfWork, order_id: str, event: Event | None = None
         program = load_program(s)
         if program is None:
             return 0
-        order = placed_order(event, s, order_id) if event else read_placed(s, order_id)
+        order = placed_order(event, s, order_id)
         if order.customer_id is None:
             return 0
         customer = find_customer(session=s, customer_id=order.customer_id)

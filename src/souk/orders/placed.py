@@ -81,11 +81,13 @@ def read_placed(session: Session, order_id: str) -> PlacedOrder:
     return PlacedOrder(**dict(zip(_ORDER_COLUMNS, first[:n], strict=True)), lines=lines)
 
 
-def placed_order(event: Event, session: Session, order_id: str) -> PlacedOrder:
-    """The order `event` announces, read in `session` by the first reaction that asks."""
-    found = event.shared.get(_SHARED_KEY)
+def placed_order(event: Event | None, session: Session, order_id: str) -> PlacedOrder:
+    """The order `event` announces, read in `session` by the first reaction that asks
+    (every time, for a caller with no event: a reaction called directly)."""
+    found = event.shared.get(_SHARED_KEY) if event is not None else None
     if isinstance(found, PlacedOrder) and found.id == order_id:
         return found
     order = read_placed(session, order_id)
-    event.shared[_SHARED_KEY] = order
+    if event is not None:
+        event.shared[_SHARED_KEY] = order
     return order

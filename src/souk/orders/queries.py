@@ -4,7 +4,6 @@ POS), inside the caller's transaction."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -54,13 +53,6 @@ def load_order(*, session: Session, order_id: str) -> OrderRow:
         selectinload(OrderRow.lines).selectinload(OrderLineRow.allocations),
         selectinload(OrderRow.history),
     )
-
-
-def load_placed(*, session: Session, order_id: str) -> OrderRow:
-    """The order with its lines only: what the reactions to a placed order need (the buyer,
-    the lines, the totals), without the allocations, history, payments and fulfilment orders
-    the whole view reads."""
-    return _load(session, order_id, selectinload(OrderRow.lines))
 
 
 def order_read(
@@ -193,12 +185,3 @@ def find_by_external_id(*, session: Session, channel: str, external_id: str) -> 
 
 def find_by_cart(*, session: Session, cart_id: str) -> OrderRow | None:
     return session.scalar(select(OrderRow).where(OrderRow.cart_id == cart_id))
-
-
-def cart_and_placement(*, session: Session, order_id: str) -> tuple[str | None, datetime] | None:
-    """The cart an order came from and when it was placed, in one narrow read (engagement
-    runs this on every `order.placed`)."""
-    row = session.execute(
-        select(OrderRow.cart_id, OrderRow.placed_at).where(OrderRow.id == order_id)
-    ).first()
-    return (row[0], row[1]) if row is not None else None

@@ -17,12 +17,10 @@ def screen_order(
 ) -> None:
     """`event`: the `order.placed` being handled, whose reactions share one read of it."""
     with uow:
-        order = None
-        if event is not None:
-            try:
-                order = placed_order(event, uow.session, order_id)
-            except NotFound:
-                return
+        try:
+            order = placed_order(event, uow.session, order_id)
+        except NotFound:
+            return
         row = screen(uow.session, order_id, policy, order=order, look_first=False)
         if row is not None and row.status == "held":
             uow.emit(
