@@ -172,19 +172,21 @@ def refresh(*, db: Database) -> RefreshSummary:
         per_profile=settings.recs_per_profile,
     )  # fmt: skip
     now = utcnow()
+    # Built before the write transaction, which then only replaces the rows (on SQLite it
+    # holds the database's write lock).
+    bought = {p: {sku for order in history for sku in order} for p, history in orders.items()}
+    rows = [
+        {
+            "profile_id": p, "sku": s, "score": score, "computed_at": now,
+            "why": (
+                Reason.BOUGHT_BEFORE if s in bought.get(p, ()) else Reason.SHOPPERS_LIKE_YOU
+            ).value,
+        }
+        for p, items in lists.items()
+        for s, score in items
+    ]  # fmt: skip
     with UnitOfWork(db) as uow:
         uow.session.execute(delete(RecProfileItemRow))
-        bought = {p: {sku for order in history for sku in order} for p, history in orders.items()}
-        rows = [
-            {
-                "profile_id": p, "sku": s, "score": score, "computed_at": now,
-                "why": (
-                    Reason.BOUGHT_BEFORE if s in bought.get(p, ()) else Reason.SHOPPERS_LIKE_YOU
-                ).value,
-            }
-            for p, items in lists.items()
-            for s, score in items
-        ]  # fmt: skip
         for start in range(0, len(rows), CHUNK):
             uow.session.execute(insert(RecProfileItemRow), rows[start : start + CHUNK])
         uow.commit()
