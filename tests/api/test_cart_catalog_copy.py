@@ -1,9 +1,10 @@
-"""What a cart shows of the catalog may come from the process's copy; a checkout never does.
+"""What a cart shows of the catalog and the price list may come from the process's copy; a
+checkout never does.
 
 `catalog.queries.cart_items` keeps the facts of a SKU a cart showed (variant, listing,
-title) for SOUK_REFERENCE_CACHE_MS, forgets them at once when this process commits a change
-to a product, listing, channel or category, and shows another process's change within that
-time. The checkout reads the catalog exactly. Both back ends.
+title) and `pricing.queries.unit_prices` its price for SOUK_REFERENCE_CACHE_MS; each forgets
+them at once when this process commits a change to them, and shows another process's change
+within that time. The checkout reads both exactly. Both back ends.
 """
 
 from __future__ import annotations
@@ -81,3 +82,41 @@ def test_a_listing_withdrawn_elsewhere_is_refused_at_checkout_however_the_cart_s
     assert refused.status_code == 422, refused.text
     assert any(e["field"].startswith("cart.lines.0") for e in refused.json()["errors"])
     assert shop.admin.get("/v1/orders").json()["data"] == []
+
+
+def test_a_price_changed_here_shows_in_the_next_cart_read(shop: Shop) -> None:
+    # Given a cart that showed the tote at 2,500 yen
+    cart = _cart_with_tote(shop)
+    assert cart["lines"][0]["unit_price"]["amount"] == 2500
+    # When the merchandiser reprices it through this process
+    shop.price("TOTE-1", "JPY", 2200)
+    # Then the very next read shows the new price and says that it changed
+    seen = shop.call("GET", f"/v1/carts/{cart['id']}", "web").json()
+    assert seen["lines"][0]["unit_price"]["amount"] == 2200
+    assert [(c["reason"], c["previous"]["amount"], c["current"]["amount"])
+            for c in seen["changes"]] == [("price-changed", 2500, 2200)]  # fmt: skip
+
+
+def test_a_price_changed_elsewhere_is_charged_as_it_is_however_the_cart_saw_it(
+    shop: Shop, db: Database
+) -> None:
+    # Given a cart that showed the tote at 2,500 yen
+    cart = _cart_with_tote(shop)
+    # When another process raises the price (written with no event this process hears)
+    with db.engine.begin() as conn:
+        raised = conn.execute(
+            text(
+                "UPDATE prices SET amount = :amount WHERE currency = 'JPY' AND variant_id ="
+                " (SELECT id FROM variants WHERE sku = 'TOTE-1')"
+            ),
+            {"amount": 2800},
+        )
+        assert raised.rowcount == 1
+    # Then this process's carts may still show the old price, from their copy…
+    seen = shop.call("GET", f"/v1/carts/{cart['id']}", "web").json()
+    assert seen["lines"][0]["unit_price"]["amount"] == 2500
+    # …but the order is priced as the price list stands: the checkout reads it exactly
+    placed = shop.checkout(cart["id"], "web")
+    assert placed.status_code == 201, placed.text
+    lines = placed.json()["lines"]
+    assert [(x["sku"], x["unit_price"]["amount"]) for x in lines] == [("TOTE-1", 2800)]

@@ -30,13 +30,15 @@ SKUS = ("SNK-42", "SNK-43", "CAP-1")
 # The channel, tax rates and shipping rates come from the process's reference cache in
 # steady state (souk/db/reference.py): no statement for them. The catalog's facts of a SKU
 # a cart showed a moment ago (variant, listing, title) come from the process's copy
-# (catalog.queries.cart_items): adding a line reads the new SKU's; changing the address or
-# reading the cart reads none (6 and 4 before); the checkout reads them exactly.
+# (catalog.queries.cart_items), and so do their prices (pricing.queries.unit_prices):
+# adding a line reads the new SKU's; changing the address or reading the cart reads neither
+# (6 and 4 before the catalog's copy, 5 and 3 before the prices'); the checkout reads both
+# exactly.
 BUDGET = {
     "create cart": (1, 1),
     "add line": (7, 1),
-    "patch cart": (5, 1),
-    "get cart": (3, 1),
+    "patch cart": (4, 1),
+    "get cart": (2, 1),
     # The order is routed as it is placed (6 statements of these: the claim is one
     # INSERT … ON CONFLICT DO NOTHING), after the order's own transaction, so the 201
     # carries its fulfilment orders — answered from the rows routing made, not read back.
@@ -72,12 +74,12 @@ BUDGET = {
     "product page": (5, 1),
     "availability": (2, 1),
 }
-# create + 3 × add + patch + checkout + routing; measured 73 on both back ends in steady
-# state (benchmarks/flow_cpu.py: its SKUs' catalog facts are kept but lapse every 2 s, so
-# some are read again); 83 on SQLite here, where the first order also fills the
-# process's copies of the loyalty program, the channel's locations and the active journeys
-# (92 before the reactions to order.placed shared one read of the order)
-FLOW_BUDGET = 83
+# create + 3 × add + patch + checkout + routing; measured 70 on both back ends in steady
+# state (benchmarks/flow_cpu.py: its SKUs' catalog facts and prices are kept but lapse
+# every 2 s, so some are read again; 73 before the prices were kept); 82 on SQLite here,
+# where the first order also fills the process's copies of the loyalty program, the
+# channel's locations and the active journeys (92 before the reactions to order.placed shared one read of the order)
+FLOW_BUDGET = 82
 
 
 @pytest.fixture

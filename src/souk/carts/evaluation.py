@@ -115,9 +115,9 @@ def read_facts(
     session: Session, cart: CartRow, channel: Channel, skus: list[str], *, exact: bool = False
 ) -> Facts:
     """Two statements whatever the number of lines: catalog (variant, listing, title) and
-    prices. The catalog's part of SKUs other carts showed a moment ago comes from the
-    process's copy unless `exact` (a checkout): see `catalog.queries.cart_items`. Prices are
-    always read."""
+    prices. Both, for SKUs other carts showed a moment ago, come from the process's copy
+    unless `exact` (a checkout): see `catalog.queries.cart_items` and
+    `pricing.queries.unit_prices`; none then."""
     wanted = sorted(set(skus))
     items = cart_items(
         session=session,
@@ -127,7 +127,9 @@ def read_facts(
         fallback_locale=channel.default_locale,
         kept=not exact,
     )
-    prices = unit_prices(session=session, skus=wanted, currency=cart.currency, channel=channel.code)
+    prices = unit_prices(
+        session=session, skus=wanted, currency=cart.currency, channel=channel.code, kept=not exact
+    )
     return Facts(items, prices, frozenset(wanted))
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, case, select
+from sqlalchemy import and_, bindparam, case, select
 from sqlalchemy.orm import Session, aliased
 
 from souk.catalog.models import HoldStock, ListingState
@@ -23,7 +21,7 @@ from souk.catalog.tables import (
 )
 from souk.channels.locales import fallback_chain, normalize_locale, pick_translation
 from souk.channels.tables import ChannelRow
-from souk.db.timed import TimedCache
+from souk.db.timed import PerDatabase
 
 __all__ = [
     "CartItem",
@@ -210,21 +208,7 @@ _CART_ITEMS = _cart_items_statement()
 # What changes a cart item: the product (its variants, titles, category), its listing, the
 # channel, a category's code.
 CART_ITEM_CHANGES = ("product.", "listing.", "channel.", "category.")
-_kept: weakref.WeakKeyDictionary[Engine, TimedCache[CartItem]] = weakref.WeakKeyDictionary()
-_kept_lock = threading.Lock()
-
-
-def _kept_items(session: Session) -> TimedCache[CartItem] | None:
-    db = session.info.get("database")
-    if db is None or db.settings.reference_cache_ms <= 0:
-        return None
-    with _kept_lock:
-        cache = _kept.get(db.engine)
-        if cache is None:
-            cache = TimedCache(db.settings.reference_cache_ms / 1000, max_entries=20_000)
-            cache.watch(db.sessions, CART_ITEM_CHANGES)
-            _kept[db.engine] = cache
-        return cache
+_kept_items: PerDatabase[CartItem] = PerDatabase(CART_ITEM_CHANGES, max_entries=20_000)
 
 
 def cart_items(

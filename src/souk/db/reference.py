@@ -8,7 +8,9 @@ read for `SOUK_REFERENCE_CACHE_MS` (2 s) per database, and forgets a kind at onc
 commits a change to it, so a cart step costs no statement for them in steady state.
 
 The cost: another process may use a channel, a tax rate or a shipping rate changed there up
-to that long late. Prices, stock, carts and orders never come from here.
+to that long late. Stock, carts and orders never come from here; what a cart shows of the
+catalog and of prices is kept apart, the same way (`souk.db.timed`), and a checkout reads
+both exactly.
 """
 
 from __future__ import annotations

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from souk.db.outbox import OutboxEvent
@@ -90,3 +92,30 @@ class TimedCache(Generic[V]):
 
         event.listen(sessions, "after_flush", after_flush)
         event.listen(sessions, "after_commit", after_commit)
+
+
+class PerDatabase(Generic[V]):
+    """A `TimedCache` per database of the process, made on first use: kept for
+    SOUK_REFERENCE_CACHE_MS and cleared by this process's commits that emit an event named
+    with one of `prefixes`. Calling it with a session gives that database's cache, or None
+    where keeping is off (0 ms) or the session belongs to no `Database`."""
+
+    def __init__(self, prefixes: tuple[str, ...], *, max_entries: int) -> None:
+        self.prefixes = prefixes
+        self.max_entries = max_entries
+        self._caches: weakref.WeakKeyDictionary[Engine, TimedCache[V]] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def __call__(self, session: Session) -> TimedCache[V] | None:
+        db = session.info.get("database")
+        if db is None or db.settings.reference_cache_ms <= 0:
+            return None
+        with self._lock:
+            cache = self._caches.get(db.engine)
+            if cache is None:
+                cache = TimedCache(
+                    db.settings.reference_cache_ms / 1000, max_entries=self.max_entries
+                )
+                cache.watch(db.sessions, self.prefixes)
+                self._caches[db.engine] = cache
+            return cache

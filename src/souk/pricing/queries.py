@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from souk.catalog.tables import VariantRow
 from souk.channels.tables import ChannelRow
 from souk.db.reference import TAX_RATES
+from souk.db.timed import PerDatabase
 from souk.pricing.tables import PriceRow, TaxRateRow
 
 RATE_QUANTUM = Decimal("0.00001")
@@ -36,16 +37,47 @@ _UNIT_PRICES = (
 )
 
 
+# What changes a SKU's price: a price, the variant (its SKU), the channel.
+PRICE_CHANGES = ("prices.", "product.", "channel.")
+# (channel, currency, sku) → the price, None for none: a SKU with no price is kept as such.
+_kept_prices: PerDatabase[tuple[int | None]] = PerDatabase(PRICE_CHANGES, max_entries=50_000)
+
+
 def unit_prices(
-    *, session: Session, skus: Collection[str], currency: str, channel: str
+    *, session: Session, skus: Collection[str], currency: str, channel: str, kept: bool = False
 ) -> dict[str, int]:
     """Each SKU's price in `currency` in `channel`: the channel's override, else the base
-    price. An unpriced SKU is absent."""
+    price. An unpriced SKU is absent.
+
+    `kept`: what a cart shows may come from this process's copy (`souk.db.timed`, kept for
+    SOUK_REFERENCE_CACHE_MS, forgotten at once when this process commits a price change;
+    another process's change shows within that time): only the SKUs not in it are read. A
+    checkout and a till sale read exactly (`kept=False`)."""
     if not skus:
         return {}
-    rows = session.execute(
-        _UNIT_PRICES, {"skus": sorted(set(skus)), "currency": currency, "channel": channel}
-    )
+    wanted = sorted(set(skus))
+    cache = _kept_prices(session) if kept else None
+    if cache is None:
+        return _read_prices(session, wanted, currency, channel)
+    generation = cache.generation
+    found: dict[str, int] = {}
+    missing = []
+    for sku in wanted:
+        entry = cache.get((channel, currency, sku))
+        if entry is None:
+            missing.append(sku)
+        elif entry[0] is not None:
+            found[sku] = entry[0]
+    if missing:
+        read = _read_prices(session, missing, currency, channel)
+        for sku in missing:
+            cache.put((channel, currency, sku), (read.get(sku),), generation)
+        found.update(read)
+    return found
+
+
+def _read_prices(session: Session, skus: list[str], currency: str, channel: str) -> dict[str, int]:
+    rows = session.execute(_UNIT_PRICES, {"skus": skus, "currency": currency, "channel": channel})
     base: dict[str, int] = {}
     override: dict[str, int] = {}
     for sku, price_channel, amount in rows:
