@@ -78,7 +78,8 @@ BUDGET = {
 # state (benchmarks/flow_cpu.py: its SKUs' catalog facts and prices are kept but lapse
 # every 2 s, so some are read again; 73 before the prices were kept); 82 on SQLite here,
 # where the first order also fills the process's copies of the loyalty program, the
-# channel's locations and the active journeys (92 before the reactions to order.placed shared one read of the order)
+# channel's locations and the active journeys (92 before the reactions to order.placed
+# shared one read of the order)
 FLOW_BUDGET = 82
 
 

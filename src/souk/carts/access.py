@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from souk.carts.models import CartStatus
 from souk.carts.tables import CartRow
+from souk.db.adopt import write
 from souk.errors import Forbidden, InvalidState, NotFound, Unauthorized
 
 # Built once: every cart request loads its cart, and building the statement (and its cache
@@ -66,8 +67,8 @@ def active_cart_of(*, session: Session, customer_id: str) -> CartRow | None:
     )
 
 
-def touch(cart: CartRow, channel: str, now: datetime) -> None:
-    """Every change: remember the channel, and bump the version a checkout compares."""
-    cart.channel = channel
-    cart.version += 1
-    cart.updated_at = now
+def touch(session: Session, cart: CartRow, channel: str, now: datetime, **changes: object) -> None:
+    """Every change: remember the channel, and bump the version a checkout compares, in one
+    UPDATE with the command's `changes` to the cart's own columns (`souk.db.adopt.write`:
+    no flush to work out what changed)."""
+    write(session, cart, channel=channel, version=cart.version + 1, updated_at=now, **changes)

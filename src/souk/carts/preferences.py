@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from souk.carts import holds
 from souk.carts.access import open_cart_for, touch
@@ -31,35 +32,39 @@ def update_cart(
         s = uow.session
         sales = get_channel(session=s, code=channel)
         cart = open_cart_for(session=s, cart_id=cart_id, customer_id=customer_id, now=now)
+        # The cart's own columns, written with the version in one UPDATE (`touch`); what is
+        # read below (tenders, holds) sees them set already.
+        changes: dict[str, Any] = {}
         if data.currency is not None and data.currency != cart.currency:
             check_currency(sales, data.currency)
-            cart.currency = data.currency
+            changes["currency"] = data.currency
             for line in cart.lines:
                 # The shopper asked for new prices: no "price changed" notices for them.
                 line.unit_price = None
         if data.locale is not None:
-            cart.locale = data.locale
+            changes["locale"] = data.locale
         if "email" in sent:
-            cart.email = data.email
+            changes["email"] = data.email
         if data.coupon_codes is not None:
             # Kept as entered (normalised); each read says whether it applies and why not.
-            cart.coupon_codes = list(dict.fromkeys(normalize(c) for c in data.coupon_codes))
+            changes["coupon_codes"] = list(dict.fromkeys(normalize(c) for c in data.coupon_codes))
+        if "shipping_address" in sent:
+            address = data.shipping_address
+            changes["shipping_address"] = address.model_dump() if address else None
+        before = (cart.fulfillment_type, cart.pickup_location)
+        if data.fulfillment is not None:
+            if data.fulfillment.type == "pickup":
+                check_pickup(sales, data.fulfillment.location)
+                changes["fulfillment_type"] = "pickup"
+                changes["pickup_location"] = data.fulfillment.location
+            else:
+                changes["fulfillment_type"], changes["pickup_location"] = "delivery", None
+        touch(s, cart, sales.code, now, **changes)
         if data.gift_cards is not None or data.loyalty_points is not None:
             # After a currency change: a card must be in the cart's currency.
             choose_tenders(s, cart, data.gift_cards, data.loyalty_points)
-        if "shipping_address" in sent:
-            address = data.shipping_address
-            cart.shipping_address = address.model_dump() if address else None
-        if data.fulfillment is not None:
-            before = (cart.fulfillment_type, cart.pickup_location)
-            if data.fulfillment.type == "pickup":
-                check_pickup(sales, data.fulfillment.location)
-                cart.fulfillment_type, cart.pickup_location = "pickup", data.fulfillment.location
-            else:
-                cart.fulfillment_type, cart.pickup_location = "delivery", None
-            if before != (cart.fulfillment_type, cart.pickup_location):
-                _move_holds(uow, cart, sales, now)
-        touch(cart, sales.code, now)
+        if before != (cart.fulfillment_type, cart.pickup_location):
+            _move_holds(uow, cart, sales, now)
         result = show(s, cart, sales)
         uow.commit()
         return result

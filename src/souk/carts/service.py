@@ -31,7 +31,7 @@ from souk.carts.tables import CartLineRow, CartRow
 from souk.carts.views import present, show
 from souk.channels.queries import get_channel
 from souk.customers.queries import find_customer
-from souk.db.adopt import adopt
+from souk.db.adopt import adopt, write
 from souk.db.base import new_capability_id, new_id, table_of, utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound, ValidationFailed, field_error
@@ -164,13 +164,11 @@ def add_line(
         if line is None:
             line = _new_line(s, cart, data.sku, quantity, price[data.sku], now, held)
         else:
-            line.quantity = quantity
-            line.unit_price = price[data.sku]
-            line.last_issue = None
-            line.updated_at = now
+            write(s, line, quantity=quantity, unit_price=price[data.sku], last_issue=None,
+                  updated_at=now)  # fmt: skip
             if held is not None:
                 held(line)
-        touch(cart, sales.code, now)
+        touch(s, cart, sales.code, now)
         result = show(s, cart, sales, facts=facts, tier=tier)
         uow.commit()
         return result
@@ -225,8 +223,7 @@ def update_line(
         sales = get_channel(session=s, code=channel)
         cart = open_cart_for(session=s, cart_id=cart_id, customer_id=customer_id, now=now)
         line = _line(cart, line_id)
-        line.quantity = data.quantity
-        line.updated_at = now
+        write(s, line, quantity=data.quantity, updated_at=now)
         facts = read_facts(s, cart, sales, [x.sku for x in cart.lines])
         item = facts.items.get(line.sku)
         listing = item.listing if item else None
@@ -234,7 +231,7 @@ def update_line(
         opened = listing is not None and listing.is_open(now, buyer_tier(listing, now, tier))
         if listing is not None and holds.holds_at_cart(listing) and opened:
             holds.hold(s, cart, line, sales, minutes=holds.hold_minutes(listing), now=now)
-        touch(cart, sales.code, now)
+        touch(s, cart, sales.code, now)
         result = show(s, cart, sales, facts=facts, tier=tier)
         uow.commit()
         return result
@@ -251,7 +248,7 @@ def remove_line(
         holds.release_hold(s, line)
         cart.lines.remove(line)
         sales = get_channel(session=s, code=channel)
-        touch(cart, sales.code, now)
+        touch(s, cart, sales.code, now)
         result = show(s, cart, sales)
         uow.commit()
         return result

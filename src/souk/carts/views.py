@@ -22,6 +22,7 @@ from souk.carts.tables import CartLineRow, CartRow
 from souk.carts.tenders import Tender
 from souk.channels.models import Channel
 from souk.channels.queries import get_channel
+from souk.db.adopt import write
 from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.uow import UnitOfWork
@@ -173,7 +174,9 @@ def show(
     session.flush()
     view = evaluate(session, cart, channel, utcnow(), facts=facts, tier=tier)
     for line in cart.lines:
-        line.unit_price, line.last_issue = view.seen[line.id]
+        price, issue = view.seen[line.id]
+        if (line.unit_price, line.last_issue) != (price, issue):
+            write(session, line, unit_price=price, last_issue=issue)
     return cart_read(view)
 
 
