@@ -19,13 +19,13 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from souk.db.outbox import OutboxEvent
+from souk.db.outbox import EMITTED
 
 V = TypeVar("V")
 
@@ -76,21 +76,13 @@ class TimedCache(Generic[V]):
 
     def watch(self, sessions: sessionmaker[Session], prefixes: tuple[str, ...]) -> None:
         """Clear the cache after every commit of these sessions that emitted an event whose
-        name starts with one of `prefixes`."""
-        flag = f"souk_stale_{id(self)}"
-
-        def after_flush(session: Session, _context: Any) -> None:
-            for obj in session.new:
-                if isinstance(obj, OutboxEvent) and obj.name.startswith(prefixes):
-                    session.info[flag] = True
-                    return
+        name starts with one of `prefixes` (`souk.db.outbox.append` keeps the names; a
+        savepoint's release counts as a commit too, which only costs a spurious clear)."""
 
         def after_commit(session: Session) -> None:
-            # A flag left by a rolled-back flush only costs a spurious clear: kept simple.
-            if session.info.pop(flag, False):
+            if any(name.startswith(prefixes) for name in session.info.get(EMITTED, ())):
                 self.invalidate()
 
-        event.listen(sessions, "after_flush", after_flush)
         event.listen(sessions, "after_commit", after_commit)
 
 

@@ -9,9 +9,8 @@ from typing import Any, Protocol, Self
 
 from sqlalchemy.orm import Session
 
-from souk.db.base import utcnow
 from souk.db.engine import Database
-from souk.db.outbox import OutboxEvent
+from souk.db.outbox import append
 
 
 class CommitHook(Protocol):
@@ -78,8 +77,7 @@ class UnitOfWork:
             session.close()
 
     def emit(self, name: str, payload: dict[str, Any]) -> None:
-        now = utcnow()
-        self.session.add(OutboxEvent(name=name, payload=payload, created_at=now, available_at=now))
+        append(self.session, name, payload)
         self._emitted += 1
 
     def commit(self) -> None:

@@ -12,8 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from souk.db.base import utcnow
-from souk.db.outbox import OutboxEvent
+from souk.db.outbox import append
 from souk.inventory.stock import Changed
 
 CHANGED = "inventory.changed"
@@ -27,8 +26,7 @@ def session_emitter(session: Session) -> Emit:
     that transaction; the dispatcher picks it up on its next poll."""
 
     def emit(name: str, payload: dict[str, Any]) -> None:
-        now = utcnow()
-        session.add(OutboxEvent(name=name, payload=payload, created_at=now, available_at=now))
+        append(session, name, payload)
 
     return emit
 

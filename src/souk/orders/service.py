@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from souk.channels.models import Channel
 from souk.db.adopt import adopt
 from souk.db.base import new_id, table_of, utcnow
-from souk.db.outbox import OutboxEvent
+from souk.db.outbox import append
 from souk.errors import InvalidState, NotFound, ValidationFailed, field_error
 from souk.money import is_currency
 from souk.orders.models import OrderLineInput, OrderStatus, can_move, compute_totals, line_errors
@@ -48,8 +48,7 @@ class AllocationLike(Protocol):
 
 def _outbox(session: Session) -> Emit:
     def emit(name: str, payload: dict[str, Any]) -> None:
-        now = utcnow()
-        session.add(OutboxEvent(name=name, payload=payload, created_at=now, available_at=now))
+        append(session, name, payload)
 
     return emit
 

@@ -11,17 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from souk.db.base import new_id, utcnow
+from souk.db.base import new_id, table_of, utcnow
 from souk.errors import Conflict, InvalidState, NotFound
 from souk.payments.models import PaymentInfo, capturable, status_of
 from souk.payments.providers import ProviderResult, get_provider
 from souk.payments.recording import record_answer
 from souk.payments.tables import PaymentRow, PaymentTransactionRow
+
+_INSERT_PAYMENT = insert(table_of(PaymentRow))  # built once: every checkout begins one
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,32 +94,32 @@ def begin(
 ) -> str:
     """A pending payment, written before the provider is called: if the process dies in
     between, the row says an authorisation may exist and for which cart."""
-    row = _new_row(provider, amount, currency, cart_id, order_id, method, at)
-    session.add(row)
-    return row.id
+    values = _new_values(provider, amount, currency, cart_id, order_id, method, at)
+    # One INSERT of its own, no object: the answer is recorded on it by one UPDATE
+    # (`record_answer`), and an object would cost the unit of work's flush.
+    session.execute(_INSERT_PAYMENT, values)
+    return str(values["id"])
+
+
+def _new_values(
+    provider: str, amount: int, currency: str, cart_id: str | None, order_id: str | None,
+    method: str, at: datetime | None,
+) -> dict[str, Any]:  # fmt: skip
+    get_provider(provider)
+    now = at or utcnow()
+    return {
+        "id": new_id("pay"), "order_id": order_id, "cart_id": cart_id, "provider": provider,
+        "method": method, "status": "pending", "currency": currency, "amount": amount,
+        "captured": 0, "refunded": 0, "voided": 0, "provider_reference": None,
+        "decline_reason": None, "created_at": now, "updated_at": now,
+    }  # fmt: skip
 
 
 def _new_row(
     provider: str, amount: int, currency: str, cart_id: str | None, order_id: str | None,
     method: str, at: datetime | None,
 ) -> PaymentRow:  # fmt: skip
-    get_provider(provider)
-    now = at or utcnow()
-    return PaymentRow(
-        id=new_id("pay"),
-        order_id=order_id,
-        cart_id=cart_id,
-        provider=provider,
-        method=method,
-        status="pending",
-        currency=currency,
-        amount=amount,
-        captured=0,
-        refunded=0,
-        voided=0,
-        created_at=now,
-        updated_at=now,
-    )
+    return PaymentRow(**_new_values(provider, amount, currency, cart_id, order_id, method, at))
 
 
 def call_authorize(
