@@ -85,7 +85,7 @@ class Plan:
 
     assignments: tuple[Assignment, ...]
     unfulfilled: Mapping[str, int]
-    cost: float
+    cost: float | None  # None: not priced (nothing to choose, see sourcing._only_choice)
     method: str
     solver_status: str
     locations: tuple[str, ...] = field(default=())

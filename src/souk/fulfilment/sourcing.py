@@ -31,7 +31,7 @@ from souk.fulfilment.records import (
     local_day_start,
     units_routed_since,
 )
-from souk.fulfilment.routing_model import Candidate, Destination, Plan, RoutingLine
+from souk.fulfilment.routing_model import Assignment, Candidate, Destination, Plan, RoutingLine
 from souk.fulfilment.tables import FulfillmentOrderRow
 from souk.inventory.availability import available_at
 from souk.inventory.models import Location
@@ -182,7 +182,12 @@ def route_delivery(
     """Route `lines` (all the order's by default) to ship-from locations outside `exclude`."""
     lines = list(order.lines) if lines is None else lines
     outcome = Outcome()
-    for attempt in range(2):
+    only = _only_choice(session, order, lines, exclude)
+    if only is not None:
+        plan = only
+        wanted = [{only.locations[0]: line.quantity} for line in lines]
+        drafts = _allocate(session, order_id=order.id, lines=lines, wanted=wanted)
+    for attempt in range(0 if only is not None else 2):
         plan = plan_delivery(session, order=order, lines=lines, config=config, exclude=exclude)
         wanted = _wanted_per_line(plan, lines)
         try:
@@ -227,6 +232,27 @@ def route_delivery(
             )
             outcome.held_units += missing
     return outcome
+
+
+def _only_choice(
+    session: Session, order: OrderToRoute, lines: list[LineToRoute], exclude: Collection[str]
+) -> Plan | None:
+    """The plan when there is nothing to choose: the channel ships from one location and
+    checkout allocated every unit there. No plan can move a unit (there is nowhere else),
+    and none can give one up (allocated units are never lost to a rule), so the stock is not
+    read and no program is built. Not priced: nothing was compared."""
+    channel = order.channel_info or get_channel(session=session, code=order.channel)
+    codes = [c for c in channel.ship_from if c not in exclude]
+    if len(codes) != 1 or not lines:
+        return None
+    where = codes[0]
+    for line in lines:
+        if sum(h.quantity for h in line.allocations if h.location == where) != line.quantity:
+            return None
+    assignments = tuple(
+        Assignment(str(i), line.sku, where, line.quantity) for i, line in enumerate(lines)
+    )
+    return Plan(assignments, {}, None, "as_allocated", "single_location", (where,))
 
 
 def _wanted_per_line(plan: Plan, lines: list[LineToRoute]) -> list[dict[str, int]]:

@@ -18,6 +18,7 @@ from souk.inventory.availability import available_at
 from souk.inventory.reservations import allocate_direct
 from souk.inventory.transfers import get_transfer
 from tests.integration.inventory import factories as f
+from tests.support.statements import counting
 
 PARIS = Destination(48.857, 2.352, "FR")
 
@@ -162,3 +163,49 @@ def test_click_and_collect_at_a_store_lacking_the_item_requests_a_transfer(db: D
         ("MUG", "store-lyon"): 1,
         ("TEE", "store-paris"): 0,
     }
+
+
+@pytest.mark.usefixtures("network")
+def test_an_order_of_a_one_warehouse_channel_ships_as_allocated_without_reading_stock(
+    db: Database,
+) -> None:
+    # Given a channel that ships from Lille alone, and checkout allocated both lines there
+    f.channel(db, "outlet", ship_from=("wh-lille",))
+    tee = _allocate(db, "TEE", "wh-lille", 2, "ord_5")
+    cap = _allocate(db, "CAP", "wh-lille", 1, "ord_5")
+    order = OrderToRoute(
+        "ord_5", "outlet",
+        (LineToRoute("l1", "TEE", 2, (tee,)), LineToRoute("l2", "CAP", 1, (cap,))),
+        destination=PARIS,
+    )  # fmt: skip
+    # When it is routed (to Paris, where another channel would ship from the store)
+    with counting(db.engine) as count:
+        outcome = _route(db, order)
+    # Then one package leaves Lille with the allocated units, and nothing else moved
+    assert outcome is not None and outcome.held_units == 0
+    assert _fos(db, "ord_5") == [("wh-lille", "ship", "open", [("CAP", 1), ("TEE", 2)])]
+    assert _available(db, ("TEE", "wh-lille"), ("CAP", "wh-lille")) == {
+        ("TEE", "wh-lille"): 8,
+        ("CAP", "wh-lille"): 9,
+    }
+    # …decided without reading the stock (there was nowhere else to ship from), and said so
+    assert not [s for s in count.statements if s.startswith("SELECT") and "stock_levels" in s]
+    with UnitOfWork(db, write=False) as uow:
+        routing = uow.session.get_one(OrderRoutingRow, "ord_5")
+        assert (routing.status, routing.method, routing.solver_status, routing.cost) == (
+            "routed", "as_allocated", "single_location", None,
+        )  # fmt: skip
+
+
+@pytest.mark.usefixtures("network")
+def test_an_unallocated_order_of_a_one_warehouse_channel_is_still_planned(db: Database) -> None:
+    # Given a channel that ships from Lille alone, and an order nothing was allocated for
+    f.channel(db, "outlet", ship_from=("wh-lille",))
+    order = OrderToRoute("ord_6", "outlet", (LineToRoute("l1", "TEE", 3),), destination=PARIS)
+    # When it is routed
+    outcome = _route(db, order)
+    # Then the plan allocates it in Lille, like any other
+    assert outcome is not None and outcome.held_units == 0
+    assert outcome.plan is not None and outcome.plan.method != "as_allocated"
+    assert _fos(db, "ord_6") == [("wh-lille", "ship", "open", [("TEE", 3)])]
+    assert _available(db, ("TEE", "wh-lille")) == {("TEE", "wh-lille"): 7}
