@@ -22,6 +22,7 @@ from souk.fulfilment.routing_model import haversine_km
 from souk.inventory.tables import reservations
 from souk.payments.tables import PaymentRow
 from tests.fulfilment_factories import ADDRESS_PARIS, PLACES, FrenchShop, french_shop
+from tests.support.statements import counting
 
 PROBLEM = "https://souk.dev/problems/"
 
@@ -265,4 +266,45 @@ def test_when_routing_at_placement_fails_the_order_stands_and_the_dispatcher_rou
     order = fr.admin.get(f"/v1/orders/{placed.json()['id']}").json()
     (fo,) = order["fulfillment_orders"]
     assert (fo["location"], fo["type"]) == ("store-lyon", "ship")
+    assert [e["order_id"] for e in _events(db, "order.routed")] == [order["id"]]
+
+
+def test_routing_that_rolls_back_after_routing_the_order_leaves_it_to_the_dispatcher(
+    fr: FrenchShop, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given routing's transaction that fails after the order was routed in it (the answer
+    # cannot be built, say), so that it rolls back and commits nothing
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the answer cannot be built")
+
+    monkeypatch.setattr(checkout_module, "order_read", broken)
+    cart_id = _cart(fr, ("MUG", 1), shipping_address=ADDRESS_PARIS)
+    # When the shopper checks out, the order is placed with no fulfilment order yet
+    placed = fr.shop.checkout(cart_id, "web")
+    assert placed.status_code == 201, placed.text
+    assert placed.json()["fulfillment_orders"] == []
+    # Then this process did not take the order for routed (the routing was rolled back):
+    # the dispatcher's `order.placed` handler routes it, once
+    fr.dispatch()
+    order = fr.admin.get(f"/v1/orders/{placed.json()['id']}").json()
+    (fo,) = order["fulfillment_orders"]
+    assert (fo["location"], fo["type"]) == ("store-lyon", "ship")
+    assert [e["order_id"] for e in _events(db, "order.routed")] == [order["id"]]
+
+
+def test_an_order_routed_as_it_was_placed_costs_the_dispatcher_no_routing_read(
+    fr: FrenchShop, db: Database
+) -> None:
+    # Given an order this process routed as it was placed
+    cart_id = _cart(fr, ("MUG", 1), shipping_address=ADDRESS_PARIS)
+    placed = fr.shop.checkout(cart_id, "web")
+    assert placed.status_code == 201, placed.text
+    assert len(placed.json()["fulfillment_orders"]) == 1
+    # When the dispatcher hands its `order.placed` to routing's safety net
+    with counting(db.engine) as count:
+        fr.dispatch()
+    # Then the safety net neither reads the routing nor routes again
+    assert not [s for s in count.statements if "order_routings" in s]
+    order = fr.admin.get(f"/v1/orders/{placed.json()['id']}").json()
+    assert len(order["fulfillment_orders"]) == 1
     assert [e["order_id"] for e in _events(db, "order.routed")] == [order["id"]]

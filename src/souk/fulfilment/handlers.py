@@ -120,8 +120,11 @@ def subscribe(bus: EventBus, db: Database) -> None:
         order_id = event.payload.get("order_id")
         if not isinstance(order_id, str):
             return
-        # Nearly always routed at placement already: find that out without taking a write
-        # lock (on SQLite, the whole database's) in the middle of a drop.
+        # Nearly always routed at placement already, most often by this very process, which
+        # then knows it; otherwise find that out without taking a write lock (on SQLite,
+        # the whole database's) in the middle of a drop.
+        if placement.routed_here(order_id):
+            return
         with UnitOfWork(db, write=False) as look:
             if already_routed(look.session, order_id):
                 return

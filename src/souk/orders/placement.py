@@ -12,11 +12,14 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from souk.channels.models import Channel
@@ -82,8 +85,46 @@ def route_now(
 
     `order` and `channel` are what the caller has just written and read (checkout's order
     row with its lines and allocations, the plan's channel): routing then reads neither
-    again."""
-    return _routers[0](session, order_id, emit, order, channel) if _routers else None
+    again. Once the caller's transaction commits, this process knows the order is routed
+    (`routed_here`)."""
+    made = _routers[0](session, order_id, emit, order, channel) if _routers else None
+    if made is not None:
+        session.info.setdefault(_ROUTING, []).append(order_id)
+    return made
+
+
+# The orders this process routed as they were placed, the latest last: the `order.placed`
+# handler (routing's safety net) then needs no read to find them routed. Only ever added to
+# after a commit, and an order once routed stays routed, so it is never wrong; an order
+# placed by another process, or forgotten here, is looked up as before.
+_ROUTING = "souk_routing"
+_routed: OrderedDict[str, None] = OrderedDict()
+_routed_lock = threading.Lock()
+ROUTED_KEPT = 10_000
+
+
+def routed_here(order_id: str) -> bool:
+    with _routed_lock:
+        return order_id in _routed
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_routed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the outer transaction may still roll back
+    ids = session.info.pop(_ROUTING, None)
+    if ids:
+        with _routed_lock:
+            for order_id in ids:
+                _routed[order_id] = None
+            while len(_routed) > ROUTED_KEPT:
+                _routed.popitem(last=False)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_routing(session: Session) -> None:
+    # A savepoint's rollback too: forgetting an order routed outside it only costs a read.
+    session.info.pop(_ROUTING, None)
 
 
 def pickup_supply(
