@@ -59,8 +59,8 @@ BUDGET = {
     "checkout": (34, 4),
     # What the dispatcher does for `order.placed`, off the request path: routing's safety
     # net knows the order routed already (this process routed it as it was placed, and
-    # remembers that once it committed: no read, 23 before, souk.orders.placement); loyalty asks the process's copy of its
-    # program (none here: no transaction); the customer data platform adds the order to its
+    # remembers that once it committed: no read, 23 before, souk.orders.placement);
+    # loyalty asks the process's copy of its program (none here: no transaction); the customer data platform adds the order to its
     # buyer's profile (11: the order and its lines in one statement, read once for every
     # reaction to the event (souk.orders.placed); no look for the event first, as a
     # redelivery's event row collides with the first's; the profile held through its
