@@ -57,22 +57,21 @@ BUDGET = {
     # has nothing for routing to choose: the stock is not read again (fulfilment.sourcing,
     # `_only_choice`): 33 and 34.
     "checkout": (34, 4),
-    # What the dispatcher does for `order.placed`, off the request path: routing's safety
-    # net knows the order routed already (this process routed it as it was placed, and
-    # remembers that once it committed: no read, 23 before, souk.orders.placement);
-    # loyalty asks the process's copy of its program (none here: no transaction); the customer data platform adds the order to its
-    # buyer's profile (11: the order and its lines in one statement, read once for every
-    # reaction to the event (souk.orders.placed); no look for the event first, as a
-    # redelivery's event row collides with the first's; the profile held through its
-    # refresh rather than read twice); engagement (4, one transaction: the order and the
-    # profile from the reactions before it, cancel the cart's reminder, open experiment
-    # exposures to convert, and the active journeys — read here because this is the
-    # process's first order; in steady state they come from the process's copy,
-    # souk.engagement.queueing); fraud screening (souk.risk) scores it in a transaction of
-    # its own (3: declined payments, every velocity count in one statement, the insert as
-    # INSERT … ON CONFLICT DO NOTHING, which also finds an order screened before; the
-    # weights come from the reference cache); and the batch's events are marked dispatched
-    # in one UPDATE. 29 before the reactions shared the order's read.
+    # What the dispatcher does for `order.placed`, off the request path: routing's safety net knows
+    # the order routed already (this process routed it as it was placed, and remembers that once it
+    # committed: no read, 23 before, souk.orders.placement); loyalty asks the process's copy of its
+    # program (none here: no transaction); the customer data platform adds the order to its buyer's
+    # profile (11: the order and its lines in one statement, read once for every reaction to the
+    # event (souk.orders.placed); no look for the event first, as a redelivery's event row collides
+    # with the first's; the profile held through its refresh rather than read twice); engagement (4,
+    # one transaction: the order and the profile from the reactions before it, cancel the cart's
+    # reminder, open experiment exposures to convert, and the active journeys — read here because
+    # this is the process's first order; in steady state they come from the process's copy,
+    # souk.engagement.queueing); fraud screening (souk.risk) scores it in a transaction of its own
+    # (3: declined payments, every velocity count in one statement, the insert as INSERT … ON
+    # CONFLICT DO NOTHING, which also finds an order screened before; the weights come from the
+    # reference cache); and the batch's events are marked dispatched in one UPDATE. 29 before the
+    # reactions shared the order's read.
     "routing": (22, 7),
     "catalog page": (5, 1),
     "product page": (5, 1),
