@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from souk.catalog.models import HoldStock, ListingState
 from souk.catalog.tables import (
@@ -21,6 +21,7 @@ from souk.catalog.tables import (
 )
 from souk.channels.locales import fallback_chain, normalize_locale, pick_translation
 from souk.channels.tables import ChannelRow
+from souk.db.base import table_of
 from souk.db.timed import PerDatabase
 
 __all__ = [
@@ -33,6 +34,14 @@ __all__ = [
     "localized_titles",
     "variants_by_sku",
 ]
+
+
+# Core, on the tables: every statement here is read on a hot path (carts, checkout, a
+# placed order's reactions), and one naming ORM entities goes through the ORM's result
+# machinery, which cost more than the statement itself.
+_variants, _products = table_of(VariantRow), table_of(ProductRow)
+_categories, _listings = table_of(CategoryRow), table_of(ListingRow)
+_translations, _channels = table_of(ProductTranslationRow), table_of(ChannelRow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,21 +57,21 @@ class VariantInfo:
 
 # A VariantInfo's columns, in its order; the cart's items read the same ones first.
 _VARIANT_COLUMNS = (
-    VariantRow.sku,
-    VariantRow.id,
-    VariantRow.product_id,
-    ProductRow.handle,
-    CategoryRow.code,
-    VariantRow.weight_g,
-    VariantRow.allow_backorder,
+    _variants.c.sku,
+    _variants.c.id,
+    _variants.c.product_id,
+    _products.c.handle,
+    _categories.c.code,
+    _variants.c.weight_g,
+    _variants.c.allow_backorder,
 )
 # Built once with bound parameters, as `_CART_ITEMS` below: a placed order's reactions and
 # every till sale look their SKUs up, and building the statement cost more than running it.
 _VARIANTS_BY_SKU = (
     select(*_VARIANT_COLUMNS)
-    .join(ProductRow, ProductRow.id == VariantRow.product_id)
-    .outerjoin(CategoryRow, CategoryRow.id == ProductRow.category_id)
-    .where(VariantRow.sku.in_(bindparam("skus", expanding=True)))
+    .join(_products, _products.c.id == _variants.c.product_id)
+    .outerjoin(_categories, _categories.c.id == _products.c.category_id)
+    .where(_variants.c.sku.in_(bindparam("skus", expanding=True)))
 )
 
 
@@ -85,17 +94,17 @@ def listing_states(
         return {}
     rows = session.execute(
         select(
-            ListingRow.product_id,
-            ListingRow.published,
-            ListingRow.available_from,
-            ListingRow.available_until,
-            ListingRow.hold_stock,
-            ListingRow.hold_minutes,
-            ListingRow.early_access_from,
-            ListingRow.early_access_tiers,
+            _listings.c.product_id,
+            _listings.c.published,
+            _listings.c.available_from,
+            _listings.c.available_until,
+            _listings.c.hold_stock,
+            _listings.c.hold_minutes,
+            _listings.c.early_access_from,
+            _listings.c.early_access_tiers,
         )
-        .join(ChannelRow, ChannelRow.id == ListingRow.channel_id)
-        .where(ChannelRow.code == channel, ListingRow.product_id.in_(list(set(product_ids))))
+        .join(_channels, _channels.c.id == _listings.c.channel_id)
+        .where(_channels.c.code == channel, _listings.c.product_id.in_(list(set(product_ids))))
     )
     return {row[0]: listing_state_from(*row[1:]) for row in rows}
 
@@ -130,10 +139,10 @@ def localized_titles(
     texts: dict[int, dict[str, str]] = defaultdict(dict)
     for pid, tag, title in session.execute(
         select(
-            ProductTranslationRow.product_id,
-            ProductTranslationRow.locale,
-            ProductTranslationRow.title,
-        ).where(ProductTranslationRow.product_id.in_(list(set(product_ids))))
+            _translations.c.product_id,
+            _translations.c.locale,
+            _translations.c.title,
+        ).where(_translations.c.product_id.in_(list(set(product_ids))))
     ):
         texts[pid][tag] = title
     chain = fallback_chain(
@@ -161,44 +170,44 @@ _CHAIN_SLOTS = 4  # fallback_chain gives at most: locale, its language, default,
 
 
 def _cart_items_statement() -> Any:
-    title = aliased(ProductTranslationRow)
+    title = _translations.alias("title")
     rank = case(
-        *((title.locale == bindparam(f"locale_{i}"), i) for i in range(_CHAIN_SLOTS)),
+        *((title.c.locale == bindparam(f"locale_{i}"), i) for i in range(_CHAIN_SLOTS)),
         else_=_CHAIN_SLOTS,
     )
     # The title along the fallback chain, else any (first by tag): as in pick_translation.
     localized = (
-        select(title.title)
-        .where(title.product_id == VariantRow.product_id)
-        .order_by(rank, title.locale)
+        select(title.c.title)
+        .where(title.c.product_id == _variants.c.product_id)
+        .order_by(rank, title.c.locale)
         .limit(1)
-        .correlate(VariantRow)
+        .correlate(_variants)
         .scalar_subquery()
     )
-    channel_id = select(ChannelRow.id).where(ChannelRow.code == bindparam("channel"))
+    channel_id = select(_channels.c.id).where(_channels.c.code == bindparam("channel"))
     return (
         select(
             *_VARIANT_COLUMNS,
-            ListingRow.product_id,
-            ListingRow.published,
-            ListingRow.available_from,
-            ListingRow.available_until,
-            ListingRow.hold_stock,
-            ListingRow.hold_minutes,
-            ListingRow.early_access_from,
-            ListingRow.early_access_tiers,
+            _listings.c.product_id,
+            _listings.c.published,
+            _listings.c.available_from,
+            _listings.c.available_until,
+            _listings.c.hold_stock,
+            _listings.c.hold_minutes,
+            _listings.c.early_access_from,
+            _listings.c.early_access_tiers,
             localized,
         )
-        .join(ProductRow, ProductRow.id == VariantRow.product_id)
-        .outerjoin(CategoryRow, CategoryRow.id == ProductRow.category_id)
+        .join(_products, _products.c.id == _variants.c.product_id)
+        .outerjoin(_categories, _categories.c.id == _products.c.category_id)
         .outerjoin(
-            ListingRow,
+            _listings,
             and_(
-                ListingRow.product_id == VariantRow.product_id,
-                ListingRow.channel_id == channel_id.scalar_subquery(),
+                _listings.c.product_id == _variants.c.product_id,
+                _listings.c.channel_id == channel_id.scalar_subquery(),
             ),
         )
-        .where(VariantRow.sku.in_(bindparam("skus", expanding=True)))
+        .where(_variants.c.sku.in_(bindparam("skus", expanding=True)))
     )
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from souk.cdp import queries as cdp
-from souk.db.base import new_id, utcnow
+from souk.db.base import new_id, table_of, utcnow
 from souk.db.uow import UnitOfWork
 from souk.engagement import templates
 from souk.engagement.models import Variant, assign
@@ -126,15 +126,20 @@ def assignment(*, uow: UnitOfWork, experiment_id: str, profile_id: str) -> Assig
         return AssignmentRead(experiment=row.id, profile=root, variant=variant)
 
 
+_exposures, _experiments = table_of(ExposureRow), table_of(ExperimentRow)
+# Built once, in Core: every placed order of a known buyer reads it.
+_OPEN_EXPOSURES = (
+    select(_exposures.c.id, _exposures.c.exposed_at, _experiments.c.attribution_days)
+    .join(_experiments, _experiments.c.id == _exposures.c.experiment_id)
+    .where(_exposures.c.profile_id == bindparam("profile"), _exposures.c.converted_order.is_(None))
+)
+
+
 def convert(*, uow: UnitOfWork, profile_id: str, order_id: str, placed_at: datetime) -> int:
     """Count `order_id` as the conversion of every open exposure of the profile that came
     before it within its experiment's window; returns how many it converted."""
     s = uow.session
-    exposures = s.execute(
-        select(ExposureRow.id, ExposureRow.exposed_at, ExperimentRow.attribution_days)
-        .join(ExperimentRow, ExperimentRow.id == ExposureRow.experiment_id)
-        .where(ExposureRow.profile_id == profile_id, ExposureRow.converted_order.is_(None))
-    ).all()
+    exposures = s.execute(_OPEN_EXPOSURES, {"profile": profile_id}).all()
     converted = 0
     for exposure_id, exposed_at, days in exposures:
         if not exposed_at <= placed_at <= exposed_at + timedelta(days=days):

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from souk.db.base import new_id, utcnow
+from souk.db.base import new_id, table_of, utcnow
 from souk.db.reference import ReferenceCache
 from souk.db.uow import UnitOfWork
 from souk.engagement.models import Status, Trigger
@@ -115,13 +115,18 @@ def queue_all(*, uow: UnitOfWork, occurrences: list[Occurrence]) -> int:
 def cancel_cart_reminders(uow: UnitOfWork, cart_id: str) -> int:
     """The cart checked out before its reminder left: the reminder is cancelled (the
     sender re-checks the cart too, for a checkout it has not heard of yet)."""
-    result = uow.session.execute(
-        update(MessageRow)
-        .where(
-            MessageRow.trigger == Trigger.CART_ABANDONED.value,
-            MessageRow.object_id == cart_id,
-            MessageRow.status == Status.QUEUED.value,
-        )
-        .values(status=Status.CANCELLED.value, reason="the cart checked out first")
-    )
+    result = uow.session.execute(_CANCEL_REMINDERS, {"cart": cart_id})
     return int(getattr(result, "rowcount", 0))
+
+
+_messages = table_of(MessageRow)
+# Built once, in Core: every placed order sends it (and nearly always changes nothing).
+_CANCEL_REMINDERS = (
+    update(_messages)
+    .where(
+        _messages.c.trigger == Trigger.CART_ABANDONED.value,
+        _messages.c.object_id == bindparam("cart"),
+        _messages.c.status == Status.QUEUED.value,
+    )
+    .values(status=Status.CANCELLED.value, reason="the cart checked out first")
+)

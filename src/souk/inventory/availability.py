@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from souk.catalog.tables import VariantRow
 from souk.channels.models import Channel
 from souk.channels.tables import ChannelLocationRow, ChannelRow
-from souk.db.base import utcnow
+from souk.db.base import table_of, utcnow
 from souk.db.uow import UnitOfWork
 from souk.errors import NotFound
 from souk.inventory.models import StockFigures, bounding_box, haversine_km, withheld
@@ -36,39 +36,47 @@ def _figures(
     return StockFigures(on_hand, reserved - int(expired or 0), allocated, safety, inbound)
 
 
+# The hot statements below are Core, on the tables: a statement naming ORM entities goes
+# through the ORM's result machinery, which cost more than the statement itself.
+_variants, _locations = table_of(VariantRow), table_of(LocationRow)
+_buffers = table_of(ChannelBufferRow)
+
+
 def _atp_statement() -> Any:
     """Stock over the ship-from locations and the channel's buffers (the product's own, and
     the channel-wide one: each unique, so each outer join adds at most one row), in one
     statement built once: ATP is read by every catalog page and every cart change."""
-    own = aliased(ChannelBufferRow)
-    everything = aliased(ChannelBufferRow)
+    own = _buffers.alias("own_buffer")
+    everything = _buffers.alias("channel_buffer")
     channel: BindParameter[str] = bindparam("channel")
-    ship_from = select(LocationRow.id).where(
-        LocationRow.code.in_(bindparam("ship_from", expanding=True))
+    ship_from = select(_locations.c.id).where(
+        _locations.c.code.in_(bindparam("ship_from", expanding=True))
     )
     return (
         select(
-            VariantRow.sku,
+            _variants.c.sku,
             stock_t.c.on_hand,
             stock_t.c.reserved,
             stock_t.c.allocated,
             stock_t.c.safety_stock,
             stock_t.c.inbound,
             expired_held(bindparam("now", type_=lines_t.c.expires_at.type)),
-            own.id,
-            own.units,
-            own.percent,
-            everything.units,
-            everything.percent,
+            own.c.id,
+            own.c.units,
+            own.c.percent,
+            everything.c.units,
+            everything.c.percent,
         )
-        .select_from(VariantRow)
+        .select_from(_variants)
         .outerjoin(
             stock_t,
-            and_(stock_t.c.variant_id == VariantRow.id, stock_t.c.location_id.in_(ship_from)),
+            and_(stock_t.c.variant_id == _variants.c.id, stock_t.c.location_id.in_(ship_from)),
         )
-        .outerjoin(own, and_(own.channel == channel, own.product_id == VariantRow.product_id))
-        .outerjoin(everything, and_(everything.channel == channel, everything.product_id.is_(None)))
-        .where(VariantRow.sku.in_(bindparam("skus", expanding=True)))
+        .outerjoin(own, and_(own.c.channel == channel, own.c.product_id == _variants.c.product_id))
+        .outerjoin(
+            everything, and_(everything.c.channel == channel, everything.c.product_id.is_(None))
+        )
+        .where(_variants.c.sku.in_(bindparam("skus", expanding=True)))
     )
 
 
@@ -145,17 +153,17 @@ def _figure_columns(now: datetime | BindParameter[datetime]) -> tuple[Any, ...]:
 # Built once: routing reads it for every order, a pickup cart on every read.
 _FIGURES_AT = (
     select(
-        VariantRow.sku,
-        LocationRow.code,
+        _variants.c.sku,
+        _locations.c.code,
         *_figure_columns(bindparam("now", type_=lines_t.c.expires_at.type)),
     )
-    .select_from(VariantRow)
-    .join(LocationRow, LocationRow.code.in_(bindparam("codes", expanding=True)))
+    .select_from(_variants)
+    .join(_locations, _locations.c.code.in_(bindparam("codes", expanding=True)))
     .outerjoin(
         stock_t,
-        and_(stock_t.c.variant_id == VariantRow.id, stock_t.c.location_id == LocationRow.id),
+        and_(stock_t.c.variant_id == _variants.c.id, stock_t.c.location_id == _locations.c.id),
     )
-    .where(VariantRow.sku.in_(bindparam("skus", expanding=True)))
+    .where(_variants.c.sku.in_(bindparam("skus", expanding=True)))
 )
 
 

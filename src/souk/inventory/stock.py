@@ -24,6 +24,7 @@ from sqlalchemy import BindParameter, ColumnElement, bindparam, func, select, up
 from sqlalchemy.orm import Session
 
 from souk.catalog.tables import VariantRow
+from souk.db.base import table_of
 from souk.db.dialects import upsert_insert
 from souk.inventory.models import StockFigures
 from souk.inventory.tables import LocationRow, reservation_lines, stock_levels
@@ -57,6 +58,12 @@ class Changed:
 
     figures: StockFigures
     low_stock_threshold: int
+
+
+# Core, on the tables, like `stock_t`: the ORM's result machinery cost more than the
+# statements (every checkout reads and labels its stock rows).
+_variants = table_of(VariantRow)
+_locations = table_of(LocationRow)
 
 
 def expired_held(now: datetime | BindParameter[datetime]) -> Any:
@@ -120,12 +127,12 @@ _STOCK_AT = (
         stock_t.c.location_id,
         *FIGURES,
         expired_held(bindparam("now", type_=lines_t.c.expires_at.type)),
-        LocationRow.code,
+        _locations.c.code,
     )
-    .join(LocationRow, LocationRow.id == stock_t.c.location_id)
+    .join(_locations, _locations.c.id == stock_t.c.location_id)
     .where(
         stock_t.c.variant_id.in_(bindparam("variants", expanding=True)),
-        LocationRow.code.in_(bindparam("codes", expanding=True)),
+        _locations.c.code.in_(bindparam("codes", expanding=True)),
     )
 )
 
@@ -297,10 +304,14 @@ class StockLabel:
 
 _LABELS = (
     select(
-        stock_t.c.id, stock_t.c.variant_id, stock_t.c.location_id, VariantRow.sku, LocationRow.code
+        stock_t.c.id,
+        stock_t.c.variant_id,
+        stock_t.c.location_id,
+        _variants.c.sku,
+        _locations.c.code,
     )
-    .join(VariantRow, VariantRow.id == stock_t.c.variant_id)
-    .join(LocationRow, LocationRow.id == stock_t.c.location_id)
+    .join(_variants, _variants.c.id == stock_t.c.variant_id)
+    .join(_locations, _locations.c.id == stock_t.c.location_id)
     .where(stock_t.c.id.in_(bindparam("stocks", expanding=True)))
 )
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from souk.catalog.tables import VariantRow
 from souk.channels.tables import ChannelRow
+from souk.db.base import table_of
 from souk.db.reference import TAX_RATES
 from souk.db.timed import PerDatabase
 from souk.pricing.tables import PriceRow, TaxRateRow
@@ -17,20 +18,28 @@ from souk.pricing.tables import PriceRow, TaxRateRow
 RATE_QUANTUM = Decimal("0.00001")
 
 
+# Core, on the tables: a statement naming ORM entities goes through the ORM's result
+# machinery, which cost more than the statement itself (every cart change reads prices).
+_variants = table_of(VariantRow)
+_prices = table_of(PriceRow)
+_channels = table_of(ChannelRow)
+_tax_rates = table_of(TaxRateRow)
+
+
 # Built once with bound parameters: building the statement and its cache key on every cart
 # change cost more than running it. The channel's id is a subquery of the same statement:
 # one round trip, not two.
 _UNIT_PRICES = (
-    select(VariantRow.sku, PriceRow.channel_id, PriceRow.amount)
-    .join(PriceRow, PriceRow.variant_id == VariantRow.id)
+    select(_variants.c.sku, _prices.c.channel_id, _prices.c.amount)
+    .join(_prices, _prices.c.variant_id == _variants.c.id)
     .where(
-        VariantRow.sku.in_(bindparam("skus", expanding=True)),
-        PriceRow.currency == bindparam("currency"),
+        _variants.c.sku.in_(bindparam("skus", expanding=True)),
+        _prices.c.currency == bindparam("currency"),
         or_(
-            PriceRow.channel_id.is_(None),
-            PriceRow.channel_id
-            == select(ChannelRow.id)
-            .where(ChannelRow.code == bindparam("channel"))
+            _prices.c.channel_id.is_(None),
+            _prices.c.channel_id
+            == select(_channels.c.id)
+            .where(_channels.c.code == bindparam("channel"))
             .scalar_subquery(),
         ),
     )
@@ -106,9 +115,9 @@ def tax_rates(*, session: Session, country: str, region: str | None = None) -> T
 
 def _read_tax_rates(session: Session, country: str, region: str | None) -> TaxRates:
     rows = session.execute(
-        select(TaxRateRow.region, TaxRateRow.category, TaxRateRow.rate).where(
-            TaxRateRow.country == country,
-            or_(TaxRateRow.region.is_(None), TaxRateRow.region == region),
+        select(_tax_rates.c.region, _tax_rates.c.category, _tax_rates.c.rate).where(
+            _tax_rates.c.country == country,
+            or_(_tax_rates.c.region.is_(None), _tax_rates.c.region == region),
         )
     )
     return tuple((r, c, Decimal(rate)) for r, c, rate in rows)
@@ -133,10 +142,10 @@ def tax_rate(
     """The most specific rate for the country (and region, and product category) that
     applies; Decimal(0) when none does."""
     rows = session.execute(
-        select(TaxRateRow.region, TaxRateRow.category, TaxRateRow.rate).where(
-            TaxRateRow.country == country,
-            or_(TaxRateRow.region.is_(None), TaxRateRow.region == region),
-            or_(TaxRateRow.category.is_(None), TaxRateRow.category == category),
+        select(_tax_rates.c.region, _tax_rates.c.category, _tax_rates.c.rate).where(
+            _tax_rates.c.country == country,
+            or_(_tax_rates.c.region.is_(None), _tax_rates.c.region == region),
+            or_(_tax_rates.c.category.is_(None), _tax_rates.c.category == category),
         )
     ).all()
     if not rows:
@@ -150,8 +159,8 @@ def base_prices(*, session: Session, skus: Collection[str]) -> dict[tuple[str, s
     if not skus:
         return {}
     rows = session.execute(
-        select(VariantRow.sku, PriceRow.currency, PriceRow.amount)
-        .join(PriceRow, PriceRow.variant_id == VariantRow.id)
-        .where(VariantRow.sku.in_(list(set(skus))), PriceRow.channel_id.is_(None))
+        select(_variants.c.sku, _prices.c.currency, _prices.c.amount)
+        .join(_prices, _prices.c.variant_id == _variants.c.id)
+        .where(_variants.c.sku.in_(list(set(skus))), _prices.c.channel_id.is_(None))
     )
     return {(sku, currency): amount for sku, currency, amount in rows}
