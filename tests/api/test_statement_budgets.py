@@ -55,8 +55,9 @@ BUDGET = {
     # lines' variants from the plan's exact read instead of reading them again: 34 and 35.
     # A channel that ships from one location, with every unit allocated there at checkout,
     # has nothing for routing to choose: the stock is not read again (fulfilment.sourcing,
-    # `_only_choice`): 33 and 34.
-    "checkout": (34, 4),
+    # `_only_choice`): 33 and 34. The order's allocations are labelled with the stock rows
+    # the claim's reservation drew from (`ReservationInfo.stock`), not read again: 32, 33.
+    "checkout": (33, 4),
     # What the dispatcher does for `order.placed`, off the request path: routing's safety net knows
     # the order routed already (this process routed it as it was placed, and remembers that once it
     # committed: no read, 23 before, souk.orders.placement); loyalty asks the process's copy of its
@@ -77,15 +78,14 @@ BUDGET = {
     "product page": (5, 1),
     "availability": (2, 1),
 }
-# create + 3 × add + patch + checkout + routing; measured 68 on both back ends in steady
-# state (benchmarks/flow_cpu.py: its SKUs' catalog facts and prices are kept but lapse
-# every 2 s, so some are read again; 73 before the prices were kept, 70 before routing
-# skipped its stock read for a one-warehouse channel, 69 before the safety net remembered
-# the orders routed here); 80 on SQLite here,
-# where the first order also fills the process's copies of the loyalty program, the
-# channel's locations and the active journeys (92 before the reactions to order.placed
-# shared one read of the order)
-FLOW_BUDGET = 80
+# create + 3 × add + patch + checkout + routing; measured 67 on both back ends in steady state
+# (benchmarks/flow_cpu.py: its SKUs' catalog facts and prices are kept but lapse every 2 s, so some
+# are read again; 73 before the prices were kept, 70 before routing skipped its stock read for a
+# one-warehouse channel, 69 before the safety net remembered the orders routed here, 68 before the
+# allocations took the reservation's labels); 79 on SQLite here, where the first order also fills
+# the process's copies of the loyalty program, the channel's locations and the active journeys (92
+# before the reactions to order.placed shared one read of the order)
+FLOW_BUDGET = 79
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ from souk.errors import (
     OutOfStock,
     PaymentDeclined,
 )
+from souk.inventory.models import ReservationInfo
 from souk.inventory.reservations import allocate, release, reserve
 from souk.orders.placement import route_now
 from souk.orders.queries import get_order, order_read
@@ -186,7 +187,8 @@ def _claim(db: Database, plan: Plan, provider: str) -> None:
         # every other statement of this transaction has been sent already.
         if plan.to_reserve:
             try:
-                plan.reservation_id = _reserve(s, plan, now)
+                reserved = _reserve(s, plan, now)
+                plan.reservation_id, plan.reserved_stock = reserved.id, reserved.stock
             except OutOfStock as short:
                 if plan.fulfillment["type"] == "delivery":
                     # What a pickup lacks says nothing of what the channel can deliver.
@@ -196,20 +198,20 @@ def _claim(db: Database, plan: Plan, provider: str) -> None:
         uow.commit()
 
 
-def _reserve(s: Session, plan: Plan, now: datetime) -> str:
+def _reserve(s: Session, plan: Plan, now: datetime) -> ReservationInfo:
     expires_at = now + timedelta(seconds=CHECKOUT_HOLD_S)
     reference = f"checkout:{plan.cart_id}"
     if not plan.pickup_lines:
         return reserve(
             session=s, channel=plan.channel, lines=plan.to_reserve, expires_at=expires_at,
             reference=reference, variants=plan.variants,
-        ).id  # fmt: skip
+        )  # fmt: skip
     try:
         with s.begin_nested():
             return reserve(
                 session=s, channel=plan.channel, lines=plan.to_reserve, expires_at=expires_at,
                 reference=reference, variants=plan.variants,
-            ).id  # fmt: skip
+            )  # fmt: skip
     except OutOfStock:
         # A pickup planned on units another buyer took meanwhile (the store's last one, or
         # a warehouse's): source it again from what is left, rather than refuse what the
@@ -218,7 +220,7 @@ def _reserve(s: Session, plan: Plan, now: datetime) -> str:
         return reserve(
             session=s, channel=plan.channel, lines=plan.to_reserve, expires_at=expires_at,
             reference=reference, variants=plan.variants,
-        ).id  # fmt: skip
+        )  # fmt: skip
 
 
 def _why_not_claimed(s: Session, cart_id: str, now: datetime) -> None:
@@ -278,7 +280,12 @@ def _complete(
         allocations = [
             a
             for reservation_id in reservations
-            for a in allocate(session=s, reservation_id=reservation_id, reference=order.id)
+            for a in allocate(
+                session=s,
+                reservation_id=reservation_id,
+                reference=order.id,
+                stock=plan.reserved_stock,
+            )
         ]
         attach_allocations(session=s, order=order, allocations=allocations)
         uow.commit()

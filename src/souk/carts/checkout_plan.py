@@ -4,6 +4,7 @@ is written."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,6 +58,9 @@ class Plan:
     # The lines' variants as the plan's exact read saw them: reserving reads them no more.
     variants: dict[str, VariantInfo] = field(default_factory=dict)
     reservation_id: str | None = None
+    # (sku, location) of the stock rows the claim's reservation drew from: the order's
+    # allocations are labelled with them instead of reading the rows again.
+    reserved_stock: Mapping[int, tuple[str, str]] = field(default_factory=dict)
     payment_id: str = ""
     # The promotions the totals count on; taken in the order's transaction, all or none.
     uses: list[Use] = field(default_factory=list)

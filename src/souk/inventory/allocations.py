@@ -3,6 +3,7 @@ cancelled. Re-exported by `souk.inventory.reservations`, where the contract name
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
@@ -46,10 +47,17 @@ _INSERT = insert(allocations_t)
 
 
 def allocate(
-    *, session: Session, reservation_id: str, reference: str, now: datetime | None = None
+    *,
+    session: Session,
+    reservation_id: str,
+    reference: str,
+    now: datetime | None = None,
+    stock: Mapping[int, tuple[str, str]] | None = None,
 ) -> list[Allocation]:
     """Turn a live reservation into allocations for `reference` (an order).
 
+    `stock`: the (sku, location code) of stock rows, when the caller knows them (a checkout
+    that reserved a moment ago: `ReservationInfo.stock`); the rows it misses are read.
     InvalidState if the reservation expired, was released or was allocated already.
     """
     now = now or utcnow()
@@ -64,7 +72,10 @@ def allocate(
     units: dict[int, int] = {}
     for stock_id, quantity in rows:
         units[stock_id] = units.get(stock_id, 0) + quantity
-    labels = stock_labels(session, stock_ids=units.keys())
+    known = stock or {}
+    missing = [stock_id for stock_id in units if stock_id not in known]
+    read = stock_labels(session, stock_ids=missing) if missing else {}
+    labels = {**{sid: (label.sku, label.location) for sid, label in read.items()}, **known}
     result = []
     inserts = []
     for stock_id in sorted(units):
@@ -72,10 +83,8 @@ def allocate(
         adjust(session, stock_id=stock_id, now=now, reserved=-q, allocated=q)
         allocation_id = new_id("alc")
         inserts.append(_values(allocation_id, stock_id, q, reference, reservation_id, now))
-        label = labels[stock_id]
-        result.append(
-            Allocation(allocation_id, label.sku, label.location, q, reference, reservation_id)
-        )
+        sku, location = labels[stock_id]
+        result.append(Allocation(allocation_id, sku, location, q, reference, reservation_id))
     if inserts:
         session.execute(_INSERT, inserts)  # one executemany for every row
     return result

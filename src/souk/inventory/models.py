@@ -8,6 +8,7 @@ allocations only move units between "available" and "committed".
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
@@ -142,6 +143,10 @@ class ReservationInfo:
     reference: str | None = None
     status: ReservationStatus = ReservationStatus.ACTIVE
     created_at: datetime | None = None
+    # (sku, location code) of the stock rows the reserving read (not part of the value):
+    # allocating the reservation right after (a checkout) labels its allocations with
+    # them instead of reading the rows again. May miss rows; `allocate` reads those.
+    stock: Mapping[int, tuple[str, str]] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

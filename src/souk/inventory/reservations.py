@@ -166,6 +166,7 @@ def reserve(
         reference=reference,
         status=ReservationStatus.ACTIVE,
         created_at=now,
+        stock={stock_id: key for stock_id, (key, _) in draws.items()},
     )
 
 

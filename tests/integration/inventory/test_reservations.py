@@ -15,6 +15,7 @@ from souk.inventory import availability, reservation_service, reservations
 from souk.inventory.models import ReservationInfo, ReservedLine, ReserveLine
 from souk.inventory.stock import read_stock
 from tests.integration.inventory import factories as f
+from tests.support.statements import counting
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=utcnow().tzinfo)
 
@@ -121,6 +122,44 @@ def test_allocation_turns_a_reservation_into_a_commitment(db: Database, web: Cha
     assert atp(db, web, "TEE-M", now=T0 + timedelta(days=1)) == {"TEE-M": 6}
     with UnitOfWork(db) as uow, pytest.raises(InvalidState):
         reservations.release(session=uow.session, reservation_id=info.id, now=T0)
+
+
+def test_a_reservation_allocated_right_after_reserving_is_labelled_without_a_read(
+    db: Database, web: Channel
+) -> None:
+    # Given a reservation drawn from two warehouses (the tees split: 3 in wh-1, 4 in wh-2)
+    info = reserve(db, web, ReserveLine("TEE-M", 7), ReserveLine("CAP", 1))
+    assert sorted(info.stock.values()) == [("CAP", "wh-1"), ("TEE-M", "wh-1"), ("TEE-M", "wh-2")]
+    # When it is allocated with the stock rows the reserving read (a checkout's)
+    with UnitOfWork(db) as uow, counting(db.engine) as count:
+        made = reservations.allocate(
+            session=uow.session, reservation_id=info.id, reference="ord_2", now=T0,
+            stock=info.stock,
+        )  # fmt: skip
+        uow.commit()
+    # Then each allocation names its SKU and location, and no stock row was read for them
+    assert sorted((a.sku, a.location, a.quantity) for a in made) == [
+        ("CAP", "wh-1", 1), ("TEE-M", "wh-1", 3), ("TEE-M", "wh-2", 4),
+    ]  # fmt: skip
+    assert not [s for s in count.statements if s.startswith("SELECT")]
+
+
+def test_stock_rows_the_caller_does_not_know_are_read_to_label_allocations(
+    db: Database, web: Channel
+) -> None:
+    # Given a reservation, and a caller that knows only one of its stock rows
+    info = reserve(db, web, ReserveLine("TEE-M", 7))
+    partial = dict(list(info.stock.items())[:1])
+    with UnitOfWork(db) as uow:
+        made = reservations.allocate(
+            session=uow.session, reservation_id=info.id, reference="ord_3", now=T0,
+            stock=partial,
+        )  # fmt: skip
+        uow.commit()
+    # Then every allocation is labelled all the same
+    assert sorted((a.sku, a.location, a.quantity) for a in made) == [
+        ("TEE-M", "wh-1", 3), ("TEE-M", "wh-2", 4),
+    ]  # fmt: skip
 
 
 def test_an_expired_reservation_cannot_be_allocated(db: Database, web: Channel) -> None:
