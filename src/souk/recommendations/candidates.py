@@ -136,6 +136,8 @@ def candidates(
     `popular` SKUs most orders hold (the ones it has not already), in SKU order."""
     ordered = {p: [b for b in h if b] for p, h in histories.items()}
     ordered = {p: h for p, h in ordered.items() if h}
+    # The fill of a profile without orders is left out with it.
+    fill = {p: f for p, f in (fill or {}).items() if p in ordered}
     space, blocks = space_and_parts(ordered, tuning=tuning, fill=fill)
     sku_index = {s: n for n, s in enumerate(space.skus)}
     item = _item_stats([ordered[p] for p in space.profiles], sku_index)

@@ -175,7 +175,9 @@ def space_and_parts(
                 if k > 0
                 else csr_matrix((stop - start, len(skus)))
             )
-            yield Parts(start, stop, csr_matrix(own[start:stop]), near, csr_matrix(fills[start:stop]))
+            yield Parts(
+                start, stop, csr_matrix(own[start:stop]), near, csr_matrix(fills[start:stop])
+            )
 
     return space, blocks()
 

@@ -20,7 +20,6 @@ import numpy as np
 
 from souk.recommendations.candidates import FEATURES, Candidates
 
-
 OBJECTIVES = ("rank_xendcg", "lambdarank", "binary")
 
 
@@ -50,7 +49,8 @@ class Ranking:
         if self.leaves < 2:
             raise ValueError(f"leaves must be >= 2, not {self.leaves}")
         if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}")
+            known = ", ".join(OBJECTIVES)
+            raise ValueError(f"objective must be one of {known}, not {self.objective!r}")
         if not 0.0 < self.learning_rate <= 1.0:
             raise ValueError(f"learning_rate must be in (0, 1], not {self.learning_rate}")
 
@@ -87,10 +87,13 @@ class Ranker:
         return lists
 
 
-def _labelled(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+def _labelled(
+    examples: Sequence[Example],
+) -> tuple[np.ndarray, np.ndarray, list[int], set[str]]:
     features: list[np.ndarray] = []
     labels: list[np.ndarray] = []
     groups: list[int] = []
+    shoppers: set[str] = set()
     for example in examples:
         c = example.candidates
         for g, profile in enumerate(c.profiles):
@@ -101,16 +104,17 @@ def _labelled(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray, list
                 features.append(c.features[rows])
                 labels.append(y)
                 groups.append(len(y))
+                shoppers.add(profile)
     if not groups:
-        return np.zeros((0, len(FEATURES))), np.zeros(0), []
-    return np.vstack(features), np.concatenate(labels), groups
+        return np.zeros((0, len(FEATURES))), np.zeros(0), [], shoppers
+    return np.vstack(features), np.concatenate(labels), groups, shoppers
 
 
 def train(examples: Sequence[Example], ranking: Ranking) -> Ranker | None:
     """The ranker learnt from the examples, or None when too few shoppers are labelled
     for it to beat the next-basket order it starts from."""
-    x, y, groups = _labelled(examples)
-    if len(groups) < ranking.min_shoppers:
+    x, y, groups, shoppers = _labelled(examples)
+    if len(shoppers) < ranking.min_shoppers:
         return None
     # Imported here: LightGBM is only needed by the nightly refresh, not by every process.
     import lightgbm
