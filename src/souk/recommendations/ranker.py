@@ -15,10 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from souk.recommendations.candidates import FEATURES, Candidates
+
+if TYPE_CHECKING:
+    from lightgbm import Booster
 
 OBJECTIVES = ("rank_xendcg", "lambdarank", "binary")
 
@@ -64,13 +68,15 @@ class Example:
 
 
 class Ranker:
-    def __init__(self, booster: object) -> None:
+    """A trained model: scores candidates, and orders each profile's into its list."""
+
+    def __init__(self, booster: Booster) -> None:
         self._booster = booster
 
     def scores(self, candidates: Candidates) -> np.ndarray:
         if not len(candidates.skus):
             return np.zeros(0)
-        return np.asarray(self._booster.predict(candidates.features, num_threads=1))  # type: ignore[attr-defined]
+        return np.asarray(self._booster.predict(candidates.features, num_threads=1))
 
     def lists(self, candidates: Candidates, per_profile: int) -> dict[str, list[tuple[str, float]]]:
         """Each profile's `per_profile` best candidates by the model; equal scores go to the
