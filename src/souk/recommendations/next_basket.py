@@ -58,7 +58,10 @@ def _frequencies(
         weights = decay ** np.arange(len(history) - 1, -1, -1, dtype=np.float64)
         weights /= weights.sum() if len(history) else 1.0
         for basket, weight in zip(history, weights, strict=True):
-            for sku in set(basket):
+            # Sorted: a set's order changes from one process to the next (string hashing),
+            # and with it the order duplicates are summed in, so the last bit of a score;
+            # that bit would break ties between equal scores differently each run.
+            for sku in sorted(set(basket)):
                 rows.append(row)
                 cols.append(sku_index[sku])
                 values.append(float(weight))
