@@ -55,73 +55,77 @@ class Candidates:
 
 
 @dataclass(frozen=True, slots=True)
-class _Item:
-    orders: np.ndarray  # per SKU of the space: how many orders held it
-    buyers: np.ndarray
-    reorder: np.ndarray
+class _Histories:
+    """Every (profile, SKU) pair bought: how many orders held it, the first and the last
+    (counted from 1, so that 0 is "never"), as profile × SKU matrices; and per profile its
+    habits (order count, mean and latest basket size, repeat ratio)."""
+
+    times: csr_matrix
+    first: csr_matrix
+    last: csr_matrix
+    habits: np.ndarray
 
 
-def _item_stats(histories: Sequence[History], sku_index: Mapping[str, int]) -> _Item:
-    orders = np.zeros(len(sku_index))
-    buyers = np.zeros(len(sku_index))
-    again = np.zeros(len(sku_index))
-    for history in histories:
-        times: dict[int, int] = {}
-        for basket in history:
+def _histories(histories: Sequence[History], sku_index: Mapping[str, int]) -> _Histories:
+    rows: list[int] = []
+    cols: list[int] = []
+    nums: list[int] = []
+    for row, history in enumerate(histories):
+        for num, basket in enumerate(history):
             for sku in set(basket):
-                col = sku_index[sku]
-                times[col] = times.get(col, 0) + 1
-        for col, n in times.items():
-            orders[col] += n
-            buyers[col] += 1
-            again[col] += n > 1
-    total = max(1, sum(len(h) for h in histories))
-    reorder = np.divide(again, buyers, out=np.full(len(buyers), NAN), where=buyers > 0)
-    return _Item(orders / total, buyers / max(1, len(histories)), reorder)
-
-
-def _profile_rows(history: History, cols: Sequence[str]) -> np.ndarray:
-    """The shopper's own columns (times … repeat_ratio) for the SKUs `cols`."""
-    seen: dict[str, list[int]] = {}  # SKU → [times, first, last]
-    repeats: list[float] = []
-    for n, basket in enumerate(history):
-        items = set(basket)
-        if n:
-            repeats.append(sum(s in seen for s in items) / len(items))
-        for sku in items:
-            if (t := seen.get(sku)) is None:
-                seen[sku] = [1, n, n]
-            else:
-                t[0] += 1
-                t[2] = n
-    count = len(history)
-    habits = [
+                rows.append(row)
+                cols.append(sku_index[sku])
+                nums.append(num)
+    r, c, n = (np.asarray(v, dtype=np.int64) for v in (rows, cols, nums))
+    shape = (len(histories), len(sku_index))
+    keys = r * len(sku_index) + c
+    order = np.lexsort((n, keys))
+    keys, n_sorted = keys[order], n[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)]
+    pairs = keys[starts]
+    pr, pc = pairs // len(sku_index), pairs % len(sku_index)
+    times = csr_matrix(((ends - starts).astype(float), (pr, pc)), shape=shape)
+    first = csr_matrix((n_sorted[starts] + 1.0, (pr, pc)), shape=shape)
+    last = csr_matrix((n_sorted[ends - 1] + 1.0, (pr, pc)), shape=shape)
+    # A line repeats when its order comes after the SKU's first order for that profile.
+    first_of_line = np.empty(len(keys), dtype=np.int64)
+    first_of_line[order] = np.repeat(n_sorted[starts], ends - starts)
+    count = np.array([len(h) for h in histories], dtype=float)
+    offset = np.r_[0, np.cumsum(count, dtype=np.int64)]  # each profile's first order's slot
+    slot = offset[r] + n
+    sizes = np.bincount(slot, minlength=int(offset[-1])).astype(float)
+    again = np.bincount(slot, weights=(n > first_of_line), minlength=int(offset[-1]))
+    later = np.ones(int(offset[-1]), dtype=bool)
+    later[offset[:-1]] = False  # a profile's first order has nothing to repeat
+    profile_of = np.repeat(np.arange(len(histories)), count.astype(np.int64))
+    share = np.divide(again, sizes, out=np.zeros_like(sizes), where=sizes > 0)
+    repeat = np.bincount(profile_of, weights=share * later, minlength=len(histories))
+    habits = np.column_stack([
         count,
-        sum(len(set(b)) for b in history) / count,
-        len(set(history[-1])),
-        float(np.mean(repeats)) if repeats else NAN,
-    ]
-    rows = np.full((len(cols), 6 + len(habits)), NAN)
-    for r, sku in enumerate(cols):
-        if (t := seen.get(sku)) is None:
-            rows[r, :2] = 0.0
-        else:
-            times, first, last = t
-            gap = (last - first) / (times - 1) if times > 1 else NAN
-            since = count - 1 - last
-            rows[r, :6] = [times, times / count, since, count - 1 - first, gap, (since + 1) / gap]
-        rows[r, 6:] = habits
-    return rows
+        np.bincount(profile_of, weights=sizes, minlength=len(histories)) / count,
+        sizes[offset[1:] - 1],
+        np.divide(repeat, count - 1, out=np.full(len(count), NAN), where=count > 1),
+    ])  # fmt: skip
+    return _Histories(times, first, last, habits)
 
 
-def _values(matrix: csr_matrix, row: int, cols: np.ndarray) -> np.ndarray:
-    """Row `row` of a CSR matrix with sorted indices at the columns `cols`."""
-    indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
-    idx = indices[indptr[row] : indptr[row + 1]]
-    if not len(idx):
-        return np.zeros(len(cols))
-    pos = np.minimum(np.searchsorted(idx, cols), len(idx) - 1)
-    return np.where(idx[pos] == cols, data[indptr[row] : indptr[row + 1]][pos], 0.0)
+def _at(matrix: csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    return np.asarray(matrix[rows, cols]).ravel()
+
+
+def _own_columns(h: _Histories, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """times … overdue of each (profile row, SKU column); NaN where it does not apply."""
+    times = _at(h.times, rows, cols)
+    first, last = _at(h.first, rows, cols), _at(h.last, rows, cols)
+    count = h.habits[rows, 0]
+    bought = times > 0
+    since = np.where(bought, count - last, NAN)
+    gap = np.full(len(rows), NAN)
+    np.divide(last - first, times - 1, out=gap, where=times > 1)
+    return np.column_stack([
+        times, times / count, since, np.where(bought, count - first, NAN), gap, (since + 1) / gap,
+    ])  # fmt: skip
 
 
 def candidates(
@@ -140,49 +144,57 @@ def candidates(
     fill = {p: f for p, f in (fill or {}).items() if p in ordered}
     space, blocks = space_and_parts(ordered, tuning=tuning, fill=fill)
     sku_index = {s: n for n, s in enumerate(space.skus)}
-    item = _item_stats([ordered[p] for p in space.profiles], sku_index)
+    own_history = _histories([ordered[p] for p in space.profiles], sku_index)
+    held = own_history.times
+    orders_of_item = np.asarray(held.sum(axis=0)).ravel()
+    buyers = np.asarray((held > 0).sum(axis=0)).ravel().astype(float)
+    again = np.asarray((held > 1).sum(axis=0)).ravel().astype(float)
+    item_orders = orders_of_item / max(1.0, own_history.habits[:, 0].sum())
+    item_buyers = buyers / max(1, len(space.profiles))
+    item_reorder = np.divide(again, buyers, out=np.full(len(buyers), NAN), where=buyers > 0)
     # Ties to the lower SKU, so that the set does not depend on the sort's whims.
-    top = np.lexsort((np.arange(len(space.skus)), -item.orders))[:popular]
-    profiles: list[str] = []
+    top = np.lexsort((np.arange(len(space.skus)), -item_orders))[:popular]
     sizes: list[int] = []
-    skus: list[str] = []
     chunks: list[np.ndarray] = []
+    all_cols: list[np.ndarray] = []
     for parts in blocks:
-        for matrix in (parts.own, parts.neighbours, parts.fill):
-            matrix.sort_indices()
         blend = parts.blend(tuning)
+        block_cols: list[np.ndarray] = []
+        ranks: list[np.ndarray] = []
         for row in range(parts.stop - parts.start):
-            profile = space.profiles[parts.start + row]
             lo, hi = blend.indptr[row], blend.indptr[row + 1]
             values, cols = blend.data[lo:hi], blend.indices[lo:hi]
             order = np.lexsort((cols, -space.reach[cols], -values))
             rank = np.empty(len(order))
             rank[order] = np.arange(len(order))
             chosen = np.union1d(cols[order[:depth]], top)
-            blend_at = _values(blend, row, chosen)
             # A popular SKU outside the list is placed after all of the list.
             rank_at = np.full(len(chosen), float(len(order)))
             where = np.searchsorted(cols, chosen)
             inside = (where < len(cols)) & (cols[np.minimum(where, len(cols) - 1)] == chosen)
             rank_at[inside] = rank[where[inside]]
-            names = [space.skus[c] for c in chosen]
-            own = _profile_rows(ordered[profile], names)
-            features = np.column_stack([
-                blend_at,
-                _values(parts.own, row, chosen),
-                _values(parts.neighbours, row, chosen),
-                _values(parts.fill, row, chosen),
-                rank_at,
-                own[:, :6],
-                item.orders[chosen],
-                item.buyers[chosen],
-                item.reorder[chosen],
-                own[:, 6:],
-            ])  # fmt: skip
-            profiles.append(profile)
-            sizes.append(len(chosen))
-            skus.extend(names)
-            chunks.append(features)
+            block_cols.append(chosen)
+            ranks.append(rank_at)
+        counts = [len(c) for c in block_cols]
+        local = np.repeat(np.arange(parts.stop - parts.start), counts)
+        rows = local + parts.start
+        cols = np.concatenate(block_cols) if block_cols else np.zeros(0, dtype=np.int64)
+        features = [
+            _at(blend, local, cols),
+            _at(parts.own, local, cols),
+            _at(parts.neighbours, local, cols),
+            _at(parts.fill, local, cols),
+            np.concatenate(ranks) if ranks else np.zeros(0),
+            _own_columns(own_history, rows, cols),
+            item_orders[cols],
+            item_buyers[cols],
+            item_reorder[cols],
+            own_history.habits[rows],
+        ]
+        chunks.append(np.column_stack(features))
+        sizes.extend(counts)
+        all_cols.append(cols)
     offsets = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
     matrix = np.vstack(chunks) if chunks else np.zeros((0, len(FEATURES)))
-    return Candidates(profiles, offsets, skus, matrix.astype(np.float32))
+    skus = [space.skus[c] for cols in all_cols for c in cols]
+    return Candidates(list(space.profiles), offsets, skus, matrix.astype(np.float32))
