@@ -143,6 +143,8 @@ def candidates(
     # The fill of a profile without orders is left out with it.
     fill = {p: f for p, f in (fill or {}).items() if p in ordered}
     space, blocks = space_and_parts(ordered, tuning=tuning, fill=fill)
+    if not space.profiles:
+        return Candidates([], np.zeros(1, dtype=np.int64), [], np.zeros((0, len(FEATURES))))
     sku_index = {s: n for n, s in enumerate(space.skus)}
     own_history = _histories([ordered[p] for p in space.profiles], sku_index)
     held = own_history.times

@@ -93,6 +93,12 @@ def test_a_shop_with_too_few_repeat_shoppers_keeps_the_next_basket_order() -> No
     }
 
 
+def test_a_shop_without_orders_gets_no_candidates_and_no_lists() -> None:
+    assert candidates({"nobody": [], "empty": [set()]}, depth=5, popular=5).profiles == []
+    assert personal_lists(orders={}, factors=4, per_profile=5) == {}
+    assert personal_lists(orders={"p": [{}]}, factors=4, per_profile=5) == {}
+
+
 @pytest.mark.parametrize(
     "bad",
     [
