@@ -1,8 +1,8 @@
 """Recommendations through HTTP on both back ends: till baskets and web product views make
 "bought together" and "viewed together", a member's own list comes from her orders (what
-she buys again, latest first) and shoppers like her, only what the asking channel can sell
-now is answered, a refresh adds only what is new, and bad requests are told what is
-wrong."""
+she buys again, latest first) and shoppers like her, with enough repeat shoppers the
+learned ranker orders the lists, only what the asking channel can sell now is answered, a
+refresh adds only what is new, and bad requests are told what is wrong."""
 
 from __future__ import annotations
 
@@ -13,14 +13,23 @@ from fastapi.testclient import TestClient
 
 from souk.db.base import utcnow
 from souk.db.engine import Database
-from souk.recommendations.refresh import refresh
+from souk.db.uow import UnitOfWork
+from souk.recommendations.personal import examples
+from souk.recommendations.ranker import Ranking, train
+from souk.recommendations.refresh import _activity, refresh
 from tests.fulfilment_factories import PRICES, FrenchShop, french_shop
 from tests.integration.cdp.factories import send, write_key
 
 BASKETS = [("TEE-M", "CAP"), ("TEE-M", "CAP"), ("TEE-M", "MUG"), ("CAP",)]
 
 
-def _till(fr: FrenchShop, txn: str, skus: tuple[str, ...], member: bool = False) -> None:
+def _till(
+    fr: FrenchShop,
+    txn: str,
+    skus: tuple[str, ...],
+    member: bool = False,
+    email: str = "anne@example.com",
+) -> None:
     body: dict[str, Any] = {
         "client_txn_id": txn,
         "occurred_at": utcnow().isoformat(),
@@ -28,7 +37,7 @@ def _till(fr: FrenchShop, txn: str, skus: tuple[str, ...], member: bool = False)
         "payments": [{"method": "card", "amount": sum(PRICES[s] for s in skus)}],
     }
     if member:
-        body["customer"] = {"email": "anne@example.com"}
+        body["customer"] = {"email": email}
     sold = fr.admin.post(
         "/v1/pos/sales", headers={"Authorization": f"Bearer {fr.pos_keys['store-paris']}"},
         json=body,
@@ -118,6 +127,37 @@ def test_what_a_member_bought_again_lately_heads_her_list(shop: FrenchShop, db: 
     assert [i["sku"] for i in items][:3] == ["MUG", "CAP", "TEE-M"]
     assert items[0]["score"] > items[1]["score"]
     assert items[0]["why"] == "you bought it before"
+
+
+def test_the_learned_ranker_serves_staples_first_and_only_what_the_channel_sells(
+    shop: FrenchShop, db: Database
+) -> None:
+    # Enough repeat shoppers for the ranker to learn from (Ranking.min_shoppers is 20):
+    # even members always buy a mug, odd ones a cap, with a tee now and then.
+    for n in range(24):
+        staple = "MUG" if n % 2 == 0 else "CAP"
+        email = f"member-{n}@example.com"
+        assert shop.admin.post("/v1/customers", json={"email": email}).status_code == 201
+        for k in range(3):
+            skus = (staple, "TEE-M") if k == 1 else (staple,)
+            _till(shop, f"m-{n}-{k}", skus, member=True, email=email)
+    shop.dispatch()
+    with UnitOfWork(db, write=False) as uow:
+        orders, views = _activity(uow.session)
+    assert train(examples(orders=orders, views=views, factors=4), Ranking()) is not None
+    refresh(db=db)
+
+    def member(n: int) -> str:
+        found = shop.admin.get("/v1/profiles", params={"email": f"member-{n}@example.com"})
+        return str(found.json()["data"][0]["id"])
+
+    mug_buyer, cap_buyer = member(0), member(1)
+    web = _recs(shop, profile=mug_buyer, channel="web").json()["items"]
+    assert web[0]["sku"] == "MUG" and web[0]["why"] == "you bought it before"
+    assert _recs(shop, profile=cap_buyer, channel="web").json()["items"][0]["sku"] == "CAP"
+    # pos-lyon ships from the Marseille warehouse only, which holds no mugs
+    lyon = [i["sku"] for i in _recs(shop, profile=mug_buyer, channel="pos-lyon").json()["items"]]
+    assert "MUG" not in lyon and lyon == [i["sku"] for i in web if i["sku"] != "MUG"]
 
 
 def test_a_refresh_adds_only_what_is_new(shop: FrenchShop, db: Database) -> None:

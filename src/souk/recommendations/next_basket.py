@@ -14,7 +14,7 @@ length of the history), which keeps the own, neighbour and fill parts on one sca
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,7 +58,10 @@ def _frequencies(
         weights = decay ** np.arange(len(history) - 1, -1, -1, dtype=np.float64)
         weights /= weights.sum() if len(history) else 1.0
         for basket, weight in zip(history, weights, strict=True):
-            for sku in set(basket):
+            # Sorted: a set's order changes from one process to the next (string hashing),
+            # and with it the order duplicates are summed in, so the last bit of a score;
+            # that bit would break ties between equal scores differently each run.
+            for sku in sorted(set(basket)):
                 rows.append(row)
                 cols.append(sku_index[sku])
                 values.append(float(weight))
@@ -105,6 +108,83 @@ def _fill_matrix(
     return csr_matrix((values, (rows, cols)), shape=(len(profiles), len(sku_index)))
 
 
+@dataclass(frozen=True, slots=True)
+class Space:
+    """The profiles (sorted) and SKUs (sorted) the scores are over, each profile's own
+    decayed frequency vector, and in how many profiles' orders each SKU is (`reach`)."""
+
+    profiles: list[str]
+    skus: list[str]
+    own: csr_matrix
+    reach: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """The unweighted parts of rows `start:stop` of the space: the profiles' own vectors,
+    their neighbours' mean (zero without neighbours) and the fill scaled to its best = 1."""
+
+    start: int
+    stop: int
+    own: csr_matrix
+    neighbours: csr_matrix
+    fill: csr_matrix
+
+    def blend(self, tuning: Tuning) -> csr_matrix:
+        block = csr_matrix(
+            self.own * tuning.own_weight
+            + self.neighbours * (1 - tuning.own_weight)
+            + self.fill * tuning.fill_weight
+        )
+        block.eliminate_zeros()
+        block.sort_indices()
+        return block
+
+
+def space_and_parts(
+    histories: Mapping[str, History],
+    *,
+    tuning: Tuning = Tuning(),
+    fill: Mapping[str, Sequence[tuple[str, float]]] | None = None,
+) -> tuple[Space, Iterator[Parts]]:
+    """The space of every profile with an order or a fill list, and its parts a block of
+    rows at a time (the neighbour part of all profiles at once would not fit in memory)."""
+    fill = fill or {}
+    # Sorted, so that the answer does not depend on the order profiles and SKUs came in.
+    profiles = sorted(
+        {p for p, h in histories.items() if any(h)} | {p for p, f in fill.items() if f}
+    )
+    bought = [[b for b in histories.get(p, ()) if b] for p in profiles]
+    skus = sorted(
+        {s for h in bought for b in h for s in b}
+        | {s for p in profiles for s, _ in fill.get(p, ())}
+    )
+    sku_index = {s: n for n, s in enumerate(skus)}
+    own = _frequencies(bought, sku_index, tuning.decay)
+    reach = np.bincount((own > 0).tocoo().col, minlength=len(skus))
+    space = Space(profiles, skus, own, reach)
+
+    def blocks() -> Iterator[Parts]:
+        if not profiles:
+            return
+        fills = _fill_matrix(profiles, fill, sku_index)
+        unit = _unit_rows(own)
+        k = min(tuning.neighbours, len(profiles) - 1) if tuning.own_weight < 1.0 else 0
+        step = max(1, BLOCK // len(profiles))
+        for start in range(0, len(profiles), step):
+            stop = min(start + step, len(profiles))
+            near = (
+                _neighbour_means(unit, own, start, stop, k)
+                if k > 0
+                else csr_matrix((stop - start, len(skus)))
+            )
+            yield Parts(
+                start, stop, csr_matrix(own[start:stop]), near, csr_matrix(fills[start:stop])
+            )
+
+    return space, blocks()
+
+
 def next_basket_lists(
     histories: Mapping[str, History],
     *,
@@ -116,37 +196,16 @@ def next_basket_lists(
     list. Equal scores go to the SKU in more profiles' orders, then to the lower SKU."""
     if per_profile < 1:
         raise ValueError(f"per_profile must be >= 1, not {per_profile}")
-    fill = fill or {}
-    # Sorted, so that the answer does not depend on the order profiles and SKUs came in.
-    profiles = sorted(
-        {p for p, h in histories.items() if any(h)} | {p for p, f in fill.items() if f}
-    )
-    if not profiles:
-        return {}
-    bought = [[b for b in histories.get(p, ()) if b] for p in profiles]
-    skus = sorted(
-        {s for h in bought for b in h for s in b}
-        | {s for p in profiles for s, _ in fill.get(p, ())}
-    )
-    sku_index = {s: n for n, s in enumerate(skus)}
-    own = _frequencies(bought, sku_index, tuning.decay)
-    fills = _fill_matrix(profiles, fill, sku_index) * tuning.fill_weight
-    unit = _unit_rows(own)
-    k = min(tuning.neighbours, len(profiles) - 1) if tuning.own_weight < 1.0 else 0
-    reach = np.bincount((own > 0).tocoo().col, minlength=len(skus))
+    space, blocks = space_and_parts(histories, tuning=tuning, fill=fill)
     lists: dict[str, list[tuple[str, float]]] = {}
-    step = max(1, BLOCK // len(profiles))
-    for start in range(0, len(profiles), step):
-        stop = min(start + step, len(profiles))
-        block = own[start:stop] * tuning.own_weight + fills[start:stop]
-        if k > 0:
-            block = block + _neighbour_means(unit, own, start, stop, k) * (1 - tuning.own_weight)
-        block = csr_matrix(block)
-        block.eliminate_zeros()
-        for row in range(stop - start):
+    for parts in blocks:
+        block = parts.blend(tuning)
+        for row in range(parts.stop - parts.start):
             cols = block.indices[block.indptr[row] : block.indptr[row + 1]]
             values = block.data[block.indptr[row] : block.indptr[row + 1]]
-            best = np.lexsort((cols, -reach[cols], -values))[:per_profile]
+            best = np.lexsort((cols, -space.reach[cols], -values))[:per_profile]
             if len(best):  # a fill list of scores at or below 0 gives nothing to rank
-                lists[profiles[start + row]] = [(skus[cols[j]], float(values[j])) for j in best]
+                lists[space.profiles[parts.start + row]] = [
+                    (space.skus[cols[j]], float(values[j])) for j in best
+                ]
     return lists

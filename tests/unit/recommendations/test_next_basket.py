@@ -4,6 +4,11 @@ duplicates that do not depend on the order profiles come in."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -91,6 +96,28 @@ def test_the_same_histories_give_the_same_lists() -> None:
     assert next_basket_lists(histories, per_profile=4) == next_basket_lists(
         histories, per_profile=4
     )
+
+
+def test_scores_are_the_same_to_the_last_bit_in_every_process() -> None:
+    # Sets iterate in another order in each process (PYTHONHASHSEED); were the duplicates
+    # of a SKU summed in that order, the last bit of a score, and so the ranker's view of
+    # ties, would change from one refresh to the next.
+    script = (
+        "import json, random;"
+        "from souk.recommendations.next_basket import next_basket_lists;"
+        "rng = random.Random(3);"
+        "h = {f'p{n}': [{f'S{rng.randrange(60)}' for _ in range(rng.randrange(1, 30))}"
+        " for _ in range(20)] for n in range(10)};"
+        "print(json.dumps(next_basket_lists(h, per_profile=60)))"
+    )
+    answers = {
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    }  # fmt: skip
+    assert len(answers) == 1 and len(json.loads(answers.pop())) == 10
 
 
 @pytest.mark.parametrize(
