@@ -48,30 +48,50 @@ def keys_of(order: PlacedOrder) -> Keys:
     )
 
 
-def _velocity(session: Session, keys: Keys, order_id: str, at: datetime) -> dict[str, int | None]:
+# Built once: every placed order is screened (as scalar subqueries of `_counts_statement`).
+_customers, _payments = table_of(CustomerRow).c, table_of(PaymentRow)
+_CREATED = select(_customers.created_at).where(_customers.id == bindparam("customer"))
+_DECLINED = (
+    select(func.count())
+    .select_from(_payments)
+    .where(_payments.c.cart_id == bindparam("cart"), _payments.c.status == "declined")
+)
+
+
+def _counts(
+    session: Session, order: PlacedOrder, keys: Keys, at: datetime
+) -> tuple[dict[str, int | None], int, datetime | None]:
     """Earlier assessments sharing each key (the card, email and device over 24 hours, the
-    IP over one hour), counted in one statement; None for a key the order does not have."""
+    IP over one hour; None for a key the order does not have), the declined payments on the
+    order's cart, and when its customer's account was made: all in one statement."""
     values = {"card": keys.card, "email": keys.email, "ip": keys.ip, "device": keys.device}
     present = tuple(name for name, value in values.items() if value is not None)
     counts: dict[str, int | None] = dict.fromkeys(values)
-    if not present:
-        return counts
+    cart, customer = order.cart_id is not None, order.customer_id is not None
+    if not (present or cart or customer):
+        return counts, 0, None
     params = {
         "day": at - timedelta(hours=24),
         "hour": at - timedelta(hours=1),
         "at": at,
-        "order": order_id,
+        "order": order.id,
+        "cart": order.cart_id,
+        "customer": order.customer_id,
         **{f"key_{name}": values[name] for name in present},
     }
-    found = session.execute(_velocity_statement(present), params).one()
-    counts.update({name: int(n) for name, n in zip(present, found, strict=True)})
-    return counts
+    found = session.execute(_counts_statement(present, cart, customer), params).one()
+    counts.update({name: int(n) for name, n in zip(present, found, strict=False)})
+    rest = list(found[len(present) :])
+    declined = int(rest.pop(0) or 0) if cart else 0
+    created = rest.pop(0) if customer else None
+    return counts, declined, created
 
 
 @cache
-def _velocity_statement(present: tuple[str, ...]) -> Any:
-    """The counting statement for the keys an order has, built once per such set (every
-    placed order is screened). The IP is counted over one hour, the others over a day."""
+def _counts_statement(present: tuple[str, ...], cart: bool, customer: bool) -> Any:
+    """The counting statement for the keys an order has (and its cart and customer), built
+    once per such shape (every placed order is screened). The IP is counted over one hour,
+    the others over a day."""
     r = table_of(RiskAssessmentRow).c  # Core: the ORM's result machinery cost more
     column = {"card": r.card_key, "email": r.email_key, "ip": r.ip, "device": r.device}
     since: dict[str, BindParameter[datetime]] = {
@@ -82,22 +102,18 @@ def _velocity_statement(present: tuple[str, ...]) -> Any:
         func.coalesce(func.sum(case((and_(same[name], r.placed_at >= since[name]), 1), else_=0)), 0)
         for name in present
     ]
-    return select(*counted).where(
+    extras = [
+        *([_DECLINED.scalar_subquery()] if cart else []),
+        *([_CREATED.scalar_subquery()] if customer else []),
+    ]
+    if not present:
+        return select(*extras)
+    return select(*counted, *extras).where(
         r.placed_at >= bindparam("day"),
         r.placed_at <= bindparam("at"),
         r.order_id != bindparam("order"),
         or_(*same.values()),
     )
-
-
-# Built once: every placed order is screened.
-_customers, _payments = table_of(CustomerRow).c, table_of(PaymentRow)
-_CREATED = select(_customers.created_at).where(_customers.id == bindparam("customer"))
-_DECLINED = (
-    select(func.count())
-    .select_from(_payments)
-    .where(_payments.c.cart_id == bindparam("cart"), _payments.c.status == "declined")
-)
 
 
 def _country(value: object) -> str | None:
@@ -109,16 +125,11 @@ def facts_of(
 ) -> Facts:
     context: dict[str, Any] = order.checkout_context or {}
     at = order.placed_at
+    velocity, declined, created = _counts(session, order, keys, at)
     age: float | None = None
-    if order.customer_id is not None:
-        created = session.scalar(_CREATED, {"customer": order.customer_id})
-        if created is not None:
-            age = max(0.0, (at - created).total_seconds() / 86400)
-    declined = 0
-    if order.cart_id is not None:
-        declined = int(session.scalar(_DECLINED, {"cart": order.cart_id}) or 0)
+    if created is not None:
+        age = max(0.0, (at - created).total_seconds() / 86400)
     fulfillment = order.fulfillment or {}
-    velocity = _velocity(session, keys, order.id, at)
     return Facts(
         card_orders_24h=velocity["card"],
         email_orders_24h=velocity["email"],
