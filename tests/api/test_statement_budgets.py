@@ -82,9 +82,10 @@ BUDGET = {
 # (benchmarks/flow_cpu.py: its SKUs' catalog facts and prices are kept but lapse every 2 s, so some
 # are read again; 73 before the prices were kept, 70 before routing skipped its stock read for a
 # one-warehouse channel, 69 before the safety net remembered the orders routed here, 68 before the
-# allocations took the reservation's labels, 67 before fraud screening counted in one statement);
-# 78 on SQLite here, where the first order also fills the process's copies of the loyalty program, the channel's locations and the active journeys (92
-# before the reactions to order.placed shared one read of the order)
+# allocations took the reservation's labels, 67 before fraud screening counted in one statement); 78
+# on SQLite here, where the first order also fills the process's copies of the loyalty program, the
+# channel's locations and the active journeys (92 before the reactions to order.placed shared one
+# read of the order)
 FLOW_BUDGET = 78
 
 
