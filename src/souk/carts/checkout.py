@@ -256,7 +256,7 @@ def _complete(
             locale=plan.locale,
             emit=uow.emit,
             adjustments=plan.adjustments,
-            checkout_context=context or None,
+            checkout_context=_context(plan, context),
         )
         paid = payments.record_authorization(
             session=s, payment_id=plan.payment_id, result=result, order_id=order.id
@@ -294,6 +294,13 @@ def _complete(
         # Kept, with its lines and allocations loaded, past the commit (the sessions do not
         # expire on commit): routing uses it as it is.
         return order
+
+
+def _context(plan: Plan, context: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the checkout knew of the buyer's session, kept on the order for its reactions:
+    the storefront's facts for fraud screening, and when the cart was made."""
+    made = plan.cart_created_at
+    return {**(context or {}), **({"cart_created_at": made.isoformat()} if made else {})} or None
 
 
 def _undo(db: Database, plan: Plan, result: ProviderResult, *, void: bool = False) -> None:

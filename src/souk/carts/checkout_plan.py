@@ -57,6 +57,9 @@ class Plan:
     pickup_lines: list[tuple[str, int]] = field(default_factory=list)
     # The lines' variants as the plan's exact read saw them: reserving reads them no more.
     variants: dict[str, VariantInfo] = field(default_factory=dict)
+    # When the cart was made: told to the order's reactions (a cart younger than the
+    # engagement's idle time cannot have a reminder queued to cancel).
+    cart_created_at: datetime | None = None
     reservation_id: str | None = None
     # (sku, location) of the stock rows the claim's reservation drew from: the order's
     # allocations are labelled with them instead of reading the rows again.
@@ -116,6 +119,7 @@ def plan_checkout(db: Database, *, cart_id: str, channel: str, customer_id: str 
         return Plan(
             cart_id=cart.id,
             version=cart.version,
+            cart_created_at=cart.created_at,
             channel=sales,
             customer_id=cart.customer_id,
             email=email,

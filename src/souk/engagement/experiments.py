@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
 
 from souk.cdp import queries as cdp
 from souk.db.base import new_id, table_of, utcnow
@@ -135,17 +136,26 @@ _OPEN_EXPOSURES = (
 )
 
 
-def convert(*, uow: UnitOfWork, profile_id: str, order_id: str, placed_at: datetime) -> int:
-    """Count `order_id` as the conversion of every open exposure of the profile that came
-    before it within its experiment's window; returns how many it converted."""
-    s = uow.session
-    exposures = s.execute(_OPEN_EXPOSURES, {"profile": profile_id}).all()
+def open_exposures(session: Session, profile_id: str, placed_at: datetime) -> list[str]:
+    """The profile's exposures not converted yet whose experiment's window holds an order
+    placed at `placed_at`: what that order would convert. A read, so that a placed order
+    with nothing to convert takes no write lock."""
+    return [
+        exposure_id
+        for exposure_id, exposed_at, days in session.execute(
+            _OPEN_EXPOSURES, {"profile": profile_id}
+        )
+        if exposed_at <= placed_at <= exposed_at + timedelta(days=days)
+    ]
+
+
+def convert(*, uow: UnitOfWork, exposures: list[str], order_id: str, placed_at: datetime) -> int:
+    """Count `order_id` as the conversion of each of `exposures` (`open_exposures`); returns
+    how many it converted."""
     converted = 0
-    for exposure_id, exposed_at, days in exposures:
-        if not exposed_at <= placed_at <= exposed_at + timedelta(days=days):
-            continue
+    for exposure_id in exposures:
         # Conditional, so two deliveries of one order.placed convert an exposure once.
-        result = s.execute(
+        result = uow.session.execute(
             update(ExposureRow)
             .where(ExposureRow.id == exposure_id, ExposureRow.converted_order.is_(None))
             .values(converted_order=order_id, converted_at=placed_at)

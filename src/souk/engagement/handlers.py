@@ -5,7 +5,7 @@ harmless. Placed orders also cancel the cart's reminder and convert experiments.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from souk.cdp import queries as cdp
@@ -15,10 +15,10 @@ from souk.db.outbox import Event, EventBus
 from souk.db.uow import UnitOfWork
 from souk.engagement import experiments
 from souk.engagement.models import Trigger
-from souk.engagement.queueing import Occurrence, cancel_cart_reminders, queue
+from souk.engagement.queueing import Occurrence, cancel_cart_reminders, queue, starts_journeys
 from souk.engagement.scanner import price_drops
 from souk.errors import NotFound
-from souk.orders.placed import placed_order
+from souk.orders.placed import PlacedOrder, placed_order
 
 ASKED_BACK_IN_STOCK = ("Back In Stock Requested",)
 INTERESTED = ("Product Viewed", "Product Added to Wishlist", "Back In Stock Requested")
@@ -27,26 +27,57 @@ PRICE_DROP_WINDOW = timedelta(days=30)
 
 
 def on_order_placed(db: Database, event: Event) -> None:
+    """Cancel the cart's reminder, convert the buyer's experiment exposures and queue the
+    journeys a placed order starts. Decided on a read first: an order with none of these to
+    do (the common case) takes no write lock."""
     order_id = event.payload.get("order_id")
     if not isinstance(order_id, str):
         return
-    with UnitOfWork(db) as uow:
+    with UnitOfWork(db, write=False) as look:
         try:
-            order = placed_order(event, uow.session, order_id)
+            order = placed_order(event, look.session, order_id)
         except NotFound:
             return
-        if order.cart_id:
-            cancel_cart_reminders(uow, order.cart_id)
         # The profile the CDP's reaction just recorded the order on, if it ran before this
         # one for the same delivery; otherwise looked up.
-        profile = event.shared.get(cdp.ORDER_PROFILE) or cdp.profile_of_order(uow.session, order_id)
-        if profile is not None:
+        profile = event.shared.get(cdp.ORDER_PROFILE) or cdp.profile_of_order(
+            look.session, order_id
+        )
+        exposures = (
+            experiments.open_exposures(look.session, profile, order.placed_at) if profile else []
+        )
+        journeys = bool(profile) and starts_journeys(look.session, Trigger.ORDER_PLACED)
+    cancel = order.cart_id is not None and _may_have_reminder(
+        order, db.settings.engagement_cart_idle_s
+    )
+    if not (cancel or exposures or journeys):
+        return
+    with UnitOfWork(db) as uow:
+        if cancel and order.cart_id:
+            cancel_cart_reminders(uow, order.cart_id)
+        if exposures:
             experiments.convert(
-                uow=uow, profile_id=profile, order_id=order_id, placed_at=order.placed_at
+                uow=uow, exposures=exposures, order_id=order_id, placed_at=order.placed_at
             )
+        if profile and journeys:
             queue(uow, Occurrence(Trigger.ORDER_PLACED, profile, order_id, event.created_at,
                                   {"order_id": order_id}))  # fmt: skip
         uow.commit()
+
+
+def _may_have_reminder(order: PlacedOrder, idle_s: int) -> bool:
+    """Whether the order's cart can have had an abandoned-cart reminder queued: not if it
+    was made less than the idle time before the order (it was never idle that long). The
+    sender checks the cart again before sending, so a reminder this misses (the idle time
+    lowered meanwhile) is still never sent, only cancelled later."""
+    made = (order.checkout_context or {}).get("cart_created_at")
+    if not isinstance(made, str):
+        return True
+    try:
+        created = datetime.fromisoformat(made)
+    except ValueError:
+        return True
+    return order.placed_at - created >= timedelta(seconds=idle_s)
 
 
 def _about_order(db: Database, event: Event, trigger: Trigger, object_key: str) -> None:

@@ -68,6 +68,12 @@ def live_journeys(session: Session) -> tuple[LiveJourney, ...]:
     return JOURNEYS.get(session, "active", load)
 
 
+def starts_journeys(session: Session, trigger: Trigger) -> bool:
+    """Whether an occurrence of `trigger` starts any active journey (from the process's
+    copy): if not, queueing it would write nothing."""
+    return any(j.trigger == trigger.value for j in live_journeys(session))
+
+
 def queue(uow: UnitOfWork, occurrence: Occurrence) -> int:
     """Queue the occurrence's messages in the caller's open unit of work; returns how many
     were new."""
