@@ -65,6 +65,17 @@ _VARIANT_COLUMNS = (
     _variants.c.weight_g,
     _variants.c.allow_backorder,
 )
+# A listing's product and the columns `listing_state_from` takes, in its order.
+_LISTING_COLUMNS = (
+    _listings.c.product_id,
+    _listings.c.published,
+    _listings.c.available_from,
+    _listings.c.available_until,
+    _listings.c.hold_stock,
+    _listings.c.hold_minutes,
+    _listings.c.early_access_from,
+    _listings.c.early_access_tiers,
+)
 # Built once with bound parameters, as `_CART_ITEMS` below: a placed order's reactions and
 # every till sale look their SKUs up, and building the statement cost more than running it.
 _VARIANTS_BY_SKU = (
@@ -94,14 +105,7 @@ def listing_states(
         return {}
     rows = session.execute(
         select(
-            _listings.c.product_id,
-            _listings.c.published,
-            _listings.c.available_from,
-            _listings.c.available_until,
-            _listings.c.hold_stock,
-            _listings.c.hold_minutes,
-            _listings.c.early_access_from,
-            _listings.c.early_access_tiers,
+            *_LISTING_COLUMNS,
         )
         .join(_channels, _channels.c.id == _listings.c.channel_id)
         .where(_channels.c.code == channel, _listings.c.product_id.in_(list(set(product_ids))))
@@ -188,14 +192,7 @@ def _cart_items_statement() -> Any:
     return (
         select(
             *_VARIANT_COLUMNS,
-            _listings.c.product_id,
-            _listings.c.published,
-            _listings.c.available_from,
-            _listings.c.available_until,
-            _listings.c.hold_stock,
-            _listings.c.hold_minutes,
-            _listings.c.early_access_from,
-            _listings.c.early_access_tiers,
+            *_LISTING_COLUMNS,
             localized,
         )
         .join(_products, _products.c.id == _variants.c.product_id)
@@ -247,19 +244,8 @@ def cart_items(
     cache = _kept_items(session) if kept else None
     if cache is None:
         return _read_items(session, wanted, channel, chain)
-    generation = cache.generation
-    found: dict[str, CartItem] = {}
-    for sku in wanted:
-        item = cache.get((channel, *chain, sku))
-        if item is not None:
-            found[sku] = item
-    missing = [sku for sku in wanted if sku not in found]
-    if missing:
-        read = _read_items(session, missing, channel, chain)
-        for sku, item in read.items():
-            cache.put((channel, *chain, sku), item, generation)
-        found.update(read)
-    return found
+    keys = {sku: (channel, *chain, sku) for sku in wanted}
+    return cache.through(keys, lambda missing: _read_items(session, missing, channel, chain))
 
 
 def _read_items(

@@ -18,7 +18,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Generic, TypeVar
 
 from sqlalchemy import event
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from souk.db.outbox import EMITTED
 
 V = TypeVar("V")
+K = TypeVar("K", bound=Hashable)
 
 
 class TimedCache(Generic[V]):
@@ -68,6 +69,35 @@ class TimedCache(Generic[V]):
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
+
+    def through(
+        self,
+        keys: Mapping[K, Hashable],
+        read: Callable[[list[K]], Mapping[K, V]],
+        *,
+        keep_absent: V | None = None,
+    ) -> dict[K, V]:
+        """The value of each of `keys` (name → cache key): kept ones from here, the others
+        by one call of `read` with their names, then kept. A name `read` leaves out is kept
+        as `keep_absent` when one is given (and left out of the answer), else read again
+        next time."""
+        generation = self.generation
+        found: dict[K, V] = {}
+        missing: list[K] = []
+        for name, key in keys.items():
+            value = self.get(key)
+            if value is None:
+                missing.append(name)
+            elif value is not keep_absent:
+                found[name] = value
+        if missing:
+            fresh = read(missing)
+            for name in missing:
+                value = fresh.get(name, keep_absent)
+                if value is not None:
+                    self.put(keys[name], value, generation)
+            found.update(fresh)
+        return found
 
     def invalidate(self) -> None:
         with self._lock:

@@ -50,6 +50,7 @@ _UNIT_PRICES = (
 PRICE_CHANGES = ("prices.", "product.", "channel.")
 # (channel, currency, sku) → the price, None for none: a SKU with no price is kept as such.
 _kept_prices: PerDatabase[tuple[int | None]] = PerDatabase(PRICE_CHANGES, max_entries=50_000)
+_UNPRICED: tuple[int | None] = (None,)
 
 
 def unit_prices(
@@ -68,21 +69,16 @@ def unit_prices(
     cache = _kept_prices(session) if kept else None
     if cache is None:
         return _read_prices(session, wanted, currency, channel)
-    generation = cache.generation
-    found: dict[str, int] = {}
-    missing = []
-    for sku in wanted:
-        entry = cache.get((channel, currency, sku))
-        if entry is None:
-            missing.append(sku)
-        elif entry[0] is not None:
-            found[sku] = entry[0]
-    if missing:
-        read = _read_prices(session, missing, currency, channel)
-        for sku in missing:
-            cache.put((channel, currency, sku), (read.get(sku),), generation)
-        found.update(read)
-    return found
+    keys = {sku: (channel, currency, sku) for sku in wanted}
+    kept_prices = cache.through(
+        keys, lambda missing: _priced(_read_prices(session, missing, currency, channel)),
+        keep_absent=_UNPRICED,
+    )  # fmt: skip
+    return {sku: price for sku, (price,) in kept_prices.items() if price is not None}
+
+
+def _priced(prices: dict[str, int]) -> dict[str, tuple[int | None]]:
+    return {sku: (amount,) for sku, amount in prices.items()}
 
 
 def _read_prices(session: Session, skus: list[str], currency: str, channel: str) -> dict[str, int]:
