@@ -29,8 +29,7 @@ from souk.cdp.models import (
     corrected_timestamp,
     parse_time,
     proves_identity,
-    traits_of,
-    validate,
+    validated,
 )
 from souk.cdp.resolution import resolve
 from souk.cdp.tables import CdpEventRow, CdpInboxRow, CdpProfileRow
@@ -66,12 +65,14 @@ class IngestResult:
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    """A message that passed `validate`, with what came with its call."""
+    """A message that passed `validate`, with its traits and what came with its call:
+    `sent_at` is the message's own `sentAt`, else its batch's, parsed."""
 
     source: str
     message: dict[str, Any]
     identities: list[Identity]
-    sent_at: object
+    traits: dict[str, Any]
+    sent_at: datetime | None
     received_at: datetime
 
 
@@ -118,15 +119,26 @@ def check(calls: list[Call], *, single: bool = False) -> tuple[list[Checked], In
     result = IngestResult()
     for call in calls:
         sized = call.size is not None and call.size <= MAX_MESSAGE_BYTES
+        sent_at = parse_time(call.sent_at)  # once per call, not per message
         for index, message in enumerate(call.messages):
             try:
-                identities = validate(message, sized=sized)
+                identities, traits = validated(message, sized=sized)
             except MessageInvalid as exc:
                 if single:
                     raise IngestRejected(str(exc)) from exc
                 result.dropped.append({"index": index, "reason": str(exc)})
                 continue
-            valid.append(Checked(call.source, message, identities, call.sent_at, call.received_at))
+            own = message.get("sentAt")
+            valid.append(
+                Checked(
+                    call.source,
+                    message,
+                    identities,
+                    traits,
+                    sent_at if own is None else parse_time(own) or sent_at,
+                    call.received_at,
+                )
+            )
     return valid, result
 
 
@@ -184,13 +196,14 @@ def write(uow: UnitOfWork, messages: list[Checked]) -> tuple[int, int, list[str]
             duplicates += 1
             continue
         known.add((item.source, message_id))
-        sent_at = parse_time(message.get("sentAt")) or parse_time(item.sent_at)
-        original = parse_time(message.get("timestamp")) or parse_time(
-            message.get("originalTimestamp")
-        )
-        timestamp = corrected_timestamp(
-            received_at=item.received_at, sent_at=sent_at, original=original
-        )
+        stamp, sent = message.get("timestamp"), message.get("originalTimestamp")
+        if stamp is None and sent is None:
+            timestamp = item.received_at  # most messages: the server's clock, no correction
+        else:
+            original = parse_time(stamp) or parse_time(sent)
+            timestamp = corrected_timestamp(
+                received_at=item.received_at, sent_at=item.sent_at, original=original
+            )
         proves = proves_identity(message)
         # A visitor sends many calls per batch with the same identifiers: once resolved,
         # they name the same profile until a merge moves it.
@@ -216,7 +229,7 @@ def write(uow: UnitOfWork, messages: list[Checked]) -> tuple[int, int, list[str]
         latest = seen.get(profile)
         if latest is None or timestamp > latest:
             seen[profile] = timestamp
-        traits = traits_of(message)
+        traits = item.traits
         if traits:
             learnt[profile] = {**learnt.get(profile, {}), **traits}
         touched.add(profile_id)
