@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
@@ -170,16 +171,16 @@ def drain(db: Database) -> int:
 
 
 class IngestWorker(threading.Thread):
-    """`run_once` straight on while it finds full chunks (a backlog), else every `poll_s`
-    (the API is usually another process, so it cannot wake this one), until `stop()`.
+    """`run_once` straight on while it finds full chunks (a backlog), else a round every
+    `poll_s` (the API is usually another process, so it cannot wake this one), until
+    `stop()`.
 
-    After a chunk that was not full it waits too, rather than going straight on: at a
-    steady stream (5,000 events/s is 50 calls a second) going on at once resolved one or
-    two calls per transaction, and a transaction's fixed work (claim, segments, the touched
-    profiles' orders, commit) then cost as much as its events — 0.14 s of CPU per 1,000
-    events at 2 calls, 0.085 at 10 (docs/benchmarks.md, 2026-12-07). Waiting `poll_s`
-    lets the next chunk gather what arrived meanwhile, at the price of that wait in
-    freshness."""
+    After a chunk that was not full it keeps that pace too, rather than going straight on:
+    at a steady stream (5,000 events/s is 50 calls a second) going on at once resolved one
+    or two calls per transaction, and a transaction's fixed work (claim, segments, the
+    touched profiles' orders, commit) then cost as much as its events — 0.14 s of CPU per
+    1,000 events at 2 calls, 0.085 at 10 (docs/benchmarks.md, 2026-12-07). A round that
+    took `poll_s` or more is followed at once, so a slow (or starved) worker never waits."""
 
     def __init__(self, db: Database, *, poll_s: float, chunk: int | None = None) -> None:
         super().__init__(name="souk-cdp-ingest", daemon=True)
@@ -195,9 +196,10 @@ class IngestWorker(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
+            began = time.monotonic()
             try:
                 if run_once(self.db, limit=self.chunk) >= self.chunk:
                     continue
             except Exception:
                 log.exception("cdp inbox round failed; retrying")
-            self._halt.wait(self.poll_s)
+            self._halt.wait(max(self.poll_s - (time.monotonic() - began), 0.0))

@@ -61,7 +61,9 @@ class CdpIdentityRow(Base):
     __tablename__ = "cdp_identities"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    profile_id: Mapped[str] = mapped_column(String(40), index=True)
+    # Looked up by the unique (profile_id, type, value) index, which it leads: an index of
+    # its own was one more written with every new identifier.
+    profile_id: Mapped[str] = mapped_column(String(40))
     origin_profile_id: Mapped[str] = mapped_column(String(40))
     type: Mapped[str] = mapped_column(String(20))
     value: Mapped[str] = mapped_column(String(320))

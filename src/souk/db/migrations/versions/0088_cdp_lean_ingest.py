@@ -1,6 +1,7 @@
-"""cdp: on PostgreSQL, the raw events' `received_at` index as BRIN and the staged calls'
-bodies compressed with lz4 where the server has it (the CPU each ingested event costs the
-database, docs/benchmarks.md 2026-12-07)
+"""cdp: identities without the index on `profile_id` alone (the unique one on profile_id,
+type and value serves the same look-ups); on PostgreSQL, the raw events' `received_at`
+index as BRIN and the staged calls' bodies compressed with lz4 where the server has it
+(the CPU each ingested event costs the database, docs/benchmarks.md 2026-12-07)
 
 Revision ID: 0088
 Revises: 0087
@@ -30,6 +31,8 @@ def _lz4_available(bind: sa.engine.Connection) -> bool:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("cdp_identities") as batch:
+        batch.drop_index("ix_cdp_identities_profile_id")
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
@@ -43,9 +46,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
-    if _lz4_available(bind):
-        op.execute("ALTER TABLE cdp_inbox ALTER COLUMN body SET COMPRESSION pglz")
-    op.drop_index("ix_cdp_events_received_at", table_name="cdp_events")
-    op.create_index("ix_cdp_events_received_at", "cdp_events", ["received_at"])
+    if bind.dialect.name == "postgresql":
+        if _lz4_available(bind):
+            op.execute("ALTER TABLE cdp_inbox ALTER COLUMN body SET COMPRESSION pglz")
+        op.drop_index("ix_cdp_events_received_at", table_name="cdp_events")
+        op.create_index("ix_cdp_events_received_at", "cdp_events", ["received_at"])
+    with op.batch_alter_table("cdp_identities") as batch:
+        batch.create_index("ix_cdp_identities_profile_id", ["profile_id"], unique=False)
