@@ -63,7 +63,7 @@ class IngestResult:
     profiles: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: its __init__ then assigns plainly, once per message
 class Checked:
     """A message that passed `validate`, with its traits and what came with its call:
     `sent_at` is the message's own `sentAt`, else its batch's, parsed."""
