@@ -214,9 +214,7 @@ def validate(message: object, *, sized: bool = False) -> list[Identity]:
     return validated(message, sized=sized)[0]
 
 
-def validated(
-    message: object, *, sized: bool = False
-) -> tuple[list[Identity], dict[str, Any]]:
+def validated(message: object, *, sized: bool = False) -> tuple[list[Identity], dict[str, Any]]:
     """`validate`, and the traits the message tells its profile (`traits_of`), worked out
     together: ingestion needs both, and they read the same fields."""
     if not isinstance(message, dict):
