@@ -221,3 +221,21 @@ def test_a_stored_payload_keeps_what_was_sent_and_is_searchable_as_text(db: Data
             )
         ).all()
         assert found == ["jp-m1"]
+
+
+def test_an_event_recorded_by_souk_itself_is_searchable_as_text_too(db: Database) -> None:
+    # Given an event written through the ORM (as Souk's own domain events are)
+    with UnitOfWork(db) as uow:
+        ingestion.record_event(
+            uow, source="souk", message_id="own-1",
+            message={"type": "track", "event": "Note", "properties": {"by": "アン"}},
+            profile_id="prof_x", timestamp=datetime.now(UTC), received_at=datetime.now(UTC),
+        )  # fmt: skip
+        uow.commit()
+    if db.is_sqlite:
+        return  # SQLite keeps JSON with non-ASCII escaped (docs/customer-data.md, limits)
+    # Then on PostgreSQL its text holds the name as written, as for ingested events
+    with db.transaction(write=False) as s:
+        text_of = sa_cast(CdpEventRow.payload, Text)
+        found = s.scalars(select(CdpEventRow.message_id).where(text_of.ilike("%アン%"))).all()
+        assert found == ["own-1"]
