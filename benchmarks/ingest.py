@@ -28,7 +28,8 @@ throughput with ingestion running over its throughput alone, in the same server 
 wants it >= 0.8). CPU seconds per 1,000 events of the server, the worker and the database's
 backends (the orders' too; from /proc: figures that depend little on the machine's load);
 `server_ingest_cpu_s_per_1000` takes out of the server's what the orders beside cost at
-their CPU per order alone.
+their CPU per order alone, and `postgres_ingest_cpu_s_per_1000` the same out of the
+database's.
 With `--baseline-souk`, every repeat runs a second time against that build, in the
 topologies of `--baseline-topologies` (inline only for a build older than the staged
 mode), and `events_per_s_vs_baseline` is, per topology, the ratio of the
@@ -66,7 +67,7 @@ from benchmarks.stats import emit, percentile, summarise
 SKUS = [f"SKU-{i:03d}" for i in range(30)]
 FIGURES = ("events_per_s", "answered_per_s", "freshness_p50_s", "freshness_p99_s",
            "server_cpu_s_per_1000", "server_ingest_cpu_s_per_1000", "worker_cpu_s_per_1000",
-           "postgres_cpu_s_per_1000",
+           "postgres_cpu_s_per_1000", "postgres_ingest_cpu_s_per_1000",
            "orders_alone_per_s", "orders_with_ingest_per_s", "order_flow_ratio")  # fmt: skip
 
 
@@ -153,10 +154,11 @@ def run(args: argparse.Namespace, backend: str, souk: Path | None, topology: str
         admin_client(server.base) as admin,
     ):
         shop_keys = Admin(server.base, admin).shop(dict.fromkeys(SKUS, 10_000_000), price=3000)
-        alone_cpu = server_cpu_s(server.pid)
+        alone_cpu, alone_db_cpu = server_cpu_s(server.pid), _backends_cpu_s(url)
         alone = order_flow(server.base, shop_keys, SKUS, clients=args.order_clients,
                            orders=args.orders)  # fmt: skip
         per_order_cpu = (server_cpu_s(server.pid) - alone_cpu) / max(alone["orders"], 1)
+        per_order_db_cpu = (_backends_cpu_s(url) - alone_db_cpu) / max(alone["orders"], 1)
         key = expect_ok(
             admin.post("/v1/api-keys", json={"name": "bench", "role": "ingest", "channel": "web"})
         ).json()["key"]
@@ -259,6 +261,11 @@ def run(args: argparse.Namespace, backend: str, souk: Path | None, topology: str
             "server_cpu_s_per_order_alone": round(per_order_cpu, 4),
             "worker_cpu_s_per_1000": round(cpu[1] * per_1000, 4),
             "postgres_cpu_s_per_1000": round(cpu[2] * per_1000, 4),
+            # The same for the database: its backends' CPU less the orders' at their cost alone.
+            "postgres_ingest_cpu_s_per_1000": round(
+                (cpu[2] - per_order_db_cpu * side["orders"]) * per_1000, 4
+            ),
+            "postgres_cpu_s_per_order_alone": round(per_order_db_cpu, 4),
             "orders_alone_per_s": round(alone["orders_per_s"], 2),
             "orders_with_ingest_per_s": round(side["orders_per_s"], 2),
             "order_flow_ratio": round(side["orders_per_s"] / alone["orders_per_s"], 3),

@@ -62,8 +62,9 @@ class Settings(BaseSettings):
     # into profiles by `souk cdp-worker` / `souk worker` (docs/customer-data.md); off, each
     # call is resolved before its answer. On, a worker must run.
     cdp_ingest_async: bool = False
-    # How often an idle CDP ingestion worker looks for staged calls: the floor of freshness.
-    cdp_ingest_poll_s: float = Field(default=0.05, gt=0, le=60)
+    # How often a CDP ingestion worker without a backlog looks for staged calls: the floor
+    # of freshness, and what lets a steady stream gather into chunks (inbox.IngestWorker).
+    cdp_ingest_poll_s: float = Field(default=0.2, gt=0, le=60)
     # Backpressure: while the oldest staged call has waited longer than this for the worker,
     # a new call waits up to cdp_ingest_max_wait_s before it is staged (never refused), so
     # that senders slow to the worker's pace and freshness stays bounded (0: no bound).

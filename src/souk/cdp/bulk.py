@@ -38,8 +38,14 @@ from sqlalchemy.sql.elements import BindParameter
 from souk.db.base import Base
 
 # One encoder for every document: `json.dumps` with its own separators builds a new one on
-# every call, a quarter of the cost of a small payload.
-_encode_json = json.JSONEncoder(separators=(",", ":")).encode
+# every call, a quarter of the cost of a small payload. No circular check: the documents
+# come from JSON or from plain dicts this code builds, which cannot hold themselves (the
+# check was a fifth of an event payload's encoding). Non-ASCII as is: an event's payload is
+# kept as `json` text on PostgreSQL, where the erasure's scrub searches it as text and must
+# find a name in any script (as it did in `jsonb`).
+_encode_json = json.JSONEncoder(
+    separators=(",", ":"), check_circular=False, ensure_ascii=False
+).encode
 
 
 def _copy_rows(

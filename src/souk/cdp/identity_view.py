@@ -134,6 +134,11 @@ class IdentityView:
             if owner == source:
                 self._owner[claim] = target
 
+    @property
+    def merged(self) -> bool:
+        """Whether this transaction merged any profile (else every profile is current)."""
+        return bool(self._merged_into)
+
     def current(self, profile_id: str) -> str:
         """Where `profile_id` lives after the merges this transaction made."""
         seen = {profile_id}

@@ -29,8 +29,7 @@ from souk.cdp.models import (
     corrected_timestamp,
     parse_time,
     proves_identity,
-    traits_of,
-    validate,
+    validated,
 )
 from souk.cdp.resolution import resolve
 from souk.cdp.tables import CdpEventRow, CdpInboxRow, CdpProfileRow
@@ -64,15 +63,19 @@ class IngestResult:
     profiles: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: its __init__ then assigns plainly, once per message
 class Checked:
-    """A message that passed `validate`, with what came with its call."""
+    """A message that passed `validate`, with its traits and what came with its call:
+    `sent_at` is the message's own `sentAt`, else its batch's, parsed."""
 
     source: str
     message: dict[str, Any]
     identities: list[Identity]
-    sent_at: object
+    traits: dict[str, Any]
+    sent_at: datetime | None
     received_at: datetime
+    # `received_at` in ISO format, as every payload of the call holds it: made once per call.
+    received_text: str
 
 
 def ingest(
@@ -118,15 +121,28 @@ def check(calls: list[Call], *, single: bool = False) -> tuple[list[Checked], In
     result = IngestResult()
     for call in calls:
         sized = call.size is not None and call.size <= MAX_MESSAGE_BYTES
+        sent_at = parse_time(call.sent_at)  # once per call, not per message
+        received_text = call.received_at.isoformat()
         for index, message in enumerate(call.messages):
             try:
-                identities = validate(message, sized=sized)
+                identities, traits = validated(message, sized=sized)
             except MessageInvalid as exc:
                 if single:
                     raise IngestRejected(str(exc)) from exc
                 result.dropped.append({"index": index, "reason": str(exc)})
                 continue
-            valid.append(Checked(call.source, message, identities, call.sent_at, call.received_at))
+            own = message.get("sentAt")
+            valid.append(
+                Checked(
+                    call.source,
+                    message,
+                    identities,
+                    traits,
+                    sent_at if own is None else parse_time(own) or sent_at,
+                    call.received_at,
+                    received_text,
+                )
+            )
     return valid, result
 
 
@@ -180,17 +196,19 @@ def write(uow: UnitOfWork, messages: list[Checked]) -> tuple[int, int, list[str]
 
     for item, message_id in zip(messages, ids, strict=True):
         message = item.message
-        if (item.source, message_id) in known:
+        pair = (item.source, message_id)
+        if pair in known:
             duplicates += 1
             continue
-        known.add((item.source, message_id))
-        sent_at = parse_time(message.get("sentAt")) or parse_time(item.sent_at)
-        original = parse_time(message.get("timestamp")) or parse_time(
-            message.get("originalTimestamp")
-        )
-        timestamp = corrected_timestamp(
-            received_at=item.received_at, sent_at=sent_at, original=original
-        )
+        known.add(pair)
+        stamp, device_stamp = message.get("timestamp"), message.get("originalTimestamp")
+        if stamp is None and device_stamp is None:
+            timestamp = item.received_at  # most messages: the server's clock, no correction
+        else:
+            original = parse_time(stamp) or parse_time(device_stamp)
+            timestamp = corrected_timestamp(
+                received_at=item.received_at, sent_at=item.sent_at, original=original
+            )
         proves = proves_identity(message)
         # A visitor sends many calls per batch with the same identifiers: once resolved,
         # they name the same profile until a merge moves it.
@@ -211,21 +229,30 @@ def write(uow: UnitOfWork, messages: list[Checked]) -> tuple[int, int, list[str]
             resolved[key] = profile
         profile_id = profile.id
         rows.append(
-            event_values(item.source, message_id, message, profile_id, timestamp, item.received_at)
+            event_values(
+                item.source,
+                message_id,
+                message,
+                profile_id,
+                timestamp,
+                item.received_at,
+                received_text=item.received_text,
+            )
         )
         latest = seen.get(profile)
         if latest is None or timestamp > latest:
             seen[profile] = timestamp
-        traits = traits_of(message)
+        traits = item.traits
         if traits:
             learnt[profile] = {**learnt.get(profile, {}), **traits}
         touched.add(profile_id)
         accepted += 1
     settle()
-    for row in rows:
-        # A later message of the batch may have merged the profile an event was filed
-        # under; the event follows it, and remembers where it was born.
-        row["profile_id"] = view.current(row["origin_profile_id"])
+    if view.merged:
+        for row in rows:
+            # A later message of the batch may have merged the profile an event was filed
+            # under; the event follows it, and remembers where it was born.
+            row["profile_id"] = view.current(row["origin_profile_id"])
     roots = {p: view.profile(p) for p in {view.current(t) for t in touched}}
     with s.no_autoflush:
         # Nothing here needs the new ids: no RETURNING, and COPY on PostgreSQL. Events
@@ -245,24 +272,27 @@ def event_values(
     profile_id: str,
     timestamp: datetime,
     received_at: datetime,
+    *,
+    received_text: str | None = None,
 ) -> dict[str, Any]:
-    """The columns of the `cdp_events` row that keeps `message` as received."""
-    payload = {
-        **message,
-        "messageId": message_id,
-        "timestamp": timestamp.isoformat(),
-        "receivedAt": received_at.isoformat(),
-    }
-    if message.get("timestamp") is not None:
-        payload["originalTimestamp"] = message["timestamp"]
-    event = message.get("event") if message.get("type") == "track" else message.get("name")
+    """The columns of the `cdp_events` row that keeps `message` as received.
+    `received_text`: `received_at` in ISO format, when the caller has it already."""
+    received = received_at.isoformat() if received_text is None else received_text
+    at = received if timestamp is received_at else timestamp.isoformat()
+    payload = {**message, "messageId": message_id, "timestamp": at, "receivedAt": received}
+    kind = message.get("type")
+    original = message.get("timestamp")
+    if original is not None:
+        payload["originalTimestamp"] = original
+    event = message.get("event") if kind == "track" else message.get("name")
+    user_id, anonymous_id = message.get("userId"), message.get("anonymousId")
     return {
         "source": source,
         "message_id": message_id,
-        "type": str(message.get("type")),
+        "type": str(kind),
         "event": str(event)[:200] if event is not None else None,
-        "user_id": _short(message.get("userId")),
-        "anonymous_id": _short(message.get("anonymousId")),
+        "user_id": str(user_id)[:200] if user_id is not None else None,
+        "anonymous_id": str(anonymous_id)[:200] if anonymous_id is not None else None,
         "profile_id": profile_id,
         "origin_profile_id": profile_id,
         "timestamp": timestamp,
@@ -296,10 +326,6 @@ def record_event(
     if profile is not None and (profile.last_seen is None or timestamp > profile.last_seen):
         profile.last_seen = timestamp
     return row
-
-
-def _short(value: object) -> str | None:
-    return str(value)[:200] if value is not None else None
 
 
 def purge_expired(*, uow: UnitOfWork, retention_days: int, now: datetime | None = None) -> int:

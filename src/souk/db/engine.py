@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,7 +105,15 @@ def _postgres_engine(url: str, settings: Settings) -> Engine:
         # A connection from before a database restart is found dead before use and replaced;
         # a disconnect seen mid-statement invalidates the whole pool (SQLAlchemy's default).
         pool_pre_ping=settings.db_pre_ping,
+        # Non-ASCII as is: the raw CDP events' payload is `json` text (not `jsonb`, which
+        # parses either spelling the same), and the erasure's scrub searches it as text for
+        # a name in any script (docs/customer-data.md, limits).
+        json_serializer=_json_text,
     )
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 class Database:

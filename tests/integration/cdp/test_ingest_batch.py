@@ -11,7 +11,8 @@ import psycopg.sql
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, Text, select, text
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session
 
 from souk.cdp import ingestion
@@ -198,3 +199,43 @@ def test_a_look_up_of_many_messageids_reads_only_the_messages_it_finds(
         # and reads only those rows, not the 20,000: `message_id = ANY(array)`, which this
         # replaced, read them all and compared each with every messageId (0.2-0.8 s a look-up)
         assert _rows_read(s, "cdp_events") - before <= 500
+
+
+def test_a_stored_payload_keeps_what_was_sent_and_is_searchable_as_text(db: Database) -> None:
+    # Given a batch whose event carries a name in Japanese and characters JSON escapes
+    properties = {"name": "アン・シークレット", "note": 'tab\there "quoted" \\ back'}
+    batch = [{"type": "track", "anonymousId": "jp-1", "event": "Signed Up",
+              "properties": properties, "messageId": "jp-m1"}]  # fmt: skip
+    assert _ingest(db, batch).accepted == 1
+    with db.transaction(write=False) as s:
+        # Then it is read back exactly as sent
+        (payload,) = s.scalars(select(CdpEventRow.payload))
+        assert payload["properties"] == properties
+        if db.is_sqlite:
+            return  # SQLite keeps JSON with non-ASCII escaped (docs/customer-data.md, limits)
+        # and on PostgreSQL its text holds the name as written, which is what the erasure's
+        # scrub searches (souk.privacy.scrub casts JSON columns to text)
+        found = s.scalars(
+            select(CdpEventRow.message_id).where(
+                sa_cast(CdpEventRow.payload, Text).ilike("%アン・シークレット%")
+            )
+        ).all()
+        assert found == ["jp-m1"]
+
+
+def test_an_event_recorded_by_souk_itself_is_searchable_as_text_too(db: Database) -> None:
+    # Given an event written through the ORM (as Souk's own domain events are)
+    with UnitOfWork(db) as uow:
+        ingestion.record_event(
+            uow, source="souk", message_id="own-1",
+            message={"type": "track", "event": "Note", "properties": {"by": "アン"}},
+            profile_id="prof_x", timestamp=datetime.now(UTC), received_at=datetime.now(UTC),
+        )  # fmt: skip
+        uow.commit()
+    if db.is_sqlite:
+        return  # SQLite keeps JSON with non-ASCII escaped (docs/customer-data.md, limits)
+    # Then on PostgreSQL its text holds the name as written, as for ingested events
+    with db.transaction(write=False) as s:
+        text_of = sa_cast(CdpEventRow.payload, Text)
+        found = s.scalars(select(CdpEventRow.message_id).where(text_of.ilike("%アン%"))).all()
+        assert found == ["own-1"]

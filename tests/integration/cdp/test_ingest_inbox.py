@@ -259,6 +259,37 @@ def test_the_worker_thread_resolves_what_arrives_and_stops(stage: Stage, db: Dat
     assert _count(db, CdpEventRow) == 30 and _count(db, CdpInboxRow) == 0
 
 
+def test_the_worker_goes_straight_on_through_full_chunks_and_then_lets_calls_gather(
+    stage: Stage, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a backlog of three calls and a worker that takes two per transaction
+    stage(calls=3)
+    rounds: list[int] = []
+    second = threading.Event()
+    real_run_once = inbox.run_once
+
+    def counted(database: Database, *, limit: int) -> int:
+        stored = real_run_once(database, limit=limit)
+        rounds.append(stored)
+        if len(rounds) == 2:
+            second.set()
+        return stored
+
+    monkeypatch.setattr(inbox, "run_once", counted)
+    worker = inbox.IngestWorker(db, poll_s=3600, chunk=2)
+    worker.start()
+    try:
+        # Then a full chunk is followed at once by the rest, however long the poll
+        assert second.wait(timeout=60)
+        assert worker.is_alive()
+    finally:
+        worker.stop()
+    # and after a chunk that was not full it waits for more to gather instead of asking
+    # again at once (a steady stream then comes in chunks, not one call per transaction)
+    assert rounds == [2, 1]
+    assert _count(db, CdpEventRow) == 30 and _count(db, CdpInboxRow) == 0
+
+
 def test_staging_a_call_costs_one_insert_and_a_backlog_read_at_most(
     stage: Stage, admin: TestClient
 ) -> None:
