@@ -1,7 +1,6 @@
 """cdp: identities without the index on `profile_id` alone (the unique one on profile_id,
-type and value serves the same look-ups); on PostgreSQL, the raw events' payload as `json`
-(kept as sent, not converted to `jsonb`: nothing queries inside it; rewrites the table),
-their `received_at` index as BRIN, and the staged calls' bodies compressed with lz4 where
+type and value serves the same look-ups); on PostgreSQL, the raw events' `received_at`
+index as BRIN, and the staged calls' bodies compressed with lz4 where
 the server has it (the CPU each ingested event costs the database, docs/benchmarks.md
 2026-12-07)
 
@@ -38,7 +37,6 @@ def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
-    op.execute("ALTER TABLE cdp_events ALTER COLUMN payload TYPE json USING payload::json")
     op.drop_index("ix_cdp_events_received_at", table_name="cdp_events")
     op.create_index(
         "ix_cdp_events_received_at", "cdp_events", ["received_at"], postgresql_using="brin"
@@ -54,6 +52,5 @@ def downgrade() -> None:
             op.execute("ALTER TABLE cdp_inbox ALTER COLUMN body SET COMPRESSION pglz")
         op.drop_index("ix_cdp_events_received_at", table_name="cdp_events")
         op.create_index("ix_cdp_events_received_at", "cdp_events", ["received_at"])
-        op.execute("ALTER TABLE cdp_events ALTER COLUMN payload TYPE jsonb USING payload::jsonb")
     with op.batch_alter_table("cdp_identities") as batch:
         batch.create_index("ix_cdp_identities_profile_id", ["profile_id"], unique=False)
