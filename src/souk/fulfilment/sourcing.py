@@ -184,23 +184,10 @@ def route_delivery(
     outcome = Outcome()
     only = _only_choice(session, order, lines, exclude)
     if only is not None:
-        plan = only
-        wanted = [{only.locations[0]: line.quantity} for line in lines]
+        plan, wanted = only, [{only.locations[0]: line.quantity} for line in lines]
         drafts = _allocate(session, order_id=order.id, lines=lines, wanted=wanted)
-    for attempt in range(0 if only is not None else 2):
-        plan = plan_delivery(session, order=order, lines=lines, config=config, exclude=exclude)
-        wanted = _wanted_per_line(plan, lines)
-        try:
-            with session.begin_nested():
-                drafts = _allocate(session, order_id=order.id, lines=lines, wanted=wanted)
-            break
-        except OutOfStock:
-            # Someone took the units between our availability read and our allocation: plan
-            # again on fresh figures once, then keep whatever is already allocated.
-            if attempt == 0:
-                continue
-            wanted = [{h.location: h.quantity for h in line.allocations} for line in lines]
-            drafts = _allocate(session, order_id=order.id, lines=lines, wanted=wanted)
+    else:
+        plan, wanted, drafts = _plan_and_allocate(session, order, lines, config, exclude)
     outcome.plan = plan
     by_location: dict[str, list[FoLineDraft]] = defaultdict(list)
     for location, draft in drafts:
@@ -232,6 +219,34 @@ def route_delivery(
             )
             outcome.held_units += missing
     return outcome
+
+
+def _plan_and_allocate(
+    session: Session,
+    order: OrderToRoute,
+    lines: list[LineToRoute],
+    config: RoutingConfig,
+    exclude: Collection[str],
+) -> tuple[Plan, list[dict[str, int]], list[tuple[str, FoLineDraft]]]:
+    """Plan on the stock as it is and make the allocations say the same: the plan, what
+    each line wants where, and the allocations made."""
+    for attempt in range(2):
+        plan = plan_delivery(session, order=order, lines=lines, config=config, exclude=exclude)
+        wanted = _wanted_per_line(plan, lines)
+        try:
+            with session.begin_nested():
+                return (
+                    plan,
+                    wanted,
+                    _allocate(session, order_id=order.id, lines=lines, wanted=wanted),
+                )
+        except OutOfStock:
+            # Someone took the units between our availability read and our allocation: plan
+            # again on fresh figures once, then keep whatever is already allocated.
+            if attempt == 0:
+                continue
+    wanted = [{h.location: h.quantity for h in line.allocations} for line in lines]
+    return plan, wanted, _allocate(session, order_id=order.id, lines=lines, wanted=wanted)
 
 
 def _only_choice(

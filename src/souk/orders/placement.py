@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from souk.channels.models import Channel
+from souk.db.timed import TimedCache
 from souk.orders.tables import OrderRow
 
 Emit = Callable[[str, dict[str, Any]], None]
@@ -93,32 +92,24 @@ def route_now(
     return made
 
 
-# The orders this process routed as they were placed, the latest last: the `order.placed`
-# handler (routing's safety net) then needs no read to find them routed. Only ever added to
-# after a commit, and an order once routed stays routed, so it is never wrong; an order
-# placed by another process, or forgotten here, is looked up as before.
+# The orders this process routed as they were placed (the last 10,000, for a day): the
+# `order.placed` handler (routing's safety net) then needs no read to find them routed.
+# Only ever added to after a commit, and an order once routed stays routed, so it is never
+# wrong; an order placed by another process, or forgotten here, is looked up as before.
 _ROUTING = "souk_routing"
-_routed: OrderedDict[str, None] = OrderedDict()
-_routed_lock = threading.Lock()
-ROUTED_KEPT = 10_000
+_routed: TimedCache[bool] = TimedCache(24 * 3600, max_entries=10_000)
 
 
 def routed_here(order_id: str) -> bool:
-    with _routed_lock:
-        return order_id in _routed
+    return _routed.get(order_id) is not None
 
 
 @event.listens_for(Session, "after_commit")
 def _remember_routed(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: the outer transaction may still roll back
-    ids = session.info.pop(_ROUTING, None)
-    if ids:
-        with _routed_lock:
-            for order_id in ids:
-                _routed[order_id] = None
-            while len(_routed) > ROUTED_KEPT:
-                _routed.popitem(last=False)
+    for order_id in session.info.pop(_ROUTING, None) or ():
+        _routed.put(order_id, True, _routed.generation)
 
 
 @event.listens_for(Session, "after_rollback")
