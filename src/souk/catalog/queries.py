@@ -86,11 +86,30 @@ _VARIANTS_BY_SKU = (
 )
 
 
-def variants_by_sku(*, session: Session, skus: Collection[str]) -> dict[str, VariantInfo]:
-    """The variants among `skus` that exist; a missing SKU is simply absent."""
+# What changes a variant as `variants_by_sku` tells it: its product and its category.
+VARIANT_CHANGES = ("product.", "category.")
+_kept_variants: PerDatabase[VariantInfo] = PerDatabase(VARIANT_CHANGES, max_entries=20_000)
+
+
+def variants_by_sku(
+    *, session: Session, skus: Collection[str], kept: bool = False
+) -> dict[str, VariantInfo]:
+    """The variants among `skus` that exist; a missing SKU is simply absent. `kept`: from
+    this process's copy where it has them (as `cart_items`), for a reader that may trail a
+    product's change by SOUK_REFERENCE_CACHE_MS; stock, prices and orders never do."""
     if not skus:
         return {}
-    rows = session.execute(_VARIANTS_BY_SKU, {"skus": sorted(set(skus))})
+    wanted = sorted(set(skus))
+    cache = _kept_variants(session) if kept else None
+    if cache is None:
+        return _read_variants(session, wanted)
+    return cache.through(
+        {sku: sku for sku in wanted}, lambda missing: _read_variants(session, missing)
+    )
+
+
+def _read_variants(session: Session, skus: list[str]) -> dict[str, VariantInfo]:
+    rows = session.execute(_VARIANTS_BY_SKU, {"skus": skus})
     return {
         sku: VariantInfo(sku, vid, pid, handle, category, weight, bool(backorder))
         for sku, vid, pid, handle, category, weight, backorder in rows

@@ -9,7 +9,6 @@ redelivery a no-op, even when two deliveries race."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -17,10 +16,13 @@ from sqlalchemy.exc import IntegrityError
 
 from souk.catalog.queries import variants_by_sku
 from souk.cdp import profiles
-from souk.cdp.ingestion import record_event
+from souk.cdp.bulk import insert_rows
+from souk.cdp.computed import OrderFact
+from souk.cdp.identity_view import IdentityView
+from souk.cdp.ingestion import event_values, record_event
 from souk.cdp.models import Identity, IdType, normalize
 from souk.cdp.resolution import find_by_identity, resolve
-from souk.cdp.tables import CdpEventRow, CdpProfileOrderRow, CdpProfileRow
+from souk.cdp.tables import CdpEventRow, CdpProfileOrderRow
 from souk.customers.queries import find_customer
 from souk.db.base import utcnow
 from souk.db.outbox import Event
@@ -57,38 +59,6 @@ def _identities(uow: UnitOfWork, customer_id: str | None, email: str | None) -> 
     return found
 
 
-def _store(
-    uow: UnitOfWork,
-    *,
-    message_id: str,
-    message: dict[str, Any],
-    identities: list[Identity],
-    reason: str,
-    proves: bool,
-    timestamp: datetime,
-) -> CdpProfileRow:
-    now = utcnow()
-    profile = resolve(
-        uow.session,
-        identities=identities,
-        proves=proves,
-        reason=reason,
-        message_id=message_id,
-        now=now,
-        emit=uow.emit,
-    )
-    record_event(
-        uow,
-        source=SOURCE,
-        message_id=message_id,
-        message=message,
-        profile_id=profile.id,
-        timestamp=timestamp,
-        received_at=now,
-    )
-    return profile
-
-
 def record_order(*, uow: UnitOfWork, order_id: str, event: Event | None = None) -> str | None:
     """The `order.placed` reaction; returns the buyer's profile (None if already known or
     the order names nobody: a cash sale to no one in particular). `event`: the event being
@@ -104,7 +74,11 @@ def record_order(*, uow: UnitOfWork, order_id: str, event: Event | None = None) 
             identities = _identities(uow, order.customer_id, order.email)
             if not identities:
                 return None
-            variants = variants_by_sku(session=s, skus=[line.sku for line in order.lines])
+            # The category of each line, from the process's copy of the catalog: a profile's
+            # affinities may trail a category change by SOUK_REFERENCE_CACHE_MS.
+            variants = variants_by_sku(
+                session=s, skus=[line.sku for line in order.lines], kept=True
+            )
             products = [
                 {
                     "sku": line.sku,
@@ -127,33 +101,49 @@ def record_order(*, uow: UnitOfWork, order_id: str, event: Event | None = None) 
                     "products": products,
                 },
             }
-            reason = "pos_sale" if order.source == "pos" else "order"
-            # The row is held through the refresh below, which then reads it from the session.
-            profile = _store(
-                uow,
-                message_id=message_id,
-                message=message,
+            now = utcnow()
+            view = IdentityView(s)
+            profile = resolve(
+                s,
                 identities=identities,
-                reason=reason,
                 proves=True,
-                timestamp=order.placed_at,
+                reason="pos_sale" if order.source == "pos" else "order",
+                message_id=message_id,
+                now=now,
+                emit=uow.emit,
+                view=view,
             )
             profile_id = profile.id
-            s.add(
-                CdpProfileOrderRow(
-                    order_id=order.id,
-                    profile_id=profile_id,
-                    origin_profile_id=profile_id,
-                    channel=order.channel,
-                    source=order.source,
-                    currency=order.currency,
-                    total=order.total,
-                    categories=sorted({str(p["category"]) for p in products if p["category"]}),
-                    placed_at=order.placed_at,
-                    returned=0,
-                )
-            )
-            profiles.refresh(uow, [profile_id], now=utcnow())
+            categories = sorted({str(p["category"]) for p in products if p["category"]})
+            placed = OrderFact(
+                channel=order.channel, source=order.source, currency=order.currency,
+                total=order.total, placed_at=order.placed_at, categories=tuple(categories),
+                returned=0,
+            )  # fmt: skip
+            with s.no_autoflush:
+                # As a batch of tracked events is stored (`ingestion.py`): the event first,
+                # which the refresh reads (segment rules, ROPO); the profile, when this order
+                # started it, still pending, so it is inserted once with its last visit and
+                # computed traits instead of inserted and then updated twice.
+                insert_rows(s, "cdp_events", [event_values(
+                    SOURCE, message_id, message, profile_id, order.placed_at, now
+                )])  # fmt: skip
+                if profile.last_seen is None or order.placed_at > profile.last_seen:
+                    profile.last_seen = order.placed_at
+                profiles.refresh(
+                    uow, [profile_id], now=now, roots={profile_id: profile},
+                    placed={profile_id: [placed]},
+                    fresh=[profile_id] if view.made_here(profile_id) and not view.merged else [],
+                )  # fmt: skip
+                s.add(
+                    CdpProfileOrderRow(
+                        order_id=order.id, profile_id=profile_id, origin_profile_id=profile_id,
+                        channel=order.channel, source=order.source, currency=order.currency,
+                        total=order.total, categories=categories, placed_at=order.placed_at,
+                        returned=0,
+                    )
+                )  # fmt: skip
+            view.flush(last=True)
             uow.commit()
             return profile_id
     except IntegrityError:

@@ -38,6 +38,9 @@ class IdentityView:
         # Profiles made in this transaction are pending, which `session.get` cannot see
         # without flushing and reading them back.
         self._made: dict[str, CdpProfileRow] = {}
+        # The owners' rows, held: the session keeps unchanged rows only weakly, and one let
+        # go would be read again by the next `session.get`.
+        self._rows: dict[str, CdpProfileRow] = {}
         self._merged_into: dict[str, str] = {}
         # New identity rows, written in one multi-row INSERT before anything reads the table
         self._pending: list[dict[str, object]] = []
@@ -58,7 +61,8 @@ class IdentityView:
         self._load([p for p in owners if p not in self._held])
         for chunk in _chunks(owners):
             # Into the identity map, so that `session.get` answers without a statement.
-            list(self.session.scalars(select(CdpProfileRow).where(CdpProfileRow.id.in_(chunk))))
+            found = self.session.scalars(select(CdpProfileRow).where(CdpProfileRow.id.in_(chunk)))
+            self._rows.update((row.id, row) for row in found)
 
     def _load(self, profile_ids: list[str]) -> None:
         for pid in profile_ids:
@@ -94,6 +98,10 @@ class IdentityView:
     def profile(self, profile_id: str) -> CdpProfileRow | None:
         made = self._made.get(profile_id)
         return made if made is not None else self.session.get(CdpProfileRow, profile_id)
+
+    def made_here(self, profile_id: str) -> bool:
+        """Whether this transaction started the profile (nothing of it is stored yet)."""
+        return profile_id in self._made
 
     def added(self, profile_id: str, identity: Identity, row: dict[str, object]) -> None:
         self.held(profile_id).add((identity.type.value, identity.value))

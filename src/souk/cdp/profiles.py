@@ -4,7 +4,8 @@ every membership change leaves as an event (`segment.entered`, `segment.exited`)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from souk.cdp.tables import (
     CdpSegmentMemberRow,
     CdpSegmentRow,
 )
+from souk.db.reference import ReferenceCache
 from souk.db.uow import UnitOfWork
 
 __all__ = ["CdpProfileRow", "events_for_rules", "order_facts", "refresh"]
@@ -38,6 +40,28 @@ _MEMBERS = Among(
     [CdpSegmentMemberRow.profile_id, CdpSegmentMemberRow.segment_id],
     CdpSegmentMemberRow.profile_id,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSegment:
+    id: str
+    rule: dict[str, Any]
+
+
+# Every event that touches a profile re-checks it against every segment; segments change
+# a few times a month (created, never edited). Each process keeps the list for
+# SOUK_REFERENCE_CACHE_MS; the one that creates a segment forgets its copy at commit, and
+# another checks profiles against it within that time (a profile an event touched meanwhile
+# is put right by its next event or by the creation's own pass over every profile).
+SEGMENTS = ReferenceCache("segments")
+_SEGMENTS = select(CdpSegmentRow.id, CdpSegmentRow.rule).order_by(CdpSegmentRow.id)
+
+
+def live_segments(session: Session) -> tuple[LiveSegment, ...]:
+    def load() -> tuple[LiveSegment, ...]:
+        return tuple(LiveSegment(str(i), dict(rule)) for i, rule in session.execute(_SEGMENTS))
+
+    return SEGMENTS.get(session, "all", load)
 
 
 def order_facts(session: Session, profile_id: str) -> list[OrderFact]:
@@ -125,11 +149,15 @@ def refresh(
     *,
     now: datetime,
     roots: dict[str, CdpProfileRow | None] | None = None,
+    placed: Mapping[str, list[OrderFact]] | None = None,
+    fresh: Collection[str] = (),
 ) -> list[str]:
     """Recompute and re-segment the (root) profiles of `profile_ids`; returns the roots.
     A caller that holds the root rows already passes them as `roots` (their ids are then
     `profile_ids`): nothing is flushed or read for them, so rows still pending are written
-    once, with their computed traits, by the caller's next flush."""
+    once, with their computed traits, by the caller's next flush. Such a caller also passes
+    the orders it has not written yet (`placed`, by profile) and the profiles it made in
+    this transaction (`fresh`: nothing of theirs is stored to read)."""
     s = uow.session
     if roots is None:
         s.flush()
@@ -140,13 +168,17 @@ def refresh(
     else:
         ids = sorted(roots)
         held = [roots[p] for p in ids]
-    segments = list(s.scalars(select(CdpSegmentRow).order_by(CdpSegmentRow.id)))
-    all_facts = order_facts_of(s, ids)
-    members = _memberships(s, ids) if segments else {}
+    segments = live_segments(s)
+    stored = [p for p in ids if p not in fresh]
+    all_facts: dict[str, list[OrderFact]] = {p: [] for p in ids}
+    all_facts.update(order_facts_of(s, stored))
+    members: dict[str, set[str]] = {p: set() for p in ids}
+    if segments:
+        members.update(_memberships(s, stored))
     for profile_id, profile in zip(ids, held, strict=True):
         if profile is None:
             continue
-        facts = all_facts[profile_id]
+        facts = [*all_facts[profile_id], *(placed or {}).get(profile_id, [])]
         computed = compute(facts, last_seen=profile.last_seen, now=now)
         if any(f.source == "pos" for f in facts):
             computed["ropo"] = ropo(*_touches(s, profile_id))
@@ -160,12 +192,13 @@ def refresh(
 def resegment(
     uow: UnitOfWork,
     profile: CdpProfileRow,
-    segments: list[CdpSegmentRow],
+    segments: Iterable[LiveSegment | CdpSegmentRow],
     *,
     now: datetime,
     current: set[str] | None = None,
 ) -> None:
     s = uow.session
+    segments = list(segments)
     window = max(rules.event_window_days(seg.rule) for seg in segments)
     events = events_for_rules(s, profile.id, days=window, now=now)
     if current is None:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from souk.api.pagination import decode_cursor, encode_cursor
 from souk.cdp import rules
-from souk.cdp.profiles import resegment
+from souk.cdp.profiles import SEGMENTS, resegment
 from souk.cdp.schemas import SegmentCreate, SegmentMemberRead, SegmentRead
 from souk.cdp.tables import CdpProfileRow, CdpSegmentMemberRow, CdpSegmentRow
 from souk.db.base import new_id, utcnow
@@ -46,6 +46,7 @@ def create_segment(*, uow: UnitOfWork, data: SegmentCreate) -> SegmentRead:
         uow.session.flush()
         result = _read(uow, row)
         uow.commit()
+        SEGMENTS.forget(uow.db)  # this process checks every profile against it at once
         return result
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from souk.cdp import queries as cdp
 from souk.db.base import new_id, table_of, utcnow
+from souk.db.reference import ReferenceCache
 from souk.db.uow import UnitOfWork
 from souk.engagement import templates
 from souk.engagement.models import Variant, assign
@@ -78,6 +79,7 @@ def create_experiment(*, uow: UnitOfWork, data: ExperimentCreate) -> ExperimentR
         uow.session.flush()
         result = experiment_read(row)
         uow.commit()
+        EXPERIMENTS.forget(uow.db)
         return result
 
 
@@ -136,10 +138,26 @@ _OPEN_EXPOSURES = (
 )
 
 
+# Whether any experiment exists (none is ever deleted), kept by each process for
+# SOUK_REFERENCE_CACHE_MS: a shop that runs none, the common case, reads no exposure for
+# each placed order. The process that creates one forgets its copy at commit; another
+# converts exposures to it from within that time after its creation.
+EXPERIMENTS = ReferenceCache("experiments")
+_ANY_EXPERIMENT = select(_experiments.c.id).limit(1)
+
+
+def any_experiment(session: Session) -> bool:
+    return EXPERIMENTS.get(
+        session, "any", lambda: session.execute(_ANY_EXPERIMENT).first() is not None
+    )
+
+
 def open_exposures(session: Session, profile_id: str, placed_at: datetime) -> list[str]:
     """The profile's exposures not converted yet whose experiment's window holds an order
     placed at `placed_at`: what that order would convert. A read, so that a placed order
     with nothing to convert takes no write lock."""
+    if not any_experiment(session):
+        return []
     return [
         exposure_id
         for exposure_id, exposed_at, days in session.execute(

@@ -77,6 +77,8 @@ def create_journey(*, uow: UnitOfWork, data: JourneyCreate) -> JourneyRead:
         result = journey_read(row, experiment)
         uow.commit()
         JOURNEYS.forget(uow.db)  # this process queues for it at once
+        if experiment is not None:
+            experiments.EXPERIMENTS.forget(uow.db)
         return result
 
 
