@@ -41,9 +41,11 @@ class Settings(BaseSettings):
     # (overflow) are opened and closed per use, which costs far more than the query.
     db_pool_size: int = Field(default=20, gt=0)
     db_max_overflow: int = Field(default=10, ge=0)
-    # Test each pooled connection with a round trip before use (survives a database
-    # restart without a failed request, at one extra round trip per transaction).
+    # Test a pooled connection with a round trip before use (survives a database restart
+    # without a failed request) when it sat unused for longer than `db_pre_ping_idle_ms`;
+    # 0 tests it before every transaction, at one round trip each (souk.db.engine).
     db_pre_ping: bool = True
+    db_pre_ping_idle_ms: int = Field(default=1000, ge=0, le=3_600_000)
     # Fail fast when the database is down or slow instead of holding the request: a new
     # connection gives up after this, a request waits this long for a pooled connection.
     db_connect_timeout_s: int = Field(default=5, gt=0, le=300)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from souk.db.replica import ReplicaRouter
@@ -96,7 +97,8 @@ def _postgres_engine(url: str, settings: Settings) -> Engine:
         # Set at connection start, so it is the session default that RESET returns to
         # (migrations lift it for their own connection: see migrate.py).
         connect_args["options"] = f"-c statement_timeout={settings.db_statement_timeout_ms}"
-    return create_engine(
+    idle_s = settings.db_pre_ping_idle_ms / 1000
+    engine = create_engine(
         url,
         connect_args=connect_args,
         pool_size=settings.db_pool_size,
@@ -104,12 +106,48 @@ def _postgres_engine(url: str, settings: Settings) -> Engine:
         pool_timeout=settings.db_pool_timeout_s,
         # A connection from before a database restart is found dead before use and replaced;
         # a disconnect seen mid-statement invalidates the whole pool (SQLAlchemy's default).
-        pool_pre_ping=settings.db_pre_ping,
+        pool_pre_ping=settings.db_pre_ping and idle_s == 0,
         # Non-ASCII as is: the raw CDP events' payload is `json` text (not `jsonb`, which
         # parses either spelling the same), and the erasure's scrub searches it as text for
         # a name in any script (docs/customer-data.md, limits).
         json_serializer=_json_text,
     )
+    if settings.db_pre_ping and idle_s > 0:
+        _ping_after_idle(engine, idle_s)
+    return engine
+
+
+_IDLE_SINCE = "souk_idle_since"
+_now = time.monotonic  # replaced by tests that need time to pass
+
+
+def _ping_after_idle(engine: Engine, idle_s: float) -> None:
+    """Pre-ping only a pooled connection that sat unused for longer than `idle_s`.
+
+    SQLAlchemy's pre-ping is a round trip before every transaction, 14 per order flow, for
+    the connection a request handed back a moment ago: under load a connection waits in the
+    pool for milliseconds. A restart takes longer than `idle_s`, so every connection from
+    before it has been idle that long and is still tested and replaced; only a connection
+    killed within `idle_s` of its last use (a backend terminated by hand) reaches a request,
+    which then fails as a disconnect mid-statement does (503, the whole pool invalidated)."""
+
+    @event.listens_for(engine, "checkin")
+    def _rested(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = _now()
+
+    @event.listens_for(engine, "checkout")
+    def _test(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        # None: a connection just opened, alive by construction.
+        if since is None or _now() - since <= idle_s:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool discards the connection and checks out another (SQLAlchemy's
+            # documented protocol for a checkout handler).
+            raise DisconnectionError("a pooled connection was found dead") from exc
 
 
 def _json_text(value: Any) -> str:
