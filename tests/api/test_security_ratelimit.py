@@ -24,17 +24,10 @@ from souk.settings import Settings
 from tests.catalog_factories import make_channel
 from tests.conftest import ADMIN_KEY, IN_CI
 from tests.support.account_mail import open_account
+from tests.support.clock import ManualClock
 
 REDIS_URL = os.environ.get("SOUK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD = "correct horse battery"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _redis_or_skip() -> None:
@@ -152,7 +145,7 @@ def test_the_lockout_is_progressive_capped_and_cleared_by_a_success(
     settings: Settings,
 ) -> None:
     app = create_app(_settings(settings, "memory", rate_limit_signin_ip="1000/900"))
-    clock = Clock()
+    clock = ManualClock()
     store = app.state.rate_store
     assert isinstance(store, MemoryStore)
     store.clock = clock

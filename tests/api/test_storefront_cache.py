@@ -11,17 +11,10 @@ from fastapi.testclient import TestClient
 from souk.db.engine import Database
 from souk.storefront.cache import PageCache
 from tests.checkout_factories import Shop, tokyo_shop
+from tests.support.clock import ManualClock
 from tests.support.statements import counting
 
 PAGE = "/v1/catalog/products?locale=en"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -30,9 +23,9 @@ def shop(admin: TestClient, db: Database) -> Shop:
 
 
 @pytest.fixture
-def clock(shop: Shop) -> Clock:
+def clock(shop: Shop) -> ManualClock:
     """The app's page cache on a clock the test moves (no sleeping)."""
-    clock = Clock()
+    clock = ManualClock()
     cache: PageCache = shop.admin.app.state.storefront_cache  # type: ignore[attr-defined]
     cache.clock = clock
     cache.invalidate()
@@ -48,7 +41,9 @@ def _variants(page: dict[str, Any]) -> dict[str, tuple[int, int]]:
     return {v["sku"]: (v["price"]["amount"], v["available"]) for v in shown}
 
 
-def test_a_repeated_page_comes_from_memory_and_revalidates_to_304(shop: Shop, clock: Clock) -> None:
+def test_a_repeated_page_comes_from_memory_and_revalidates_to_304(
+    shop: Shop, clock: ManualClock
+) -> None:
     first = shop.call("GET", PAGE, "web")
     assert first.status_code == 200
     assert _variants(first.json()) == {"SNK-42": (12000, 10), "SNK-43": (12000, 10)}
@@ -65,7 +60,7 @@ def test_a_repeated_page_comes_from_memory_and_revalidates_to_304(shop: Shop, cl
     assert shop.call("GET", PAGE, "web", **{"If-None-Match": '"old"'}).status_code == 200
 
 
-def test_each_locale_currency_and_channel_has_its_own_page(shop: Shop, clock: Clock) -> None:
+def test_each_locale_currency_and_channel_has_its_own_page(shop: Shop, clock: ManualClock) -> None:
     english = shop.call("GET", PAGE, "web")
     japanese = shop.call("GET", "/v1/catalog/products?locale=ja", "web")
     dollars = shop.call("GET", "/v1/catalog/products?locale=en&currency=USD", "web")
@@ -78,7 +73,7 @@ def test_each_locale_currency_and_channel_has_its_own_page(shop: Shop, clock: Cl
     assert len(tags) == 4
 
 
-def test_a_price_or_listing_change_shows_on_the_next_page(shop: Shop, clock: Clock) -> None:
+def test_a_price_or_listing_change_shows_on_the_next_page(shop: Shop, clock: ManualClock) -> None:
     shop.call("GET", PAGE, "web")
     shop.call("GET", "/v1/catalog/products/sneaker", "web")
     # When the operator changes a price (no time passes)
@@ -95,7 +90,7 @@ def test_a_price_or_listing_change_shows_on_the_next_page(shop: Shop, clock: Clo
 
 
 def test_stock_lags_the_listing_page_by_the_cache_lifetime_but_never_the_cart(
-    shop: Shop, clock: Clock
+    shop: Shop, clock: ManualClock
 ) -> None:
     assert _variants(shop.call("GET", PAGE, "web").json())["SNK-43"] == (12000, 10)
     # When the last units of SNK-43 are written off
@@ -115,7 +110,7 @@ def test_stock_lags_the_listing_page_by_the_cache_lifetime_but_never_the_cart(
     assert _variants(shop.call("GET", PAGE, "web").json())["SNK-43"] == (12000, 0)
 
 
-def test_bad_input_is_a_problem_and_is_not_cached(shop: Shop, clock: Clock) -> None:
+def test_bad_input_is_a_problem_and_is_not_cached(shop: Shop, clock: ManualClock) -> None:
     for _ in range(2):
         bad = shop.call("GET", "/v1/catalog/products?currency=GBP", "web")
         assert bad.status_code == 422

@@ -14,21 +14,14 @@ from sqlalchemy.exc import OperationalError
 from souk.db import engine as engine_module
 from souk.db.engine import Database
 from tests.conftest import PG_ADMIN_URL, app_settings
+from tests.support.clock import ManualClock
 
 pytestmark = pytest.mark.postgres
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    moved = Clock()
+def clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    moved = ManualClock()
     monkeypatch.setattr(engine_module, "_now", moved)
     return moved
 
@@ -59,7 +52,7 @@ def _terminate(pid: int) -> None:
         admin.dispose()
 
 
-def test_a_connection_used_a_moment_ago_is_not_pinged(db: Database, clock: Clock) -> None:
+def test_a_connection_used_a_moment_ago_is_not_pinged(db: Database, clock: ManualClock) -> None:
     first = _backend_pid(db)
     clock.now += 0.5  # within the idle time
     pings: list[str] = []
@@ -78,7 +71,7 @@ def test_a_connection_used_a_moment_ago_is_not_pinged(db: Database, clock: Clock
 
 
 def test_a_connection_idle_longer_and_dead_is_replaced_before_use(
-    db: Database, clock: Clock
+    db: Database, clock: ManualClock
 ) -> None:
     first = _backend_pid(db)
     _terminate(first)
@@ -88,7 +81,7 @@ def test_a_connection_idle_longer_and_dead_is_replaced_before_use(
 
 
 def test_a_connection_killed_within_the_idle_time_fails_once_then_the_pool_recovers(
-    db: Database, clock: Clock
+    db: Database, clock: ManualClock
 ) -> None:
     """The price of not pinging every time: a server process killed by hand moments after
     its connection's last use reaches one caller as a disconnect (which the API answers
@@ -102,7 +95,7 @@ def test_a_connection_killed_within_the_idle_time_fails_once_then_the_pool_recov
 
 
 def test_pinging_before_every_transaction_is_still_available(
-    pg_database_url: str, clock: Clock
+    pg_database_url: str, clock: ManualClock
 ) -> None:
     settings = app_settings(pg_database_url).model_copy(
         update={"db_pool_size": 1, "db_max_overflow": 0, "db_pre_ping_idle_ms": 0}
