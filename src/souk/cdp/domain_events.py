@@ -21,7 +21,7 @@ from souk.cdp.computed import OrderFact
 from souk.cdp.identity_view import IdentityView
 from souk.cdp.ingestion import event_values, record_event
 from souk.cdp.models import Identity, IdType, normalize
-from souk.cdp.resolution import find_by_identity, resolve
+from souk.cdp.resolution import find_by_identity, resolve, saw
 from souk.cdp.tables import CdpEventRow, CdpProfileOrderRow
 from souk.customers.queries import find_customer
 from souk.db.base import utcnow
@@ -128,8 +128,7 @@ def record_order(*, uow: UnitOfWork, order_id: str, event: Event | None = None) 
                 insert_rows(s, "cdp_events", [event_values(
                     SOURCE, message_id, message, profile_id, order.placed_at, now
                 )])  # fmt: skip
-                if profile.last_seen is None or order.placed_at > profile.last_seen:
-                    profile.last_seen = order.placed_at
+                saw(profile, order.placed_at)
                 profiles.refresh(
                     uow, [profile_id], now=now, roots={profile_id: profile},
                     placed={profile_id: [placed]},

@@ -31,7 +31,7 @@ from souk.cdp.models import (
     proves_identity,
     validated,
 )
-from souk.cdp.resolution import resolve
+from souk.cdp.resolution import resolve, saw
 from souk.cdp.tables import CdpEventRow, CdpInboxRow, CdpProfileRow
 from souk.db.base import new_id, utcnow
 from souk.db.uow import UnitOfWork
@@ -187,8 +187,7 @@ def write(uow: UnitOfWork, messages: list[Checked]) -> tuple[int, int, list[str]
 
     def settle() -> None:
         for row, latest in seen.items():
-            if row.last_seen is None or latest > row.last_seen:
-                row.last_seen = latest
+            saw(row, latest)
         for row, traits in learnt.items():
             row.traits = {**row.traits, **traits}
         seen.clear()
@@ -323,8 +322,8 @@ def record_event(
     )
     uow.session.add(row)
     profile = uow.session.get(profiles.CdpProfileRow, profile_id)
-    if profile is not None and (profile.last_seen is None or timestamp > profile.last_seen):
-        profile.last_seen = timestamp
+    if profile is not None:
+        saw(profile, timestamp)
     return row
 
 

@@ -44,6 +44,12 @@ def new_profile(session: Session, now: datetime, view: IdentityView | None = Non
     return row
 
 
+def saw(profile: CdpProfileRow, at: datetime | None) -> None:
+    """The profile was last seen at `at`, if that is later than what it knew."""
+    if at is not None and (profile.last_seen is None or at > profile.last_seen):
+        profile.last_seen = at
+
+
 def root_of(session: Session, profile_id: str) -> str:
     """The profile that `profile_id` now lives in (itself unless merged). Rows already in
     the session answer without a statement: merges and unmerges set `merged_into` on them."""
@@ -92,8 +98,7 @@ def merge(
         )
     session.execute(delete(CdpSegmentMemberRow).where(CdpSegmentMemberRow.profile_id == merged.id))
     into.traits = {**merged.traits, **into.traits}
-    if merged.last_seen and (into.last_seen is None or merged.last_seen > into.last_seen):
-        into.last_seen = merged.last_seen
+    saw(into, merged.last_seen)
     into.updated_at = now
     merged.merged_into = into.id
     merged.updated_at = now
