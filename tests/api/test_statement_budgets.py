@@ -39,9 +39,10 @@ BUDGET = {
     "add line": (7, 1),
     "patch cart": (4, 1),
     "get cart": (2, 1),
-    # The order is routed as it is placed (6 statements of these: the claim is one
-    # INSERT … ON CONFLICT DO NOTHING), after the order's own transaction, so the 201
-    # carries its fulfilment orders — answered from the rows routing made, not read back.
+    # The order is routed as it is placed (5 statements of these, its events one INSERT at
+    # the commit; the claim is one INSERT … ON CONFLICT DO NOTHING), after the order's own
+    # transaction, so the 201 carries its fulfilment orders — answered from the rows
+    # routing made, not read back.
     # The order, its lines, its first status, the lines' allocations, the fulfilment order
     # and its lines are one INSERT each whatever the number of lines, on SQLite too
     # (souk.db.adopt: 44 before, when the ORM's flush sent a line's INSERT row by row
@@ -57,7 +58,9 @@ BUDGET = {
     # has nothing for routing to choose: the stock is not read again (fulfilment.sourcing,
     # `_only_choice`): 33 and 34. The order's allocations are labelled with the stock rows
     # the claim's reservation drew from (`ReservationInfo.stock`), not read again: 32, 33.
-    "checkout": (33, 4),
+    # A transaction's events are one INSERT just before its commit (souk.db.outbox), not
+    # one each: routing's two are one, 31 and 32.
+    "checkout": (32, 4),
     # What the dispatcher does for `order.placed`, off the request path: routing's safety net knows
     # the order routed already (this process routed it as it was placed, and remembers that once it
     # committed: no read, 23 before, souk.orders.placement); loyalty asks the process's copy of its
@@ -84,17 +87,17 @@ BUDGET = {
     "product page": (5, 1),
     "availability": (2, 1),
 }
-# create + 3 × add + patch + checkout + routing; measured 59 on SQLite in steady state
+# create + 3 × add + patch + checkout + routing; measured 58 on SQLite in steady state
 # (benchmarks/flow_cpu.py: its SKUs' catalog facts and prices are kept but lapse every 2 s, so some
-# are read again; 65 before the customer data platform wrote a buyer's profile once, 73 before the
-# prices were kept, 70 before routing skipped its stock read for a one-warehouse channel, 69 before
-# the safety net remembered the orders routed here, 68 before the allocations took the
-# reservation's labels, 67 before fraud screening counted in one statement, 66 before engagement
-# wrote only when it had to); 74 on SQLite here, where the first order also fills the process's
-# copies of the loyalty program, the channel's locations, the segments, whether any experiment
-# exists and the active journeys (77 before the profile was written once, 92 before the reactions
-# to order.placed shared one read of the order)
-FLOW_BUDGET = 74
+# are read again; 59 before a transaction's events were one INSERT, 65 before the customer data
+# platform wrote a buyer's profile once, 73 before the prices were kept, 70 before routing skipped
+# its stock read for a one-warehouse channel, 69 before the safety net remembered the orders routed
+# here, 68 before the allocations took the reservation's labels, 67 before fraud screening counted
+# in one statement, 66 before engagement wrote only when it had to); 73 on SQLite here, where the
+# first order also fills the process's copies of the loyalty program, the channel's locations, the
+# segments, whether any experiment exists and the active journeys (77 before the profile was written
+# once, 92 before the reactions to order.placed shared one read of the order)
+FLOW_BUDGET = 73
 
 
 @pytest.fixture

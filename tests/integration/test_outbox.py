@@ -14,6 +14,7 @@ from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.outbox import Dispatcher, Event, EventBus, OutboxEvent
 from souk.db.uow import UnitOfWork
+from tests.support.statements import counting
 
 
 def _emit(db: Database, name: str, *, commit: bool, wake: list[int] | None = None) -> None:
@@ -59,6 +60,57 @@ def test_event_is_written_in_the_same_transaction_as_the_change(db: Database) ->
         events = list(session.scalars(select(OutboxEvent.payload)))
         assert events == [{"id": "key_x"}]
         assert session.get(ApiKey, "key_x") is not None
+
+
+def _written(db: Database) -> list[str]:
+    with db.transaction(write=False) as session:
+        return list(session.scalars(select(OutboxEvent.name).order_by(OutboxEvent.id)))
+
+
+def test_a_transactions_events_are_one_insert_in_emission_order(db: Database) -> None:
+    with counting(db.engine) as count, UnitOfWork(db) as uow:
+        for name in ("order.placed", "fulfillment_order.created", "order.routed"):
+            uow.emit(name, {"name": name})
+        uow.commit()
+    inserts = [s for s in count.statements if s.startswith("INSERT INTO outbox_events")]
+    assert len(inserts) == 1, count.report()
+    assert _written(db) == ["order.placed", "fulfillment_order.created", "order.routed"]
+
+
+def test_a_savepoint_rolled_back_takes_only_its_own_events(db: Database) -> None:
+    with UnitOfWork(db) as uow:
+        s = uow.session
+        uow.emit("before.savepoint", {})
+        with pytest.raises(RuntimeError), s.begin_nested():
+            uow.emit("inside.rolled_back", {})
+            raise RuntimeError("the step failed")
+        with s.begin_nested():
+            uow.emit("inside.released", {})
+            # A released savepoint inside one that rolls back: both its events and those
+            # emitted before it in the outer savepoint go.
+            with pytest.raises(RuntimeError), s.begin_nested():
+                with s.begin_nested():
+                    uow.emit("inner.released", {})
+                raise RuntimeError("the outer step failed")
+        uow.emit("after.savepoints", {})
+        uow.commit()
+    assert _written(db) == ["before.savepoint", "inside.released", "after.savepoints"]
+
+
+def test_an_event_emitted_before_a_released_savepoint_survives_its_outer_rollback(
+    db: Database,
+) -> None:
+    # The release of the inner savepoint must not write the pending events inside the
+    # outer one, whose rollback would then take the first event with it.
+    with UnitOfWork(db) as uow:
+        s = uow.session
+        uow.emit("first", {})
+        with pytest.raises(RuntimeError), s.begin_nested():
+            with s.begin_nested():
+                uow.emit("inner", {})
+            raise RuntimeError("the outer step failed")
+        uow.commit()
+    assert _written(db) == ["first"]
 
 
 def test_failing_handler_is_retried_with_backoff_and_its_error_kept(db: Database) -> None:

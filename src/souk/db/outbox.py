@@ -50,21 +50,63 @@ EMITTED = "souk_emitted"
 _INSERT_EVENT = insert(table_of(OutboxEvent))  # built once: every command emits
 
 
+# The rows of the events not written yet, and where each open savepoint began in them.
+_PENDING = "souk_outbox_pending"
+_MARKS = "souk_outbox_marks"
+
+
 def append(session: Session, name: str, payload: dict[str, Any]) -> None:
-    """Write an event in the session's transaction, by one INSERT of its own: an ORM object
-    would cost a flush of the unit of work each (a checkout's three events cost more in
-    flushes than in statements). A savepoint rolled back takes its events with it."""
+    """Add an event to the session's transaction. The events of a transaction are written
+    together, by one INSERT just before it commits (a checkout emits three: they were three
+    statements); an ORM object would cost a flush of the unit of work each. A savepoint
+    rolled back takes the events emitted in it with it, and so does a rollback."""
     now = utcnow()
     row = {"name": name, "payload": payload, "created_at": now, "available_at": now,
            "dispatched_at": None, "attempts": 0, "last_error": None}  # fmt: skip
-    session.execute(_INSERT_EVENT, row)
+    session.info.setdefault(_PENDING, []).append(row)
     session.info.setdefault(EMITTED, []).append(name)
+
+
+def write_pending(session: Session) -> None:
+    """Write the transaction's events not written yet, in one INSERT. Called by the unit of
+    work right before it commits (whatever savepoint is still open then commits too)."""
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        session.execute(_INSERT_EVENT, rows)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    # Any other commit of the whole transaction. Also fired when a savepoint is released:
+    # not then, since a savepoint around it may still roll back, and with it an event
+    # emitted before this savepoint began.
+    if not session.in_nested_transaction():
+        write_pending(session)
+
+
+@sa_event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault(_MARKS, {})
+        marks[transaction] = len(session.info.get(_PENDING, ()))
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    # After the savepoint's `after_transaction_end`, so its mark is kept until here.
+    if previous_transaction.nested:
+        mark = session.info.get(_MARKS, {}).pop(previous_transaction, None)
+        pending = session.info.get(_PENDING)
+        if mark is not None and pending:
+            del pending[mark:]
 
 
 @sa_event.listens_for(Session, "after_transaction_end")
 def _forget_emitted(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(EMITTED, None)
+        session.info.pop(_PENDING, None)  # rolled back, or written before the commit
+        session.info.pop(_MARKS, None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from typing import Any, Protocol, Self
 from sqlalchemy.orm import Session
 
 from souk.db.engine import Database
-from souk.db.outbox import append
+from souk.db.outbox import append, write_pending
 
 
 class CommitHook(Protocol):
@@ -85,6 +85,7 @@ class UnitOfWork:
         if hook is not None:
             # Inside the transaction: the outcome commits with the effect, or neither does.
             hook.before_commit(self.session)
+        write_pending(self.session)
         self.session.commit()
         self._committed = True
         if hook is not None:
