@@ -78,8 +78,8 @@ class Settings(BaseSettings):
     # third of it while the request runs): after that, a claim with no committed outcome is
     # taken to be a dead process's and a retry runs the request again.
     idempotency_lease_s: float = Field(default=10.0, gt=0, le=3600)
-    # Tests only: kill the process at this point (souk/api/faults.py). Never set in production.
-    fault_point: Literal["after_commit", "before_answer"] | None = None
+    # Tests only: kill the process at this point (souk/fault_points.py). Never set in production.
+    fault_point: Literal["after_commit", "before_answer", "relay_mid_batch"] | None = None
     # How long a process keeps refusing checkouts of a SKU it just found sold out (0: off).
     sold_out_cache_ms: int = Field(default=200, ge=0, le=10_000)
     # How long a process may show promotions as it last read them (docs/promotions.md).

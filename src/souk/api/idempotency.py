@@ -30,7 +30,7 @@ from typing import Any
 import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from souk.api import faults
+from souk import fault_points
 from souk.api.idempotency_claim import Claim, Heartbeat, caller_scope, fingerprint
 from souk.api.idempotency_store import (
     MAX_KEY_LENGTH,
@@ -284,7 +284,7 @@ class IdempotencyMiddleware:
             if not claim.committed:
                 await anyio.to_thread.run_sync(store.release, claim.scope, claim.key, claim.holder)
         else:
-            faults.crash_at("before_answer", self.fault_point)
+            fault_points.crash_at("before_answer", self.fault_point)
             kept = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in headers
                     if k.lower() not in NOT_STORED and k.lower() != b"content-length"]  # fmt: skip
             await anyio.to_thread.run_sync(

@@ -14,7 +14,7 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy.orm import Session
 
-from souk.api import faults
+from souk import fault_points
 from souk.api.idempotency_store import IdempotencyStore
 from souk.api.replays import ReplayRequest, Rule
 from souk.customers.tokens import TokenSigner, looks_like_token
@@ -88,7 +88,7 @@ class Claim:
     def after_commit(self) -> None:
         if self.recording:
             self.committed = True
-            faults.crash_at("after_commit", self.fault_point)
+            fault_points.crash_at("after_commit", self.fault_point)
 
 
 class Heartbeat:

@@ -29,6 +29,7 @@ from nats.js.client import JetStreamContext
 from nats.js.errors import BadRequestError
 from sqlalchemy import select, update
 
+from souk import fault_points
 from souk.db.base import utcnow
 from souk.db.engine import Database
 from souk.db.outbox import (
@@ -64,6 +65,7 @@ class StreamDispatcher:
         self.duplicate_window_s = settings.nats_duplicate_window_s
         self.batch_size = 200
         self.relay_enabled = True
+        self.fault_point = settings.fault_point
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._stopping: asyncio.Event | None = None
@@ -189,6 +191,8 @@ class StreamDispatcher:
                     headers={messages.MSG_ID: str(event.id)},
                 )
                 done.append(event.id)
+                if len(done) == len(events) // 2:
+                    fault_points.crash_at("relay_mid_batch", self.fault_point)
         finally:
             # What the broker acknowledged is marked even when a later publish failed.
             if done:

@@ -4,6 +4,8 @@
 - `after_commit`: right after the commit that recorded a request's outcome, before its answer
   is built, stored or sent (the window of invariant 9).
 - `before_answer`: after the whole command, just before its answer is stored and sent.
+- `relay_mid_batch`: the outbox relay to NATS, halfway through publishing a batch: the
+  broker holds half of it, none of it is marked relayed (souk.stream.runner).
 The process kills itself with SIGKILL: no handler runs, no connection is closed politely.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import os
 import signal
 
-POINTS = ("after_commit", "before_answer")
+POINTS = ("after_commit", "before_answer", "relay_mid_batch")
 
 
 def crash_at(point: str, configured: str | None) -> None:
