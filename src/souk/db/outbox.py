@@ -57,8 +57,8 @@ _MARKS = "souk_outbox_marks"
 
 def append(session: Session, name: str, payload: dict[str, Any]) -> None:
     """Add an event to the session's transaction. The events of a transaction are written
-    together, by one INSERT just before it commits (a checkout emits three: they were three
-    statements); an ORM object would cost a flush of the unit of work each. A savepoint
+    together, by one INSERT just before it commits (routing's two events at checkout were
+    two statements); an ORM object would cost a flush of the unit of work each. A savepoint
     rolled back takes the events emitted in it with it, and so does a rollback."""
     now = utcnow()
     row = {"name": name, "payload": payload, "created_at": now, "available_at": now,
