@@ -209,8 +209,8 @@ def _join(gather: Any, over: Any) -> None:
 
 
 def _ready() -> None:
-    """Run once in each sender process before the clock starts (its imports are done by
-    then); the barrier holds every task until all the processes are up."""
+    """Run once in each client process (the senders' and the prober's) before the clock
+    starts, its imports done by then; the barrier holds every task until all are up."""
     _GATHER.wait()
 
 
